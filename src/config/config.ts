@@ -1,0 +1,162 @@
+// Environment → Config, once, at start (SPEC §7). Every problem is reported, one line each; nothing
+// past this module reads process.env or applies defaults.
+import { isAbsolute, resolve } from 'node:path';
+import { ConfigError } from '../errors.js';
+import { LOG_LEVELS, type LogLevelName } from '../telemetry/logger.js';
+
+export interface NatsConfig {
+  url: string;
+  subject: string;
+  /** JetStream mode when set: durable pull consumer on this stream. */
+  stream: string | null;
+  durable: string;
+  deadLetterSubject: string;
+  /** Core mode: events queued beyond this are dropped and counted. */
+  maxPending: number;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  policyDir: string;
+  dataDir: string;
+  nats: NatsConfig | null;
+  apiToken: string | null;
+  pagerdutyWebhookSecret: string | null;
+  opsgenieWebhookToken: string | null;
+  logLevel: LogLevelName;
+  /** Base URL of this sidecar as providers and people reach it (client_url, links). */
+  publicUrl: string;
+  /** Providers point at the built-in simulators. */
+  sandbox: boolean;
+  /** The environment the policy interpolates `${NAME}` from. */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** Documented settings, in the order `incident-router --help` lists them. */
+export const ENV_VARS: readonly { name: string; default: string; help: string }[] = [
+  { name: 'PORT', default: '8000', help: 'HTTP port (0 picks a free one)' },
+  { name: 'HOST', default: '127.0.0.1', help: 'HTTP listen address' },
+  { name: 'POLICY_DIR', default: 'policies', help: 'directory of *.yaml policy files' },
+  { name: 'DATA_DIR', default: 'data', help: 'LevelDB directory (one sidecar per directory)' },
+  { name: 'NATS_URL', default: '(unset: no NATS)', help: 'e.g. nats://127.0.0.1:4222' },
+  { name: 'NATS_SUBJECT', default: 'logs.>', help: 'subject of incoming log events' },
+  { name: 'NATS_STREAM', default: '(unset: core NATS)', help: 'JetStream stream; enables the no-loss mode' },
+  { name: 'NATS_DURABLE', default: 'incident-router', help: 'durable consumer name in JetStream mode' },
+  { name: 'NATS_DLQ_SUBJECT', default: 'incident-router.dlq', help: 'dead-letter subject' },
+  { name: 'NATS_MAX_PENDING', default: '10000', help: 'core NATS: events queued before dropping' },
+  { name: 'API_TOKEN', default: '(unset: open)', help: 'Bearer token required by mutating endpoints' },
+  { name: 'PAGERDUTY_WEBHOOK_SECRET', default: '(unset)', help: 'PagerDuty V3 webhook signing secret' },
+  { name: 'OPSGENIE_WEBHOOK_TOKEN', default: '(unset)', help: 'shared token OpsGenie sends in X-Webhook-Token' },
+  { name: 'LOG_LEVEL', default: 'info', help: LOG_LEVELS.join(' | ') },
+  { name: 'PUBLIC_URL', default: 'http://HOST:PORT', help: 'how people reach this sidecar (incident links)' },
+];
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  text(name: string, fallback: string): string {
+    const v = this.env[name];
+    return v === undefined || v === '' ? fallback : v;
+  }
+
+  optional(name: string): string | null {
+    const v = this.env[name];
+    return v === undefined || v === '' ? null : v;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      this.problems.push(`${name}=${JSON.stringify(raw)}: expected an integer from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const raw = this.text(name, fallback);
+    if (!(allowed as readonly string[]).includes(raw)) {
+      this.problems.push(`${name}=${JSON.stringify(raw)}: expected one of ${allowed.join(', ')}`);
+      return fallback;
+    }
+    return raw as T;
+  }
+
+  url(name: string, protocols: readonly string[]): string | null {
+    const raw = this.optional(name);
+    if (raw === null) return null;
+    try {
+      const u = new URL(raw);
+      if (!protocols.includes(u.protocol)) {
+        this.problems.push(`${name}=${JSON.stringify(raw)}: expected a ${protocols.join(' or ')} URL`);
+        return null;
+      }
+      return raw;
+    } catch {
+      this.problems.push(`${name}=${JSON.stringify(raw)}: not a URL`);
+      return null;
+    }
+  }
+
+  subject(name: string, fallback: string, wildcards: boolean): string {
+    const raw = this.text(name, fallback);
+    const token = wildcards ? /^([^.\s*>]+|\*)(\.([^.\s*>]+|\*))*(\.>)?$|^>$/ : /^[^.\s*>]+(\.[^.\s*>]+)*$/;
+    if (!token.test(raw)) this.problems.push(`${name}=${JSON.stringify(raw)}: not a valid NATS subject`);
+    return raw;
+  }
+
+  name(name: string, fallback: string): string {
+    const raw = this.text(name, fallback);
+    if (!/^[A-Za-z0-9_-]+$/.test(raw)) this.problems.push(`${name}=${JSON.stringify(raw)}: use letters, digits, _ and -`);
+    return raw;
+  }
+}
+
+export interface ConfigOverrides {
+  sandbox?: boolean;
+  policyDir?: string;
+}
+
+/** Build the configuration from the environment, or throw ConfigError listing every problem. */
+export function loadConfig(env: Env, overrides: ConfigOverrides = {}, cwd = process.cwd()): Config {
+  const r = new Reader(env);
+  const port = r.integer('PORT', 8000, 0, 65535);
+  const host = r.text('HOST', '127.0.0.1');
+  const natsUrl = r.url('NATS_URL', ['nats:', 'tls:', 'ws:', 'wss:']);
+  const subject = r.subject('NATS_SUBJECT', 'logs.>', true);
+  const streamRaw = r.optional('NATS_STREAM');
+  const stream = streamRaw === null ? null : r.name('NATS_STREAM', streamRaw);
+  const durable = r.name('NATS_DURABLE', 'incident-router');
+  const deadLetterSubject = r.subject('NATS_DLQ_SUBJECT', 'incident-router.dlq', false);
+  const maxPending = r.integer('NATS_MAX_PENDING', 10_000, 1, 10_000_000);
+  if (stream !== null && natsUrl === null && r.optional('NATS_URL') === null) {
+    r.problems.push('NATS_STREAM is set but NATS_URL is not: JetStream mode needs a NATS server');
+  }
+  const apiToken = r.optional('API_TOKEN');
+  if (apiToken !== null && apiToken.length < 16) r.problems.push('API_TOKEN: use at least 16 characters');
+  const logLevel = r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info');
+  const publicUrl = r.url('PUBLIC_URL', ['http:', 'https:']) ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  const absolute = (p: string): string => (isAbsolute(p) ? p : resolve(cwd, p));
+  return {
+    port,
+    host,
+    policyDir: absolute(overrides.policyDir ?? r.text('POLICY_DIR', 'policies')),
+    dataDir: absolute(r.text('DATA_DIR', 'data')),
+    nats:
+      natsUrl === null ? null : { url: natsUrl, subject, stream, durable, deadLetterSubject, maxPending },
+    apiToken,
+    pagerdutyWebhookSecret: r.optional('PAGERDUTY_WEBHOOK_SECRET'),
+    opsgenieWebhookToken: r.optional('OPSGENIE_WEBHOOK_TOKEN'),
+    logLevel,
+    publicUrl: publicUrl.replace(/\/+$/, ''),
+    sandbox: overrides.sandbox ?? false,
+    env,
+  };
+}

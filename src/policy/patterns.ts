@@ -1,0 +1,86 @@
+// The `matches` operator's regular expressions. A pattern is checked once, when the policy loads:
+// recheck (an automata-based ReDoS checker) classifies it. Linear patterns run on V8's own engine;
+// patterns that V8 would match in polynomial time (the everyday `connection.*refused`) run on RE2
+// (re2js, a linear-time automaton), so no input can stall the pipeline; patterns that can
+// backtrack exponentially are refused (SPEC §3), whatever engine could run them.
+import { checkSync } from 'recheck';
+import { RE2JS } from 're2js';
+
+/** Matching looks at most this many characters: a log message's limit (SPEC §2). */
+export const MAX_MATCH_INPUT = 65_536;
+
+export interface PatternMatcher {
+  readonly source: string;
+  /** Which engine runs it: V8 for patterns proven linear, RE2 otherwise. */
+  readonly engine: 'v8' | 're2';
+  test(text: string): boolean;
+}
+
+export type PatternCheck =
+  | { ok: true; matcher: PatternMatcher; note: string | null }
+  | { ok: false; message: string };
+
+const cache = new Map<string, PatternCheck>();
+
+/** Check and compile a case-insensitive pattern; results are cached per source text. */
+export function compilePattern(source: string): PatternCheck {
+  let result = cache.get(source);
+  if (result === undefined) {
+    result = check(source);
+    cache.set(source, result);
+  }
+  return result;
+}
+
+function check(source: string): PatternCheck {
+  let v8: RegExp;
+  try {
+    v8 = new RegExp(source, 'i');
+  } catch (err) {
+    return { ok: false, message: `invalid regular expression ${JSON.stringify(source)}: ${(err as Error).message}` };
+  }
+  const diagnostics = checkSync(source, 'i', { timeout: 10_000 });
+  if (diagnostics.status === 'safe') return { ok: true, matcher: v8Matcher(source, v8), note: null };
+  if (diagnostics.status === 'vulnerable' && diagnostics.complexity.type === 'exponential') {
+    return {
+      ok: false,
+      message:
+        `regular expression ${JSON.stringify(source)} can backtrack catastrophically (exponential time, ` +
+        `e.g. on ${diagnostics.attack.pattern}); remove the nested or overlapping repetition`,
+    };
+  }
+  const why =
+    diagnostics.status === 'vulnerable'
+      ? `${diagnostics.complexity.summary} time on V8`
+      : `its complexity could not be proven (${diagnostics.error.kind})`;
+  const re2 = tryRe2(source);
+  if (re2 === null) {
+    return {
+      ok: false,
+      message: `regular expression ${JSON.stringify(source)} risks ${why} and uses features the linear-time engine lacks (backreferences, lookaround); simplify it`,
+    };
+  }
+  return { ok: true, matcher: re2, note: `${JSON.stringify(source)} runs on the linear-time RE2 engine (${why})` };
+}
+
+function v8Matcher(source: string, re: RegExp): PatternMatcher {
+  return {
+    source,
+    engine: 'v8',
+    test: (text) => re.test(text.length > MAX_MATCH_INPUT ? text.slice(0, MAX_MATCH_INPUT) : text),
+  };
+}
+
+function tryRe2(source: string): PatternMatcher | null {
+  let re: RE2JS;
+  try {
+    re = RE2JS.compile(source, RE2JS.CASE_INSENSITIVE);
+  } catch {
+    return null;
+  }
+  return {
+    source,
+    engine: 're2',
+    test: (text) => re.matcher(text.length > MAX_MATCH_INPUT ? text.slice(0, MAX_MATCH_INPUT) : text).find(),
+  };
+}

@@ -1,0 +1,258 @@
+// The policy language (SPEC §3) as TypeScript types. `PolicyDocument` is the merged, schema-valid
+// content of the policy directory after `${ENV}` interpolation; `schemas/policy.schema.json` is
+// its contract. Compiled forms live in compile.ts.
+import type { DeliveryMode } from '../domain/decision.js';
+import type { LogLevel } from '../domain/log-event.js';
+import type { Severity } from '../domain/severity.js';
+
+export const API_VERSION = 'incident-router/v1';
+
+/** Facts a condition may read (SPEC §3). */
+export const FACTS = [
+  'message',
+  'level',
+  'source',
+  'service',
+  'host',
+  'trace_id',
+  'attributes',
+  'timestamp',
+  'team',
+  'criticality',
+  'severity',
+  'rule',
+  'fingerprint',
+  'now',
+] as const;
+export type FactName = (typeof FACTS)[number];
+
+export const CRITICALITIES = ['critical', 'high', 'medium', 'low'] as const;
+export type Criticality = (typeof CRITICALITIES)[number];
+/** Team and criticality of a service missing from the catalog. */
+export const UNOWNED_TEAM = 'unowned';
+export const UNKNOWN_CRITICALITY = 'unknown';
+
+// --- conditions (json-rules-engine's shape) -------------------------------------------------
+export interface LeafCondition {
+  fact: FactName;
+  operator: string;
+  value: unknown;
+  path?: string;
+  params?: Record<string, unknown>;
+  name?: string;
+  priority?: number;
+}
+export interface AllCondition {
+  all: Condition[];
+  name?: string;
+  priority?: number;
+}
+export interface AnyCondition {
+  any: Condition[];
+  name?: string;
+  priority?: number;
+}
+export interface NotCondition {
+  not: Condition;
+  name?: string;
+  priority?: number;
+}
+export interface ConditionReference {
+  condition: string;
+  name?: string;
+  priority?: number;
+}
+export type Condition = LeafCondition | AllCondition | AnyCondition | NotCondition | ConditionReference;
+/** A rule's `when`: json-rules-engine requires a boolean node (all/any/not/condition) at the top. */
+export type TopCondition = AllCondition | AnyCondition | NotCondition | ConditionReference;
+
+// --- settings ---------------------------------------------------------------------------------
+export interface StormSettings {
+  max_new_incidents: number;
+  /** Duration text, e.g. "1m". */
+  window: string;
+}
+export interface RetrySettings {
+  /** First backoff, duration text. */
+  initial: string;
+  /** Backoff cap, duration text. */
+  max: string;
+  /** Attempts on one provider before `failover` mode moves to the next provider. */
+  budget: number;
+}
+export interface BreakerSettings {
+  consecutive_failures: number;
+  /** Open when at least `min_requests` in `window` and the failure ratio reaches this. */
+  failure_rate: number;
+  min_requests: number;
+  window: string;
+  cooldown: string;
+}
+export interface DeliverySettings {
+  timeout: string;
+  retry: RetrySettings;
+  breaker: BreakerSettings;
+  /** Backoff cap while every provider of an incident is down. */
+  outage_backoff_max: string;
+}
+export interface Settings {
+  timezone: string;
+  storm: StormSettings;
+  level_severity: Partial<Record<LogLevel, Severity>>;
+  delivery: DeliverySettings;
+}
+
+// --- providers --------------------------------------------------------------------------------
+export interface RateLimit {
+  /** Requests allowed per minute for one routing key / API key. */
+  per_minute: number;
+}
+export interface PagerDutyProviderSpec {
+  type: 'pagerduty';
+  /** Events API v2 integration key: 32 alphanumerics. May be empty only in sandbox mode. */
+  routing_key: string;
+  url: string;
+  severity_map: Record<Severity, 'critical' | 'error' | 'warning' | 'info'>;
+  rate_limit?: RateLimit;
+}
+export interface OpsgenieResponder {
+  type: 'team' | 'user' | 'escalation' | 'schedule';
+  id?: string;
+  name?: string;
+  username?: string;
+}
+export interface OpsgenieProviderSpec {
+  type: 'opsgenie';
+  api_key: string;
+  /** Base URL, e.g. https://api.opsgenie.com, https://api.eu.opsgenie.com or a JSM Ops base. */
+  url: string;
+  priority_map: Record<Severity, 'P1' | 'P2' | 'P3' | 'P4' | 'P5'>;
+  responders?: OpsgenieResponder[];
+  rate_limit?: RateLimit;
+}
+export interface WebhookProviderSpec {
+  type: 'webhook';
+  url: string;
+  /** HMAC-SHA256 secret; when set, requests carry `X-Incident-Router-Signature: v1=<hex>`. */
+  secret?: string;
+  headers?: Record<string, string>;
+  rate_limit?: RateLimit;
+}
+export type ProviderSpec = PagerDutyProviderSpec | OpsgenieProviderSpec | WebhookProviderSpec;
+export type ProviderType = ProviderSpec['type'];
+
+/** A team's override of one provider instance's settings (which keys apply depends on its type). */
+export interface TeamProviderOverride {
+  /** pagerduty: this team's own Events API v2 integration key. */
+  routing_key?: string;
+  /** opsgenie: this team's own API integration key. */
+  api_key?: string;
+  /** opsgenie: responders for this team's alerts. */
+  responders?: OpsgenieResponder[];
+  /** webhook: this team's own endpoint. */
+  url?: string;
+}
+/** SPEC §3: a team maps provider instance names to overrides, e.g. `payments: { pagerduty: { routing_key: … } }`. */
+export type TeamSpec = Record<string, TeamProviderOverride>;
+
+export interface ServiceSpec {
+  team: string;
+  criticality: Criticality;
+  description?: string;
+}
+
+// --- time windows (Alertmanager time_interval syntax plus cron windows) ----------------------
+export interface TimeRangeSpec {
+  start_time: string;
+  end_time: string;
+}
+export interface IntervalSpec {
+  times?: TimeRangeSpec[];
+  weekdays?: string[];
+  days_of_month?: string[];
+  months?: string[];
+  years?: string[];
+  location?: string;
+}
+export interface CronWindowSpec {
+  cron: string;
+  duration: string;
+  location?: string;
+}
+export type TimeWindowEntry = IntervalSpec | CronWindowSpec;
+
+// --- rules ------------------------------------------------------------------------------------
+interface RuleBase {
+  name: string;
+  description?: string;
+  priority?: number;
+  when?: TopCondition;
+}
+export interface ClassifyRuleSpec extends RuleBase {
+  severity?: Severity;
+  title?: string;
+  fingerprint?: string;
+  /** Fingerprint template of the incident this event resolves. */
+  resolve?: string;
+  continue?: boolean;
+}
+export interface UpgradeRuleSpec extends RuleBase {
+  when: TopCondition;
+  severity: Severity;
+}
+export interface SuppressRuleSpec extends RuleBase {
+  when: TopCondition;
+  reason: string;
+}
+export interface RouteRuleSpec extends RuleBase {
+  deliver: { mode: DeliveryMode; providers: string[] };
+  continue?: boolean;
+}
+
+/** One policy file as written (before merge). Every key but apiVersion is optional per file. */
+export interface PolicyFileDocument {
+  apiVersion: typeof API_VERSION;
+  version?: string;
+  settings?: Partial<Settings>;
+  providers?: Record<string, ProviderSpec>;
+  time_windows?: Record<string, TimeWindowEntry[]>;
+  teams?: Record<string, TeamSpec>;
+  services?: Record<string, ServiceSpec>;
+  conditions?: Record<string, TopCondition>;
+  classify?: ClassifyRuleSpec[];
+  upgrade?: UpgradeRuleSpec[];
+  suppress?: SuppressRuleSpec[];
+  routes?: RouteRuleSpec[];
+}
+
+export const RULE_SECTIONS = ['classify', 'upgrade', 'suppress', 'routes'] as const;
+export type RuleSection = (typeof RULE_SECTIONS)[number];
+export const MAP_SECTIONS = ['providers', 'time_windows', 'teams', 'services', 'conditions'] as const;
+export type MapSection = (typeof MAP_SECTIONS)[number];
+
+/** Where a merged item came from, so later checks can report `file:line:col`. */
+export interface SourceRef {
+  file: string;
+  /** Path inside that file's document, e.g. ['classify', 2, 'when']. */
+  path: (string | number)[];
+}
+
+/** The merged policy: defaults applied, rule lists ordered by priority, then file name, then position. */
+export interface PolicyDocument {
+  version: string;
+  settings: Settings;
+  providers: Record<string, ProviderSpec>;
+  time_windows: Record<string, TimeWindowEntry[]>;
+  teams: Record<string, TeamSpec>;
+  services: Record<string, ServiceSpec>;
+  conditions: Record<string, TopCondition>;
+  classify: ClassifyRuleSpec[];
+  upgrade: UpgradeRuleSpec[];
+  suppress: SuppressRuleSpec[];
+  routes: RouteRuleSpec[];
+}
+
+export interface PolicyFileInfo {
+  name: string;
+  sha256: string;
+}

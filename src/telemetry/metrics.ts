@@ -1,0 +1,102 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every metric of the sidecar, on its own registry (tests build several apps in one process).
+ * Names are part of the contract (SPEC §5) and keep their meaning across versions.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly eventsReceived = new Counter({
+    name: 'incident_router_events_received_total',
+    help: 'Log events and alerts received, by source (nats, http, alerts).',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly eventsInvalid = new Counter({
+    name: 'incident_router_events_invalid_total',
+    help: 'Received events refused by validation, by source.',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly eventsDropped = new Counter({
+    name: 'incident_router_events_dropped_total',
+    help: 'Events dropped under backpressure (core NATS only; JetStream redelivers), by reason.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly decisions = new Counter({
+    name: 'incident_router_decisions_total',
+    help: 'Decisions by outcome: paged, recorded, suppressed, deduplicated, ignored, resolved.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly notifications = new Counter({
+    name: 'incident_router_notifications_total',
+    help: 'Requests a provider accepted (2xx), by provider instance.',
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
+  readonly notificationsFailed = new Counter({
+    name: 'incident_router_notifications_failed_total',
+    help: 'Failed provider requests, by provider instance and reason.',
+    labelNames: ['provider', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly notificationLatency = new Histogram({
+    name: 'incident_router_notification_latency_seconds',
+    help: 'Time from sending a request to a provider to its answer.',
+    labelNames: ['provider'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly deliveriesPending = new Gauge({
+    name: 'incident_router_deliveries_pending',
+    help: 'Deliveries written to the outbox and not yet accepted by a provider.',
+    registers: [this.registry],
+  });
+  readonly breakerState = new Gauge({
+    name: 'incident_router_breaker_state',
+    help: 'Circuit breaker state per provider instance: 0 closed, 1 open, 2 half-open.',
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
+  readonly incidents = new Gauge({
+    name: 'incident_router_incidents',
+    help: 'Incidents by state.',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+  readonly policyReloadSuccessful = new Gauge({
+    name: 'incident_router_policy_last_reload_successful',
+    help: '1 when the last policy load or reload succeeded, 0 when it was refused.',
+    registers: [this.registry],
+  });
+  readonly policyReloads = new Counter({
+    name: 'incident_router_policy_reloads_total',
+    help: 'Policy reload attempts by result (success, failure).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly webhooks = new Counter({
+    name: 'incident_router_webhooks_total',
+    help: 'Provider webhooks received, by provider and result.',
+    labelNames: ['provider', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly deadLetters = new Counter({
+    name: 'incident_router_dead_letters_total',
+    help: 'Messages published to the dead-letter subject, by reason.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly natsConnected = new Gauge({
+    name: 'incident_router_nats_connected',
+    help: '1 while connected to NATS.',
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'incident_router_' });
+  }
+}
