@@ -6,6 +6,7 @@ export const ERROR_CATALOGUE = {
   validation_failed: { status: 400, message: 'The request does not match its schema.' },
   unauthorized: { status: 401, message: 'Missing or invalid credentials.' },
   not_found: { status: 404, message: 'No such resource.' },
+  method_not_allowed: { status: 405, message: 'This resource does not accept that method.' },
   conflict: { status: 409, message: 'The resource is in a state that does not allow this.' },
   payload_too_large: { status: 413, message: 'The request body is too large.' },
   unsupported_media_type: { status: 415, message: 'Send application/json.' },
@@ -42,7 +43,9 @@ export class AppError extends Error {
   /** The body a client receives: `{"error": {"code", "message", "details"?}}`. */
   toBody(): { error: { code: ErrorCode; message: string; details?: unknown } } {
     const message = this.expose ? this.message : ERROR_CATALOGUE[this.code].message;
-    return { error: { code: this.code, message, ...(this.details === undefined ? {} : { details: this.details }) } };
+    return {
+      error: { code: this.code, message, ...(this.details === undefined ? {} : { details: this.details }) },
+    };
   }
 }
 
@@ -64,7 +67,9 @@ export class PolicyError extends Error {
   readonly problems: readonly PolicyProblem[];
 
   constructor(problems: readonly PolicyProblem[]) {
-    super(`policy invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map(formatProblem).join('\n')}`);
+    super(
+      `policy invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map(formatProblem).join('\n')}`,
+    );
     this.problems = problems;
   }
 

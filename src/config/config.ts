@@ -47,7 +47,11 @@ export const ENV_VARS: readonly { name: string; default: string; help: string }[
   { name: 'NATS_MAX_PENDING', default: '10000', help: 'core NATS: events queued before dropping' },
   { name: 'API_TOKEN', default: '(unset: open)', help: 'Bearer token required by mutating endpoints' },
   { name: 'PAGERDUTY_WEBHOOK_SECRET', default: '(unset)', help: 'PagerDuty V3 webhook signing secret' },
-  { name: 'OPSGENIE_WEBHOOK_TOKEN', default: '(unset)', help: 'shared token OpsGenie sends in X-Webhook-Token' },
+  {
+    name: 'OPSGENIE_WEBHOOK_TOKEN',
+    default: '(unset)',
+    help: 'shared token OpsGenie sends in X-Webhook-Token',
+  },
   { name: 'LOG_LEVEL', default: 'info', help: LOG_LEVELS.join(' | ') },
   { name: 'PUBLIC_URL', default: 'http://HOST:PORT', help: 'how people reach this sidecar (incident links)' },
 ];
@@ -113,7 +117,8 @@ class Reader {
 
   name(name: string, fallback: string): string {
     const raw = this.text(name, fallback);
-    if (!/^[A-Za-z0-9_-]+$/.test(raw)) this.problems.push(`${name}=${JSON.stringify(raw)}: use letters, digits, _ and -`);
+    if (!/^[A-Za-z0-9_-]+$/.test(raw))
+      this.problems.push(`${name}=${JSON.stringify(raw)}: use letters, digits, _ and -`);
     return raw;
   }
 }
@@ -141,7 +146,8 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, cwd = proc
   const apiToken = r.optional('API_TOKEN');
   if (apiToken !== null && apiToken.length < 16) r.problems.push('API_TOKEN: use at least 16 characters');
   const logLevel = r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info');
-  const publicUrl = r.url('PUBLIC_URL', ['http:', 'https:']) ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const publicUrl =
+    r.url('PUBLIC_URL', ['http:', 'https:']) ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   const absolute = (p: string): string => (isAbsolute(p) ? p : resolve(cwd, p));
   return {
@@ -149,8 +155,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, cwd = proc
     host,
     policyDir: absolute(overrides.policyDir ?? r.text('POLICY_DIR', 'policies')),
     dataDir: absolute(r.text('DATA_DIR', 'data')),
-    nats:
-      natsUrl === null ? null : { url: natsUrl, subject, stream, durable, deadLetterSubject, maxPending },
+    nats: natsUrl === null ? null : { url: natsUrl, subject, stream, durable, deadLetterSubject, maxPending },
     apiToken,
     pagerdutyWebhookSecret: r.optional('PAGERDUTY_WEBHOOK_SECRET'),
     opsgenieWebhookToken: r.optional('OPSGENIE_WEBHOOK_TOKEN'),

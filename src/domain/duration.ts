@@ -15,7 +15,8 @@ const PART = /(\d+)(ms|s|m|h|d|w)/g;
 export function parseDuration(text: string): number | null {
   if (!DURATION.test(text)) return null;
   let total = 0;
-  for (const [, amount, unit] of text.matchAll(PART)) total += Number(amount) * (UNIT_MS[unit as string] as number);
+  for (const [, amount, unit] of text.matchAll(PART))
+    total += Number(amount) * (UNIT_MS[unit as string] as number);
   return Number.isSafeInteger(total) ? total : null;
 }
 

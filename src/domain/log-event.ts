@@ -1,7 +1,17 @@
 import type { Severity } from './severity.js';
 
 /** Log levels accepted on input (SPEC §2). */
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'notice', 'warn', 'warning', 'error', 'fatal', 'critical'] as const;
+export const LOG_LEVELS = [
+  'trace',
+  'debug',
+  'info',
+  'notice',
+  'warn',
+  'warning',
+  'error',
+  'fatal',
+  'critical',
+] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** A validated log event (schemas/log-event.schema.json). */

@@ -17,8 +17,7 @@ export interface PatternMatcher {
 }
 
 export type PatternCheck =
-  | { ok: true; matcher: PatternMatcher; note: string | null }
-  | { ok: false; message: string };
+  { ok: true; matcher: PatternMatcher; note: string | null } | { ok: false; message: string };
 
 const cache = new Map<string, PatternCheck>();
 
@@ -37,7 +36,10 @@ function check(source: string): PatternCheck {
   try {
     v8 = new RegExp(source, 'i');
   } catch (err) {
-    return { ok: false, message: `invalid regular expression ${JSON.stringify(source)}: ${(err as Error).message}` };
+    return {
+      ok: false,
+      message: `invalid regular expression ${JSON.stringify(source)}: ${(err as Error).message}`,
+    };
   }
   const diagnostics = checkSync(source, 'i', { timeout: 10_000 });
   if (diagnostics.status === 'safe') return { ok: true, matcher: v8Matcher(source, v8), note: null };
@@ -60,7 +62,11 @@ function check(source: string): PatternCheck {
       message: `regular expression ${JSON.stringify(source)} risks ${why} and uses features the linear-time engine lacks (backreferences, lookaround); simplify it`,
     };
   }
-  return { ok: true, matcher: re2, note: `${JSON.stringify(source)} runs on the linear-time RE2 engine (${why})` };
+  return {
+    ok: true,
+    matcher: re2,
+    note: `${JSON.stringify(source)} runs on the linear-time RE2 engine (${why})`,
+  };
 }
 
 function v8Matcher(source: string, re: RegExp): PatternMatcher {

@@ -1,0 +1,167 @@
+// /api/v1/policy: what is active, validate a candidate, reload, and dry-run (SPEC §5).
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Clock } from '../../domain/clock.js';
+import { alertToInput, eventToInput, type PipelineInput } from '../../domain/log-event.js';
+import { AppError, formatProblem } from '../../errors.js';
+import { validateAlert, validateEvent } from '../../ingest/validate.js';
+import { preparePolicy, type ActivePolicy } from '../../policy/active.js';
+import { decide, NO_INCIDENTS, type IncidentLookup } from '../../policy/decide.js';
+import type { PolicySource } from '../../policy/load.js';
+import type { PolicyManager } from '../../policy/manager.js';
+import { redactPolicyDocument } from '../../policy/redact.js';
+import { parseJson, readJson, readRawBody } from '../body.js';
+import { requireToken } from '../middleware.js';
+
+export interface PolicyRoutesDeps {
+  policies: PolicyManager;
+  clock: Clock;
+  apiToken: string | null;
+  sandbox: boolean;
+  env: Readonly<Record<string, string | undefined>>;
+  incidents?: IncidentLookup;
+}
+
+const CANDIDATE_LIMIT = 2 * 1024 * 1024;
+const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.ya?ml$/;
+
+/** A candidate policy: YAML text, `{yaml: text}` or `{files: {"name.yaml": text}}`. */
+export function candidateSources(value: unknown, where: string): PolicySource[] {
+  if (typeof value === 'string') return [{ name: 'candidate.yaml', text: value }];
+  const yaml = (value as { yaml?: unknown } | null)?.yaml;
+  if (typeof yaml === 'string') return [{ name: 'candidate.yaml', text: yaml }];
+  const files = (value as { files?: unknown } | null)?.files;
+  if (files === null || typeof files !== 'object' || Array.isArray(files)) {
+    throw new AppError(
+      'validation_failed',
+      `${where} must be YAML text, {"yaml": "..."} or {"files": {"name.yaml": "..."}}`,
+    );
+  }
+  const sources = Object.entries(files).map(([name, text]) => {
+    if (!FILE_NAME.test(name) || typeof text !== 'string') {
+      throw new AppError(
+        'validation_failed',
+        `${where}.files["${name}"] must be a *.yaml file name mapped to YAML text`,
+      );
+    }
+    return { name, text };
+  });
+  if (sources.length === 0) throw new AppError('validation_failed', `${where}.files is empty`);
+  return sources.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The dry-run body's input: `event` (a log event) or `alert` (the brief's shape), exactly one. */
+export function dryRunInput(body: Record<string, unknown>, receivedAt: Date): PipelineInput {
+  if ('event' in body === 'alert' in body)
+    throw new AppError('validation_failed', 'send exactly one of "event" or "alert"');
+  if ('event' in body) {
+    const v = validateEvent(body['event']);
+    if (!v.ok)
+      throw new AppError('validation_failed', 'the event is invalid', {
+        details: { errors: v.errors.map((e) => `event.${e}`) },
+      });
+    return eventToInput(v.value);
+  }
+  const v = validateAlert(body['alert']);
+  if (!v.ok)
+    throw new AppError('validation_failed', 'the alert is invalid', {
+      details: { errors: v.errors.map((e) => `alert.${e}`) },
+    });
+  return alertToInput(v.value, receivedAt);
+}
+
+export function parseInstant(value: unknown, field: string): number {
+  if (
+    typeof value !== 'string' ||
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) ||
+    Number.isNaN(Date.parse(value))
+  ) {
+    throw new AppError('validation_failed', `${field} must be an RFC 3339 time such as 2026-11-24T02:00:00Z`);
+  }
+  return Date.parse(value);
+}
+
+function describe(policy: ActivePolicy) {
+  const { loaded, loadedAt } = policy;
+  return {
+    version: loaded.version,
+    revision: loaded.revision,
+    files: loaded.files,
+    loaded_at: loadedAt,
+    warnings: loaded.warnings,
+    notes: loaded.notes,
+  };
+}
+
+export function policyRouter(deps: PolicyRoutesDeps): Router {
+  const router = new Router({ prefix: '/api/v1/policy' });
+  const prepare = (sources: PolicySource[]) =>
+    preparePolicy(sources, { env: deps.env, sandbox: deps.sandbox }, new Date(deps.clock.now()));
+
+  router.get('/', (ctx) => {
+    const active = deps.policies.current();
+    ctx.body = {
+      ...describe(active),
+      last_reload: deps.policies.lastReload(),
+      document: redactPolicyDocument(active.compiled.document),
+    };
+  });
+
+  router.post('/validate', async (ctx) => {
+    const prepared = prepare(await readCandidate(ctx));
+    ctx.body = prepared.ok
+      ? { valid: true, errors: [], ...describe(prepared.policy) }
+      : { valid: false, errors: prepared.problems.map(formatProblem), warnings: prepared.warnings };
+  });
+
+  router.post('/reload', requireToken(deps.apiToken), async (ctx) => {
+    const outcome = await deps.policies.reload('api');
+    if (!outcome.ok) {
+      throw new AppError(
+        'policy_invalid',
+        `the policy on disk is invalid (${outcome.errors.length} problem(s)); the active policy ${outcome.version} keeps serving`,
+        { details: outcome },
+      );
+    }
+    ctx.body = outcome;
+  });
+
+  router.post('/dry-run', async (ctx) => {
+    const body = await readJson(ctx, CANDIDATE_LIMIT);
+    if (body === null || typeof body !== 'object' || Array.isArray(body))
+      throw new AppError('validation_failed', 'send a JSON object {event | alert, at?, policy?}');
+    const request = body as Record<string, unknown>;
+    const unknownKeys = Object.keys(request).filter((k) => !['event', 'alert', 'at', 'policy'].includes(k));
+    if (unknownKeys.length > 0)
+      throw new AppError('validation_failed', `unknown field(s): ${unknownKeys.join(', ')}`);
+    const now = request['at'] === undefined ? deps.clock.now() : parseInstant(request['at'], 'at');
+    const input = dryRunInput(request, new Date(now));
+    let policy = deps.policies.current();
+    if (request['policy'] !== undefined) {
+      const prepared = prepare(candidateSources(request['policy'], 'policy'));
+      if (!prepared.ok)
+        throw new AppError('policy_invalid', 'the candidate policy is invalid', {
+          details: { errors: prepared.problems.map(formatProblem) },
+        });
+      policy = prepared.policy;
+    }
+    const decision = await decide(input, policy.compiled, now, deps.incidents ?? NO_INCIDENTS, {
+      explain: true,
+    });
+    ctx.body = { ...decision, candidate: request['policy'] !== undefined };
+  });
+
+  return router;
+}
+
+async function readCandidate(ctx: Context): Promise<PolicySource[]> {
+  if (ctx.is('application/json'))
+    return candidateSources(parseJson(await readRawBody(ctx, CANDIDATE_LIMIT)), 'body');
+  if (ctx.is('application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'text/plain')) {
+    return candidateSources((await readRawBody(ctx, CANDIDATE_LIMIT)).toString('utf8'), 'body');
+  }
+  throw new AppError(
+    'unsupported_media_type',
+    'send the candidate policy as application/yaml text or JSON {"files": {...}}',
+  );
+}

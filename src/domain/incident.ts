@@ -1,0 +1,110 @@
+import type { PolicyStamp, RouteChoice } from './decision.js';
+import type { LogLevel } from './log-event.js';
+import type { Severity } from './severity.js';
+
+/** SPEC §4: triggered → acknowledged → resolved (resolved → triggered on reopen). */
+export const INCIDENT_STATES = ['triggered', 'acknowledged', 'resolved'] as const;
+export type IncidentState = (typeof INCIDENT_STATES)[number];
+
+/** The event that opened an incident, as providers need to describe it. */
+export interface IncidentEvent {
+  timestamp: string;
+  level: LogLevel;
+  message: string;
+  source: string | null;
+  host: string | null;
+  trace_id: string | null;
+  attributes: Record<string, unknown> | null;
+}
+
+/**
+ * A provider instance that holds (or is meant to hold) this incident. `routing_key` /
+ * `api_key` are the credentials the trigger used; acknowledge and resolve must reuse them
+ * (PagerDuty silently drops them otherwise: Events API v2 docs). Never shown unmasked.
+ */
+export interface ProviderHold {
+  provider: string;
+  type: 'pagerduty' | 'opsgenie' | 'webhook';
+  /** The route (delivery group) that sent it there. */
+  route: string;
+  state: 'pending' | 'open' | 'acknowledged' | 'resolved' | 'failed';
+  since: string;
+  routing_key?: string;
+  api_key?: string;
+  url?: string;
+  /** What the provider told us: PagerDuty dedup_key, OpsGenie requestId. */
+  external_ref?: string;
+  /** PagerDuty incident id learned from webhooks. */
+  external_id?: string;
+}
+
+export interface Incident {
+  id: string;
+  correlation_id: string;
+  fingerprint: string;
+  provider_key: string;
+  state: IncidentState;
+  escalated: boolean;
+  severity: Severity;
+  title: string;
+  service: string;
+  team: string;
+  criticality: string;
+  rule: string;
+  event: IncidentEvent;
+  occurrences: number;
+  opened_at: string;
+  last_seen: string;
+  acknowledged_at: string | null;
+  resolved_at: string | null;
+  policy: PolicyStamp;
+  routes: RouteChoice[];
+  holds: Record<string, ProviderHold>;
+  /** A storm incident folds many alerts of one service (SPEC §4). */
+  storm: { folded: number } | null;
+  /** Monotonic revision, bumped on every write. */
+  revision: number;
+}
+
+export type DeliveryAction = 'trigger' | 'acknowledge' | 'resolve' | 'note';
+export type DeliveryStatus = 'pending' | 'done' | 'superseded' | 'failed';
+
+/** One outbox entry: written before it is sent, marked done only after a 2xx (SPEC §4). */
+export interface Delivery {
+  id: string;
+  incident_id: string;
+  action: DeliveryAction;
+  /** The route this trigger belongs to; follow-up actions carry the route of the hold they act on. */
+  route: string;
+  mode: 'all' | 'failover' | 'direct';
+  /** Provider instances in order; `all` and `direct` deliveries have exactly one. */
+  candidates: string[];
+  current: number;
+  status: DeliveryStatus;
+  attempts: number;
+  attempts_on_current: number;
+  next_attempt_at: number;
+  created_at: string;
+  updated_at: string;
+  done_at: string | null;
+  /** Provider a sync action came from: never echoed back there. */
+  origin: string | null;
+  note: string | null;
+  last_error: { provider: string; reason: string; status: number | null; message: string; at: string } | null;
+  result: { provider: string; status: number; ref: string | null; latency_ms: number; at: string } | null;
+  /** Whether every candidate has been exhausted at least once (`delivery_failed` recorded). */
+  exhausted: boolean;
+}
+
+export interface AuditEntry {
+  incident_id: string;
+  seq: number;
+  at: string;
+  type: string;
+  actor: string;
+  provider: string | null;
+  source_event_id: string | null;
+  policy_version: string;
+  message: string;
+  details?: Record<string, unknown>;
+}

@@ -1,0 +1,120 @@
+// Validation of incoming events at the boundary (SPEC §2): JSON Schema via ajv, plus what a schema
+// cannot say (attribute size, keys that would poison prototypes, UTF-8). After this, the pipeline
+// trusts the types.
+import { readFileSync } from 'node:fs';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import type { AlertInput, LogEvent } from '../domain/log-event.js';
+
+/** Attributes may be at most 64 KiB serialized (SPEC §2). */
+export const MAX_ATTRIBUTES_BYTES = 65_536;
+/** A whole raw event: message (64 KiB) + attributes (64 KiB) + the other fields, with room. */
+export const MAX_EVENT_BYTES = 140 * 1024;
+
+export type Validated<T> = { ok: true; value: T } | { ok: false; errors: string[] };
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function loadSchema(name: string): object {
+  return JSON.parse(readFileSync(new URL(`../../schemas/${name}`, import.meta.url), 'utf8')) as object;
+}
+
+const ajv = new Ajv2020({ allErrors: true, strict: true });
+(addFormatsModule as unknown as { default: (a: Ajv2020, formats: string[]) => void }).default(ajv, [
+  'date-time',
+]);
+const validateLogEvent = ajv.compile(loadSchema('log-event.schema.json')) as ValidateFunction<LogEvent>;
+const validateAlertShape = ajv.compile(loadSchema('alert.schema.json')) as ValidateFunction<AlertInput>;
+
+function describe(errors: readonly ErrorObject[] | null | undefined): string[] {
+  return (errors ?? []).map((e) => {
+    const at = e.instancePath === '' ? '' : `${e.instancePath.slice(1).replaceAll('/', '.')}: `;
+    if (e.keyword === 'additionalProperties')
+      return `${at}unknown field "${String(e.params['additionalProperty'])}"`;
+    if (e.keyword === 'enum')
+      return `${at}must be one of ${(e.params['allowedValues'] as unknown[]).join(', ')}`;
+    if (e.keyword === 'format') return `${at}must be an RFC 3339 date-time`;
+    return `${at}${e.message ?? 'is invalid'}`;
+  });
+}
+
+/** A key anywhere in the value that could reach Object.prototype when copied (`__proto__` and kin). */
+export function findForbiddenKey(value: unknown, path = ''): string | null {
+  if (value === null || typeof value !== 'object') return null;
+  for (const key of Object.keys(value)) {
+    const at = path === '' ? key : `${path}.${key}`;
+    if (FORBIDDEN_KEYS.has(key)) return at;
+    const found = findForbiddenKey((value as Record<string, unknown>)[key], at);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+export function validateEvent(value: unknown): Validated<LogEvent> {
+  return checkEvent(value, { scanKeys: true, measureAttributes: true });
+}
+
+/** The checks every event passes, however it arrived; the flags skip work the caller proved unneeded. */
+function checkEvent(
+  value: unknown,
+  options: { scanKeys: boolean; measureAttributes: boolean },
+): Validated<LogEvent> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { ok: false, errors: ['an event must be a JSON object'] };
+  }
+  if (options.scanKeys) {
+    const forbidden = findForbiddenKey(value);
+    if (forbidden !== null) return { ok: false, errors: [`forbidden key "${forbidden}"`] };
+  }
+  if (!validateLogEvent(value)) return { ok: false, errors: describe(validateLogEvent.errors) };
+  const attributes = value.attributes;
+  if (
+    options.measureAttributes &&
+    attributes !== undefined &&
+    Buffer.byteLength(JSON.stringify(attributes)) > MAX_ATTRIBUTES_BYTES
+  ) {
+    return { ok: false, errors: [`attributes: larger than ${MAX_ATTRIBUTES_BYTES} bytes serialized`] };
+  }
+  return { ok: true, value };
+}
+
+export function validateAlert(value: unknown): Validated<AlertInput> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { ok: false, errors: ['an alert must be a JSON object'] };
+  }
+  const forbidden = findForbiddenKey(value);
+  if (forbidden !== null) return { ok: false, errors: [`forbidden key "${forbidden}"`] };
+  if (!validateAlertShape(value)) return { ok: false, errors: describe(validateAlertShape.errors) };
+  return { ok: true, value };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Raw bytes (a NATS payload) → a validated event. Cheap checks first: size, UTF-8, JSON, then the
+ * schema. A raw payload under 64 KiB cannot hold oversize attributes, so they are measured only
+ * for larger payloads.
+ */
+export function parseEvent(raw: Uint8Array): Validated<LogEvent> {
+  if (raw.byteLength === 0) return { ok: false, errors: ['empty payload'] };
+  if (raw.byteLength > MAX_EVENT_BYTES)
+    return { ok: false, errors: [`payload of ${raw.byteLength} bytes exceeds ${MAX_EVENT_BYTES}`] };
+  let text: string;
+  try {
+    text = utf8.decode(raw);
+  } catch {
+    return { ok: false, errors: ['payload is not valid UTF-8'] };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, errors: [`invalid JSON: ${(err as Error).message}`] };
+  }
+  // JSON.parse makes `__proto__` an own key; scan only when the text could contain one. A payload
+  // under 64 KiB cannot hold oversize attributes.
+  return checkEvent(value, {
+    scanKeys: text.includes('__proto__') || text.includes('constructor') || text.includes('prototype'),
+    measureAttributes: raw.byteLength > MAX_ATTRIBUTES_BYTES,
+  });
+}

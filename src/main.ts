@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+// incident-router's command line (SPEC §8): serve | validate | test | dry-run.
+import { readFileSync } from 'node:fs';
+import { App } from './app.js';
+import { ENV_VARS, loadConfig } from './config/config.js';
+import { ConfigError, PolicyError } from './errors.js';
+import { parseArgs, rejectUnknownFlags, stringFlag, UsageError } from './cli/args.js';
+import { dryRunCommand, testCommand, validateCommand } from './cli/policy-commands.js';
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+function help(): string {
+  const width = Math.max(...ENV_VARS.map((v) => v.name.length));
+  return `incident-router ${VERSION}: decides from log events whether and how loudly to page, and delivers it.
+
+Usage:
+  incident-router serve [--sandbox]          run the sidecar (--sandbox: built-in provider simulators, no accounts)
+  incident-router validate [dir] [--sandbox] check a policy directory (default $POLICY_DIR or policies)
+  incident-router test [dir]                 run the policy's test cases in <dir>/tests; exit 1 on any mismatch
+  incident-router dry-run --event file.json [--at time] [--policy dir]
+                                             print the full decision for one event or alert; sends nothing
+
+Environment:
+${ENV_VARS.map((v) => `  ${v.name.padEnd(width)}  ${v.help} (default: ${v.default})`).join('\n')}
+  plus any variable the policy interpolates with \${NAME} or \${NAME:-default}.
+`;
+}
+
+async function serve(sandbox: boolean): Promise<number> {
+  const config = loadConfig(process.env, { sandbox });
+  const app = new App(config);
+  await app.start();
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    app.logger.info({ event: 'shutdown', signal }, `${signal}: shutting down`);
+    app.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        app.logger.error({ event: 'shutdown_failed', err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGHUP', () => void app.policies.reload('signal'));
+  process.on('unhandledRejection', (err) =>
+    app.logger.error({ event: 'unhandled_rejection', err }, 'unhandled rejection'),
+  );
+  return new Promise<number>(() => undefined); // runs until a signal
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const policyDir = (dir: string | undefined): string => dir ?? process.env['POLICY_DIR'] ?? 'policies';
+  switch (command) {
+    case 'serve': {
+      const args = parseArgs(rest, []);
+      rejectUnknownFlags(args, ['sandbox']);
+      return serve(args.flags.has('sandbox'));
+    }
+    case 'validate': {
+      const args = parseArgs(rest, []);
+      rejectUnknownFlags(args, ['sandbox']);
+      return validateCommand(policyDir(args.positionals[0]), process.env, args.flags.has('sandbox'));
+    }
+    case 'test': {
+      const args = parseArgs(rest, []);
+      rejectUnknownFlags(args, []);
+      return testCommand(policyDir(args.positionals[0]), process.env);
+    }
+    case 'dry-run': {
+      const args = parseArgs(rest, ['event', 'at', 'policy']);
+      rejectUnknownFlags(args, ['event', 'at', 'policy']);
+      const file = stringFlag(args, 'event');
+      if (file === undefined) throw new UsageError('dry-run needs --event file.json');
+      return dryRunCommand({
+        dir: policyDir(stringFlag(args, 'policy')),
+        file,
+        at: stringFlag(args, 'at'),
+        env: process.env,
+      });
+    }
+    case '--version':
+    case 'version':
+      console.log(VERSION);
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(help());
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      console.error(`incident-router: ${err.message}\nRun "incident-router --help" for usage.`);
+      process.exit(2);
+    }
+    if (err instanceof ConfigError || err instanceof PolicyError) {
+      console.error(`incident-router: ${err.message}`);
+      process.exit(1);
+    }
+    console.error('incident-router: fatal:', err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,352 @@
+// The decision: one function of (input, policy, now, open incidents) → Decision with its trace
+// (SPEC §1, §5). It serves live traffic, the dry-run endpoint and `incident-router test` alike.
+//
+// Every rule is first tested by its synchronous predicate (conditions.ts: json-rules-engine's own
+// operators, no allocation); a rule that passes is then evaluated by json-rules-engine, whose
+// answer is final. Most log lines match nothing and never reach the engine; a differential test
+// proves the predicates never miss a match the engine would make.
+import type { Almanac } from 'json-rules-engine';
+import type {
+  Decision,
+  RouteChoice,
+  RuleTrace,
+  Stage,
+  StageTrace,
+  Suppression,
+  Upgrade,
+} from '../domain/decision.js';
+import type { PipelineInput } from '../domain/log-event.js';
+import { providerKey } from '../domain/provider-key.js';
+import { isPagingSeverity, severityRank, type Severity } from '../domain/severity.js';
+import type { CompiledClassifyRule, CompiledPolicy, CompiledRule } from './compile.js';
+import type { Facts } from './conditions.js';
+import { compileTemplate } from './templates.js';
+
+/** What the decider may know of incident state: the open incident of a fingerprint, if any. */
+export interface IncidentLookup {
+  openIncident(fingerprint: string): { id: string } | null;
+}
+
+export const NO_INCIDENTS: IncidentLookup = { openIncident: () => null };
+
+export interface DecideOptions {
+  /** Dry-run: trace every rule, with json-rules-engine's evaluated conditions. */
+  explain?: boolean;
+  /** Reference mode: every rule goes to json-rules-engine, predicates unused (differential tests). */
+  engineOnly?: boolean;
+  /** Called when the predicate and the engine disagree on a rule (a bug; the engine wins). */
+  onDisagreement?: (stage: Stage, rule: string) => void;
+}
+
+const DEFAULT_TITLE = compileTemplate('{service}: {message}');
+const DEFAULT_FINGERPRINT = compileTemplate('{service}:{rule}');
+
+/** The facts of one stage (SPEC §3), as one literal of a fixed shape (cheaper than spreading). */
+function stageFacts(
+  input: PipelineInput,
+  team: string,
+  criticality: string,
+  severity: Severity,
+  rule: string | undefined,
+  fingerprint: string | undefined,
+  now: number,
+): Facts {
+  const e = input.event;
+  return {
+    message: e.message,
+    level: e.level,
+    source: e.source,
+    service: e.service,
+    host: e.host,
+    trace_id: e.trace_id,
+    attributes: e.attributes,
+    timestamp: e.timestamp,
+    team,
+    criticality,
+    severity,
+    rule,
+    fingerprint,
+    now,
+  };
+}
+
+let lastIsoMs = NaN;
+let lastIso = '';
+/** Events arrive in bursts at the same millisecond often enough to keep the last conversion. */
+function isoTime(ms: number): string {
+  if (ms !== lastIsoMs) {
+    lastIso = new Date(ms).toISOString();
+    lastIsoMs = ms;
+  }
+  return lastIso;
+}
+
+/** Evaluates rules of one stage against one set of facts; the Almanac is made only if the engine runs. */
+class StageEvaluation {
+  private almanac: Almanac | null = null;
+  readonly trace: Readonly<RuleTrace>[] = [];
+
+  constructor(
+    readonly stage: Stage,
+    private readonly policy: CompiledPolicy,
+    private readonly facts: Facts,
+    private readonly options: DecideOptions,
+  ) {}
+
+  /** Synchronous when the predicate rules the rule out or the engine's answer is memoised. */
+  matches(rule: CompiledRule): boolean | Promise<boolean> {
+    let candidate = true;
+    if (!this.options.engineOnly) {
+      try {
+        candidate = rule.test(this.facts);
+      } catch {
+        candidate = true; // let the engine decide (and report) what the predicate could not
+      }
+    }
+    if (!candidate && !this.options.explain) {
+      this.trace.push(rule.traceNotMatched);
+      return false;
+    }
+    if (this.options.explain) return this.explainRule(rule).then((entry) => this.record(entry, candidate));
+    const memo = this.options.engineOnly ? null : rule.memo;
+    const key = memo?.key(this.facts);
+    const known = key === undefined ? undefined : memo?.get(key);
+    if (known !== undefined) return this.record(known ? rule.traceMatched : rule.traceNotMatched, candidate);
+    return rule.engineRule.evaluate(this.getAlmanac()).then((result) => {
+      const matched = result.result === true;
+      if (key !== undefined) memo?.set(key, matched);
+      return this.record(matched ? rule.traceMatched : rule.traceNotMatched, candidate);
+    });
+  }
+
+  private record(entry: Readonly<RuleTrace>, candidate: boolean): boolean {
+    if (candidate !== entry.matched && !this.options.engineOnly) {
+      this.options.onDisagreement?.(this.stage, entry.name);
+      entry = {
+        ...entry,
+        reason: `predicate said ${candidate}, json-rules-engine said ${entry.matched}; the engine's answer stands`,
+      };
+    }
+    this.trace.push(entry);
+    return entry.matched;
+  }
+
+  /** Dry-run: always ask the engine, and keep its evaluated condition tree for the trace. */
+  private async explainRule(rule: CompiledRule): Promise<RuleTrace> {
+    const result = await rule.engineRule.evaluate(this.getAlmanac());
+    return { name: rule.name, matched: result.result === true, conditions: result.toJSON(false).conditions };
+  }
+
+  notEvaluated(rule: CompiledRule, reason: string): void {
+    if (this.options.explain) this.trace.push({ name: rule.name, matched: false, reason });
+  }
+
+  result(): StageTrace {
+    return { stage: this.stage, rules: this.trace as RuleTrace[] };
+  }
+
+  private getAlmanac(): Almanac {
+    this.almanac ??= this.policy.engine.almanac(this.facts);
+    return this.almanac;
+  }
+}
+
+interface Classified {
+  rule: string;
+  severity: Severity;
+  applied: CompiledClassifyRule[];
+}
+
+async function classify(
+  ev: StageEvaluation,
+  policy: CompiledPolicy,
+  level: string,
+  initial: Severity,
+): Promise<Classified> {
+  const applied: CompiledClassifyRule[] = [];
+  let severity = initial;
+  let stopAt: string | null = null;
+  for (const rule of policy.classify) {
+    if (stopAt !== null) {
+      ev.notEvaluated(rule, `not evaluated: "${stopAt}" matched first`);
+      continue;
+    }
+    const answer = ev.matches(rule);
+    // `await` only what is pending: awaiting a plain boolean still costs a microtask turn per rule.
+    if (!(typeof answer === 'boolean' ? answer : await answer)) continue;
+    applied.push(rule);
+    // A resolve rule without a severity of its own never pages.
+    severity = rule.severity ?? (rule.resolve ? 'info' : severity);
+    if (!rule.continue) stopAt = rule.name;
+  }
+  const last = applied.at(-1);
+  return { rule: last ? last.name : `level:${level}`, severity, applied };
+}
+
+/** Every matching upgrade applies; severity only goes up. All see the classified severity. */
+async function upgrade(ev: StageEvaluation, policy: CompiledPolicy, severity: Severity): Promise<Upgrade[]> {
+  const upgrades: Upgrade[] = [];
+  let current = severity;
+  for (const rule of policy.upgrade) {
+    const answer = ev.matches(rule);
+    if (!(typeof answer === 'boolean' ? answer : await answer)) continue;
+    if (severityRank(rule.severity) > severityRank(current)) {
+      upgrades.push({ rule: rule.name, from: current, to: rule.severity });
+      current = rule.severity;
+    }
+  }
+  return upgrades;
+}
+
+async function suppress(ev: StageEvaluation, policy: CompiledPolicy): Promise<Suppression | null> {
+  let found: Suppression | null = null;
+  for (const rule of policy.suppress) {
+    if (found !== null) {
+      ev.notEvaluated(rule, `not evaluated: "${found.rule}" matched first`);
+      continue;
+    }
+    const answer = ev.matches(rule);
+    if (typeof answer === 'boolean' ? answer : await answer) found = { rule: rule.name, reason: rule.reason };
+  }
+  return found;
+}
+
+async function route(ev: StageEvaluation, policy: CompiledPolicy): Promise<RouteChoice[]> {
+  const chosen: RouteChoice[] = [];
+  let stopAt: string | null = null;
+  for (const rule of policy.routes) {
+    if (stopAt !== null) {
+      ev.notEvaluated(rule, `not evaluated: "${stopAt}" matched first`);
+      continue;
+    }
+    const answer = ev.matches(rule);
+    if (!(typeof answer === 'boolean' ? answer : await answer)) continue;
+    chosen.push({ name: rule.name, mode: rule.mode, providers: [...rule.providers] });
+    if (!rule.continue) stopAt = rule.name;
+  }
+  return chosen;
+}
+
+function lastTemplate(applied: readonly CompiledClassifyRule[], key: 'title' | 'fingerprint' | 'resolve') {
+  for (let i = applied.length - 1; i >= 0; i--) {
+    const t = (applied[i] as CompiledClassifyRule)[key];
+    if (t !== null) return t;
+  }
+  return null;
+}
+
+export async function decide(
+  input: PipelineInput,
+  policy: CompiledPolicy,
+  nowMs: number,
+  incidents: IncidentLookup,
+  options: DecideOptions = {},
+): Promise<Decision> {
+  const event = input.event;
+  const { team, criticality } = policy.catalog(event.service);
+  const initial = input.initialSeverity ?? policy.levelSeverity[event.level] ?? 'info';
+  const facts = stageFacts(input, team, criticality, initial, undefined, undefined, nowMs);
+  const trace: StageTrace[] = [];
+
+  const classifyEval = new StageEvaluation('classify', policy, facts, options);
+  const classified = await classify(classifyEval, policy, event.level, initial);
+  trace.push(classifyEval.result());
+  const classifiedFacts = stageFacts(
+    input,
+    team,
+    criticality,
+    classified.severity,
+    classified.rule,
+    undefined,
+    nowMs,
+  );
+  const fingerprint =
+    classified.applied.length === 0
+      ? `${event.service}:${classified.rule}`
+      : (lastTemplate(classified.applied, 'fingerprint') ?? DEFAULT_FINGERPRINT)(classifiedFacts);
+
+  const upgradeFacts = stageFacts(
+    input,
+    team,
+    criticality,
+    classified.severity,
+    classified.rule,
+    fingerprint,
+    nowMs,
+  );
+  const upgradeEval = new StageEvaluation('upgrade', policy, upgradeFacts, options);
+  const upgrades = await upgrade(upgradeEval, policy, classified.severity);
+  trace.push(upgradeEval.result());
+  const severity = upgrades.at(-1)?.to ?? classified.severity;
+  // Suppress and route rules, title and resolve templates see the final severity.
+  const finalFacts =
+    severity === classified.severity
+      ? upgradeFacts
+      : stageFacts(input, team, criticality, severity, classified.rule, fingerprint, nowMs);
+
+  const pages = isPagingSeverity(severity);
+  let suppressedBy: Suppression | null = null;
+  if (pages) {
+    const suppressEval = new StageEvaluation('suppress', policy, finalFacts, options);
+    suppressedBy = await suppress(suppressEval, policy);
+    trace.push(suppressEval.result());
+  } else {
+    trace.push({ stage: 'suppress', rules: [], skipped: `severity ${severity} does not page` });
+  }
+
+  const paged = pages && suppressedBy === null;
+  let routes: RouteChoice[] = [];
+  if (paged) {
+    const routeEval = new StageEvaluation('route', policy, finalFacts, options);
+    routes = await route(routeEval, policy);
+    trace.push(routeEval.result());
+  } else {
+    trace.push({
+      stage: 'route',
+      rules: [],
+      skipped: suppressedBy ? `suppressed by "${suppressedBy.rule}"` : `severity ${severity} does not page`,
+    });
+  }
+
+  const resolveTemplate = lastTemplate(classified.applied, 'resolve');
+  const resolves = resolveTemplate === null ? null : resolveTemplate(finalFacts);
+  const open = incidents.openIncident(resolves ?? fingerprint);
+  return {
+    policy: policy.stamp,
+    at: isoTime(nowMs),
+    service: event.service,
+    level: event.level,
+    team,
+    criticality,
+    classification: { rule: classified.rule, severity: classified.severity },
+    upgrades,
+    severity,
+    suppressed: suppressedBy !== null,
+    suppressed_by: suppressedBy,
+    paged,
+    recorded: classified.applied.length > 0 && severity === 'info' && resolves === null,
+    title: (lastTemplate(classified.applied, 'title') ?? DEFAULT_TITLE)(finalFacts),
+    fingerprint,
+    provider_key: cachedProviderKey(fingerprint),
+    route: routes[0] ?? null,
+    routes,
+    resolves,
+    resolves_provider_key: resolves === null ? null : cachedProviderKey(resolves),
+    incident: { open: open !== null, id: open?.id ?? null },
+    trace,
+  };
+}
+
+// Fingerprints repeat heavily (that is what dedup is for); hashing each one once is enough.
+const keyCache = new Map<string, string>();
+const KEY_CACHE_LIMIT = 50_000;
+
+function cachedProviderKey(fingerprint: string): string {
+  let key = keyCache.get(fingerprint);
+  if (key === undefined) {
+    if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
+    key = providerKey(fingerprint);
+    keyCache.set(fingerprint, key);
+  }
+  return key;
+}

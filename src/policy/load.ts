@@ -1,0 +1,194 @@
+// The policy directory → one validated PolicyDocument, or every problem with its `file:line:col`
+// (SPEC §3). The steps: YAML with positions and `${ENV}` (load/source.ts), the JSON schema per
+// file (load/schema.ts), the merge (load/merge.ts), checks across the merged policy (load/check-*.ts),
+// defaults, revision and secrets (load/build.ts). A policy is loaded whole or not at all.
+import { errorMessage, type PolicyProblem } from '../errors.js';
+import {
+  MAP_SECTIONS,
+  RULE_SECTIONS,
+  type PolicyDocument,
+  type PolicyFileInfo,
+  type SourceRef,
+} from './types.js';
+import { buildDocument, revisionOf, secretsOf } from './load/build.js';
+import { checkProviders, checkServices, checkTeams } from './load/check-catalog.js';
+import { checkConditions } from './load/check-conditions.js';
+import { checkClassify, checkRoutes, warnUnusedConditions } from './load/check-rules.js';
+import { checkSettings, checkTimeWindows, isValidZone, warnUnusedWindows } from './load/check-settings.js';
+import type { CheckContext } from './load/context.js';
+import { withDefaults } from './load/defaults.js';
+import {
+  isPlainObject,
+  itemOf,
+  mergeFiles,
+  originOf,
+  type FileInput,
+  type MergedPolicy,
+} from './load/merge.js';
+import { formatAll, Reporter } from './load/report.js';
+import { validateFile } from './load/schema.js';
+import { parseFile, type ParsedFile, type Path } from './load/source.js';
+
+export { DEFAULT_SETTINGS } from './load/defaults.js';
+export { readPolicyDir } from './load/read-dir.js';
+
+export interface PolicySource {
+  /** The file name shown in problems, e.g. "routing.yaml". */
+  name: string;
+  text: string;
+}
+
+export interface LoadOptions {
+  /** Where `${NAME}` references are looked up. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Provider keys may be left empty only in sandbox mode (the providers are simulators). */
+  sandbox: boolean;
+}
+
+export interface LoadedPolicy {
+  /** Merged, defaults applied, rule lists ordered by priority, then file name, then position. */
+  document: PolicyDocument;
+  version: string;
+  /** "sha256:" + hex sha256 of the canonical (sorted-keys JSON) document. */
+  revision: string;
+  files: PolicyFileInfo[];
+  /** `file:line:col message`: things that load but are probably mistakes. */
+  warnings: string[];
+  /** `file:line:col message`: informational, e.g. patterns that run on RE2. */
+  notes: string[];
+  /** Every secret value in the document, longest first, so logs can scrub them. */
+  secrets: string[];
+  /** Where a node of the document came from, e.g. ['routes', 0, 'deliver']; null for defaults. */
+  origin(path: Path): SourceRef | null;
+  /** `file:line:col` of a node of the document; null for defaults. */
+  locate(path: Path): string | null;
+}
+
+export type LoadResult =
+  { ok: true; policy: LoadedPolicy } | { ok: false; problems: PolicyProblem[]; warnings: string[] };
+
+/** Pure and synchronous; never throws: every problem, however odd the input, comes back as a result. */
+export function loadPolicy(sources: readonly PolicySource[], options: LoadOptions): LoadResult {
+  try {
+    return load(sources, options);
+  } catch (err) {
+    const file = sources[0]?.name ?? '(policy)';
+    return {
+      ok: false,
+      problems: [
+        { file, line: 1, col: 1, message: `internal error while loading the policy: ${errorMessage(err)}` },
+      ],
+      warnings: [],
+    };
+  }
+}
+
+function load(sources: readonly PolicySource[], options: LoadOptions): LoadResult {
+  const ordered = [...sources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const first = ordered[0];
+  if (first === undefined)
+    return {
+      ok: false,
+      problems: [{ file: '(policy)', line: 1, col: 1, message: 'no policy files' }],
+      warnings: [],
+    };
+  const unique = ordered.filter((s, i) => s.name !== ordered[i - 1]?.name);
+  const parsed = unique.map((s) => parseFile(s.name, s.text, options.env));
+  const report = new Reporter(new Map(parsed.map((p) => [p.file.name, p.file])));
+  if (unique.length < ordered.length)
+    report.error({ file: first.name, path: [] }, 'two policy files have the same name');
+  const { inputs, complete } = validateFiles(parsed, report);
+  const merged = mergeFiles(inputs, report);
+  const ctx = checkContext(merged, report, options, complete, first.name);
+  if (merged.version === null && complete)
+    report.error({ file: first.name, path: [] }, 'no file sets "version"');
+  runChecks(ctx);
+  const warnings = formatAll(report.warnings);
+  if (report.problems.length > 0) return { ok: false, problems: dedupe(report.finish()), warnings };
+  const document = buildDocument(merged, ctx.settings);
+  const files = parsed.map((p) => ({ name: p.file.name, sha256: p.file.sha256 }));
+  const origin = (path: Path): SourceRef | null => originOf(merged, path);
+  return {
+    ok: true,
+    policy: {
+      document,
+      version: document.version,
+      revision: revisionOf(document),
+      files,
+      warnings,
+      notes: formatAll(report.notes),
+      secrets: secretsOf(document),
+      origin,
+      locate: (path) => {
+        const ref = origin(path);
+        return ref === null ? null : report.describe(ref);
+      },
+    },
+  };
+}
+
+/** YAML problems, then the schema per file; returns what can be merged. */
+function validateFiles(
+  parsed: readonly ParsedFile[],
+  report: Reporter,
+): { inputs: FileInput[]; complete: boolean } {
+  const inputs: FileInput[] = [];
+  let complete = true;
+  for (const { file, problems, warnings, value, empty } of parsed) {
+    for (const p of problems) report.root({ file: file.name, ...p });
+    for (const w of warnings) report.warnings.push({ file: file.name, ...w });
+    if (value === undefined) {
+      complete &&= empty;
+      continue;
+    }
+    const issues = validateFile(value);
+    for (const issue of issues)
+      report.rootAt({ file: file.name, path: issue.path, key: issue.key }, issue.message);
+    if (!isPlainObject(value)) {
+      complete = false;
+      continue;
+    }
+    const invalid = new Set(issues.map((i) => itemOf(i.path)));
+    const sections = [...MAP_SECTIONS, ...RULE_SECTIONS] as string[];
+    if (sections.some((s) => invalid.has(JSON.stringify([s])))) complete = false;
+    inputs.push({ name: file.name, value, invalid });
+  }
+  return { inputs, complete };
+}
+
+function checkContext(
+  merged: MergedPolicy,
+  report: Reporter,
+  options: LoadOptions,
+  complete: boolean,
+  firstFile: string,
+): CheckContext {
+  const settings = withDefaults(merged.settings?.valid === true ? merged.settings.value : undefined);
+  // An unknown zone is reported once, by checkSettings; time windows fall back to UTC meanwhile.
+  if (!isValidZone(settings.timezone)) settings.timezone = 'UTC';
+  const used = { windows: new Set<string>(), conditions: new Set<string>() };
+  return { merged, report, sandbox: options.sandbox, firstFile, complete, settings, used };
+}
+
+function runChecks(ctx: CheckContext): void {
+  checkSettings(ctx);
+  checkTimeWindows(ctx);
+  checkProviders(ctx);
+  checkTeams(ctx);
+  checkServices(ctx);
+  checkConditions(ctx);
+  checkClassify(ctx);
+  checkRoutes(ctx);
+  warnUnusedWindows(ctx);
+  warnUnusedConditions(ctx);
+}
+
+function dedupe(problems: readonly PolicyProblem[]): PolicyProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const id = `${p.file}:${p.line}:${p.col} ${p.message}`;
+    const fresh = !seen.has(id);
+    seen.add(id);
+    return fresh;
+  });
+}

@@ -1,0 +1,105 @@
+// `${NAME}` and `${NAME:-default}` in string values, replaced from the environment at load time
+// (SPEC §3). `$${` writes a literal `${`. The syntax and the `:-` rule (unset or empty → default)
+// are the shell's and docker compose's, which policy authors already know.
+import { visit } from 'yaml';
+import type { Document } from 'yaml';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface Interpolation {
+  value: string;
+  problems: string[];
+}
+
+const REFERENCE = /^([A-Za-z_][A-Za-z0-9_]*)(?::-([\s\S]*))?$/;
+
+export function interpolate(text: string, env: Env): Interpolation {
+  const problems: string[] = [];
+  let value = '';
+  let i = 0;
+  while (i < text.length) {
+    const dollar = text.indexOf('$', i);
+    if (dollar === -1) break;
+    value += text.slice(i, dollar);
+    if (text.startsWith('$${', dollar)) {
+      value += '${';
+      i = dollar + 3;
+    } else if (text.startsWith('${', dollar)) {
+      const close = text.indexOf('}', dollar + 2);
+      if (close === -1) {
+        problems.push('unterminated "${": write ${NAME} or ${NAME:-default}, or $${ for a literal ${');
+        i = text.length;
+        break;
+      }
+      value += resolve(text.slice(dollar + 2, close), env, problems);
+      i = close + 1;
+    } else {
+      value += '$';
+      i = dollar + 1;
+    }
+  }
+  return { value: value + text.slice(i), problems };
+}
+
+function resolve(reference: string, env: Env, problems: string[]): string {
+  const m = REFERENCE.exec(reference);
+  if (m === null) {
+    problems.push(
+      `"\${${reference}}" is not a variable reference: write \${NAME} or \${NAME:-default}, or $\${ for a literal \${`,
+    );
+    return '';
+  }
+  const [, name, fallback] = m as unknown as [string, string, string | undefined];
+  const set = Object.hasOwn(env, name) ? env[name] : undefined;
+  if (fallback !== undefined) return set === undefined || set === '' ? fallback : set;
+  if (set === undefined) {
+    problems.push(`environment variable ${name} is not set (write \${${name}:-} to allow it empty)`);
+    return '';
+  }
+  return set;
+}
+
+// In YAML flow collections a plain scalar ends at `{` and `}`, so `{ routing_key: ${KEY} }`, the
+// form SPEC §3 itself shows, is not YAML. Before parsing, references are hidden behind two
+// private-use characters of the same length (so offsets, hence positions, do not move) and they
+// are restored in every scalar before interpolation.
+const OPEN = '\uE000';
+const CLOSE = '\uE001';
+const REFERENCE_IN_TEXT = /\$\{([A-Za-z_][A-Za-z0-9_]*(?::-[^{}\n"'\\]*)?)\}/g;
+const SHIELDED = /[\uE000\uE001]/g;
+
+/** Whether the text uses the characters the shield needs (a policy has no reason to). */
+export function hasShieldCharacters(text: string): boolean {
+  return text.includes(OPEN) || text.includes(CLOSE);
+}
+
+export function shieldReferences(text: string): string {
+  return text.replace(REFERENCE_IN_TEXT, (_match, body: string) => `$${OPEN}${body}${CLOSE}`);
+}
+
+export function unshield(text: string): string {
+  return text.replace(SHIELDED, (c) => (c === OPEN ? '{' : '}'));
+}
+
+export interface LocatedProblem {
+  /** Offset of the scalar in the file's text. */
+  offset: number;
+  message: string;
+}
+
+/** Restore shielded references in every string scalar, and interpolate the values (never keys). */
+export function interpolateDocument(doc: Document.Parsed, env: Env): LocatedProblem[] {
+  const located: LocatedProblem[] = [];
+  visit(doc, {
+    Scalar(key, node) {
+      if (typeof node.value !== 'string' || !node.value.includes('$')) return;
+      const text = unshield(node.value);
+      node.value = text;
+      if (key === 'key') return;
+      const { value, problems } = interpolate(text, env);
+      node.value = value;
+      for (const message of problems) located.push({ offset: node.range?.[0] ?? 0, message });
+    },
+  });
+  return located;
+}

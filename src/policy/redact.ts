@@ -1,0 +1,26 @@
+// The policy as it may be shown (API, dashboard): every secret masked to `****` + last 4 (SPEC §3).
+import { maskSecret } from '../domain/secrets.js';
+import type { PolicyDocument, ProviderSpec, TeamSpec } from './types.js';
+
+const SECRET_FIELDS = new Set(['routing_key', 'api_key', 'secret']);
+
+function maskFields<T extends object>(obj: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (SECRET_FIELDS.has(k) && typeof v === 'string') out[k] = maskSecret(v);
+    else if (k === 'headers' && v !== null && typeof v === 'object') {
+      out[k] = Object.fromEntries(Object.keys(v).map((h) => [h, '****']));
+    } else out[k] = v;
+  }
+  return out as T;
+}
+
+export function redactPolicyDocument(doc: PolicyDocument): PolicyDocument {
+  const providers: Record<string, ProviderSpec> = {};
+  for (const [name, spec] of Object.entries(doc.providers)) providers[name] = maskFields(spec);
+  const teams: Record<string, TeamSpec> = {};
+  for (const [name, team] of Object.entries(doc.teams)) {
+    teams[name] = Object.fromEntries(Object.entries(team).map(([p, o]) => [p, maskFields(o)]));
+  }
+  return { ...doc, providers, teams };
+}

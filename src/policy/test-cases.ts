@@ -1,0 +1,113 @@
+// Policy test cases (SPEC §8): YAML files of {name, event | alert, at, expect}. Each case runs
+// through the same `decide` as live traffic; every expected field is compared, including time
+// windows (through `at`) and suppression, like `amtool config routes test` but wider.
+import { LineCounter, parseDocument, isMap, isSeq, type Node } from 'yaml';
+import type { Decision } from '../domain/decision.js';
+import { alertToInput, eventToInput, type PipelineInput } from '../domain/log-event.js';
+import { validateAlert, validateEvent } from '../ingest/validate.js';
+import type { CompiledPolicy } from './compile.js';
+import { decide, NO_INCIDENTS } from './decide.js';
+
+export interface PolicyTestCase {
+  name: string;
+  location: string;
+  input: PipelineInput;
+  atMs: number;
+  expect: Record<string, unknown>;
+}
+
+export interface CaseResult {
+  testCase: PolicyTestCase;
+  mismatches: string[];
+  decision: Decision;
+}
+
+/** What a case may expect, and how each is read off a decision. */
+const EXPECTATIONS: Readonly<Record<string, (d: Decision) => unknown>> = {
+  severity: (d) => d.severity,
+  route: (d) => d.route?.name ?? null,
+  providers: (d) => [...new Set(d.routes.flatMap((r) => r.providers))],
+  suppressed: (d) => d.suppressed,
+  suppressed_by: (d) => d.suppressed_by?.rule ?? null,
+  fingerprint: (d) => d.fingerprint,
+  paged: (d) => d.paged,
+  recorded: (d) => d.recorded,
+  classification: (d) => d.classification.rule,
+  upgrades: (d) => d.upgrades.map((u) => u.rule),
+  title: (d) => d.title,
+  team: (d) => d.team,
+  criticality: (d) => d.criticality,
+  resolves: (d) => d.resolves,
+  mode: (d) => d.route?.mode ?? null,
+};
+const CASE_KEYS = new Set(['name', 'event', 'alert', 'at', 'expect']);
+
+/** Parse one test file. Problems come back as `file:line:col message`, all of them. */
+export function parseTestCases(file: string, text: string): { cases: PolicyTestCase[]; problems: string[] } {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true });
+  const where = (node: Node | null | undefined): string => {
+    const pos = node?.range ? lc.linePos(node.range[0]) : { line: 1, col: 1 };
+    return `${file}:${pos.line}:${pos.col}`;
+  };
+  const problems = doc.errors.map(
+    (e) => `${file}:${e.linePos?.[0].line ?? 1}:${e.linePos?.[0].col ?? 1} ${e.message}`,
+  );
+  if (problems.length > 0) return { cases: [], problems };
+  const root = doc.contents;
+  const list = isMap(root) ? root.get('cases', true) : root;
+  if (!isSeq(list))
+    return { cases: [], problems: [`${where(root)} expected a list of cases (or "cases:" with a list)`] };
+  const cases: PolicyTestCase[] = [];
+  list.items.forEach((item, i) => {
+    const location = where(item as Node);
+    const parsed = parseCase(doc.getIn(isMap(root) ? ['cases', i] : [i]) as never, `case ${i + 1}`, location);
+    if (typeof parsed === 'string') problems.push(`${location} ${parsed}`);
+    else cases.push(parsed);
+  });
+  return { cases, problems };
+}
+
+function parseCase(node: unknown, fallbackName: string, location: string): PolicyTestCase | string {
+  const raw = (node as { toJSON?: () => unknown })?.toJSON?.() as Record<string, unknown> | undefined;
+  if (raw === undefined || raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    return 'a case must be a map';
+  const unknown = Object.keys(raw).filter((k) => !CASE_KEYS.has(k));
+  if (unknown.length > 0)
+    return `unknown key(s) ${unknown.map((k) => `"${k}"`).join(', ')} (allowed: ${[...CASE_KEYS].join(', ')})`;
+  const name = typeof raw['name'] === 'string' ? raw['name'] : fallbackName;
+  const expect = raw['expect'];
+  if (expect === null || typeof expect !== 'object' || Array.isArray(expect))
+    return `"${name}": "expect" must be a map`;
+  const badExpect = Object.keys(expect).filter((k) => !(k in EXPECTATIONS));
+  if (badExpect.length > 0)
+    return `"${name}": cannot expect ${badExpect.join(', ')} (allowed: ${Object.keys(EXPECTATIONS).join(', ')})`;
+  if ('event' in raw === 'alert' in raw) return `"${name}": give exactly one of "event" or "alert"`;
+  const atText = raw['at'] ?? (raw['event'] as { timestamp?: unknown } | undefined)?.timestamp;
+  const atMs = typeof atText === 'string' ? Date.parse(atText) : NaN;
+  if (Number.isNaN(atMs))
+    return `"${name}": "at" must be an RFC 3339 time (it defaults to the event's timestamp)`;
+  let input: PipelineInput;
+  if ('event' in raw) {
+    const v = validateEvent(raw['event']);
+    if (!v.ok) return `"${name}": invalid event: ${v.errors.join('; ')}`;
+    input = eventToInput(v.value);
+  } else {
+    const v = validateAlert(raw['alert']);
+    if (!v.ok) return `"${name}": invalid alert: ${v.errors.join('; ')}`;
+    input = alertToInput(v.value, new Date(atMs));
+  }
+  return { name, location, input, atMs, expect: expect as Record<string, unknown> };
+}
+
+export async function runTestCase(testCase: PolicyTestCase, policy: CompiledPolicy): Promise<CaseResult> {
+  const decision = await decide(testCase.input, policy, testCase.atMs, NO_INCIDENTS);
+  const mismatches: string[] = [];
+  for (const [key, expected] of Object.entries(testCase.expect)) {
+    const actual = (EXPECTATIONS[key] as (d: Decision) => unknown)(decision);
+    if (JSON.stringify(actual) !== JSON.stringify(expected ?? null)) {
+      mismatches.push(`${key}: expected ${JSON.stringify(expected ?? null)}, got ${JSON.stringify(actual)}`);
+    }
+  }
+  return { testCase, mismatches, decision };
+}

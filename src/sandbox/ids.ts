@@ -1,0 +1,17 @@
+// Identifiers that look like the providers' own, so logs and dashboards read naturally.
+import { randomBytes, randomUUID } from 'node:crypto';
+
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+/** PagerDuty object ids are short upper-case alphanumerics (`PGR0VU2`, `Q0RIJJZL24RC6W`). */
+export function pagerDutyId(prefix: string, length: number): string {
+  const bytes = randomBytes(length);
+  let id = prefix;
+  for (let i = 0; i < length; i++) id += ALPHANUMERIC[(bytes[i] ?? 0) % ALPHANUMERIC.length];
+  return id;
+}
+
+/** OpsGenie alert ids and request ids are UUIDs (docs.opsgenie.com/docs/alert-api samples). */
+export function uuid(): string {
+  return randomUUID();
+}

@@ -1,0 +1,37 @@
+// OpsGenie request statuses: every alert request is asynchronous (202 only means "accepted"); its outcome
+// is read from `GET /v2/alerts/requests/{requestId}` (docs.opsgenie.com/docs/alert-api; NOTES §4.4, whose
+// sample shows both `success` and `isSuccess`). Bounded so a long demo does not grow without limit.
+
+export interface AlertRequestStatus {
+  success: boolean;
+  isSuccess: boolean;
+  action: string;
+  processedAt: string;
+  integrationId: string;
+  status: string;
+  alertId: string;
+  alias: string;
+}
+
+const MAX_STATUSES = 10_000;
+
+export class RequestStatuses {
+  private readonly byId = new Map<string, AlertRequestStatus>();
+
+  record(requestId: string, status: AlertRequestStatus): void {
+    this.byId.set(requestId, status);
+    if (this.byId.size > MAX_STATUSES) {
+      const oldest = this.byId.keys().next().value;
+      if (oldest !== undefined) this.byId.delete(oldest);
+    }
+  }
+
+  get(requestId: string): AlertRequestStatus | undefined {
+    const status = this.byId.get(requestId);
+    return status === undefined ? undefined : { ...status };
+  }
+
+  reset(): void {
+    this.byId.clear();
+  }
+}

@@ -1,0 +1,234 @@
+// PagerDuty's incident bookkeeping as the Events API documents it (developer-docs events-API-v2/
+// 02-Trigger-Events.md): events are keyed by (routing_key, dedup_key); a trigger opens an incident when
+// none is open, else is folded into the open one; acknowledge/resolve apply only to an incident opened
+// with the SAME routing key, otherwise they are silently dropped (still 202: the API is asynchronous);
+// after a resolve, the next trigger opens a new incident. Human actions in the web UI are here too.
+import type { Clock } from '../domain/clock.js';
+import { SimulatorError } from './errors.js';
+import { pagerDutyId } from './ids.js';
+import type { PagerDutyEvent, PagerDutySeverity, PagerDutyTrigger } from './pagerduty-validate.js';
+
+export type PagerDutyIncidentStatus = 'triggered' | 'acknowledged' | 'resolved';
+export type PagerDutyUiAction =
+  'acknowledge' | 'unacknowledge' | 'resolve' | 'reopen' | 'escalate' | 'annotate';
+
+export interface PagerDutyIncident {
+  id: string;
+  number: number;
+  routingKey: string;
+  dedupKey: string;
+  status: PagerDutyIncidentStatus;
+  title: string;
+  severity: PagerDutySeverity;
+  /** PagerDuty's default "use alert severity" urgency rule: critical/error → high, warning/info → low. */
+  urgency: 'high' | 'low';
+  /** Triggers folded into this incident, the first included. */
+  alertCount: number;
+  escalationLevel: number;
+  /** The last Events API body accepted for this incident. */
+  lastEvent: unknown;
+  notes: { id: string; content: string; at: string }[];
+  history: { at: string; action: string; via: 'api' | 'ui' }[];
+  createdAt: string;
+  updatedAt: string;
+  acknowledgedAt: string | null;
+  resolvedAt: string | null;
+  reopenedAt: string | null;
+}
+
+export interface DroppedEvent {
+  at: string;
+  routingKey: string;
+  dedupKey: string;
+  action: 'acknowledge' | 'resolve';
+  reason: 'no_open_incident' | 'routing_key_mismatch';
+}
+
+export type ApplyResult =
+  | { kind: 'opened' | 'deduplicated' | 'unchanged'; incident: PagerDutyIncident }
+  | { kind: 'acknowledged' | 'resolved'; incident: PagerDutyIncident }
+  | { kind: 'dropped'; dropped: DroppedEvent };
+
+export class PagerDutyIncidents {
+  private all: PagerDutyIncident[] = [];
+  private readonly open = new Map<string, PagerDutyIncident>();
+  private droppedEvents: DroppedEvent[] = [];
+  private nextNumber = 1;
+
+  constructor(private readonly clock: Clock) {}
+
+  apply(event: PagerDutyEvent, dedupKey: string, body: unknown): ApplyResult {
+    const current = this.open.get(openKey(event.routingKey, dedupKey));
+    if (event.action === 'trigger')
+      return current ? this.fold(current, body) : this.openIncident(event, dedupKey, body);
+    if (current === undefined)
+      return { kind: 'dropped', dropped: this.drop(event.routingKey, dedupKey, event.action) };
+    if (event.action === 'acknowledge' && current.status === 'acknowledged')
+      return { kind: 'unchanged', incident: current };
+    current.lastEvent = body;
+    this.move(current, event.action === 'acknowledge' ? 'acknowledged' : 'resolved', 'api', event.action);
+    return { kind: event.action === 'acknowledge' ? 'acknowledged' : 'resolved', incident: current };
+  }
+
+  /** A human in the PagerDuty web UI; throws SimulatorError when the incident is unknown or the move impossible. */
+  act(ref: string, action: PagerDutyUiAction, content = ''): PagerDutyIncident {
+    const incident = this.mustFind(ref);
+    const allowed: Record<PagerDutyUiAction, readonly PagerDutyIncidentStatus[]> = {
+      acknowledge: ['triggered', 'acknowledged'],
+      unacknowledge: ['acknowledged'],
+      resolve: ['triggered', 'acknowledged'],
+      reopen: ['resolved'],
+      escalate: ['triggered', 'acknowledged'],
+      annotate: ['triggered', 'acknowledged', 'resolved'],
+    };
+    if (!allowed[action].includes(incident.status)) {
+      throw new SimulatorError(
+        'conflict',
+        `cannot ${action} incident ${incident.id}: it is ${incident.status}`,
+      );
+    }
+    this.applyUi(incident, action, content);
+    return incident;
+  }
+
+  private applyUi(incident: PagerDutyIncident, action: PagerDutyUiAction, content: string): void {
+    const at = this.now();
+    switch (action) {
+      case 'acknowledge':
+        return this.move(incident, 'acknowledged', 'ui', action);
+      case 'unacknowledge':
+        return this.move(incident, 'triggered', 'ui', action);
+      case 'resolve':
+        return this.move(incident, 'resolved', 'ui', action);
+      case 'reopen':
+        return this.reopen(incident);
+      case 'escalate':
+        // Escalating re-notifies the next level and puts an acknowledged incident back to triggered.
+        incident.escalationLevel += 1;
+        return this.move(incident, 'triggered', 'ui', action);
+      case 'annotate':
+        incident.notes.push({ id: pagerDutyId('P', 6), content, at });
+        incident.history.push({ at, action, via: 'ui' });
+        incident.updatedAt = at;
+    }
+  }
+
+  list(): PagerDutyIncident[] {
+    return structuredClone(this.all);
+  }
+
+  /** By incident id, or by dedup key (the open incident first, else the latest). */
+  find(ref: string): PagerDutyIncident | undefined {
+    const byId = this.all.find((i) => i.id === ref);
+    if (byId) return byId;
+    const byKey = this.all.filter((i) => i.dedupKey === ref);
+    return byKey.find((i) => i.status !== 'resolved') ?? byKey.at(-1);
+  }
+
+  mustFind(ref: string): PagerDutyIncident {
+    const incident = this.find(ref);
+    if (incident === undefined) throw new SimulatorError('not_found', `no incident ${ref}`);
+    return incident;
+  }
+
+  dropped(): DroppedEvent[] {
+    return structuredClone(this.droppedEvents);
+  }
+
+  reset(): void {
+    this.all = [];
+    this.open.clear();
+    this.droppedEvents = [];
+    this.nextNumber = 1;
+  }
+
+  private openIncident(event: PagerDutyTrigger, dedupKey: string, body: unknown): ApplyResult {
+    const at = this.now();
+    const incident: PagerDutyIncident = {
+      id: pagerDutyId('Q', 13),
+      number: this.nextNumber++,
+      routingKey: event.routingKey,
+      dedupKey,
+      status: 'triggered',
+      title: event.summary,
+      severity: event.severity,
+      urgency: event.severity === 'critical' || event.severity === 'error' ? 'high' : 'low',
+      alertCount: 1,
+      escalationLevel: 1,
+      lastEvent: body,
+      notes: [],
+      history: [{ at, action: 'trigger', via: 'api' }],
+      createdAt: at,
+      updatedAt: at,
+      acknowledgedAt: null,
+      resolvedAt: null,
+      reopenedAt: null,
+    };
+    this.all.push(incident);
+    this.open.set(openKey(event.routingKey, dedupKey), incident);
+    return { kind: 'opened', incident };
+  }
+
+  /** A trigger for an open incident: counted on it; its status does not change. */
+  private fold(incident: PagerDutyIncident, body: unknown): ApplyResult {
+    incident.alertCount += 1;
+    incident.lastEvent = body;
+    incident.updatedAt = this.now();
+    incident.history.push({ at: incident.updatedAt, action: 'trigger', via: 'api' });
+    return { kind: 'deduplicated', incident };
+  }
+
+  private reopen(incident: PagerDutyIncident): void {
+    const key = openKey(incident.routingKey, incident.dedupKey);
+    if (this.open.has(key)) {
+      throw new SimulatorError(
+        'conflict',
+        `cannot reopen ${incident.id}: a newer incident with its dedup key is open`,
+      );
+    }
+    this.open.set(key, incident);
+    incident.reopenedAt = this.now();
+    incident.resolvedAt = null;
+    this.move(incident, 'triggered', 'ui', 'reopen');
+  }
+
+  private move(
+    incident: PagerDutyIncident,
+    status: PagerDutyIncidentStatus,
+    via: 'api' | 'ui',
+    action: string,
+  ): void {
+    const at = this.now();
+    incident.status = status;
+    incident.updatedAt = at;
+    incident.history.push({ at, action, via });
+    if (status === 'acknowledged') incident.acknowledgedAt = at;
+    if (status === 'resolved') {
+      incident.resolvedAt = at;
+      this.open.delete(openKey(incident.routingKey, incident.dedupKey));
+    }
+  }
+
+  private drop(routingKey: string, dedupKey: string, action: 'acknowledge' | 'resolve'): DroppedEvent {
+    const otherKey = [...this.open.values()].some(
+      (i) => i.dedupKey === dedupKey && i.routingKey !== routingKey,
+    );
+    const dropped: DroppedEvent = {
+      at: this.now(),
+      routingKey,
+      dedupKey,
+      action,
+      reason: otherKey ? 'routing_key_mismatch' : 'no_open_incident',
+    };
+    this.droppedEvents.push(dropped);
+    return dropped;
+  }
+
+  private now(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+}
+
+function openKey(routingKey: string, dedupKey: string): string {
+  return `${routingKey}\u0000${dedupKey}`;
+}

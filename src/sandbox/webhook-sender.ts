@@ -1,0 +1,157 @@
+// Webhook delivery from a simulator back to the sidecar, with PagerDuty's documented behaviour: retry on
+// timeouts, connection errors, 5xx and 429; any other 4xx is permanent and dropped; deliveries for one
+// incident stay in order (developer-docs webhooks/02-Behavior.md). PagerDuty retries for up to 48 h; a
+// simulator retries a few times with a short backoff so tests stay fast. OpsGenie documents no retry
+// policy; its simulator uses the same one.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Clock } from '../domain/clock.js';
+
+export interface WebhookRetryPolicy {
+  /** Attempts in all, the first included. */
+  attempts: number;
+  /** Wait before retry n: backoffMs × 2^(n-1). */
+  backoffMs: number;
+  /** PagerDuty expects a 2xx within 5 s (02-Behavior.md). */
+  timeoutMs: number;
+}
+
+export const DEFAULT_WEBHOOK_RETRY: WebhookRetryPolicy = { attempts: 4, backoffMs: 100, timeoutMs: 5_000 };
+
+export interface WebhookAttempt {
+  at: string;
+  /** null when no HTTP answer came (timeout, refused, reset). */
+  status: number | null;
+  error?: string;
+  responseBody?: string;
+}
+
+export type WebhookOutcome = 'pending' | 'delivered' | 'dropped' | 'failed';
+
+export interface WebhookDelivery {
+  id: string;
+  url: string;
+  eventType: string;
+  headers: Record<string, string>;
+  body: string;
+  attempts: WebhookAttempt[];
+  /** delivered: 2xx · dropped: a permanent 4xx · failed: retries exhausted or the simulator stopped. */
+  outcome: WebhookOutcome;
+}
+
+export interface OutgoingWebhook {
+  id: string;
+  url: string;
+  eventType: string;
+  headers: Record<string, string>;
+  body: string;
+  /** Deliveries with the same key go out one after another (one incident's events stay in order). */
+  orderKey: string;
+}
+
+const RESPONSE_EXCERPT_CHARS = 1000;
+
+export class WebhookSender {
+  private log: WebhookDelivery[] = [];
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private stopper = new AbortController();
+
+  constructor(
+    private readonly policy: WebhookRetryPolicy,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Queues a delivery; resolves with its record once it is delivered, dropped or given up. */
+  send(webhook: OutgoingWebhook): Promise<WebhookDelivery> {
+    const { id, url, eventType, headers, body } = webhook;
+    const delivery: WebhookDelivery = { id, url, eventType, headers, body, attempts: [], outcome: 'pending' };
+    this.log.push(delivery);
+    const previous = this.queues.get(webhook.orderKey) ?? Promise.resolve();
+    const done = previous.then(() => this.deliver(url, delivery)).then(() => delivery);
+    this.queues.set(webhook.orderKey, done);
+    this.inFlight.add(done);
+    void done
+      .finally(() => {
+        this.inFlight.delete(done);
+        if (this.queues.get(webhook.orderKey) === done) this.queues.delete(webhook.orderKey);
+      })
+      .catch(() => undefined);
+    return done;
+  }
+
+  deliveries(): WebhookDelivery[] {
+    return structuredClone(this.log);
+  }
+
+  /** Resolves when every queued delivery has finished. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  reset(): void {
+    this.log = [];
+  }
+
+  /** Abandons pending deliveries (they end as `failed`). */
+  stop(): void {
+    this.stopper.abort();
+    this.stopper = new AbortController();
+  }
+
+  private async deliver(url: string, delivery: WebhookDelivery): Promise<void> {
+    const signal = this.stopper.signal;
+    for (let n = 1; n <= this.policy.attempts && !signal.aborted; n++) {
+      if (n > 1 && !(await this.backoff(n, signal))) break;
+      const attempt = await this.attempt(url, delivery, signal);
+      delivery.attempts.push(attempt);
+      if (attempt.status !== null && attempt.status >= 200 && attempt.status < 300) {
+        delivery.outcome = 'delivered';
+        return;
+      }
+      if (attempt.status !== null && !isRetryable(attempt.status)) {
+        delivery.outcome = 'dropped';
+        return;
+      }
+    }
+    delivery.outcome = 'failed';
+  }
+
+  private async attempt(url: string, delivery: WebhookDelivery, stop: AbortSignal): Promise<WebhookAttempt> {
+    const at = new Date(this.clock.now()).toISOString();
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: delivery.headers,
+        body: delivery.body,
+        redirect: 'manual',
+        signal: AbortSignal.any([stop, AbortSignal.timeout(this.policy.timeoutMs)]),
+      });
+      const text = await res.text();
+      return { at, status: res.status, responseBody: text.slice(0, RESPONSE_EXCERPT_CHARS) };
+    } catch (err) {
+      return { at, status: null, error: describeError(err) };
+    }
+  }
+
+  private async backoff(attempt: number, signal: AbortSignal): Promise<boolean> {
+    try {
+      await sleep(this.policy.backoffMs * 2 ** (attempt - 2), undefined, { signal });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** PagerDuty retries 5xx and 429; any other non-2xx is permanent (02-Behavior.md). */
+function isRetryable(status: number): boolean {
+  return status === 429 || status >= 500;
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof Error && err.name === 'TimeoutError') return 'timeout';
+  if (err instanceof Error && err.name === 'AbortError') return 'aborted';
+  const cause =
+    err instanceof Error ? (err.cause as { code?: string; message?: string } | undefined) : undefined;
+  return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+}
