@@ -34,6 +34,8 @@ export interface DecideOptions {
   explain?: boolean;
   /** Reference mode: every rule goes to json-rules-engine, predicates unused (differential tests). */
   engineOnly?: boolean;
+  /** false: ask json-rules-engine even when its answer is memoised (benchmarks of the cold path). */
+  memo?: boolean;
   /** Called when the predicate and the engine disagree on a rule (a bug; the engine wins). */
   onDisagreement?: (stage: Stage, rule: string) => void;
 }
@@ -108,7 +110,7 @@ class StageEvaluation {
       return false;
     }
     if (this.options.explain) return this.explainRule(rule).then((entry) => this.record(entry, candidate));
-    const memo = this.options.engineOnly ? null : rule.memo;
+    const memo = this.options.engineOnly || this.options.memo === false ? null : rule.memo;
     const key = memo?.key(this.facts);
     const known = key === undefined ? undefined : memo?.get(key);
     if (known !== undefined) return this.record(known ? rule.traceMatched : rule.traceNotMatched, candidate);

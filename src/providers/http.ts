@@ -1,0 +1,194 @@
+// The HTTP plumbing every provider shares: one keep-alive undici Agent per provider instance, a JSON POST
+// that always consumes or cancels the response body (or the socket never returns to the pool), and the
+// mapping of transport failures and HTTP statuses to the closed set of failure reasons.
+import { Agent, request } from 'undici';
+import { ProviderError, type FailureReason } from './provider.js';
+
+export interface HttpClientOptions {
+  /** Sockets per origin. */
+  connections?: number;
+  connectTimeoutMs?: number;
+  /** Backstops only: the caller's AbortSignal carries the real per-attempt timeout. */
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The body as text, cut at MAX_RESPONSE_BYTES (we only need error texts and a small JSON). */
+  text: string;
+  /** The parsed body, or null when it is not JSON. */
+  json: unknown;
+}
+
+const DEFAULTS: Required<HttpClientOptions> = {
+  connections: 16,
+  connectTimeoutMs: 2_000,
+  headersTimeoutMs: 30_000,
+  bodyTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 10_000,
+};
+
+/** Vendors answer with small JSON; anything past this is not worth reading. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+]);
+const CONFIG_CODES = new Set(['ERR_INVALID_URL', 'UND_ERR_INVALID_ARG', 'ERR_INVALID_ARG_TYPE']);
+
+export class HttpClient {
+  private readonly agent: Agent;
+
+  constructor(
+    private readonly provider: string,
+    options: HttpClientOptions = {},
+  ) {
+    const o = { ...DEFAULTS, ...options };
+    this.agent = new Agent({
+      connections: o.connections,
+      keepAliveTimeout: o.keepAliveTimeoutMs,
+      keepAliveMaxTimeout: 60_000,
+      headersTimeout: o.headersTimeoutMs,
+      bodyTimeout: o.bodyTimeoutMs,
+      connect: { timeout: o.connectTimeoutMs },
+    });
+  }
+
+  /**
+   * POSTs `body` (JSON text, sent byte for byte so signatures hold). Answers any HTTP status; throws
+   * ProviderError only for what never got an answer: `timeout` (the signal fired, or a transport
+   * timeout) or `network` (refused, reset, DNS, socket closed), or `client_error` for a malformed URL.
+   */
+  async postJson(
+    url: string,
+    body: string,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<HttpAnswer> {
+    if (signal.aborted) throw this.transportError(signal.reason, signal);
+    try {
+      const res = await request(url, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+        dispatcher: this.agent,
+        signal,
+      });
+      const text = await readCapped(res.body);
+      return { status: res.statusCode, headers: res.headers, text, json: parseJson(text) };
+    } catch (err) {
+      throw this.transportError(err, signal);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.destroy();
+  }
+
+  private transportError(err: unknown, signal: AbortSignal): ProviderError {
+    if (err instanceof ProviderError) return err;
+    const code = errorCode(err);
+    const detail = describeError(err);
+    if (signal.aborted || TIMEOUT_CODES.has(code))
+      return new ProviderError(this.provider, 'timeout', `${this.provider}: request timed out (${detail})`, {
+        retryable: true,
+        cause: err,
+      });
+    if (CONFIG_CODES.has(code))
+      return new ProviderError(
+        this.provider,
+        'client_error',
+        `${this.provider}: invalid request (${detail})`,
+        {
+          retryable: false,
+          cause: err,
+        },
+      );
+    return new ProviderError(this.provider, 'network', `${this.provider}: network error (${detail})`, {
+      retryable: true,
+      cause: err,
+    });
+  }
+}
+
+/** Reads at most MAX_RESPONSE_BYTES, then destroys the stream: the body is always done with. */
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= MAX_RESPONSE_BYTES) {
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8');
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+function errorCode(err: unknown): string {
+  if (typeof err !== 'object' || err === null) return '';
+  const { code, cause } = err as { code?: unknown; cause?: unknown };
+  if (typeof code === 'string') return code;
+  return cause === undefined ? '' : errorCode(cause);
+}
+
+/** Transport error text names host and port at most (undici and Node never echo bodies or headers). */
+function describeError(err: unknown): string {
+  const code = errorCode(err);
+  const message = err instanceof Error ? err.message : String(err);
+  return code === '' || message.includes(code) ? message : `${code}: ${message}`;
+}
+
+/** What an HTTP status means for delivery: the reason, and whether another attempt can succeed. */
+export function statusFailure(status: number): { reason: FailureReason; retryable: boolean } {
+  if (status === 401 || status === 402 || status === 403) return { reason: 'auth_error', retryable: false };
+  if (status === 408) return { reason: 'timeout', retryable: true };
+  if (status === 429) return { reason: 'rate_limited', retryable: true };
+  if (status >= 500) return { reason: 'server_error', retryable: true };
+  // 400, 404, 409, 413, 422, other 4xx, and unexpected 1xx/3xx (redirects are not followed: a
+  // misconfigured URL): the same request will not succeed later.
+  return { reason: 'client_error', retryable: false };
+}
+
+/** `Retry-After` as delay-seconds or an HTTP date (RFC 9110 §10.2.3); null when absent or unreadable. */
+export function parseRetryAfterMs(value: string | string[] | undefined, nowMs: number): number | null {
+  const text = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (text === undefined || text === '') return null;
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? null : Math.max(0, at - nowMs);
+}
+
+/** A header's single value. */
+export function header(answer: HttpAnswer, name: string): string | undefined {
+  const value = answer.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Replaces every secret in `text` (vendors may echo what we sent): secrets never reach a message. */
+export function scrub(text: string, secrets: readonly (string | undefined)[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret !== undefined && secret !== '') out = out.split(secret).join('[redacted]');
+  }
+  return out;
+}
+
+/** Vendor text in a message is bounded: enough to diagnose, never a whole echoed payload. */
+export const MAX_VENDOR_TEXT = 500;
