@@ -3,6 +3,7 @@
 // mapping of transport failures and HTTP statuses to the closed set of failure reasons.
 import { Agent, request } from 'undici';
 import { ProviderError, type FailureReason } from './provider.js';
+import { truncateText } from './truncate.js';
 
 export interface HttpClientOptions {
   /** Sockets per origin. */
@@ -191,4 +192,38 @@ export function scrub(text: string, secrets: readonly (string | undefined)[]): s
 }
 
 /** Vendor text in a message is bounded: enough to diagnose, never a whole echoed payload. */
-export const MAX_VENDOR_TEXT = 500;
+const MAX_VENDOR_TEXT = 500;
+
+export interface FailureDetail {
+  /** What the vendor said (its error text); scrubbed and bounded here. */
+  vendorText: string;
+  /** Every credential of the request: none may appear in the message. */
+  secrets: readonly (string | undefined)[];
+  retryAfterMs?: number | null;
+  /** A hint for the operator, e.g. a likely misconfiguration. */
+  hint?: string;
+}
+
+/** The ProviderError for a non-2xx answer: `<provider>: HTTP <status> (<reason>): <vendor text>`. */
+export function httpFailure(provider: string, answer: HttpAnswer, detail: FailureDetail): ProviderError {
+  const { reason, retryable } = statusFailure(answer.status);
+  const said = truncateText(scrub(detail.vendorText, detail.secrets).trim(), MAX_VENDOR_TEXT);
+  const hint = detail.hint === undefined ? '' : ` (${detail.hint})`;
+  const message = `${provider}: HTTP ${answer.status} (${reason})${said === '' ? '' : `: ${said}`}${hint}`;
+  return new ProviderError(provider, reason, message, {
+    retryable,
+    status: answer.status,
+    retryAfterMs: reason === 'rate_limited' ? (detail.retryAfterMs ?? null) : null,
+  });
+}
+
+/** Whatever escaped a provider's own handling, as a ProviderError: `send` throws nothing else. */
+export function asProviderError(provider: string, err: unknown): ProviderError {
+  if (err instanceof ProviderError) return err;
+  // A bug or an unserialisable incident: the same request would fail the same way again.
+  const what = err instanceof Error ? err.name : typeof err;
+  return new ProviderError(provider, 'client_error', `${provider}: could not build the request (${what})`, {
+    retryable: false,
+    cause: err,
+  });
+}
