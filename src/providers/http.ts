@@ -77,7 +77,12 @@ export class HttpClient {
       const res = await request(url, {
         method: 'POST',
         body,
-        headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          'user-agent': 'incident-router',
+          ...headers,
+        },
         dispatcher: this.agent,
         signal,
       });
@@ -213,7 +218,7 @@ export function httpFailure(provider: string, answer: HttpAnswer, detail: Failur
   return new ProviderError(provider, reason, message, {
     retryable,
     status: answer.status,
-    retryAfterMs: reason === 'rate_limited' ? (detail.retryAfterMs ?? null) : null,
+    retryAfterMs: retryable ? (detail.retryAfterMs ?? null) : null,
   });
 }
 
@@ -226,4 +231,9 @@ export function asProviderError(provider: string, err: unknown): ProviderError {
     retryable: false,
     cause: err,
   });
+}
+
+/** A top-level field of a parsed JSON answer, or undefined. */
+export function jsonField(json: unknown, name: string): unknown {
+  return typeof json === 'object' && json !== null ? (json as Record<string, unknown>)[name] : undefined;
 }

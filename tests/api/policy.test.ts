@@ -144,7 +144,7 @@ describe('policy API', () => {
       headers: { 'content-type': 'application/yaml' },
       body: 'apiVersion: incident-router/v1\nversion: "x"\nroutes:\n  - name: r\n    deliver: { mode: sometimes, providers: [nope] }\n',
     });
-    const body = await res.json();
+    const body = (await res.json()) as { valid: boolean; errors: string[] };
     expect(res.status).toBe(200);
     expect(body.valid).toBe(false);
     expect(body.errors.length).toBeGreaterThan(0);
@@ -202,7 +202,7 @@ describe('policy API', () => {
     });
     const res = await fetch(`${t.url}/api/v1/policy/reload`, { method: 'GET' });
     expect(res.status).toBe(405);
-    expect((await res.json()).error.code).toBe('method_not_allowed');
+    expect(((await res.json()) as any).error.code).toBe('method_not_allowed');
   });
 });
 

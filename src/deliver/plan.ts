@@ -1,0 +1,56 @@
+// From a decision's routes to the trigger deliveries of a new incident (SPEC §3): a `mode: all`
+// route sends to each of its providers, each tracked on its own; a `mode: failover` route is one
+// delivery that moves along its providers. A provider already reached by an earlier route is not
+// sent the same incident twice.
+import type { RouteChoice } from '../domain/decision.js';
+import type { Delivery, DeliveryAction } from '../domain/incident.js';
+
+export interface NewDelivery {
+  action: DeliveryAction;
+  route: string;
+  mode: Delivery['mode'];
+  candidates: string[];
+  origin: string | null;
+  note: string | null;
+}
+
+export function planTriggers(routes: readonly RouteChoice[]): NewDelivery[] {
+  const planned: NewDelivery[] = [];
+  const taken = new Set<string>();
+  for (const route of routes) {
+    const providers = route.providers.filter((p) => !taken.has(p));
+    providers.forEach((p) => taken.add(p));
+    if (providers.length === 0) continue;
+    if (route.mode === 'all') {
+      for (const p of providers) planned.push({ action: 'trigger', route: route.name, mode: 'all', candidates: [p], origin: null, note: null });
+    } else {
+      planned.push({ action: 'trigger', route: route.name, mode: 'failover', candidates: providers, origin: null, note: null });
+    }
+  }
+  return planned;
+}
+
+export function newDelivery(id: string, incidentId: string, plan: NewDelivery, nowMs: number): Delivery {
+  const at = new Date(nowMs).toISOString();
+  return {
+    id,
+    incident_id: incidentId,
+    action: plan.action,
+    route: plan.route,
+    mode: plan.mode,
+    candidates: plan.candidates,
+    current: 0,
+    status: 'pending',
+    attempts: 0,
+    attempts_on_current: 0,
+    next_attempt_at: nowMs,
+    created_at: at,
+    updated_at: at,
+    done_at: null,
+    origin: plan.origin,
+    note: plan.note,
+    last_error: null,
+    result: null,
+    exhausted: false,
+  };
+}

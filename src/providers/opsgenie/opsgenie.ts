@@ -1,0 +1,140 @@
+// OpsGenie Alert API v2 (and JSM Operations' Opsgenie-shaped API): create, acknowledge, close and add note
+// by alias, `Authorization: GenieKey <key>`. Every action answers 202 "Request will be processed"
+// (asynchronous); 400/422 are permanent, 401/402/403 are credentials, 429/5xx/network are worth retrying
+// (docs.opsgenie.com/docs/alert-api, /docs/response, /docs/api-rate-limiting; NOTES §4).
+import { systemClock, type Clock } from '../../domain/clock.js';
+import type { DeliveryAction, Incident } from '../../domain/incident.js';
+import {
+  asProviderError,
+  header,
+  HttpClient,
+  httpFailure,
+  jsonField,
+  parseRetryAfterMs,
+  type HttpAnswer,
+  type HttpClientOptions,
+} from '../http.js';
+import {
+  ProviderError,
+  type Provider,
+  type ProviderRequest,
+  type ProviderResponse,
+  type Target,
+} from '../provider.js';
+import { alertActionUrl, alertsUrl, type AlertAction, type OpsGenieConfig } from './config.js';
+import { aliasOf, buildActionBody, buildCreateAlert, buildNoteBody } from './payload.js';
+
+export interface OpsGenieProviderOptions {
+  clock?: Clock;
+  http?: HttpClientOptions;
+}
+
+const ACTION_PATH: Record<Exclude<DeliveryAction, 'trigger'>, AlertAction> = {
+  acknowledge: 'acknowledge',
+  resolve: 'close',
+  note: 'notes',
+};
+
+/** What acknowledge/close/note say when the caller gave no text (add note requires one). */
+const DEFAULT_NOTE: Record<Exclude<DeliveryAction, 'trigger'>, (incident: Incident) => string> = {
+  acknowledge: (i) => `Acknowledged through incident-router (incident ${i.id})`,
+  resolve: (i) => `Resolved through incident-router (incident ${i.id})`,
+  note: (i) => `Note from incident-router (incident ${i.id})`,
+};
+
+/** A wrong region answers 401 to a valid key (healthchecks/healthchecks#294, NOTES §4.1). */
+const AUTH_HINT = 'wrong API key, or wrong region (EU accounts use api.eu.opsgenie.com)?';
+
+export class OpsGenieProvider implements Provider {
+  readonly type = 'opsgenie';
+  private readonly http: HttpClient;
+  private readonly clock: Clock;
+
+  constructor(
+    readonly name: string,
+    private readonly config: OpsGenieConfig,
+    options: OpsGenieProviderOptions = {},
+  ) {
+    this.http = new HttpClient(name, options.http);
+    this.clock = options.clock ?? systemClock;
+  }
+
+  target(team: string): Target {
+    return this.config.target(team);
+  }
+
+  async send(request: ProviderRequest, signal: AbortSignal): Promise<ProviderResponse> {
+    try {
+      const apiKey = this.apiKey(request);
+      const { url, body } = this.build(request);
+      const headers = { authorization: `GenieKey ${apiKey}` };
+      const answer = await this.http.postJson(url, JSON.stringify(body), headers, signal);
+      return this.interpret(answer, apiKey);
+    } catch (err) {
+      throw asProviderError(this.name, err);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
+
+  private apiKey(request: ProviderRequest): string {
+    const key = request.target.api_key ?? this.config.target(request.incident.team).api_key;
+    if (key === undefined || key === '')
+      throw new ProviderError(this.name, 'auth_error', `${this.name}: no API key configured`, {
+        retryable: false,
+      });
+    return key;
+  }
+
+  private build(request: ProviderRequest): { url: string; body: object } {
+    const { action, incident, target } = request;
+    if (action === 'trigger') {
+      const body = buildCreateAlert({
+        incident,
+        responders: this.config.responders(incident.team),
+        priority: this.config.priority(incident.severity),
+        incidentUrl: request.incidentUrl,
+        note: request.note,
+      });
+      return { url: alertsUrl(target.url), body };
+    }
+    const given = request.note ?? '';
+    const note = given.trim() === '' ? DEFAULT_NOTE[action](incident) : given;
+    const body = action === 'note' ? buildNoteBody(note) : buildActionBody(note);
+    return { url: alertActionUrl(target.url, aliasOf(incident), ACTION_PATH[action]), body };
+  }
+
+  private interpret(answer: HttpAnswer, apiKey: string): ProviderResponse {
+    if (answer.status >= 200 && answer.status < 300) {
+      const requestId = jsonField(answer.json, 'requestId') ?? header(answer, 'x-request-id');
+      return { status: answer.status, ref: typeof requestId === 'string' ? requestId : null };
+    }
+    throw httpFailure(this.name, answer, {
+      vendorText: vendorText(answer),
+      secrets: [apiKey],
+      retryAfterMs: this.retryAfterMs(answer),
+      ...(answer.status === 401 ? { hint: AUTH_HINT } : {}),
+    });
+  }
+
+  /** `Retry-After` when sent (not documented), else the rate-limit period (responses/common.yaml). */
+  private retryAfterMs(answer: HttpAnswer): number | null {
+    const now = this.clock.now();
+    return (
+      parseRetryAfterMs(header(answer, 'retry-after'), now) ??
+      parseRetryAfterMs(header(answer, 'x-ratelimit-period-in-sec'), now)
+    );
+  }
+}
+
+/** `{message, errors?: {field: text}}` (NOTES §4.5), or the raw text when the body is not that. */
+function vendorText(answer: HttpAnswer): string {
+  const message = jsonField(answer.json, 'message');
+  const errors = jsonField(answer.json, 'errors');
+  if (typeof message !== 'string') return answer.text;
+  if (typeof errors !== 'object' || errors === null) return message;
+  const list = Object.entries(errors).map(([key, text]) => `${key}: ${String(text)}`);
+  return list.length === 0 ? message : `${message} (${list.join('; ')})`;
+}

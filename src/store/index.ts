@@ -1,0 +1,7 @@
+// The store's public surface.
+export { Store } from './store.js';
+export type { CommitOptions, IncidentFilter } from './store.js';
+export { Transaction } from './transaction.js';
+export type { NewAuditEntry } from './transaction.js';
+export type { Committed } from './writer.js';
+export { IdGenerator, idTimeMs } from './ids.js';

@@ -1,0 +1,123 @@
+// The data directory's whole key layout. Every key the store reads or writes is built here.
+//
+// One LevelDB database (`level`, classic-level on Node); each sublevel prefixes its keys with
+// `!<name>!`. Values are JSON text.
+//
+//   sublevel      key                               value
+//   incidents     <incident id>                     Incident
+//   open          <fingerprint>                     incident id: present only while that incident is
+//                                                   not resolved (the dedup index)
+//   deliveries    <delivery id>                     Delivery (the outbox and its history)
+//   pending       <delivery id>                     '' while that delivery's status is `pending`
+//   by_incident   <incident id>!<delivery id>       '' (lists an incident's deliveries without a scan)
+//   audit         <incident id>!<seq, 10 digits>    AuditEntry (the timeline; seq from 1, per incident)
+//   breakers      <provider instance name>          BreakerState
+//   webhooks      <webhook delivery id>             { at: epoch ms } (replay de-duplication)
+//   meta          schema_version                    1
+//                 incident_counts                   Record<IncidentState, number>
+//
+// Ids are time-sortable (ids.ts), so key order is creation order. Incident ids never contain `!`,
+// which makes `<incident id>!` an exact range prefix: `"` is the next byte after `!`, so the range
+// [`<id>!`, `<id>"`) holds one incident's keys and nothing of `<id>0…`.
+import type { AbstractSublevel } from 'abstract-level';
+import type { Level } from 'level';
+import { StoreError } from '../errors.js';
+import type { AuditEntry, Delivery, Incident, IncidentState } from '../domain/incident.js';
+
+export const SCHEMA_VERSION = 1;
+
+export type Db = Level<string, unknown>;
+export type Sublevel<V> = AbstractSublevel<Db, string | Buffer | Uint8Array, string, V>;
+
+export interface Sublevels {
+  incidents: Sublevel<Incident>;
+  open: Sublevel<string>;
+  deliveries: Sublevel<Delivery>;
+  pending: Sublevel<string>;
+  byIncident: Sublevel<string>;
+  audit: Sublevel<AuditEntry>;
+  breakers: Sublevel<unknown>;
+  webhooks: Sublevel<{ at: number }>;
+  meta: Sublevel<unknown>;
+}
+
+export function openSublevels(db: Db): Sublevels {
+  const sub = <V>(name: string): Sublevel<V> =>
+    db.sublevel<string, V>(name, { keyEncoding: 'utf8', valueEncoding: 'json' });
+  return {
+    incidents: sub<Incident>('incidents'),
+    open: sub<string>('open'),
+    deliveries: sub<Delivery>('deliveries'),
+    pending: sub<string>('pending'),
+    byIncident: sub<string>('by_incident'),
+    audit: sub<AuditEntry>('audit'),
+    breakers: sub<unknown>('breakers'),
+    webhooks: sub<{ at: number }>('webhooks'),
+    meta: sub<unknown>('meta'),
+  };
+}
+
+export const META_SCHEMA_VERSION = 'schema_version';
+export const META_INCIDENT_COUNTS = 'incident_counts';
+
+export interface KeyRange {
+  gt: string;
+  lt: string;
+}
+
+const SEQ_DIGITS = 10;
+const MAX_KEY_CHARS = 512;
+
+/** A plain key: any non-empty text of sane length (fingerprints, provider names, webhook ids). */
+export function plainKey(what: string, key: string): string {
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_CHARS)
+    throw new StoreError(
+      `invalid ${what} key ${JSON.stringify(key)}: expected 1-${MAX_KEY_CHARS} characters`,
+    );
+  return key;
+}
+
+/** An id that may head a composite key: no `!`, no control characters. */
+export function idKey(what: string, id: string): string {
+  plainKey(what, id);
+  // eslint-disable-next-line no-control-regex
+  if (/[!\u0000-\u001f]/.test(id))
+    throw new StoreError(
+      `invalid ${what} ${JSON.stringify(id)}: ids must not contain "!" or control characters`,
+    );
+  return id;
+}
+
+export function auditKey(incidentId: string, seq: number): string {
+  if (!Number.isSafeInteger(seq) || seq < 1 || seq >= 10 ** SEQ_DIGITS)
+    throw new StoreError(`invalid audit seq ${seq} for incident ${incidentId}`);
+  return `${idKey('incident id', incidentId)}!${String(seq).padStart(SEQ_DIGITS, '0')}`;
+}
+
+export function auditRange(incidentId: string): KeyRange {
+  return prefixRange(idKey('incident id', incidentId));
+}
+
+export function seqOfAuditKey(key: string): number {
+  return Number(key.slice(key.lastIndexOf('!') + 1));
+}
+
+export function incidentDeliveryKey(incidentId: string, deliveryId: string): string {
+  return `${idKey('incident id', incidentId)}!${idKey('delivery id', deliveryId)}`;
+}
+
+export function incidentDeliveriesRange(incidentId: string): KeyRange {
+  return prefixRange(idKey('incident id', incidentId));
+}
+
+export function deliveryIdOfIncidentKey(key: string): string {
+  return key.slice(key.indexOf('!') + 1);
+}
+
+function prefixRange(id: string): KeyRange {
+  return { gt: `${id}!`, lt: `${id}"` };
+}
+
+export function emptyCounts(): Record<IncidentState, number> {
+  return { triggered: 0, acknowledged: 0, resolved: 0 };
+}

@@ -1,0 +1,103 @@
+// Opening the data directory: the LevelDB lock, the schema version, and the in-memory indexes
+// that mirror the `open` sublevel and the incident counts.
+import { mkdir } from 'node:fs/promises';
+import { Level } from 'level';
+import type { IncidentState } from '../domain/incident.js';
+import { StoreError, errorMessage } from '../errors.js';
+import { IncidentIndex } from './incident-index.js';
+import type { IndexedIncident } from './incident-index.js';
+import {
+  META_INCIDENT_COUNTS,
+  META_SCHEMA_VERSION,
+  SCHEMA_VERSION,
+  emptyCounts,
+  openSublevels,
+} from './layout.js';
+import type { Db, Sublevels } from './layout.js';
+
+export interface Opened {
+  db: Db;
+  subs: Sublevels;
+  index: IncidentIndex;
+}
+
+export async function openDb(dir: string): Promise<Opened> {
+  let db: Db;
+  try {
+    // Before the constructor: abstract-level starts opening on the next tick by itself.
+    await mkdir(dir, { recursive: true });
+    db = new Level<string, unknown>(dir, { keyEncoding: 'utf8', valueEncoding: 'json' });
+    await db.open();
+  } catch (err) {
+    throw openError(dir, err);
+  }
+  try {
+    const subs = openSublevels(db);
+    await checkSchema(dir, db, subs);
+    return { db, subs, index: await loadIndex(db, subs) };
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err instanceof StoreError
+      ? err
+      : new StoreError(`cannot read data directory ${dir}: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+// classic-level reports a held LOCK as LEVEL_DATABASE_NOT_OPEN with cause.code LEVEL_LOCKED, for a
+// second open from this process ("already held by process") and from another one ("Resource
+// temporarily unavailable") alike.
+function openError(dir: string, err: unknown): StoreError {
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  if (cause?.code === 'LEVEL_LOCKED')
+    return new StoreError(
+      `data directory ${dir} is in use by another incident-router (LevelDB lock held); one sidecar per DATA_DIR`,
+      { cause: err },
+    );
+  const detail =
+    typeof cause?.message === 'string' ? `${errorMessage(err)}: ${cause.message}` : errorMessage(err);
+  return new StoreError(`cannot open data directory ${dir}: ${detail}`, { cause: err });
+}
+
+async function checkSchema(dir: string, db: Db, subs: Sublevels): Promise<void> {
+  const version = await subs.meta.get(META_SCHEMA_VERSION);
+  if (version === undefined) await putMeta(db, subs, META_SCHEMA_VERSION, SCHEMA_VERSION);
+  else if (version !== SCHEMA_VERSION)
+    throw new StoreError(
+      `data directory ${dir} holds store schema version ${JSON.stringify(version)}; this incident-router reads version ${SCHEMA_VERSION}`,
+    );
+}
+
+async function loadIndex(db: Db, subs: Sublevels): Promise<IncidentIndex> {
+  const entries = await subs.open.iterator().all();
+  const incidents = entries.length > 0 ? await subs.incidents.getMany(entries.map(([, id]) => id)) : [];
+  const open: Array<{ id: string } & IndexedIncident> = [];
+  const stale: string[] = [];
+  entries.forEach(([fingerprint, id], i) => {
+    const incident = incidents[i];
+    // Every batch keeps the index exact; an entry that disagrees came from outside this code. Heal it.
+    if (!incident || incident.state === 'resolved' || incident.fingerprint !== fingerprint)
+      stale.push(fingerprint);
+    else open.push({ id, fingerprint, state: incident.state });
+  });
+  if (stale.length > 0)
+    await db.batch(
+      stale.map((key) => ({ type: 'del' as const, sublevel: subs.open, key })),
+      { sync: true },
+    );
+  return new IncidentIndex(open, await loadCounts(db, subs));
+}
+
+async function loadCounts(db: Db, subs: Sublevels): Promise<Record<IncidentState, number>> {
+  const stored = (await subs.meta.get(META_INCIDENT_COUNTS)) as Record<IncidentState, number> | undefined;
+  if (stored) return { ...emptyCounts(), ...stored };
+  // Written with every state change since schema 1; recount once if it is missing.
+  const counts = emptyCounts();
+  for await (const incident of subs.incidents.values()) counts[incident.state] += 1;
+  await putMeta(db, subs, META_INCIDENT_COUNTS, counts);
+  return counts;
+}
+
+// Sublevel put() does not take `sync`; a one-op batch does.
+async function putMeta(db: Db, subs: Sublevels, key: string, value: unknown): Promise<void> {
+  await db.batch([{ type: 'put', sublevel: subs.meta, key, value }], { sync: true });
+}

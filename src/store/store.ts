@@ -1,0 +1,188 @@
+// The durable store: incidents, the outbox, the timeline, breaker state and webhook ids in one
+// LevelDB directory (key layout: layout.ts). Reads go straight to LevelDB or to the in-memory
+// indexes; every write is a Transaction committed as one atomic batch by the Writer.
+import type { Clock } from '../domain/clock.js';
+import { systemClock } from '../domain/clock.js';
+import type { AuditEntry, Delivery, Incident, IncidentState } from '../domain/incident.js';
+import { StoreError } from '../errors.js';
+import { AuditSeqs } from './audit-seq.js';
+import type { IncidentIndex } from './incident-index.js';
+import { auditRange, deliveryIdOfIncidentKey, incidentDeliveriesRange } from './layout.js';
+import type { Db, Sublevels } from './layout.js';
+import { openDb } from './open-db.js';
+import { Transaction } from './transaction.js';
+import { Writer } from './writer.js';
+import type { Committed } from './writer.js';
+
+export interface IncidentFilter {
+  state?: IncidentState;
+  service?: string;
+  team?: string;
+  /** Default 100. */
+  limit?: number;
+  /** Only incidents older than this id (the previous page's last id). */
+  before?: string;
+}
+
+export interface CommitOptions {
+  /** fsync before resolving. Use it when the batch creates or changes outbox entries or opens or resolves incidents. */
+  sync?: boolean;
+}
+
+const DEFAULT_LIST_LIMIT = 100;
+
+export class Store {
+  private readonly writer: Writer;
+  private closing: Promise<void> | null = null;
+
+  private constructor(
+    readonly dir: string,
+    private readonly db: Db,
+    private readonly subs: Sublevels,
+    private readonly index: IncidentIndex,
+    private readonly clock: Clock,
+  ) {
+    this.writer = new Writer(db, subs, index, new AuditSeqs(), clock);
+  }
+
+  /** Opens (creating if needed) the data directory; refuses a directory another process holds. */
+  static async open(dir: string, options: { clock?: Clock } = {}): Promise<Store> {
+    const { db, subs, index } = await openDb(dir);
+    return new Store(dir, db, subs, index, options.clock ?? systemClock);
+  }
+
+  /** Waits for queued commits, then releases the LevelDB lock. */
+  close(): Promise<void> {
+    this.closing ??= this.writer.idle().then(() => this.db.close());
+    return this.closing;
+  }
+
+  transaction(): Transaction {
+    return new Transaction();
+  }
+
+  /** One atomic LevelDB batch; `sync: true` when it creates or changes outbox entries or opens/resolves incidents. */
+  commit(tx: Transaction, options: CommitOptions = {}): Promise<Committed> {
+    if (this.closing) return Promise.reject(new StoreError(`store ${this.dir} is closed`));
+    if (tx.size === 0) return Promise.resolve({ audit: [] });
+    return this.writer.submit(tx, options.sync === true);
+  }
+
+  // --- incidents -----------------------------------------------------------------------------
+  getIncident(id: string): Promise<Incident | undefined> {
+    return id === '' ? Promise.resolve(undefined) : this.subs.incidents.get(id);
+  }
+
+  /** The open (not resolved) incident for a fingerprint, from the in-memory mirror of `open`. */
+  openIncidentId(fingerprint: string): Promise<string | undefined> {
+    return Promise.resolve(this.index.byFingerprint.get(fingerprint));
+  }
+
+  /** Seeds the dedup cache at start. */
+  async loadOpenIncidents(): Promise<Array<{ fingerprint: string; incident: Incident }>> {
+    const entries = [...this.index.byFingerprint];
+    const incidents = await this.getMany(entries.map(([, id]) => id));
+    return entries.flatMap(([fingerprint], i) => {
+      const incident = incidents[i];
+      return incident ? [{ fingerprint, incident }] : [];
+    });
+  }
+
+  /** Newest first. Open states come from the index; `resolved` and no state scan history. */
+  async listIncidents(filter: IncidentFilter = {}): Promise<Incident[]> {
+    const limit = filter.limit ?? DEFAULT_LIST_LIMIT;
+    if (limit <= 0) return [];
+    const matches = (incident: Incident): boolean =>
+      (filter.state === undefined || incident.state === filter.state) &&
+      (filter.service === undefined || incident.service === filter.service) &&
+      (filter.team === undefined || incident.team === filter.team);
+    if (filter.state === 'triggered' || filter.state === 'acknowledged') {
+      const ids = [...this.index.byId]
+        .filter(
+          ([id, open]) => open.state === filter.state && (filter.before === undefined || id < filter.before),
+        )
+        .map(([id]) => id)
+        .sort()
+        .reverse();
+      return (await this.getMany(ids))
+        .filter((i): i is Incident => i !== undefined && matches(i))
+        .slice(0, limit);
+    }
+    const found: Incident[] = [];
+    const range = filter.before === undefined ? {} : { lt: filter.before };
+    for await (const incident of this.subs.incidents.values({ ...range, reverse: true })) {
+      if (!matches(incident)) continue;
+      found.push(incident);
+      if (found.length >= limit) break;
+    }
+    return found;
+  }
+
+  countIncidentsByState(): Promise<Record<IncidentState, number>> {
+    return Promise.resolve({ ...this.index.counts });
+  }
+
+  // --- outbox --------------------------------------------------------------------------------
+  getDelivery(id: string): Promise<Delivery | undefined> {
+    return id === '' ? Promise.resolve(undefined) : this.subs.deliveries.get(id);
+  }
+
+  /** An incident's deliveries, oldest first. */
+  async listDeliveries(incidentId: string): Promise<Delivery[]> {
+    const keys = await this.subs.byIncident.keys(incidentDeliveriesRange(incidentId)).all();
+    const deliveries = await this.getManyDeliveries(keys.map(deliveryIdOfIncidentKey));
+    return deliveries.filter((d): d is Delivery => d !== undefined);
+  }
+
+  /** Every delivery still to send, oldest first (ids sort by creation time). */
+  async loadPendingDeliveries(): Promise<Delivery[]> {
+    const ids = await this.subs.pending.keys().all();
+    const deliveries = await this.getManyDeliveries(ids);
+    return deliveries.filter((d): d is Delivery => d?.status === 'pending');
+  }
+
+  async countPendingDeliveries(): Promise<number> {
+    return (await this.subs.pending.keys().all()).length;
+  }
+
+  // --- timeline, breakers, webhooks ------------------------------------------------------------
+  /** The incident's audit entries in seq order. */
+  timeline(incidentId: string): Promise<AuditEntry[]> {
+    return this.subs.audit.values(auditRange(incidentId)).all();
+  }
+
+  getBreaker(name: string): Promise<unknown | undefined> {
+    return name === '' ? Promise.resolve(undefined) : this.subs.breakers.get(name);
+  }
+
+  async putBreaker(name: string, state: unknown): Promise<void> {
+    await this.commit(new Transaction().putBreaker(name, state));
+  }
+
+  /** Whether a provider webhook delivery id was already processed (replays are dropped). */
+  seenWebhook(id: string): Promise<boolean> {
+    return id === '' ? Promise.resolve(false) : this.subs.webhooks.has(id);
+  }
+
+  /** Marks a webhook id on its own; prefer `tx.markWebhook` in the batch that applies the webhook. */
+  async markWebhook(id: string): Promise<void> {
+    await this.commit(new Transaction().markWebhook(id));
+  }
+
+  /** Forgets webhook ids marked more than `olderThanMs` ago; returns how many. */
+  async pruneWebhookIds(olderThanMs: number): Promise<number> {
+    const cutoff = this.clock.now() - olderThanMs;
+    const tx = new Transaction();
+    for await (const [id, { at }] of this.subs.webhooks.iterator()) if (at < cutoff) tx.forgetWebhook(id);
+    await this.commit(tx);
+    return tx.size;
+  }
+
+  private getMany(ids: string[]): Promise<Array<Incident | undefined>> {
+    return ids.length === 0 ? Promise.resolve([]) : this.subs.incidents.getMany(ids);
+  }
+
+  private getManyDeliveries(ids: string[]): Promise<Array<Delivery | undefined>> {
+    return ids.length === 0 ? Promise.resolve([]) : this.subs.deliveries.getMany(ids);
+  }
+}

@@ -1,0 +1,105 @@
+// A Transaction collects typed writes that Store.commit turns into one atomic LevelDB batch.
+// Values are serialized here, when they are added: a value that cannot be stored (a BigInt, a
+// cycle) throws at the call that added it, and the caller's later mutations do not leak in.
+// Keys are validated here too, so a transaction that reaches commit cannot fail on its own data.
+import type { AuditEntry, Delivery, Incident, IncidentState } from '../domain/incident.js';
+import { StoreError, errorMessage } from '../errors.js';
+import { auditKey, idKey, incidentDeliveryKey, plainKey } from './layout.js';
+
+/** An audit entry before the store numbers it. */
+export type NewAuditEntry = Omit<AuditEntry, 'seq'>;
+
+/** @internal What the writer translates into LevelDB operations. */
+export type TxOp =
+  | { kind: 'incident'; id: string; fingerprint: string; state: IncidentState; json: string }
+  | { kind: 'delivery'; id: string; incidentId: string; pending: boolean; json: string }
+  | { kind: 'audit'; entry: NewAuditEntry; json: string }
+  | { kind: 'breaker'; name: string; json: string }
+  | { kind: 'webhook'; id: string }
+  | { kind: 'forget_webhook'; id: string };
+
+export class Transaction {
+  readonly #ops: TxOp[] = [];
+
+  /** Stores the incident and keeps the `open` dedup index right for whatever state it moves to. */
+  putIncident(incident: Incident): this {
+    idKey('incident id', incident.id);
+    plainKey('fingerprint', incident.fingerprint);
+    return this.add({
+      kind: 'incident',
+      id: incident.id,
+      fingerprint: incident.fingerprint,
+      state: incident.state,
+      json: serialize(`incident ${incident.id}`, incident),
+    });
+  }
+
+  /** Stores the outbox entry and keeps the `pending` index in step with its status. */
+  putDelivery(delivery: Delivery): this {
+    incidentDeliveryKey(delivery.incident_id, delivery.id);
+    return this.add({
+      kind: 'delivery',
+      id: delivery.id,
+      incidentId: delivery.incident_id,
+      pending: delivery.status === 'pending',
+      json: serialize(`delivery ${delivery.id}`, delivery),
+    });
+  }
+
+  /** Appends to the incident's timeline; the store allocates the next seq at commit. */
+  appendAudit(entry: NewAuditEntry): this {
+    auditKey(entry.incident_id, 1);
+    // A seq smuggled in at run time would fight the allocated one; drop it.
+    const { seq: _ignored, ...rest } = entry as NewAuditEntry & { seq?: unknown };
+    return this.add({
+      kind: 'audit',
+      entry: rest,
+      json: serialize(`audit entry of ${entry.incident_id}`, rest),
+    });
+  }
+
+  putBreaker(name: string, state: unknown): this {
+    plainKey('breaker', name);
+    return this.add({ kind: 'breaker', name, json: serialize(`breaker ${name}`, state) });
+  }
+
+  /** Remembers a provider webhook delivery id (stamped with the store's clock) to refuse replays. */
+  markWebhook(id: string): this {
+    return this.add({ kind: 'webhook', id: plainKey('webhook id', id) });
+  }
+
+  /** @internal Used by webhook pruning. */
+  forgetWebhook(id: string): this {
+    return this.add({ kind: 'forget_webhook', id: plainKey('webhook id', id) });
+  }
+
+  get size(): number {
+    return this.#ops.length;
+  }
+
+  /** @internal */
+  ops(): readonly TxOp[] {
+    return this.#ops;
+  }
+
+  private add(op: TxOp): this {
+    this.#ops.push(op);
+    return this;
+  }
+}
+
+function serialize(what: string, value: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (err) {
+    throw new StoreError(`cannot store ${what}: ${errorMessage(err)}`, { cause: err });
+  }
+  if (json === undefined) throw new StoreError(`cannot store ${what}: not JSON-serializable`);
+  return json;
+}
+
+/** The stored text of an audit entry once numbered: seq first, then the entry as added. */
+export function numberedAuditJson(json: string, seq: number): string {
+  return json === '{}' ? `{"seq":${seq}}` : `{"seq":${seq},${json.slice(1)}`;
+}

@@ -1,0 +1,264 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/domain/clock.js';
+import type { Incident } from '../../src/domain/incident.js';
+import { StoreError } from '../../src/errors.js';
+import { Store } from '../../src/store/store.js';
+import { Transaction } from '../../src/store/transaction.js';
+import { audit, delivery, freshDir, incident } from './fixtures.js';
+
+let dir: string;
+let remove: () => Promise<void>;
+let store: Store;
+const clock = new ManualClock(1_700_000_000_000);
+
+beforeEach(async () => {
+  ({ dir, remove } = await freshDir());
+  store = await Store.open(dir, { clock });
+});
+
+afterEach(async () => {
+  await store.close();
+  await remove();
+});
+
+async function reopen(): Promise<void> {
+  await store.close();
+  store = await Store.open(dir, { clock });
+}
+
+async function put(...incidents: Incident[]): Promise<void> {
+  const tx = new Transaction();
+  for (const i of incidents) tx.putIncident(i);
+  await store.commit(tx, { sync: true });
+}
+
+describe('store - round trips', () => {
+  it('stores and reads back incidents, deliveries, breakers and webhook ids', async () => {
+    const inc = incident({ id: 'inc_1' });
+    const d = delivery({ id: 'd_1', incident_id: 'inc_1' });
+    await store.commit(
+      store.transaction().putIncident(inc).putDelivery(d).putBreaker('pagerduty', { kind: 'closed' }),
+    );
+    await store.markWebhook('wh-1');
+    await reopen();
+    expect(await store.getIncident('inc_1')).toEqual(inc);
+    expect(await store.getDelivery('d_1')).toEqual(d);
+    expect(await store.getBreaker('pagerduty')).toEqual({ kind: 'closed' });
+    expect(await store.seenWebhook('wh-1')).toBe(true);
+    expect(await store.seenWebhook('wh-2')).toBe(false);
+    expect(await store.getIncident('nope')).toBeUndefined();
+    expect(await store.getIncident('')).toBeUndefined();
+    expect(await store.getDelivery('nope')).toBeUndefined();
+    expect(await store.getBreaker('opsgenie')).toBeUndefined();
+  });
+
+  it('creates a missing, nested data directory', async () => {
+    const nested = await Store.open(join(dir, 'a', 'b', 'data'));
+    await nested.commit(nested.transaction().putIncident(incident({ id: 'inc_1' })));
+    expect(await nested.getIncident('inc_1')).toBeDefined();
+    await nested.close();
+  });
+
+  it('an empty transaction commits nothing and resolves', async () => {
+    expect(await store.commit(new Transaction())).toEqual({ audit: [] });
+  });
+});
+
+describe('store - open (dedup) index', () => {
+  it('follows triggered → acknowledged → resolved → reopened, in memory and on disk', async () => {
+    const base = incident({ id: 'inc_1', fingerprint: 'fp-a' });
+    const steps: Array<[Incident['state'], string | undefined]> = [
+      ['triggered', 'inc_1'],
+      ['acknowledged', 'inc_1'],
+      ['resolved', undefined],
+      ['triggered', 'inc_1'],
+      ['resolved', undefined],
+    ];
+    for (const [revision, [state, expected]] of steps.entries()) {
+      await put({ ...base, state, revision: revision + 1 });
+      expect(await store.openIncidentId('fp-a')).toBe(expected);
+      await reopen();
+      expect(await store.openIncidentId('fp-a')).toBe(expected);
+      const open = await store.loadOpenIncidents();
+      expect(open.map((o) => [o.fingerprint, o.incident.id, o.incident.state])).toEqual(
+        expected ? [['fp-a', 'inc_1', state]] : [],
+      );
+    }
+  });
+
+  it('moves the entry when an open incident changes fingerprint', async () => {
+    await put(incident({ id: 'inc_1', fingerprint: 'fp-old' }));
+    await put(incident({ id: 'inc_1', fingerprint: 'fp-new', revision: 2 }));
+    await reopen();
+    expect(await store.openIncidentId('fp-old')).toBeUndefined();
+    expect(await store.openIncidentId('fp-new')).toBe('inc_1');
+  });
+
+  it('a newer incident takes the fingerprint; resolving the older one leaves it alone', async () => {
+    await put(incident({ id: 'inc_1', fingerprint: 'fp' }));
+    await put(incident({ id: 'inc_2', fingerprint: 'fp' }));
+    await put(incident({ id: 'inc_1', fingerprint: 'fp', state: 'resolved', revision: 2 }));
+    await reopen();
+    expect(await store.openIncidentId('fp')).toBe('inc_2');
+  });
+
+  it('keeps counts by state across transitions and restarts', async () => {
+    await put(
+      incident({ id: 'inc_1' }),
+      incident({ id: 'inc_2' }),
+      incident({ id: 'inc_3', state: 'resolved' }),
+    );
+    await put(incident({ id: 'inc_1', state: 'acknowledged', revision: 2 }));
+    await put(incident({ id: 'inc_2', state: 'resolved', revision: 2 }));
+    await put(incident({ id: 'inc_3', state: 'triggered', revision: 2 })); // reopened
+    await put(incident({ id: 'inc_3', state: 'triggered', revision: 3, occurrences: 5 }));
+    expect(await store.countIncidentsByState()).toEqual({ triggered: 1, acknowledged: 1, resolved: 1 });
+    await reopen();
+    expect(await store.countIncidentsByState()).toEqual({ triggered: 1, acknowledged: 1, resolved: 1 });
+  });
+});
+
+describe('store - outbox', () => {
+  it('keeps the pending index in step with delivery status, across a restart', async () => {
+    const d1 = delivery({ id: 'd_1', incident_id: 'inc_1' });
+    const d2 = delivery({ id: 'd_2', incident_id: 'inc_1', action: 'resolve' });
+    const d3 = delivery({ id: 'd_3', incident_id: 'inc_2' });
+    await store.commit(
+      store
+        .transaction()
+        .putIncident(incident({ id: 'inc_1' }))
+        .putDelivery(d1)
+        .putDelivery(d2),
+    );
+    await store.commit(store.transaction().putDelivery(d3));
+    await store.commit(store.transaction().putDelivery({ ...d1, status: 'done', attempts: 1 }), {
+      sync: true,
+    });
+    await store.commit(store.transaction().putDelivery({ ...d3, status: 'failed' }));
+    await store.commit(store.transaction().putDelivery({ ...d3, status: 'pending', attempts: 2 }));
+    await reopen();
+    expect((await store.loadPendingDeliveries()).map((d) => d.id)).toEqual(['d_2', 'd_3']);
+    expect(await store.countPendingDeliveries()).toBe(2);
+    expect((await store.listDeliveries('inc_1')).map((d) => [d.id, d.status])).toEqual([
+      ['d_1', 'done'],
+      ['d_2', 'pending'],
+    ]);
+    expect(await store.listDeliveries('inc_9')).toEqual([]);
+  });
+});
+
+describe('store - timeline', () => {
+  it('numbers entries per incident from 1, in order, and carries on after a restart', async () => {
+    const first = await store.commit(
+      store.transaction().appendAudit(audit('inc_1', 'opened')).appendAudit(audit('inc_2', 'opened')),
+    );
+    expect(first.audit.map((a) => [a.incident_id, a.seq])).toEqual([
+      ['inc_1', 1],
+      ['inc_2', 1],
+    ]);
+    const tx = store.transaction();
+    for (let i = 0; i < 10; i++) tx.appendAudit(audit('inc_1', 'note', `note ${i}`));
+    await store.commit(tx);
+    await reopen();
+    const after = await store.commit(store.transaction().appendAudit(audit('inc_1', 'resolved')));
+    expect(after.audit[0]?.seq).toBe(12);
+    const timeline = await store.timeline('inc_1');
+    expect(timeline.map((a) => a.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(timeline.at(-1)).toMatchObject({ type: 'resolved', incident_id: 'inc_1' });
+    expect(await store.timeline('inc_2')).toHaveLength(1);
+    expect(await store.timeline('inc_')).toEqual([]);
+  });
+
+  it('ignores a seq passed in at run time', async () => {
+    const entry = { ...audit('inc_1', 'opened'), seq: 99 };
+    const { audit: written } = await store.commit(store.transaction().appendAudit(entry));
+    expect(written[0]?.seq).toBe(1);
+    expect((await store.timeline('inc_1'))[0]?.seq).toBe(1);
+  });
+});
+
+describe('store - listIncidents', () => {
+  beforeEach(async () => {
+    await put(
+      incident({ id: 'inc_01', service: 'checkout', team: 'payments' }),
+      incident({ id: 'inc_02', service: 'search', team: 'discovery', state: 'acknowledged' }),
+      incident({ id: 'inc_03', service: 'checkout', team: 'payments', state: 'resolved' }),
+      incident({ id: 'inc_04', service: 'checkout', team: 'payments' }),
+      incident({ id: 'inc_05', service: 'search', team: 'discovery' }),
+    );
+  });
+
+  const ids = (list: Incident[]): string[] => list.map((i) => i.id);
+
+  it.each([
+    [{}, ['inc_05', 'inc_04', 'inc_03', 'inc_02', 'inc_01']],
+    [{ state: 'triggered' as const }, ['inc_05', 'inc_04', 'inc_01']],
+    [{ state: 'acknowledged' as const }, ['inc_02']],
+    [{ state: 'resolved' as const }, ['inc_03']],
+    [{ service: 'checkout' }, ['inc_04', 'inc_03', 'inc_01']],
+    [{ team: 'discovery' }, ['inc_05', 'inc_02']],
+    [{ state: 'triggered' as const, team: 'payments' }, ['inc_04', 'inc_01']],
+    [{ limit: 2 }, ['inc_05', 'inc_04']],
+    [{ limit: 2, before: 'inc_04' }, ['inc_03', 'inc_02']],
+    [{ state: 'triggered' as const, limit: 1, before: 'inc_05' }, ['inc_04']],
+    [{ limit: 0 }, []],
+  ])('filter %j', async (filter, expected) => {
+    expect(ids(await store.listIncidents(filter))).toEqual(expected);
+  });
+});
+
+describe('store - atomic writes and validation', () => {
+  it('refuses a value that cannot be stored, at the call that adds it, and writes nothing', async () => {
+    const tx = store.transaction().putIncident(incident({ id: 'inc_1' }));
+    expect(() => tx.appendAudit({ ...audit('inc_1', 'x'), details: { n: 1n } })).toThrow(StoreError);
+    expect(() => tx.putIncident(incident({ id: 'bad!id' }))).toThrow(/must not contain "!"/);
+    expect(() => tx.putIncident(incident({ id: '' }))).toThrow(StoreError);
+    expect(() => tx.putDelivery(delivery({ id: 'd_1', incident_id: 'x!y' }))).toThrow(StoreError);
+    await reopen();
+    expect(await store.getIncident('inc_1')).toBeUndefined();
+  });
+
+  it('writes an incident with its deliveries and audit entries in one batch: all there after reopen', async () => {
+    const tx = store.transaction().putIncident(incident({ id: 'inc_1' }));
+    for (let i = 0; i < 50; i++)
+      tx.putDelivery(delivery({ id: `d_${String(i).padStart(3, '0')}`, incident_id: 'inc_1' }));
+    tx.appendAudit(audit('inc_1', 'opened'));
+    await store.commit(tx, { sync: true });
+    await reopen();
+    expect(await store.getIncident('inc_1')).toBeDefined();
+    expect(await store.listDeliveries('inc_1')).toHaveLength(50);
+    expect(await store.loadPendingDeliveries()).toHaveLength(50);
+    expect(await store.timeline('inc_1')).toHaveLength(1);
+  });
+
+  it('applies concurrent commits in call order', async () => {
+    const commits = Array.from({ length: 300 }, (_, i) =>
+      store.commit(
+        store.transaction().putIncident(incident({ id: 'inc_1', occurrences: i + 1, revision: i + 1 })),
+        { sync: i % 50 === 0 },
+      ),
+    );
+    await Promise.all(commits);
+    await reopen();
+    expect((await store.getIncident('inc_1'))?.revision).toBe(300);
+  });
+
+  it('rejects commits after close', async () => {
+    await store.close();
+    await expect(store.commit(store.transaction().markWebhook('x'))).rejects.toThrow(/closed/);
+    store = await Store.open(dir, { clock });
+  });
+});
+
+describe('store - webhook ids', () => {
+  it('prunes ids older than the given age', async () => {
+    await store.markWebhook('old');
+    clock.advance(60_000);
+    await store.commit(store.transaction().markWebhook('new'));
+    clock.advance(30_000);
+    expect(await store.pruneWebhookIds(45_000)).toBe(1);
+    expect(await store.seenWebhook('old')).toBe(false);
+    expect(await store.seenWebhook('new')).toBe(true);
+  });
+});
