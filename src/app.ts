@@ -1,20 +1,55 @@
 // Wiring only: build every component from the validated configuration; start, stop, reload.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
 import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { createApi } from './api/app.js';
+import { healthRouter, type HealthSource } from './api/routes/health.js';
+import { incidentsRouter } from './api/routes/incidents.js';
+import { ingestRouter } from './api/routes/ingest.js';
 import { policyRouter } from './api/routes/policy.js';
 import { systemRouter } from './api/routes/system.js';
+import { Breakers } from './deliver/breakers.js';
+import { Dispatcher } from './deliver/dispatcher.js';
+import { ProviderRuntime } from './deliver/provider-runtime.js';
+import { DeliveryRecorder } from './incidents/delivery-hooks.js';
+import { LifecycleBus } from './incidents/lifecycle.js';
+import { IncidentService } from './incidents/service.js';
+import { Pipeline } from './pipeline.js';
+import type { ProviderRegistry } from './providers/registry.js';
 import { PolicyManager } from './policy/manager.js';
+import type { BreakerSettings } from './policy/types.js';
+import { startSandbox, type Sandbox } from './sandbox/index.js';
+import { pointAtSandbox } from './sandbox/wire.js';
+import { IdGenerator, Store } from './store/index.js';
 import { createLogger, SecretScrubber, type Logger } from './telemetry/logger.js';
 import { Metrics } from './telemetry/metrics.js';
+
+export const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 export interface AppOptions {
   clock?: Clock;
   logger?: Logger;
   /** Watch the policy directory for changes (off in some tests). */
   watchPolicy?: boolean;
+  /** Sandbox mode: use these simulators instead of starting new ones (tests drive them directly). */
+  sandbox?: Sandbox;
+  random?: () => number;
+}
+
+/** Everything that exists once the app has started. */
+export interface Running {
+  store: Store;
+  incidents: IncidentService;
+  dispatcher: Dispatcher;
+  pipeline: Pipeline;
+  providers: ProviderRuntime;
+  breakers: Breakers;
+  lifecycle: LifecycleBus;
+  sandbox: Sandbox | null;
 }
 
 export class App {
@@ -25,12 +60,16 @@ export class App {
   readonly policies: PolicyManager;
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
+  private running: Running | null = null;
+  private ownsSandbox = false;
+  private readonly startedAt: number;
 
   constructor(
     readonly config: Config,
     private readonly options: AppOptions = {},
   ) {
     this.clock = options.clock ?? systemClock;
+    this.startedAt = this.clock.now();
     this.scrubber.set([config.apiToken, config.pagerdutyWebhookSecret, config.opsgenieWebhookToken]);
     this.logger = options.logger ?? createLogger({ level: config.logLevel, scrubber: this.scrubber });
     this.policies = new PolicyManager({
@@ -44,31 +83,26 @@ export class App {
     });
   }
 
-  /** Load the policy (throws PolicyError with every problem), then listen. */
+  get parts(): Running {
+    if (this.running === null) throw new Error('the app has not started');
+    return this.running;
+  }
+
+  /** Load the policy (throws PolicyError with every problem), open the store, resume the outbox, listen. */
   async start(): Promise<{ url: string }> {
-    await this.policies.start();
-    const api = createApi({
-      logger: this.logger,
-      routers: [
-        systemRouter({
-          metrics: this.metrics,
-          readiness: [{ name: 'policy', ready: () => this.policies.isLoaded() }],
-        }),
-        policyRouter({
-          policies: this.policies,
-          clock: this.clock,
-          apiToken: this.config.apiToken,
-          sandbox: this.config.sandbox,
-          env: this.config.env,
-        }),
-      ],
-    });
-    const server = createServer(api.callback());
+    const policy = await this.policies.start();
+    const store = await Store.open(this.config.dataDir, { clock: this.clock });
+    try {
+      this.running = await this.build(store, policy.compiled.settings.delivery.breaker);
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+    const server = createServer(this.api().callback());
     server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
-    // Keep-alive connections must not outlive a shutdown by more than the grace period.
     server.keepAliveTimeout = 5_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -78,10 +112,133 @@ export class App {
     if (this.options.watchPolicy ?? true) this.policies.watch();
     const url = this.url();
     this.logger.info(
-      { event: 'listening', url, sandbox: this.config.sandbox },
+      { event: 'listening', url, sandbox: this.config.sandbox, data_dir: this.config.dataDir },
       `incident-router listening on ${url}`,
     );
     return { url };
+  }
+
+  private async build(store: Store, breakerSettings: BreakerSettings): Promise<Running> {
+    const { clock, logger, metrics } = this;
+    let sandbox: Sandbox | null = null;
+    if (this.config.sandbox) {
+      // Beside the sidecar's own port (PORT+1..3) so a person can look at /__sim; free ports for PORT=0.
+      const base = this.config.port;
+      const ports =
+        base === 0 || base > 65532
+          ? undefined
+          : { pagerduty: base + 1, opsgenie: base + 2, webhook: base + 3 };
+      sandbox =
+        this.options.sandbox ??
+        (await startSandbox({ host: this.config.host, ...(ports ? { ports } : {}) }).catch(() =>
+          startSandbox({ host: this.config.host }),
+        ));
+      this.ownsSandbox = this.options.sandbox === undefined;
+      logger.info(
+        { event: 'sandbox_started', urls: sandbox.urls },
+        'sandbox: providers point at the built-in simulators',
+      );
+    }
+    const lifecycle = new LifecycleBus();
+    const breakers = new Breakers({ store, clock, logger, metrics }, breakerSettings);
+    await breakers.restore(Object.keys(this.policies.current().compiled.providers));
+    const incidents = new IncidentService({
+      store,
+      ids: new IdGenerator(clock),
+      clock,
+      lifecycle,
+      logger,
+      metrics,
+      policy: () => this.policies.current().compiled,
+    });
+    const recorder: DeliveryRecorder = new DeliveryRecorder({
+      incidents,
+      providers: (): ProviderRegistry => providers.current(),
+      clock,
+      lifecycle,
+      logger,
+      policyVersion: () => this.policies.current().compiled.stamp.version,
+      incidentUrl: (id) => `${this.config.publicUrl}/?incident=${encodeURIComponent(id)}`,
+    });
+    const dispatcher: Dispatcher = new Dispatcher({
+      clock,
+      random: this.options.random ?? Math.random,
+      breakers,
+      hooks: recorder,
+      logger,
+      metrics,
+    });
+    incidents.attach(dispatcher);
+    const providers: ProviderRuntime = new ProviderRuntime({
+      dispatcher,
+      breakers,
+      rewrite: sandbox ? pointAtSandbox(sandbox) : (specs) => ({ ...specs }),
+    });
+    providers.apply(this.policies.current().compiled);
+    this.policies.onChange((p) => providers.apply(p.compiled));
+    const resumed = await incidents.start();
+    if (resumed.pending > 0)
+      logger.info({ event: 'outbox_resumed', ...resumed }, `resuming ${resumed.pending} pending deliveries`);
+    const pipeline = new Pipeline({ policies: this.policies, incidents, clock, metrics, logger });
+    return { store, incidents, dispatcher, pipeline, providers, breakers, lifecycle, sandbox };
+  }
+
+  private api() {
+    const r = this.parts;
+    const health: HealthSource = {
+      providers: () => {
+        const pending = r.dispatcher.pendingByProvider();
+        return Object.entries(r.providers.effectiveSpecs()).map(([name, spec]) => ({
+          name,
+          type: spec.type,
+          breaker: r.breakers.get(name).state(),
+          health: r.dispatcher.healthOf(name).snapshot(),
+          pending: pending[name] ?? 0,
+        }));
+      },
+      incidentsByState: () => r.store.countIncidentsByState(),
+      deliveriesPending: () => r.dispatcher.pendingCount(),
+      policy: () => {
+        if (!this.policies.isLoaded()) return null;
+        const { stamp } = this.policies.current().compiled;
+        return { ...stamp, last_reload_ok: this.policies.lastReload()?.ok ?? true };
+      },
+      nats: () => null,
+    };
+    return createApi({
+      logger: this.logger,
+      routers: [
+        systemRouter({
+          metrics: this.metrics,
+          readiness: [
+            { name: 'policy', ready: () => this.policies.isLoaded() },
+            { name: 'store', ready: () => this.running !== null },
+          ],
+        }),
+        policyRouter({
+          policies: this.policies,
+          clock: this.clock,
+          apiToken: this.config.apiToken,
+          sandbox: this.config.sandbox,
+          env: this.config.env,
+          incidents: r.incidents.open,
+        }),
+        ingestRouter({
+          pipeline: r.pipeline,
+          clock: this.clock,
+          metrics: this.metrics,
+          apiToken: this.config.apiToken,
+        }),
+        incidentsRouter({ incidents: r.incidents, store: r.store, apiToken: this.config.apiToken }),
+        healthRouter({
+          source: health,
+          metrics: this.metrics,
+          clock: this.clock,
+          startedAt: this.startedAt,
+          version: VERSION,
+        }),
+      ],
+    });
   }
 
   url(): string {
@@ -91,7 +248,11 @@ export class App {
     return `http://${host}:${address.port}`;
   }
 
-  /** Graceful: stop accepting, let requests in flight finish (up to graceMs), then close the rest. */
+  /**
+   * Graceful: stop accepting requests and let those in flight finish, stop starting deliveries and
+   * let attempts in flight finish, write back counters, close the store. Pending deliveries stay in
+   * the outbox for the next start.
+   */
   async stop(graceMs = 5_000): Promise<void> {
     this.policies.stop();
     const server = this.server;
@@ -104,6 +265,16 @@ export class App {
       }, graceMs);
       await closed;
       clearTimeout(timer);
+    }
+    const running = this.running;
+    this.running = null;
+    if (running) {
+      await running.dispatcher.stop(graceMs);
+      await running.incidents.flush();
+      await running.incidents.serial.idle();
+      await running.providers.close();
+      await running.store.close();
+      if (running.sandbox && this.ownsSandbox) await running.sandbox.stop();
     }
     this.logger.info({ event: 'stopped' }, 'incident-router stopped');
     this.logger.flush();

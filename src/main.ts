@@ -1,15 +1,10 @@
 #!/usr/bin/env node
 // incident-router's command line (SPEC §8): serve | validate | test | dry-run.
-import { readFileSync } from 'node:fs';
-import { App } from './app.js';
+import { App, VERSION } from './app.js';
 import { ENV_VARS, loadConfig } from './config/config.js';
 import { ConfigError, PolicyError } from './errors.js';
 import { parseArgs, rejectUnknownFlags, stringFlag, UsageError } from './cli/args.js';
 import { dryRunCommand, testCommand, validateCommand } from './cli/policy-commands.js';
-
-const VERSION = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
 
 function help(): string {
   const width = Math.max(...ENV_VARS.map((v) => v.name.length));

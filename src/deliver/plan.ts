@@ -22,9 +22,24 @@ export function planTriggers(routes: readonly RouteChoice[]): NewDelivery[] {
     providers.forEach((p) => taken.add(p));
     if (providers.length === 0) continue;
     if (route.mode === 'all') {
-      for (const p of providers) planned.push({ action: 'trigger', route: route.name, mode: 'all', candidates: [p], origin: null, note: null });
+      for (const p of providers)
+        planned.push({
+          action: 'trigger',
+          route: route.name,
+          mode: 'all',
+          candidates: [p],
+          origin: null,
+          note: null,
+        });
     } else {
-      planned.push({ action: 'trigger', route: route.name, mode: 'failover', candidates: providers, origin: null, note: null });
+      planned.push({
+        action: 'trigger',
+        route: route.name,
+        mode: 'failover',
+        candidates: providers,
+        origin: null,
+        note: null,
+      });
     }
   }
   return planned;
@@ -52,5 +67,6 @@ export function newDelivery(id: string, incidentId: string, plan: NewDelivery, n
     last_error: null,
     result: null,
     exhausted: false,
+    refused: [],
   };
 }

@@ -94,6 +94,8 @@ export interface Delivery {
   result: { provider: string; status: number; ref: string | null; latency_ms: number; at: string } | null;
   /** Whether every candidate has been exhausted at least once (`delivery_failed` recorded). */
   exhausted: boolean;
+  /** Candidates that refused this delivery for good (4xx other than 408/429); skipped from then on. */
+  refused: string[];
 }
 
 export interface AuditEntry {

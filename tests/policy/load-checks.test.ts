@@ -214,7 +214,7 @@ describe('loadPolicy - templates, settings and time windows', () => {
     expect(problems([BASE, settings])).toEqual([
       'settings.yaml:3:13 settings.timezone: unknown time zone "Europe/Berln" (did you mean "Europe/Berlin"?): use an IANA name such as UTC or Europe/Berlin',
       'settings.yaml:4:20 settings.storm.window: must be longer than zero',
-      'settings.yaml:5:33 settings.delivery.retry: initial backoff 2m is longer than its cap, max 1m',
+      'settings.yaml:5:33 settings.delivery.retry: initial backoff 2m is longer than its cap, max 30s',
       'settings.yaml:5:60 settings.delivery.breaker.cooldown: is too long',
     ]);
   });

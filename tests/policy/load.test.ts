@@ -94,7 +94,7 @@ describe('loadPolicy - a valid multi-file policy', () => {
       level_severity: { fatal: 'high', critical: 'high', error: 'low' },
       delivery: {
         timeout: '5s',
-        retry: { initial: '1s', max: '1m', budget: 4 },
+        retry: { initial: '250ms', max: '30s', budget: 3 },
         breaker: {
           consecutive_failures: 5,
           failure_rate: 0.5,

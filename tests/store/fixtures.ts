@@ -64,6 +64,7 @@ export function delivery(overrides: Partial<Delivery> & Pick<Delivery, 'id' | 'i
     last_error: null,
     result: null,
     exhausted: false,
+    refused: [],
     ...overrides,
   };
 }

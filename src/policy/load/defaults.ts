@@ -10,7 +10,8 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = deepFreeze({
   level_severity: { fatal: 'high', critical: 'high', error: 'low' },
   delivery: {
     timeout: '5s',
-    retry: { initial: '1s', max: '1m', budget: 4 },
+    // Fail over within about a second on 5xx: a page that waits is a page missed.
+    retry: { initial: '250ms', max: '30s', budget: 3 },
     breaker: { consecutive_failures: 5, failure_rate: 0.5, min_requests: 10, window: '1m', cooldown: '30s' },
     outage_backoff_max: '1m',
   },

@@ -1,0 +1,106 @@
+// Incidents (SPEC §5): list with filters, one with its timeline and deliveries, manual actions
+// propagated to the providers through the outbox.
+import Router from '@koa/router';
+import { INCIDENT_STATES, type Incident, type IncidentState } from '../../domain/incident.js';
+import { maskSecret } from '../../domain/secrets.js';
+import { AppError } from '../../errors.js';
+import type { IncidentService } from '../../incidents/service.js';
+import type { IncidentAction } from '../../incidents/state-machine.js';
+import type { Store } from '../../store/index.js';
+import { readRawBody, parseJson } from '../body.js';
+import { requireToken } from '../middleware.js';
+
+/** An incident as it may be shown: credentials masked. */
+export function publicIncident(incident: Incident): Incident {
+  const holds = Object.fromEntries(
+    Object.entries(incident.holds).map(([name, h]) => [
+      name,
+      {
+        ...h,
+        ...(h.routing_key ? { routing_key: maskSecret(h.routing_key) } : {}),
+        ...(h.api_key ? { api_key: maskSecret(h.api_key) } : {}),
+      },
+    ]),
+  );
+  return { ...incident, holds };
+}
+
+function listFilter(query: Record<string, unknown>): {
+  state?: IncidentState;
+  service?: string;
+  team?: string;
+  limit: number;
+  before?: string;
+} {
+  const text = (k: string): string | undefined =>
+    typeof query[k] === 'string' && query[k] !== '' ? (query[k] as string) : undefined;
+  const state = text('state');
+  if (state !== undefined && !(INCIDENT_STATES as readonly string[]).includes(state)) {
+    throw new AppError('validation_failed', `state must be one of ${INCIDENT_STATES.join(', ')}`);
+  }
+  const limit = text('limit') === undefined ? 50 : Number(text('limit'));
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+    throw new AppError('validation_failed', 'limit must be an integer from 1 to 500');
+  const service = text('service');
+  const team = text('team');
+  const before = text('before');
+  return {
+    limit,
+    ...(state ? { state: state as IncidentState } : {}),
+    ...(service ? { service } : {}),
+    ...(team ? { team } : {}),
+    ...(before ? { before } : {}),
+  };
+}
+
+export function incidentsRouter(deps: {
+  incidents: IncidentService;
+  store: Store;
+  apiToken: string | null;
+}): Router {
+  const router = new Router({ prefix: '/api/v1/incidents' });
+
+  router.get('/', async (ctx) => {
+    const filter = listFilter(ctx.query);
+    const found = await deps.store.listIncidents(filter);
+    const incidents = found.map((i) => publicIncident(deps.incidents.live(i)));
+    ctx.body = { incidents, next: found.length === filter.limit ? (found.at(-1)?.id ?? null) : null };
+  });
+
+  router.get('/:id', async (ctx) => {
+    const incident = await deps.incidents.get(ctx.params['id'] as string);
+    if (!incident) throw new AppError('not_found', `no incident ${ctx.params['id']}`);
+    const [timeline, deliveries] = await Promise.all([
+      deps.store.timeline(incident.id),
+      deps.store.listDeliveries(incident.id),
+    ]);
+    ctx.body = { ...publicIncident(deps.incidents.live(incident)), timeline, deliveries };
+  });
+
+  const manual: IncidentAction[] = ['acknowledge', 'resolve'];
+  for (const action of manual) {
+    router.post(`/:id/${action}`, requireToken(deps.apiToken), async (ctx) => {
+      const raw = await readRawBody(ctx, 64 * 1024);
+      const body = (raw.length === 0 ? {} : parseJson(raw)) as { note?: unknown; actor?: unknown } | null;
+      const note = typeof body?.note === 'string' ? body.note : null;
+      const actor = typeof body?.actor === 'string' ? body.actor.slice(0, 100) : 'api';
+      const result = await deps.incidents.transition(
+        ctx.params['id'] as string,
+        action,
+        { actor, source: 'api' },
+        null,
+        note,
+      );
+      if (!result.ok) {
+        if (result.incident === null) throw new AppError('not_found', result.reason);
+        throw new AppError('conflict', result.reason, { details: { state: result.incident.state } });
+      }
+      ctx.body = {
+        incident: publicIncident(result.incident),
+        changed: result.changed,
+        deliveries: result.deliveries,
+      };
+    });
+  }
+  return router;
+}

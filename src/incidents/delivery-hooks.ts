@@ -1,0 +1,226 @@
+// What a delivery's outcome means for its incident: the dispatcher reports, this records. A
+// delivered trigger makes the provider a holder of the incident (with the credentials follow-ups
+// must reuse); a trigger that lands after the incident was acknowledged or resolved is followed at
+// once by the matching action; failovers, exhausted providers and refusals are on the timeline.
+import type { Clock } from '../domain/clock.js';
+import type { Delivery, Incident, ProviderHold } from '../domain/incident.js';
+import type { DeliveryHooks, FailureOutcome } from '../deliver/dispatcher.js';
+import type { ProviderError, ProviderRequest, ProviderResponse } from '../providers/provider.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { LifecycleBus } from './lifecycle.js';
+import { audit, lifecycleEvent, type Actor } from './records.js';
+import type { IncidentService } from './service.js';
+
+const DISPATCHER: Actor = { actor: 'incident-router', source: 'pipeline' };
+
+export interface DeliveryRecorderDeps {
+  incidents: IncidentService;
+  providers(): ProviderRegistry;
+  clock: Clock;
+  lifecycle: LifecycleBus;
+  logger: Logger;
+  policyVersion(): string;
+  incidentUrl(id: string): string;
+}
+
+export class DeliveryRecorder implements DeliveryHooks {
+  constructor(private readonly deps: DeliveryRecorderDeps) {}
+
+  async request(delivery: Delivery, provider: string): Promise<ProviderRequest | null> {
+    const incident = await this.deps.incidents.get(delivery.incident_id);
+    if (!incident) return null;
+    const current = this.deps.providers().get(provider).target(incident.team);
+    let target = current;
+    if (delivery.action !== 'trigger') {
+      // Acknowledge and resolve must reuse the credentials that opened it: PagerDuty silently
+      // drops them otherwise (Events API v2: same routing_key as the trigger).
+      const hold = incident.holds[provider];
+      if (!hold) return null;
+      target = {
+        url: hold.url ?? current.url,
+        ...(hold.routing_key ? { routing_key: hold.routing_key } : {}),
+        ...(hold.api_key ? { api_key: hold.api_key } : {}),
+      };
+    }
+    return {
+      action: delivery.action,
+      incident: this.deps.incidents.live(incident),
+      target,
+      note: delivery.note,
+      incidentUrl: this.deps.incidentUrl(incident.id),
+    };
+  }
+
+  delivered(
+    delivery: Delivery,
+    provider: string,
+    response: ProviderResponse,
+    request: ProviderRequest,
+    latencyMs: number,
+  ): Promise<void> {
+    const nowIso = new Date(this.deps.clock.now()).toISOString();
+    delivery.done_at = nowIso;
+    delivery.updated_at = nowIso;
+    delivery.result = {
+      provider,
+      status: response.status,
+      ref: response.ref,
+      latency_ms: Math.round(latencyMs),
+      at: nowIso,
+    };
+    return this.deps.incidents.commitDelivery(
+      delivery,
+      (incident, tx) => {
+        const followUps: Delivery[] = [];
+        if (delivery.action === 'trigger') {
+          incident.holds[provider] = this.hold(incident, delivery, provider, request, response, nowIso);
+          followUps.push(...this.catchUp(incident, provider));
+        } else {
+          const hold = incident.holds[provider];
+          if (hold)
+            hold.state =
+              delivery.action === 'acknowledge'
+                ? 'acknowledged'
+                : delivery.action === 'resolve'
+                  ? 'resolved'
+                  : hold.state;
+        }
+        incident.revision++;
+        const via =
+          delivery.current > 0
+            ? ` (failover from ${delivery.candidates.slice(0, delivery.current).join(', ')})`
+            : '';
+        tx.appendAudit(
+          audit(
+            incident,
+            'delivered',
+            DISPATCHER,
+            this.deps.policyVersion(),
+            nowIso,
+            `${delivery.action} accepted by ${provider}${via}: HTTP ${response.status} in ${Math.round(latencyMs)} ms after ${delivery.attempts} attempt(s)`,
+            {
+              provider,
+              details: { delivery_id: delivery.id, ref: response.ref, route: delivery.route },
+            },
+          ),
+        );
+        return followUps;
+      },
+      true,
+    );
+  }
+
+  async failed(
+    delivery: Delivery,
+    provider: string,
+    error: ProviderError,
+    outcome: FailureOutcome,
+  ): Promise<void> {
+    const nowIso = new Date(this.deps.clock.now()).toISOString();
+    const first = delivery.attempts_on_current <= 1 && outcome.kind === 'retry';
+    const notable = outcome.kind !== 'retry' || first;
+    let announce: (() => void) | null = null;
+    await this.deps.incidents.commitDelivery(
+      delivery,
+      (incident, tx) => {
+        if (!notable) return [];
+        const what = `${delivery.action} to ${provider} failed: ${error.reason}${error.status ? ` (HTTP ${error.status})` : ''}: ${error.message}`;
+        const next = describe(outcome);
+        tx.appendAudit(
+          audit(
+            incident,
+            outcome.kind === 'retry'
+              ? 'delivery_retry'
+              : outcome.kind === 'failover'
+                ? 'failover'
+                : 'delivery_failed',
+            DISPATCHER,
+            this.deps.policyVersion(),
+            nowIso,
+            `${what}; ${next}`,
+            { provider, details: { delivery_id: delivery.id, reason: error.reason, status: error.status } },
+          ),
+        );
+        if (
+          (outcome.kind === 'exhausted' && outcome.first) ||
+          (outcome.kind === 'refused' && delivery.status === 'failed')
+        ) {
+          const event = lifecycleEvent('delivery_failed', incident, DISPATCHER, nowIso, {
+            delivery_id: delivery.id,
+            action: delivery.action,
+            providers: delivery.candidates,
+            reason: error.reason,
+          });
+          announce = () => {
+            this.deps.lifecycle.incident(event);
+            this.deps.logger.error(
+              {
+                event: 'delivery_failed',
+                incident: incident.id,
+                delivery: delivery.id,
+                providers: delivery.candidates,
+                reason: error.reason,
+              },
+              `no provider accepted ${delivery.action} of ${incident.id}: ${next}`,
+            );
+          };
+        }
+        return [];
+      },
+      outcome.kind !== 'retry',
+    );
+    (announce as (() => void) | null)?.();
+  }
+
+  private hold(
+    incident: Incident,
+    delivery: Delivery,
+    provider: string,
+    request: ProviderRequest,
+    response: ProviderResponse,
+    nowIso: string,
+  ): ProviderHold {
+    const type = this.deps.providers().get(provider).type;
+    return {
+      provider,
+      type,
+      route: delivery.route,
+      state: 'open',
+      since: nowIso,
+      ...(request.target.routing_key ? { routing_key: request.target.routing_key } : {}),
+      ...(request.target.api_key ? { api_key: request.target.api_key } : {}),
+      url: request.target.url,
+      ...(response.ref ? { external_ref: response.ref } : {}),
+    };
+  }
+
+  /** A trigger that arrived after the incident moved on: bring that provider along at once. */
+  private catchUp(incident: Incident, provider: string): Delivery[] {
+    if (incident.state === 'triggered') return [];
+    const action = incident.state === 'acknowledged' ? 'acknowledge' : 'resolve';
+    return [
+      this.deps.incidents.newFollowUp(incident, {
+        action,
+        route: incident.holds[provider]?.route ?? '',
+        mode: 'direct',
+        candidates: [provider],
+        origin: null,
+        note: null,
+      }),
+    ];
+  }
+}
+
+function describe(outcome: FailureOutcome): string {
+  switch (outcome.kind) {
+    case 'retry':
+      return `retrying at ${new Date(outcome.at).toISOString()}`;
+    case 'failover':
+      return `failing over to ${outcome.to}`;
+    case 'exhausted':
+      return `every provider failed; waiting, next attempt at ${new Date(outcome.at).toISOString()} (nothing is dropped)`;
+    case 'refused':
+      return outcome.reason;
+  }
+}
