@@ -1,5 +1,6 @@
 // Wiring only: build every component from the validated configuration; start, stop, reload.
 import { createServer, type Server } from 'node:http';
+import type { DestinationStream } from 'pino';
 import type { AddressInfo, Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import type { Config } from './config/config.js';
@@ -33,6 +34,8 @@ export const VERSION = (
 export interface AppOptions {
   clock?: Clock;
   logger?: Logger;
+  /** Where logs go when no logger is given (default stdout); tests capture them. */
+  logDestination?: DestinationStream;
   /** Watch the policy directory for changes (off in some tests). */
   watchPolicy?: boolean;
   /** Sandbox mode: use these simulators instead of starting new ones (tests drive them directly). */
@@ -71,7 +74,13 @@ export class App {
     this.clock = options.clock ?? systemClock;
     this.startedAt = this.clock.now();
     this.scrubber.set([config.apiToken, config.pagerdutyWebhookSecret, config.opsgenieWebhookToken]);
-    this.logger = options.logger ?? createLogger({ level: config.logLevel, scrubber: this.scrubber });
+    this.logger =
+      options.logger ??
+      createLogger({
+        level: config.logLevel,
+        scrubber: this.scrubber,
+        ...(options.logDestination ? { destination: options.logDestination } : {}),
+      });
     this.policies = new PolicyManager({
       dir: config.policyDir,
       env: config.env,

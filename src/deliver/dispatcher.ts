@@ -343,7 +343,8 @@ export class Dispatcher {
     const waitUntil = probing
       ? now + 250
       : Math.min(retryAt ?? now, now + (this.timing as Timing).outageMaxMs);
-    if (d.mode === 'failover' && !d.exhausted) {
+    if (!d.exhausted) {
+      // No provider can take it now: the first time, that is a `delivery_failed` moment.
       await this.deps.hooks.failed(d, name, error, this.exhaust(d, now, waitUntil - now));
       return;
     }

@@ -125,7 +125,8 @@ export class DeliveryRecorder implements DeliveryHooks {
       delivery,
       (incident, tx) => {
         if (!notable) return [];
-        const what = `${delivery.action} to ${provider} failed: ${error.reason}${error.status ? ` (HTTP ${error.status})` : ''}: ${error.message}`;
+        // Provider errors already say who, the status and the reason: "pagerduty: HTTP 400 (client_error): …".
+        const what = `${delivery.action} failed: ${error.message}`;
         const next = describe(outcome);
         tx.appendAudit(
           audit(

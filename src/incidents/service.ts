@@ -67,6 +67,9 @@ export class IncidentService {
       this.open.set(fingerprint, refOf(incident));
     }
     const pending = await this.deps.store.loadPendingDeliveries();
+    // A restart is a new chance: waiting deliveries go now (breakers still pace the providers).
+    const now = this.deps.clock.now();
+    for (const d of pending) d.next_attempt_at = Math.min(d.next_attempt_at, now);
     this.requireDispatcher().enqueue(pending);
     await this.refreshGauges();
     return { open: this.open.size, pending: pending.length };

@@ -1,8 +1,10 @@
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { SHIPPED_POLICY_DIR } from './policy.js';
 
@@ -11,29 +13,61 @@ export interface TestApp {
   url: string;
   policyDir: string;
   dataDir: string;
+  /** Everything the app logged (when started with captureLogs). */
+  logs(): string;
   stop(): Promise<void>;
 }
+
+export interface TestAppOptions {
+  watchPolicy?: boolean;
+  /** Use these simulators (tests inject faults into them); otherwise the app starts its own. */
+  sandbox?: Sandbox;
+  /** Edit the copied policy's settings file, e.g. to shorten the breaker cool-down. */
+  editSettings?: (text: string) => string;
+  /** Keep every log line (at debug level) for assertions. */
+  captureLogs?: boolean;
+}
+
+/** Shorter timings for tests: breaker cool-down 2 s. */
+export const fastBreaker = (text: string): string => text.replace(/cooldown: \S+ \}/, 'cooldown: 2s }');
 
 /** A real sidecar on a free port, with its own copy of the shipped policy and its own data dir. */
 export async function startTestApp(
   env: Record<string, string> = {},
-  options: { watchPolicy?: boolean } = {},
+  options: TestAppOptions = {},
 ): Promise<TestApp> {
   const root = await mkdtemp(join(tmpdir(), 'ir-app-'));
   const policyDir = join(root, 'policies');
   const dataDir = join(root, 'data');
   await cp(SHIPPED_POLICY_DIR, policyDir, { recursive: true });
+  if (options.editSettings) {
+    const file = join(policyDir, '00-settings.yaml');
+    await writeFile(file, options.editSettings(await readFile(file, 'utf8')));
+  }
+  const logLevel = options.captureLogs ? 'debug' : 'silent';
   const config = loadConfig(
-    { PORT: '0', POLICY_DIR: policyDir, DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env },
+    { PORT: '0', POLICY_DIR: policyDir, DATA_DIR: dataDir, LOG_LEVEL: logLevel, ...env },
     { sandbox: true },
   );
-  const app = new App(config, { logger: silentLogger(), watchPolicy: options.watchPolicy ?? false });
+  let captured = '';
+  const app = new App(config, {
+    ...(options.captureLogs
+      ? {
+          logDestination: new Writable({
+            write: (chunk, _enc, done) => ((captured += String(chunk)), done()),
+          }),
+        }
+      : { logger: silentLogger() }),
+    watchPolicy: options.watchPolicy ?? false,
+    ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+  });
   const { url } = await app.start();
   return {
     app,
     url,
     policyDir,
     dataDir,
+    logs: () => captured,
     stop: async () => {
       await app.stop(500);
       await rm(root, { recursive: true, force: true });

@@ -1,0 +1,105 @@
+// The sidecar killed with SIGKILL while deliveries are pending (issue 3): after a restart every
+// alert reaches a provider and each fingerprint has exactly one incident at the simulators.
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  SANDBOX_OPSGENIE_API_KEY,
+  SANDBOX_PAGERDUTY_ROUTING_KEY,
+  startSandbox,
+  type Sandbox,
+} from '../../src/sandbox/index.js';
+import { get, post, waitFor } from '../helpers/app.js';
+import { exited, startServe } from '../helpers/cli.js';
+import { SHIPPED_POLICY_DIR } from '../helpers/policy.js';
+
+let sandbox: Sandbox;
+let root: string;
+
+beforeAll(async () => {
+  sandbox = await startSandbox();
+  root = await mkdtemp(join(tmpdir(), 'ir-crash-'));
+  await cp(SHIPPED_POLICY_DIR, join(root, 'policies'), { recursive: true });
+});
+afterAll(async () => {
+  await sandbox.stop();
+  await rm(root, { recursive: true, force: true });
+});
+
+function env(): Record<string, string> {
+  return {
+    PORT: '0',
+    POLICY_DIR: join(root, 'policies'),
+    DATA_DIR: join(root, 'data'),
+    LOG_LEVEL: 'info',
+    PAGERDUTY_ROUTING_KEY: SANDBOX_PAGERDUTY_ROUTING_KEY,
+    PAGERDUTY_EVENTS_URL: sandbox.urls.pagerdutyEvents,
+    OPSGENIE_API_KEY: SANDBOX_OPSGENIE_API_KEY,
+    OPSGENIE_API_URL: sandbox.urls.opsgenie,
+  };
+}
+
+describe('crash recovery', () => {
+  it(
+    'SIGKILL with pending deliveries: after restart every alert is delivered, none twice',
+    { timeout: 120_000 },
+    async () => {
+      await sandbox.pagerduty.down({ mode: 'refuse' });
+      await sandbox.opsgenie.down({ mode: 'refuse' });
+      const first = await startServe([], env());
+      const accepted: { incident_id: string; fingerprint: string }[] = [];
+      // 12 high alerts of uncatalogued services (failover PagerDuty → OpsGenie), 4 critical ones
+      // (both providers), each sent three times.
+      for (let round = 0; round < 3; round++) {
+        for (let i = 0; i < 16; i++) {
+          const severity = i < 12 ? 'high' : 'critical';
+          const { status, body } = await post(`${first.url}/api/v1/alerts`, {
+            title: `Batch job ${i} failing`,
+            source: 'batch',
+            severity,
+            service_name: `batch-${i}`,
+          });
+          expect(status).toBe(202);
+          if (round === 0) accepted.push(body);
+        }
+      }
+      const pending = (await get(`${first.url}/api/v1/health`)).body.deliveries_pending;
+      expect(pending).toBeGreaterThanOrEqual(16);
+      first.child.kill('SIGKILL');
+      await exited(first.child);
+
+      await sandbox.pagerduty.up();
+      await sandbox.opsgenie.up();
+      const second = await startServe([], env());
+      try {
+        expect(second.output()).toMatch(/resuming \d+ pending deliveries/);
+        await waitFor(
+          async () => (await get(`${second.url}/api/v1/health`)).body.deliveries_pending === 0,
+          60_000,
+          200,
+        );
+        const pdKeys = sandbox.pagerduty.incidents().map((i) => i.dedupKey);
+        const ogKeys = sandbox.opsgenie.alerts().map((a) => a.alias);
+        expect(new Set(pdKeys).size).toBe(pdKeys.length);
+        expect(new Set(ogKeys).size).toBe(ogKeys.length);
+        for (const a of accepted) {
+          const incident = (await get(`${second.url}/api/v1/incidents/${a.incident_id}`)).body;
+          expect(incident.occurrences).toBe(3);
+          const holders = Object.values(incident.holds as Record<string, { state: string }>).filter(
+            (h) => h.state === 'open',
+          );
+          expect(holders.length).toBeGreaterThanOrEqual(1);
+          const atProviders =
+            (pdKeys.includes(incident.provider_key) ? 1 : 0) +
+            (ogKeys.includes(incident.provider_key) ? 1 : 0);
+          expect(atProviders).toBe(incident.severity === 'critical' ? 2 : 1);
+        }
+        expect(pdKeys.length + ogKeys.length).toBe(12 + 4 * 2);
+      } finally {
+        second.child.kill('SIGTERM');
+        await exited(second.child);
+      }
+    },
+  );
+});
