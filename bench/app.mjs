@@ -1,0 +1,32 @@
+// A sidecar for benchmarks: built code, a private copy of the shipped policy (optionally edited),
+// a fresh data directory, in-process simulators.
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from '../dist/app.js';
+import { loadConfig } from '../dist/config/config.js';
+import { silentLogger } from '../dist/telemetry/logger.js';
+
+/** `edits`: policy file name → text transformation. */
+export async function startBenchApp({ sandbox, edits = {}, env = {} }) {
+  const root = await mkdtemp(join(tmpdir(), 'ir-bench-'));
+  await cp(new URL('../policies', import.meta.url).pathname, join(root, 'policies'), { recursive: true });
+  for (const [name, edit] of Object.entries(edits)) {
+    const file = join(root, 'policies', name);
+    await writeFile(file, edit(await readFile(file, 'utf8')));
+  }
+  const config = loadConfig({ PORT: '0', POLICY_DIR: join(root, 'policies'), DATA_DIR: join(root, 'data'), LOG_LEVEL: 'silent', ...env }, { sandbox: true });
+  const app = new App(config, { logger: silentLogger(), watchPolicy: false, sandbox });
+  const { url } = await app.start();
+  return { app, url, root, stop: async () => { await app.stop(1000); await rm(root, { recursive: true, force: true }); } };
+}
+
+/**
+ * Throughput runs open thousands of distinct incidents on purpose: no storm folding, and no
+ * client-side rate limit (the shipped policy keeps PagerDuty's documented 120 events/min per key,
+ * which would make any throughput figure read 2 alerts/s).
+ */
+export const THROUGHPUT_EDITS = {
+  '00-settings.yaml': (s) => s.replace(/max_new_incidents: \d+/, 'max_new_incidents: 100000000'),
+  'providers.yaml': (s) => s.replace(/\n\s*rate_limit: \{[^}]*\}/g, ''),
+};

@@ -1,0 +1,13 @@
+// `npm run bench`: every benchmark, each printing a table of measured figures beside a ceiling
+// measured in the same run. Run one alone with `node --expose-gc bench/<name>.mjs`.
+import { cpus } from 'node:os';
+import { benchDecide } from './decide.mjs';
+import { benchDelivery } from './delivery.mjs';
+
+const only = process.argv[2];
+const benches = { decide: benchDecide, delivery: benchDelivery };
+console.log(`incident-router benchmarks · Node ${process.version} · ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`);
+for (const [name, run] of Object.entries(benches)) {
+  if (only && only !== name) continue;
+  await run();
+}
