@@ -15,10 +15,27 @@ export async function startBenchApp({ sandbox, edits = {}, env = {} }) {
     const file = join(root, 'policies', name);
     await writeFile(file, edit(await readFile(file, 'utf8')));
   }
-  const config = loadConfig({ PORT: '0', POLICY_DIR: join(root, 'policies'), DATA_DIR: join(root, 'data'), LOG_LEVEL: 'silent', ...env }, { sandbox: true });
+  const config = loadConfig(
+    {
+      PORT: '0',
+      POLICY_DIR: join(root, 'policies'),
+      DATA_DIR: join(root, 'data'),
+      LOG_LEVEL: 'silent',
+      ...env,
+    },
+    { sandbox: true },
+  );
   const app = new App(config, { logger: silentLogger(), watchPolicy: false, sandbox });
   const { url } = await app.start();
-  return { app, url, root, stop: async () => { await app.stop(1000); await rm(root, { recursive: true, force: true }); } };
+  return {
+    app,
+    url,
+    root,
+    stop: async () => {
+      await app.stop(1000);
+      await rm(root, { recursive: true, force: true });
+    },
+  };
 }
 
 /**

@@ -6,7 +6,9 @@ import { benchDelivery } from './delivery.mjs';
 
 const only = process.argv[2];
 const benches = { decide: benchDecide, delivery: benchDelivery };
-console.log(`incident-router benchmarks · Node ${process.version} · ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`);
+console.log(
+  `incident-router benchmarks · Node ${process.version} · ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
+);
 for (const [name, run] of Object.entries(benches)) {
   if (only && only !== name) continue;
   await run();

@@ -7,7 +7,12 @@ import { Breakers } from '../../src/deliver/breakers.js';
 import { Dispatcher, type DeliveryHooks, type FailureOutcome } from '../../src/deliver/dispatcher.js';
 import { newDelivery } from '../../src/deliver/plan.js';
 import type { DeliverySettings, ProviderSpec } from '../../src/policy/types.js';
-import { ProviderError, type Provider, type ProviderRequest, type ProviderResponse } from '../../src/providers/provider.js';
+import {
+  ProviderError,
+  type Provider,
+  type ProviderRequest,
+  type ProviderResponse,
+} from '../../src/providers/provider.js';
 import type { ProviderRegistry } from '../../src/providers/registry.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
@@ -15,9 +20,15 @@ import { waitFor } from '../helpers/app.js';
 
 type Script = (request: ProviderRequest, signal: AbortSignal) => Promise<ProviderResponse>;
 const ok: Script = async () => ({ status: 202, ref: 'ref' });
-const fail = (reason: 'server_error' | 'client_error' | 'rate_limited', retryAfterMs: number | null = null): Script => async () => {
-  throw new ProviderError('p', reason, `${reason}!`, { retryable: reason !== 'client_error', status: reason === 'client_error' ? 400 : reason === 'rate_limited' ? 429 : 500, retryAfterMs });
-};
+const fail =
+  (reason: 'server_error' | 'client_error' | 'rate_limited', retryAfterMs: number | null = null): Script =>
+  async () => {
+    throw new ProviderError('p', reason, `${reason}!`, {
+      retryable: reason !== 'client_error',
+      status: reason === 'client_error' ? 400 : reason === 'rate_limited' ? 429 : 500,
+      retryAfterMs,
+    });
+  };
 
 const SETTINGS: DeliverySettings = {
   timeout: '200ms',
@@ -36,13 +47,23 @@ class FakeProviders {
       type: 'webhook',
       target: () => ({ url: `http://${name}`, routing_key: `key-${name}` }),
       send: (request, signal) => {
-        this.calls.push({ provider: name, action: request.action, at: Date.now(), incident: request.incident.id });
+        this.calls.push({
+          provider: name,
+          action: request.action,
+          at: Date.now(),
+          incident: request.incident.id,
+        });
         const script = this.scripts[name]?.shift() ?? this.fallback[name] ?? ok;
         return script(request, signal);
       },
     });
     const map = new Map(names.map((n) => [n, provider(n)]));
-    return { get: (n) => map.get(n)!, has: (n) => map.has(n), names: () => [...map.keys()], close: async () => {} } as ProviderRegistry;
+    return {
+      get: (n) => map.get(n)!,
+      has: (n) => map.has(n),
+      names: () => [...map.keys()],
+      close: async () => {},
+    } as ProviderRegistry;
   }
 }
 
@@ -50,7 +71,13 @@ class Recorder implements DeliveryHooks {
   readonly done: { id: string; provider: string }[] = [];
   readonly failures: { id: string; provider: string; reason: string; outcome: FailureOutcome }[] = [];
   async request(d: Delivery, provider: string): Promise<ProviderRequest> {
-    return { action: d.action, incident: { id: d.incident_id } as never, target: { url: provider, routing_key: 'shared-key' }, note: null, incidentUrl: '' };
+    return {
+      action: d.action,
+      incident: { id: d.incident_id } as never,
+      target: { url: provider, routing_key: 'shared-key' },
+      note: null,
+      incidentUrl: '',
+    };
   }
   async delivered(d: Delivery, provider: string): Promise<void> {
     this.done.push({ id: d.id, provider });
@@ -64,13 +91,40 @@ function setup(names = ['a', 'b'], specs: Record<string, Partial<ProviderSpec>> 
   const metrics = new Metrics();
   const fakes = new FakeProviders();
   const hooks = new Recorder();
-  const breakers = new Breakers({ store: { getBreaker: async () => undefined, putBreaker: async () => {} }, clock: systemClock, logger: silentLogger(), metrics }, SETTINGS.breaker);
-  const dispatcher = new Dispatcher({ clock: systemClock, random: () => 1, breakers, hooks, logger: silentLogger(), metrics });
-  const fullSpecs = Object.fromEntries(names.map((n) => [n, { type: 'webhook', url: `http://${n}`, ...specs[n] } as ProviderSpec]));
+  const breakers = new Breakers(
+    {
+      store: { getBreaker: async () => undefined, putBreaker: async () => {} },
+      clock: systemClock,
+      logger: silentLogger(),
+      metrics,
+    },
+    SETTINGS.breaker,
+  );
+  const dispatcher = new Dispatcher({
+    clock: systemClock,
+    random: () => 1,
+    breakers,
+    hooks,
+    logger: silentLogger(),
+    metrics,
+  });
+  const fullSpecs = Object.fromEntries(
+    names.map((n) => [n, { type: 'webhook', url: `http://${n}`, ...specs[n] } as ProviderSpec]),
+  );
   dispatcher.configure(fakes.registry(names), fullSpecs, SETTINGS);
   let n = 0;
-  const delivery = (incident: string, mode: Delivery['mode'], candidates: string[], action: Delivery['action'] = 'trigger') =>
-    newDelivery(`d_${String(n++).padStart(4, '0')}`, incident, { action, route: 'r', mode, candidates, origin: null, note: null }, Date.now());
+  const delivery = (
+    incident: string,
+    mode: Delivery['mode'],
+    candidates: string[],
+    action: Delivery['action'] = 'trigger',
+  ) =>
+    newDelivery(
+      `d_${String(n++).padStart(4, '0')}`,
+      incident,
+      { action, route: 'r', mode, candidates, origin: null, note: null },
+      Date.now(),
+    );
   return { dispatcher, fakes, hooks, breakers, delivery, metrics };
 }
 
@@ -155,7 +209,9 @@ describe('dispatcher', () => {
     const { dispatcher, fakes, delivery } = setup();
     let i1Failures = 2;
     fakes.fallback['a'] = (request, signal) =>
-      request.incident.id === 'i1' && request.action === 'trigger' && i1Failures-- > 0 ? fail('server_error')(request, signal) : ok(request, signal);
+      request.incident.id === 'i1' && request.action === 'trigger' && i1Failures-- > 0
+        ? fail('server_error')(request, signal)
+        : ok(request, signal);
     const trigger = delivery('i1', 'all', ['a']);
     const resolve = delivery('i1', 'direct', ['a'], 'resolve');
     const other = delivery('i2', 'all', ['a']);
@@ -163,7 +219,9 @@ describe('dispatcher', () => {
     await dispatcher.idle();
     const i1 = fakes.calls.filter((c) => c.incident === 'i1').map((c) => c.action);
     expect(i1).toEqual(['trigger', 'trigger', 'trigger', 'resolve']);
-    expect(fakes.calls.findIndex((c) => c.incident === 'i2')).toBeLessThan(fakes.calls.findIndex((c) => c.action === 'resolve'));
+    expect(fakes.calls.findIndex((c) => c.incident === 'i2')).toBeLessThan(
+      fakes.calls.findIndex((c) => c.action === 'resolve'),
+    );
   });
 
   it('rate limit - a burst beyond the per-minute limit waits without counting attempts', async () => {
@@ -173,7 +231,11 @@ describe('dispatcher', () => {
     await waitFor(async () => fakes.calls.length === 3);
     await new Promise((r) => setTimeout(r, 200));
     expect(fakes.calls).toHaveLength(3);
-    expect(ds.filter((d) => d.status === 'pending').every((d) => d.attempts === 0 && d.next_attempt_at > Date.now() + 50_000)).toBe(true);
+    expect(
+      ds
+        .filter((d) => d.status === 'pending')
+        .every((d) => d.attempts === 0 && d.next_attempt_at > Date.now() + 50_000),
+    ).toBe(true);
   });
 
   it('429 - Retry-After is honoured', async () => {
@@ -188,7 +250,11 @@ describe('dispatcher', () => {
     const { dispatcher, fakes, hooks, delivery } = setup();
     fakes.scripts['a'] = [
       (_req, signal) =>
-        new Promise((_, reject) => signal.addEventListener('abort', () => reject(new ProviderError('a', 'timeout', 'timed out', { retryable: true })))),
+        new Promise((_, reject) =>
+          signal.addEventListener('abort', () =>
+            reject(new ProviderError('a', 'timeout', 'timed out', { retryable: true })),
+          ),
+        ),
     ];
     dispatcher.enqueue([delivery('i1', 'all', ['a'])]);
     await dispatcher.idle();
@@ -199,7 +265,9 @@ describe('dispatcher', () => {
   it('supersede - pending triggers of a resolved incident are withdrawn; one in flight finishes', async () => {
     const { dispatcher, fakes, delivery } = setup();
     let release!: () => void;
-    fakes.scripts['a'] = [() => new Promise((resolve) => (release = () => resolve({ status: 202, ref: null })))];
+    fakes.scripts['a'] = [
+      () => new Promise((resolve) => (release = () => resolve({ status: 202, ref: null }))),
+    ];
     fakes.fallback['b'] = fail('server_error');
     const inFlight = delivery('i1', 'all', ['a']);
     const waiting = delivery('i1', 'all', ['b']);
