@@ -17,6 +17,7 @@ import { ProviderRuntime } from './deliver/provider-runtime.js';
 import { DeliveryRecorder } from './incidents/delivery-hooks.js';
 import { LifecycleBus } from './incidents/lifecycle.js';
 import { IncidentService } from './incidents/service.js';
+import { NatsIngest } from './ingest/nats/index.js';
 import { Pipeline } from './pipeline.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import { PolicyManager } from './policy/manager.js';
@@ -53,6 +54,7 @@ export interface Running {
   breakers: Breakers;
   lifecycle: LifecycleBus;
   sandbox: Sandbox | null;
+  nats: NatsIngest | null;
 }
 
 export class App {
@@ -119,6 +121,7 @@ export class App {
     });
     this.server = server;
     if (this.options.watchPolicy ?? true) this.policies.watch();
+    this.running.nats?.start(); // in the background: HTTP serves whether or not NATS is there
     const url = this.url();
     this.logger.info(
       { event: 'listening', url, sandbox: this.config.sandbox, data_dir: this.config.dataDir },
@@ -189,7 +192,10 @@ export class App {
     if (resumed.pending > 0)
       logger.info({ event: 'outbox_resumed', ...resumed }, `resuming ${resumed.pending} pending deliveries`);
     const pipeline = new Pipeline({ policies: this.policies, incidents, clock, metrics, logger });
-    return { store, incidents, dispatcher, pipeline, providers, breakers, lifecycle, sandbox };
+    const nats = this.config.nats
+      ? new NatsIngest(this.config.nats, { pipeline, lifecycle, metrics, logger })
+      : null;
+    return { store, incidents, dispatcher, pipeline, providers, breakers, lifecycle, sandbox, nats };
   }
 
   private api() {
@@ -212,7 +218,7 @@ export class App {
         const { stamp } = this.policies.current().compiled;
         return { ...stamp, last_reload_ok: this.policies.lastReload()?.ok ?? true };
       },
-      nats: () => null,
+      nats: () => r.nats?.status() ?? null,
     };
     return createApi({
       logger: this.logger,
@@ -278,6 +284,7 @@ export class App {
     const running = this.running;
     this.running = null;
     if (running) {
+      await running.nats?.stop(graceMs);
       await running.dispatcher.stop(graceMs);
       await running.incidents.flush();
       await running.incidents.serial.idle();

@@ -1,5 +1,8 @@
 // The pipeline of SPEC §1 in one place: decide, then let incidents correlate and record it; the
-// dispatcher delivers from the outbox afterwards. Sources (HTTP, NATS) call `process`.
+// dispatcher delivers from the outbox afterwards. Sources (HTTP, NATS) call `process`, or the two
+// halves when they must keep order: decisions are made one after another, and `apply` takes effect
+// (dedup reservation, repeat count, resolve) synchronously in the order it is called, while its
+// promise resolves when the outcome is durable.
 import type { Clock } from './domain/clock.js';
 import type { Decision } from './domain/decision.js';
 import type { PipelineInput } from './domain/log-event.js';
@@ -8,6 +11,12 @@ import { decide } from './policy/decide.js';
 import type { PolicyManager } from './policy/manager.js';
 import type { Logger } from './telemetry/logger.js';
 import type { Metrics } from './telemetry/metrics.js';
+
+export interface Decided {
+  decision: Decision;
+  input: PipelineInput;
+  now: number;
+}
 
 export interface PipelineResult extends ApplyResult {
   decision: Decision;
@@ -24,9 +33,8 @@ export class Pipeline {
     },
   ) {}
 
-  /** Resolves once the outcome is durable (incident, outbox and audit committed). */
-  async process(input: PipelineInput): Promise<PipelineResult> {
-    const { policies, incidents, clock, metrics, logger } = this.deps;
+  async decide(input: PipelineInput): Promise<Decided> {
+    const { policies, incidents, clock, logger } = this.deps;
     const policy = policies.current().compiled;
     const now = clock.now();
     const decision = await decide(input, policy, now, incidents.open, {
@@ -36,8 +44,17 @@ export class Pipeline {
           `predicate and json-rules-engine disagree on ${stage} rule "${rule}"; the engine's answer stands`,
         ),
     });
-    const result = await incidents.apply(decision, input, now);
-    metrics.decisions.inc({ outcome: result.outcome });
-    return { ...result, decision };
+    return { decision, input, now };
+  }
+
+  /** Takes effect now, in call order; resolves once the outcome is durable. */
+  async apply(decided: Decided): Promise<PipelineResult> {
+    const result = await this.deps.incidents.apply(decided.decision, decided.input, decided.now);
+    this.deps.metrics.decisions.inc({ outcome: result.outcome });
+    return { ...result, decision: decided.decision };
+  }
+
+  async process(input: PipelineInput): Promise<PipelineResult> {
+    return this.apply(await this.decide(input));
   }
 }

@@ -13,6 +13,12 @@ export interface NatsConfig {
   deadLetterSubject: string;
   /** Core mode: events queued beyond this are dropped and counted. */
   maxPending: number;
+  /** Outcomes awaiting durability at once (backpressure: JetStream stops pulling beyond it). */
+  maxInFlight: number;
+  /** JetStream: deliveries before a message goes to the dead-letter subject. */
+  maxDeliver: number;
+  /** JetStream: how long the server waits for an ack before redelivering. */
+  ackWaitMs: number;
 }
 
 export interface Config {
@@ -45,6 +51,9 @@ export const ENV_VARS: readonly { name: string; default: string; help: string }[
   { name: 'NATS_DURABLE', default: 'incident-router', help: 'durable consumer name in JetStream mode' },
   { name: 'NATS_DLQ_SUBJECT', default: 'incident-router.dlq', help: 'dead-letter subject' },
   { name: 'NATS_MAX_PENDING', default: '10000', help: 'core NATS: events queued before dropping' },
+  { name: 'NATS_MAX_IN_FLIGHT', default: '2000', help: 'outcomes awaiting durability at once' },
+  { name: 'NATS_MAX_DELIVER', default: '5', help: 'JetStream: deliveries before the dead-letter subject' },
+  { name: 'NATS_ACK_WAIT_MS', default: '30000', help: 'JetStream: ack wait before redelivery' },
   { name: 'API_TOKEN', default: '(unset: open)', help: 'Bearer token required by mutating endpoints' },
   { name: 'PAGERDUTY_WEBHOOK_SECRET', default: '(unset)', help: 'PagerDuty V3 webhook signing secret' },
   {
@@ -140,6 +149,9 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, cwd = proc
   const durable = r.name('NATS_DURABLE', 'incident-router');
   const deadLetterSubject = r.subject('NATS_DLQ_SUBJECT', 'incident-router.dlq', false);
   const maxPending = r.integer('NATS_MAX_PENDING', 10_000, 1, 10_000_000);
+  const maxInFlight = r.integer('NATS_MAX_IN_FLIGHT', 2_000, 1, 100_000);
+  const maxDeliver = r.integer('NATS_MAX_DELIVER', 5, 1, 1_000);
+  const ackWaitMs = r.integer('NATS_ACK_WAIT_MS', 30_000, 500, 3_600_000);
   if (stream !== null && natsUrl === null && r.optional('NATS_URL') === null) {
     r.problems.push('NATS_STREAM is set but NATS_URL is not: JetStream mode needs a NATS server');
   }
@@ -155,7 +167,20 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, cwd = proc
     host,
     policyDir: absolute(overrides.policyDir ?? r.text('POLICY_DIR', 'policies')),
     dataDir: absolute(r.text('DATA_DIR', 'data')),
-    nats: natsUrl === null ? null : { url: natsUrl, subject, stream, durable, deadLetterSubject, maxPending },
+    nats:
+      natsUrl === null
+        ? null
+        : {
+            url: natsUrl,
+            subject,
+            stream,
+            durable,
+            deadLetterSubject,
+            maxPending,
+            maxInFlight,
+            maxDeliver,
+            ackWaitMs,
+          },
     apiToken,
     pagerdutyWebhookSecret: r.optional('PAGERDUTY_WEBHOOK_SECRET'),
     opsgenieWebhookToken: r.optional('OPSGENIE_WEBHOOK_TOKEN'),

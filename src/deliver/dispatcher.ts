@@ -5,7 +5,8 @@
 //     retry budget is spent, or it refused the request for good; `all`/`direct` ones stay put;
 //   - a client-side rate limit per provider key keeps bursts waiting here instead of collecting 429s;
 //   - when every provider is down nothing is dropped: deliveries wait with capped backoff.
-// Deliveries of one incident to one provider go in order (a resolve never overtakes its trigger).
+// Deliveries for one provider key to one provider go in order: a resolve never overtakes its
+// trigger, and a reopened fingerprint's trigger never overtakes the previous incident's resolve.
 // Persistence and incident bookkeeping are the hooks' job (the incident service).
 import type { Clock } from '../domain/clock.js';
 import { durationMs } from '../domain/duration.js';
@@ -60,7 +61,8 @@ export interface DispatcherDeps {
 
 export class Dispatcher {
   private readonly pending = new Map<string, Delivery>();
-  private readonly byIncident = new Map<string, Delivery[]>();
+  /** Pending deliveries by provider key, in creation order: the unit of ordering. */
+  private readonly byKey = new Map<string, Delivery[]>();
   private readonly inFlight = new Set<string>();
   private readonly cancelled = new Set<string>();
   private readonly health = new Map<string, ProviderHealth>();
@@ -98,10 +100,14 @@ export class Dispatcher {
     for (const d of deliveries) {
       if (d.status !== 'pending' || this.pending.has(d.id)) continue;
       this.pending.set(d.id, d);
-      const list = this.byIncident.get(d.incident_id) ?? [];
+      const list = this.byKey.get(d.provider_key) ?? [];
       list.push(d);
-      list.sort((a, b) => (a.id < b.id ? -1 : 1));
-      this.byIncident.set(d.incident_id, list);
+      // Older incidents first (ids are time-ordered), then creation order: a reopened
+      // fingerprint's trigger waits for everything the previous incident still has to send.
+      list.sort((a, b) =>
+        a.incident_id === b.incident_id ? (a.id < b.id ? -1 : 1) : a.incident_id < b.incident_id ? -1 : 1,
+      );
+      this.byKey.set(d.provider_key, list);
     }
     this.metricsPending();
     this.schedule();
@@ -112,10 +118,14 @@ export class Dispatcher {
    * incident). Those not in flight are returned, marked superseded, for the caller to persist;
    * those in flight finish their attempt and are superseded if it fails.
    */
-  supersede(incidentId: string, which: (d: Delivery) => boolean, nowIso: string): Delivery[] {
+  supersede(
+    incident: { id: string; provider_key: string },
+    which: (d: Delivery) => boolean,
+    nowIso: string,
+  ): Delivery[] {
     const out: Delivery[] = [];
-    for (const d of this.byIncident.get(incidentId) ?? []) {
-      if (!which(d)) continue;
+    for (const d of [...(this.byKey.get(incident.provider_key) ?? [])]) {
+      if (d.incident_id !== incident.id || !which(d)) continue;
       if (this.inFlight.has(d.id)) {
         this.cancelled.add(d.id);
         continue;
@@ -143,8 +153,8 @@ export class Dispatcher {
     return out;
   }
 
-  pendingFor(incidentId: string): Delivery[] {
-    return [...(this.byIncident.get(incidentId) ?? [])];
+  pendingFor(incident: { id: string; provider_key: string }): Delivery[] {
+    return (this.byKey.get(incident.provider_key) ?? []).filter((d) => d.incident_id === incident.id);
   }
 
   healthOf(provider: string): ProviderHealth {
@@ -187,8 +197,8 @@ export class Dispatcher {
     const now = this.deps.clock.now();
     const maxInFlight = this.deps.maxInFlight ?? 64;
     let earliest = Infinity;
-    for (const list of this.byIncident.values()) {
-      const busy = new Set<string>(); // providers with an earlier delivery of this incident still pending
+    for (const list of this.byKey.values()) {
+      const busy = new Set<string>(); // providers with an earlier delivery for this key still pending
       for (const d of list) {
         const provider = d.candidates[d.current] as string;
         const blocked = busy.has(provider);
@@ -274,8 +284,13 @@ export class Dispatcher {
       this.observe(name, true, latencyMs, null);
       d.attempts++;
       d.status = 'done';
-      this.remove(d);
-      await this.deps.hooks.delivered(d, name, response, request, latencyMs);
+      // It keeps its place until the hooks have run: a catch-up resolve they enqueue must come
+      // before anything newer for the same key.
+      try {
+        await this.deps.hooks.delivered(d, name, response, request, latencyMs);
+      } finally {
+        this.remove(d);
+      }
     } catch (err) {
       const error =
         err instanceof ProviderError
@@ -408,11 +423,11 @@ export class Dispatcher {
 
   private remove(d: Delivery): void {
     this.pending.delete(d.id);
-    const list = this.byIncident.get(d.incident_id);
+    const list = this.byKey.get(d.provider_key);
     if (!list) return;
     const i = list.indexOf(d);
     if (i >= 0) list.splice(i, 1);
-    if (list.length === 0) this.byIncident.delete(d.incident_id);
+    if (list.length === 0) this.byKey.delete(d.provider_key);
   }
 
   private metricsPending(): void {

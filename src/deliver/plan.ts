@@ -45,11 +45,17 @@ export function planTriggers(routes: readonly RouteChoice[]): NewDelivery[] {
   return planned;
 }
 
-export function newDelivery(id: string, incidentId: string, plan: NewDelivery, nowMs: number): Delivery {
+export function newDelivery(
+  id: string,
+  incident: { id: string; provider_key: string },
+  plan: NewDelivery,
+  nowMs: number,
+): Delivery {
   const at = new Date(nowMs).toISOString();
   return {
     id,
-    incident_id: incidentId,
+    incident_id: incident.id,
+    provider_key: incident.provider_key,
     action: plan.action,
     route: plan.route,
     mode: plan.mode,

@@ -18,3 +18,9 @@ export class ManualClock implements Clock {
     this.ms += ms;
   }
 }
+
+/** Real time, shifted to start at a chosen instant (tests and benchmarks of time-dependent policy). */
+export function clockFrom(startMs: number): Clock {
+  const offset = startMs - Date.now();
+  return { now: () => Date.now() + offset };
+}

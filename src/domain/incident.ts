@@ -73,6 +73,11 @@ export type DeliveryStatus = 'pending' | 'done' | 'superseded' | 'failed';
 export interface Delivery {
   id: string;
   incident_id: string;
+  /**
+   * The incident's provider key. Deliveries are ordered per provider and key, not per incident:
+   * a reopened fingerprint's new trigger must not overtake the previous incident's resolve.
+   */
+  provider_key: string;
   action: DeliveryAction;
   /** The route this trigger belongs to; follow-up actions carry the route of the hold they act on. */
   route: string;

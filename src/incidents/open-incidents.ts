@@ -16,6 +16,8 @@ export interface OpenRef {
 export class OpenIncidents implements IncidentLookup {
   private readonly byFingerprint = new Map<string, OpenRef>();
   private readonly dirty = new Set<string>();
+  /** Refs removed (resolved) with occurrences not yet written back. */
+  private retired: OpenRef[] = [];
 
   openIncident(fingerprint: string): { id: string } | null {
     return this.byFingerprint.get(fingerprint) ?? null;
@@ -30,8 +32,9 @@ export class OpenIncidents implements IncidentLookup {
   }
 
   delete(fingerprint: string): void {
+    const ref = this.byFingerprint.get(fingerprint);
+    if (ref && this.dirty.delete(fingerprint)) this.retired.push(ref);
     this.byFingerprint.delete(fingerprint);
-    this.dirty.delete(fingerprint);
   }
 
   /** One more alert of an open incident: counted now, persisted at the next write-back. */
@@ -42,12 +45,13 @@ export class OpenIncidents implements IncidentLookup {
     this.dirty.add(fingerprint);
   }
 
-  /** Fingerprints with unsaved occurrences; clears the set. */
-  takeDirty(): Array<[string, OpenRef]> {
-    const out: Array<[string, OpenRef]> = [];
+  /** Refs with unsaved occurrences (open ones and those resolved meanwhile); clears the list. */
+  takeDirty(): OpenRef[] {
+    const out: OpenRef[] = this.retired;
+    this.retired = [];
     for (const fp of this.dirty) {
       const ref = this.byFingerprint.get(fp);
-      if (ref) out.push([fp, ref]);
+      if (ref) out.push(ref);
     }
     this.dirty.clear();
     return out;

@@ -16,6 +16,14 @@ import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { LifecycleBus } from './lifecycle.js';
 import { OpenIncidents, type OpenRef } from './open-incidents.js';
+import {
+  learnExternalId,
+  nextMark,
+  staleReason,
+  type ProviderChange,
+  type ProviderEvent,
+  type ProviderEventResult,
+} from './provider-events.js';
 import { audit, holdsToFollow, lifecycleEvent, newIncident, type Actor } from './records.js';
 import { KeyedSerial } from './serial.js';
 import { transition, type IncidentAction } from './state-machine.js';
@@ -52,6 +60,8 @@ export class IncidentService {
   readonly serial = new KeyedSerial();
   private readonly storm = new StormGuard();
   private readonly cache = new Map<string, Incident>();
+  /** Fingerprints whose incident is being resolved by the pipeline, until its follow-ups exist. */
+  private readonly closing = new Map<string, Promise<unknown>>();
   private dispatcher: Dispatcher | null = null;
   private flushing: Promise<void> | null = null;
 
@@ -146,27 +156,40 @@ export class IncidentService {
             title: `Alert storm on ${decision.service}: new incidents folded into one`,
           },
     );
-    // Reserve the fingerprint before the first await: a concurrent alert of it is now a repeat.
-    this.open.set(incident.fingerprint, refOf(incident));
-    const deliveries = planTriggers(decision.routes).map((p) =>
-      newDelivery(this.deps.ids.deliveryId(), incident.id, p, nowMs),
-    );
-    const tx = this.deps.store.transaction().putIncident(incident);
-    for (const d of deliveries) tx.putDelivery(d);
+    // Reserve the fingerprint now, in event order: a later alert of it is a repeat, and a later
+    // resolve of it queues behind this open (same per-incident queue, joined synchronously here).
+    const reserved = refOf(incident);
+    this.open.set(incident.fingerprint, reserved);
+    const previousResolve = this.closing.get(incident.fingerprint);
     const why = `${decision.classification.rule} → ${decision.severity}${decision.upgrades.length ? ` (upgraded by ${decision.upgrades.map((u) => u.rule).join(', ')})` : ''} → route ${decision.routes.map((r) => `${r.name} (${r.mode}: ${r.providers.join(', ')})`).join(' + ')}`;
-    tx.appendAudit(
-      audit(incident, storm ? 'storm_opened' : 'opened', PIPELINE, decision.policy.version, nowIso, why, {
-        details: { decision },
-      }),
-    );
+    let deliveries: Delivery[];
     try {
-      await this.serial.run(incident.id, () => this.deps.store.commit(tx, { sync: true }));
+      deliveries = await this.serial.run(incident.id, async () => {
+        // A previous incident of this fingerprint is still being resolved: its resolve deliveries
+        // must exist (and so be older: ids are time-ordered) before this incident's triggers, which
+        // share its provider key and must not overtake them.
+        await previousResolve?.catch(() => undefined);
+        const planned = planTriggers(decision.routes).map((p) =>
+          newDelivery(this.deps.ids.deliveryId(), incident, p, nowMs),
+        );
+        const tx = this.deps.store.transaction().putIncident(incident);
+        // Providers name it by its provider key in their webhooks (PagerDuty incident_key, OpsGenie alias).
+        tx.indexIncidentRef(incident.provider_key, incident.id);
+        for (const d of planned) tx.putDelivery(d);
+        tx.appendAudit(
+          audit(incident, storm ? 'storm_opened' : 'opened', PIPELINE, decision.policy.version, nowIso, why, {
+            details: { decision },
+          }),
+        );
+        await this.deps.store.commit(tx, { sync: true });
+        this.remember(incident);
+        this.requireDispatcher().enqueue(planned);
+        return planned;
+      });
     } catch (err) {
-      this.open.delete(incident.fingerprint);
+      if (this.open.get(incident.fingerprint) === reserved) this.open.delete(incident.fingerprint);
       throw err;
     }
-    this.remember(incident);
-    this.requireDispatcher().enqueue(deliveries);
     this.deps.lifecycle.incident(
       lifecycleEvent('triggered', incident, PIPELINE, nowIso, {
         decision_rule: decision.classification.rule,
@@ -182,10 +205,24 @@ export class IncidentService {
   }
 
   private async applyResolve(decision: Decision): Promise<ApplyResult> {
-    const ref = this.open.get(decision.resolves as string);
+    const fingerprint = decision.resolves as string;
+    const ref = this.open.get(fingerprint);
     if (!ref) return { outcome: 'ignored', incident: null, deliveries: [], storm: false };
+    // The resolve takes effect now, in event order: the next failure of this fingerprint opens a
+    // new incident even while this one's resolution is still being written.
+    this.open.delete(fingerprint);
     const actor: Actor = { actor: `policy:${decision.classification.rule}`, source: 'pipeline' };
-    const result = await this.transition(ref.id, 'resolve', actor, null);
+    const resolving = this.transition(ref.id, 'resolve', actor, null);
+    this.closing.set(fingerprint, resolving);
+    let result: TransitionResult;
+    try {
+      result = await resolving;
+    } catch (err) {
+      if (!this.open.get(fingerprint)) this.open.set(fingerprint, ref);
+      throw err;
+    } finally {
+      if (this.closing.get(fingerprint) === resolving) this.closing.delete(fingerprint);
+    }
     return {
       outcome: result.ok && result.changed ? 'resolved' : 'ignored',
       incident: { id: ref.id, correlation_id: ref.correlationId },
@@ -208,65 +245,134 @@ export class IncidentService {
     return this.serial.run(id, async () => {
       const incident = await this.get(id);
       if (!incident) return { ok: false, reason: `no incident ${id}`, incident: null };
-      const nowMs = this.deps.clock.now();
-      const nowIso = new Date(nowMs).toISOString();
-      const version = this.deps.policy().stamp.version;
-      const t = transition(incident.state, action);
-      const tx = this.deps.store.transaction();
-      if (!t.ok) {
-        tx.appendAudit(
-          audit(incident, 'transition_refused', actor, version, nowIso, `${action} refused: ${t.reason}`),
-        );
-        await this.deps.store.commit(tx);
-        return { ok: false, reason: t.reason, incident };
-      }
-      if (action === 'reopen') {
-        const newer = this.open.get(incident.fingerprint);
-        if (newer && newer.id !== incident.id) {
-          const reason = `a newer incident ${newer.id} with the same fingerprint is open`;
-          tx.appendAudit(
-            audit(incident, 'transition_refused', actor, version, nowIso, `reopen refused: ${reason}`),
-          );
-          await this.deps.store.commit(tx);
-          return { ok: false, reason, incident };
-        }
-      }
-      const holdChanged = origin !== null && updateHold(incident, origin, t.to);
-      if (!t.changed) {
-        if (holdChanged) {
-          incident.revision++;
-          await this.deps.store.commit(tx.putIncident(incident));
-        }
-        return { ok: true, changed: false, incident, deliveries: [] };
-      }
-      this.applyState(incident, action, t.to, nowIso);
-      const deliveries = this.followUps(incident, t.to, origin, note, nowMs);
-      if (t.to === 'resolved') {
-        const superseded = this.requireDispatcher().supersede(id, (d) => d.action === 'trigger', nowIso);
-        for (const d of superseded) tx.putDelivery(d);
-      }
-      for (const d of deliveries) tx.putDelivery(d);
-      tx.putIncident(incident);
-      const message = `${action}${origin ? ` in ${origin}` : ''} by ${actor.actor}${deliveries.length ? `; syncing ${deliveries.map((d) => d.candidates[0]).join(', ')}` : ''}`;
-      tx.appendAudit(
-        audit(incident, action === 'escalate' ? 'escalated' : t.to, actor, version, nowIso, message),
-      );
-      await this.deps.store.commit(tx, { sync: true });
-      this.remember(incident);
-      if (t.to === 'resolved') this.open.delete(incident.fingerprint);
-      this.requireDispatcher().enqueue(deliveries);
-      const kind =
-        action === 'escalate'
-          ? 'escalated'
-          : t.to === 'acknowledged'
-            ? 'acknowledged'
-            : t.to === 'resolved'
-              ? 'resolved'
-              : 'triggered';
-      this.deps.lifecycle.incident(lifecycleEvent(kind, incident, actor, nowIso, { action }));
-      void this.refreshGauges();
-      return { ok: true, changed: true, incident, deliveries };
+      return this.transitionLocked(incident, action, actor, origin, note, {
+        tx: this.deps.store.transaction(),
+        dirty: false,
+        detail: null,
+      });
     });
+  }
+
+  /**
+   * What a provider reported (a webhook), applied in one batch with its replay mark: refused when
+   * stale (older than the newest event applied from that provider instance) or illegal, recorded
+   * on the timeline either way; a change syncs every other provider holding the incident.
+   */
+  applyProviderEvent(id: string, change: ProviderChange, event: ProviderEvent): Promise<ProviderEventResult> {
+    return this.serial.run(id, async () => {
+      const { store } = this.deps;
+      // Checked again here, serialised with the batch that marks it: a concurrent copy is a replay.
+      if (event.webhookId !== null && (await store.seenWebhook(event.webhookId))) return { result: 'replay' };
+      const incident = await this.get(id);
+      if (!incident) return { result: 'missing' };
+      const actor: Actor = { actor: event.actor, source: event.provider, sourceEventId: event.eventId };
+      const tx = store.transaction();
+      if (event.webhookId !== null) tx.markWebhook(event.webhookId);
+      const mark = await store.providerMark(id, event.provider);
+      const stale = staleReason(change, event, mark);
+      if (stale !== null) {
+        const nowIso = new Date(this.deps.clock.now()).toISOString();
+        const version = this.deps.policy().stamp.version;
+        tx.appendAudit(audit(incident, 'stale_event', actor, version, nowIso, `ignored, stale: ${stale}`));
+        await store.commit(tx);
+        return { result: 'stale', incident, reason: stale };
+      }
+      const next = nextMark(event, mark);
+      if (next !== null) tx.putProviderMark(id, event.provider, next);
+      const ref = learnExternalId(incident.holds[event.provider], event.externalId);
+      if (ref !== null) tx.indexIncidentRef(ref, id);
+      if (change.kind === 'transition') {
+        const { action, note, detail } = change;
+        const r = await this.transitionLocked(incident, action, actor, event.provider, note, {
+          tx,
+          dirty: ref !== null,
+          detail,
+        });
+        if (!r.ok) return { result: 'refused', incident, reason: r.reason };
+        return r.changed
+          ? { result: 'applied', incident: r.incident, deliveries: r.deliveries }
+          : { result: 'unchanged', incident: r.incident };
+      }
+      if (change.kind === 'timeline') {
+        const nowIso = new Date(this.deps.clock.now()).toISOString();
+        const version = this.deps.policy().stamp.version;
+        const details = change.details ? { details: change.details } : {};
+        tx.appendAudit(audit(incident, change.type, actor, version, nowIso, change.message, details));
+      }
+      if (ref !== null) {
+        incident.revision++;
+        tx.putIncident(incident);
+      }
+      await store.commit(tx);
+      return { result: change.kind === 'timeline' ? 'noted' : 'observed', incident };
+    });
+  }
+
+  /** The transition itself, inside the incident's serial section; commits `tx` whatever happens. */
+  private async transitionLocked(
+    incident: Incident,
+    action: IncidentAction,
+    actor: Actor,
+    origin: string | null,
+    note: string | null,
+    batch: { tx: Transaction; dirty: boolean; detail: string | null },
+  ): Promise<TransitionResult> {
+    const { tx, detail } = batch;
+    const nowMs = this.deps.clock.now();
+    const nowIso = new Date(nowMs).toISOString();
+    const version = this.deps.policy().stamp.version;
+    const t = transition(incident.state, action);
+    const refuse = async (reason: string): Promise<TransitionResult> => {
+      const by = origin === null ? '' : ` in ${origin} by ${actor.actor}`;
+      tx.appendAudit(
+        audit(incident, 'transition_refused', actor, version, nowIso, `${action}${by} refused: ${reason}`),
+      );
+      if (batch.dirty) tx.putIncident(bump(incident));
+      await this.deps.store.commit(tx);
+      return { ok: false, reason, incident };
+    };
+    if (!t.ok) return refuse(t.reason);
+    if (action === 'reopen') {
+      const newer = this.open.get(incident.fingerprint);
+      if (newer && newer.id !== incident.id)
+        return refuse(`a newer incident ${newer.id} with the same fingerprint is open`);
+    }
+    const holdChanged = origin !== null && updateHold(incident, origin, t.to);
+    if (!t.changed) {
+      if (holdChanged || batch.dirty) tx.putIncident(bump(incident));
+      await this.deps.store.commit(tx);
+      return { ok: true, changed: false, incident, deliveries: [] };
+    }
+    this.applyState(incident, action, t.to, nowIso);
+    const deliveries = this.followUps(incident, t.to, origin, note, nowMs);
+    if (t.to === 'resolved') {
+      const superseded = this.requireDispatcher().supersede(incident, (d) => d.action === 'trigger', nowIso);
+      for (const d of superseded) tx.putDelivery(d);
+    }
+    for (const d of deliveries) tx.putDelivery(d);
+    tx.putIncident(incident);
+    const message = `${action}${origin ? ` in ${origin}` : ''} by ${actor.actor}${detail ? ` (${detail})` : ''}${deliveries.length ? `; syncing ${deliveries.map((d) => d.candidates[0]).join(', ')}` : ''}`;
+    tx.appendAudit(
+      audit(incident, action === 'escalate' ? 'escalated' : t.to, actor, version, nowIso, message),
+    );
+    await this.deps.store.commit(tx, { sync: true });
+    this.remember(incident);
+    // Only this incident's entry: a newer incident may hold the fingerprint already.
+    if (t.to === 'resolved' && this.open.get(incident.fingerprint)?.id === incident.id)
+      this.open.delete(incident.fingerprint);
+    this.requireDispatcher().enqueue(deliveries);
+    const kind =
+      action === 'escalate'
+        ? 'escalated'
+        : t.to === 'acknowledged'
+          ? 'acknowledged'
+          : t.to === 'resolved'
+            ? 'resolved'
+            : 'triggered';
+    const source = actor.sourceEventId ? { source_event_id: actor.sourceEventId } : {};
+    this.deps.lifecycle.incident(lifecycleEvent(kind, incident, actor, nowIso, { action, ...source }));
+    void this.refreshGauges();
+    return { ok: true, changed: true, incident, deliveries };
   }
 
   private applyState(
@@ -307,7 +413,7 @@ export class IncidentService {
         origin,
         note,
       };
-      return newDelivery(this.deps.ids.deliveryId(), incident.id, plan, nowMs);
+      return newDelivery(this.deps.ids.deliveryId(), incident, plan, nowMs);
     });
   }
 
@@ -350,7 +456,7 @@ export class IncidentService {
   async flush(): Promise<void> {
     const dirty = this.open.takeDirty();
     await Promise.all(
-      dirty.map(([, ref]) =>
+      dirty.map((ref) =>
         this.serial.run(ref.id, async () => {
           const incident = await this.get(ref.id);
           if (!incident || ref.unsaved === 0) return;
@@ -383,7 +489,7 @@ export class IncidentService {
   }
 
   newFollowUp(incident: Incident, plan: NewDelivery): Delivery {
-    return newDelivery(this.deps.ids.deliveryId(), incident.id, plan, this.deps.clock.now());
+    return newDelivery(this.deps.ids.deliveryId(), incident, plan, this.deps.clock.now());
   }
 
   async refreshGauges(): Promise<void> {
@@ -405,6 +511,11 @@ function updateHold(incident: Incident, provider: string, to: Incident['state'])
   if (hold.state === state) return false;
   hold.state = state;
   return true;
+}
+
+function bump(incident: Incident): Incident {
+  incident.revision++;
+  return incident;
 }
 
 function refOf(incident: Incident): OpenRef {

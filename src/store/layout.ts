@@ -13,8 +13,18 @@
 //   audit         <incident id>!<seq, 10 digits>    AuditEntry (the timeline; seq from 1, per incident)
 //   breakers      <provider instance name>          BreakerState
 //   webhooks      <webhook delivery id>             { at: epoch ms } (replay de-duplication)
+//   refs          <ref>!<incident id>               '': finds incidents by what providers call them:
+//                                                   the provider key (`ir-…`, every incident, written
+//                                                   when it opens) and `<provider type>:<their id>`
+//                                                   (PagerDuty incident id, OpsGenie alert id, learned
+//                                                   from webhooks). Several incidents share a provider
+//                                                   key when a fingerprint opens again after a resolve;
+//                                                   ids sort by creation, so the newest is last.
+//   provider_events <incident id>!<provider instance> ProviderMark: the provider's time of the newest
+//                                                   event applied from that provider (stale webhooks)
 //   meta          schema_version                    1
 //                 incident_counts                   Record<IncidentState, number>
+//                 refs_indexed                      1 once `refs` covers every incident
 //
 // Ids are time-sortable (ids.ts), so key order is creation order. Incident ids never contain `!`,
 // which makes `<incident id>!` an exact range prefix: `"` is the next byte after `!`, so the range
@@ -38,7 +48,16 @@ export interface Sublevels {
   audit: Sublevel<AuditEntry>;
   breakers: Sublevel<unknown>;
   webhooks: Sublevel<{ at: number }>;
+  refs: Sublevel<string>;
+  providerEvents: Sublevel<ProviderMark>;
   meta: Sublevel<unknown>;
+}
+
+/** The newest event applied to an incident from one provider instance, by the provider's clock. */
+export interface ProviderMark {
+  /** The provider's time of the event, epoch ms. */
+  at: number;
+  event_id: string;
 }
 
 export function openSublevels(db: Db): Sublevels {
@@ -53,12 +72,16 @@ export function openSublevels(db: Db): Sublevels {
     audit: sub<AuditEntry>('audit'),
     breakers: sub<unknown>('breakers'),
     webhooks: sub<{ at: number }>('webhooks'),
+    refs: sub<string>('refs'),
+    providerEvents: sub<ProviderMark>('provider_events'),
     meta: sub<unknown>('meta'),
   };
 }
 
 export const META_SCHEMA_VERSION = 'schema_version';
 export const META_INCIDENT_COUNTS = 'incident_counts';
+/** Set once `refs` holds every incident (a data directory from before `refs` is indexed at open). */
+export const META_REFS_INDEXED = 'refs_indexed';
 
 export interface KeyRange {
   gt: string;
@@ -112,6 +135,23 @@ export function incidentDeliveriesRange(incidentId: string): KeyRange {
 
 export function deliveryIdOfIncidentKey(key: string): string {
   return key.slice(key.indexOf('!') + 1);
+}
+
+/** A ref as providers name an incident: a provider key, or `<provider type>:<their id>`. */
+export function refKey(ref: string, incidentId: string): string {
+  return `${idKey('incident ref', ref)}!${idKey('incident id', incidentId)}`;
+}
+
+export function refRange(ref: string): KeyRange {
+  return prefixRange(idKey('incident ref', ref));
+}
+
+export function incidentIdOfRefKey(key: string): string {
+  return key.slice(key.lastIndexOf('!') + 1);
+}
+
+export function providerMarkKey(incidentId: string, provider: string): string {
+  return `${idKey('incident id', incidentId)}!${plainKey('provider', provider)}`;
 }
 
 function prefixRange(id: string): KeyRange {

@@ -8,10 +8,12 @@ import { IncidentIndex } from './incident-index.js';
 import type { IndexedIncident } from './incident-index.js';
 import {
   META_INCIDENT_COUNTS,
+  META_REFS_INDEXED,
   META_SCHEMA_VERSION,
   SCHEMA_VERSION,
   emptyCounts,
   openSublevels,
+  refKey,
 } from './layout.js';
 import type { Db, Sublevels } from './layout.js';
 
@@ -34,6 +36,7 @@ export async function openDb(dir: string): Promise<Opened> {
   try {
     const subs = openSublevels(db);
     await checkSchema(dir, db, subs);
+    await indexRefs(db, subs);
     return { db, subs, index: await loadIndex(db, subs) };
   } catch (err) {
     await db.close().catch(() => undefined);
@@ -95,6 +98,26 @@ async function loadCounts(db: Db, subs: Sublevels): Promise<Record<IncidentState
   for await (const incident of subs.incidents.values()) counts[incident.state] += 1;
   await putMeta(db, subs, META_INCIDENT_COUNTS, counts);
   return counts;
+}
+
+/** A data directory written before the `refs` index existed: index every incident once. */
+async function indexRefs(db: Db, subs: Sublevels): Promise<void> {
+  if ((await subs.meta.get(META_REFS_INDEXED)) !== undefined) return;
+  const ops: { type: 'put'; sublevel: Sublevels['refs']; key: string; value: string }[] = [];
+  const put = (ref: string, id: string): void => {
+    try {
+      ops.push({ type: 'put', sublevel: subs.refs, key: refKey(ref, id), value: '' });
+    } catch {
+      // A ref that cannot be a key (never written by this code) is not indexed.
+    }
+  };
+  for await (const incident of subs.incidents.values()) {
+    put(incident.provider_key, incident.id);
+    for (const hold of Object.values(incident.holds))
+      if (hold.external_id) put(`${hold.type}:${hold.external_id}`, incident.id);
+  }
+  if (ops.length > 0) await db.batch(ops, { sync: true });
+  await putMeta(db, subs, META_REFS_INDEXED, 1);
 }
 
 // Sublevel put() does not take `sync`; a one-op batch does.

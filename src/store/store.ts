@@ -7,8 +7,15 @@ import type { AuditEntry, Delivery, Incident, IncidentState } from '../domain/in
 import { StoreError } from '../errors.js';
 import { AuditSeqs } from './audit-seq.js';
 import type { IncidentIndex } from './incident-index.js';
-import { auditRange, deliveryIdOfIncidentKey, incidentDeliveriesRange } from './layout.js';
-import type { Db, Sublevels } from './layout.js';
+import {
+  auditRange,
+  deliveryIdOfIncidentKey,
+  incidentDeliveriesRange,
+  incidentIdOfRefKey,
+  providerMarkKey,
+  refRange,
+} from './layout.js';
+import type { Db, ProviderMark, Sublevels } from './layout.js';
 import { openDb } from './open-db.js';
 import { Transaction } from './transaction.js';
 import { Writer } from './writer.js';
@@ -176,6 +183,24 @@ export class Store {
     for await (const [id, { at }] of this.subs.webhooks.iterator()) if (at < cutoff) tx.forgetWebhook(id);
     await this.commit(tx);
     return tx.size;
+  }
+
+  // --- provider refs and marks (inbound webhooks) -------------------------------------------------
+  /** Incidents known to providers by `ref` (a provider key or `<type>:<their id>`), newest first. */
+  async incidentIdsByRef(ref: string, limit = 20): Promise<string[]> {
+    let range: ReturnType<typeof refRange>;
+    try {
+      range = refRange(ref);
+    } catch {
+      return []; // not a ref we could have stored (empty, `!`, control characters): nothing has it
+    }
+    const keys = await this.subs.refs.keys({ ...range, reverse: true, limit }).all();
+    return keys.map(incidentIdOfRefKey);
+  }
+
+  /** The newest event applied to an incident from one provider instance, if any. */
+  providerMark(incidentId: string, provider: string): Promise<ProviderMark | undefined> {
+    return this.subs.providerEvents.get(providerMarkKey(incidentId, provider));
   }
 
   private getMany(ids: string[]): Promise<Array<Incident | undefined>> {

@@ -4,7 +4,8 @@
 // Keys are validated here too, so a transaction that reaches commit cannot fail on its own data.
 import type { AuditEntry, Delivery, Incident, IncidentState } from '../domain/incident.js';
 import { StoreError, errorMessage } from '../errors.js';
-import { auditKey, idKey, incidentDeliveryKey, plainKey } from './layout.js';
+import { auditKey, idKey, incidentDeliveryKey, plainKey, providerMarkKey, refKey } from './layout.js';
+import type { ProviderMark } from './layout.js';
 
 /** An audit entry before the store numbers it. */
 export type NewAuditEntry = Omit<AuditEntry, 'seq'>;
@@ -16,7 +17,9 @@ export type TxOp =
   | { kind: 'audit'; entry: NewAuditEntry; json: string }
   | { kind: 'breaker'; name: string; json: string }
   | { kind: 'webhook'; id: string }
-  | { kind: 'forget_webhook'; id: string };
+  | { kind: 'forget_webhook'; id: string }
+  | { kind: 'ref'; key: string }
+  | { kind: 'provider_mark'; key: string; json: string };
 
 export class Transaction {
   readonly #ops: TxOp[] = [];
@@ -66,6 +69,17 @@ export class Transaction {
   /** Remembers a provider webhook delivery id (stamped with the store's clock) to refuse replays. */
   markWebhook(id: string): this {
     return this.add({ kind: 'webhook', id: plainKey('webhook id', id) });
+  }
+
+  /** Makes the incident findable by `ref`: its provider key, or `<provider type>:<their id>`. */
+  indexIncidentRef(ref: string, incidentId: string): this {
+    return this.add({ kind: 'ref', key: refKey(ref, incidentId) });
+  }
+
+  /** Remembers the newest event applied to the incident from this provider instance. */
+  putProviderMark(incidentId: string, provider: string, mark: ProviderMark): this {
+    const key = providerMarkKey(incidentId, provider);
+    return this.add({ kind: 'provider_mark', key, json: serialize(`provider mark ${key}`, mark) });
   }
 
   /** @internal Used by webhook pruning. */

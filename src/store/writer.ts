@@ -155,6 +155,12 @@ export class Writer {
       case 'forget_webhook':
         ops.push({ type: 'del', sublevel: subs.webhooks, key: op.id });
         return null;
+      case 'ref':
+        ops.push(this.put(subs.refs, op.key, '""'));
+        return null;
+      case 'provider_mark':
+        ops.push(this.put(subs.providerEvents, op.key, op.json));
+        return null;
       default:
         return assertNever(op);
     }

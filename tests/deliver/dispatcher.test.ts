@@ -121,7 +121,7 @@ function setup(names = ['a', 'b'], specs: Record<string, Partial<ProviderSpec>> 
   ) =>
     newDelivery(
       `d_${String(n++).padStart(4, '0')}`,
-      incident,
+      { id: incident, provider_key: `key-${incident}` },
       { action, route: 'r', mode, candidates, origin: null, note: null },
       Date.now(),
     );
@@ -273,7 +273,11 @@ describe('dispatcher', () => {
     const waiting = delivery('i1', 'all', ['b']);
     dispatcher.enqueue([inFlight, waiting]);
     await waitFor(async () => fakes.calls.length >= 2);
-    const withdrawn = dispatcher.supersede('i1', (d) => d.action === 'trigger', new Date().toISOString());
+    const withdrawn = dispatcher.supersede(
+      { id: 'i1', provider_key: 'key-i1' },
+      (d) => d.action === 'trigger',
+      new Date().toISOString(),
+    );
     expect(withdrawn.map((d) => d.id)).toEqual([waiting.id]);
     expect(waiting.status).toBe('superseded');
     release();

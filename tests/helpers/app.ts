@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
+import type { Clock } from '../../src/domain/clock.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { SHIPPED_POLICY_DIR } from './policy.js';
@@ -24,9 +25,15 @@ export interface TestAppOptions {
   sandbox?: Sandbox;
   /** Edit the copied policy's settings file, e.g. to shorten the breaker cool-down. */
   editSettings?: (text: string) => string;
+  /** Edit other policy files: file name → text transformation. */
+  edits?: Record<string, (text: string) => string>;
   /** Keep every log line (at debug level) for assertions. */
   captureLogs?: boolean;
+  clock?: Clock;
 }
+
+/** No client-side rate limit (PagerDuty's 120/min would hold back tests that open many incidents). */
+export const noRateLimit = (s: string): string => s.replace(/\n\s*rate_limit: \{[^}]*\}/g, '');
 
 /** Shorter timings for tests: breaker cool-down 2 s. */
 export const fastBreaker = (text: string): string => text.replace(/cooldown: \S+ \}/, 'cooldown: 2s }');
@@ -40,9 +47,13 @@ export async function startTestApp(
   const policyDir = join(root, 'policies');
   const dataDir = join(root, 'data');
   await cp(SHIPPED_POLICY_DIR, policyDir, { recursive: true });
-  if (options.editSettings) {
-    const file = join(policyDir, '00-settings.yaml');
-    await writeFile(file, options.editSettings(await readFile(file, 'utf8')));
+  const edits = {
+    ...options.edits,
+    ...(options.editSettings ? { '00-settings.yaml': options.editSettings } : {}),
+  };
+  for (const [name, edit] of Object.entries(edits)) {
+    const file = join(policyDir, name);
+    await writeFile(file, edit(await readFile(file, 'utf8')));
   }
   const logLevel = options.captureLogs ? 'debug' : 'silent';
   const config = loadConfig(
@@ -60,6 +71,7 @@ export async function startTestApp(
       : { logger: silentLogger() }),
     watchPolicy: options.watchPolicy ?? false,
     ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const { url } = await app.start();
   return {

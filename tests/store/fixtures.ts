@@ -47,6 +47,7 @@ export function incident(overrides: Partial<Incident> & Pick<Incident, 'id'>): I
 
 export function delivery(overrides: Partial<Delivery> & Pick<Delivery, 'id' | 'incident_id'>): Delivery {
   return {
+    provider_key: `ir-${overrides.incident_id}`,
     action: 'trigger',
     route: 'payments',
     mode: 'failover',

@@ -17,7 +17,7 @@ export interface HealthSource {
   incidentsByState(): Promise<Record<string, number>>;
   deliveriesPending(): number;
   policy(): { version: string; revision: string; last_reload_ok: boolean } | null;
-  nats(): { connected: boolean; mode: string; [k: string]: unknown } | null;
+  nats(): { connected: boolean; mode: string } | null;
 }
 
 export function healthRouter(deps: {

@@ -1,0 +1,158 @@
+// JetStream mode (SPEC §6): a durable pull consumer. A message is acked only once its decision and
+// deliveries are durably recorded; an internal failure naks it with a delay; after `max_deliver`
+// it goes to the dead-letter subject and is terminated. This is the no-loss mode: a crash leaves
+// unacked messages for redelivery, and provider-side dedup keys make re-processing safe.
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  type ConsumerMessages,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import { nanos, type NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from '../../telemetry/logger.js';
+import type { DeadLetters } from './dead-letter.js';
+import type { OrderedProcessor } from './processor.js';
+
+export interface JetStreamSettings {
+  stream: string;
+  durable: string;
+  subject: string;
+  maxDeliver: number;
+  ackWaitMs: number;
+  /** Messages the client buffers ahead (backpressure: it pulls only as we consume). */
+  batch: number;
+}
+
+const NAK_DELAY_MS = 1_000;
+const RETRY_SETUP_MS = 5_000;
+
+export class JetStreamIngest {
+  private messages: ConsumerMessages | null = null;
+  private stopped = false;
+  private ready = false;
+
+  constructor(
+    private readonly deps: {
+      settings: JetStreamSettings;
+      processor: OrderedProcessor;
+      deadLetters: DeadLetters;
+      logger: Logger;
+    },
+  ) {}
+
+  start(nc: NatsConnection): void {
+    void this.loop(nc);
+  }
+
+  isConsuming(): boolean {
+    return this.ready;
+  }
+
+  private async loop(nc: NatsConnection): Promise<void> {
+    const { settings, logger } = this.deps;
+    while (!this.stopped && !nc.isClosed()) {
+      try {
+        await this.ensureConsumer(nc);
+        const consumer = await jetstream(nc).consumers.get(settings.stream, settings.durable);
+        this.messages = await consumer.consume({ max_messages: settings.batch });
+        this.ready = true;
+        logger.info(
+          { event: 'jetstream_consuming', stream: settings.stream, durable: settings.durable },
+          `consuming ${settings.stream} with durable ${settings.durable} (JetStream, at-least-once)`,
+        );
+        for await (const m of this.messages) {
+          await this.handle(nc, m);
+          if (this.stopped) break;
+        }
+      } catch (err) {
+        this.ready = false;
+        if (this.stopped || nc.isClosed()) return;
+        logger.error(
+          { event: 'jetstream_setup_failed', err: (err as Error).message, stream: settings.stream },
+          `JetStream consumer unavailable (${(err as Error).message}); retrying`,
+        );
+        await new Promise((r) => setTimeout(r, RETRY_SETUP_MS));
+      }
+    }
+  }
+
+  /** Create the durable consumer when it does not exist; bring its settings in line when it does. */
+  private async ensureConsumer(nc: NatsConnection): Promise<void> {
+    const { stream, durable, subject, maxDeliver, ackWaitMs } = this.deps.settings;
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.info(stream); // throws with a clear message when the stream is missing
+    const wanted = {
+      ack_wait: nanos(ackWaitMs),
+      max_deliver: maxDeliver,
+      filter_subject: subject,
+      max_ack_pending: 10_000,
+    };
+    try {
+      const info = await jsm.consumers.info(stream, durable);
+      const c = info.config;
+      if (
+        c.ack_wait !== wanted.ack_wait ||
+        c.max_deliver !== wanted.max_deliver ||
+        c.filter_subject !== wanted.filter_subject
+      ) {
+        await jsm.consumers.update(stream, durable, wanted);
+      }
+    } catch {
+      await jsm.consumers.add(stream, {
+        durable_name: durable,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ...wanted,
+      });
+    }
+  }
+
+  private async handle(nc: NatsConnection, m: JsMsg): Promise<void> {
+    const { processor, deadLetters, settings, logger } = this.deps;
+    const v = processor.validate(m.data);
+    if (!v.ok) {
+      deadLetters.publish(nc, {
+        subject: m.subject,
+        payload: m.data,
+        reason: 'invalid',
+        errors: v.errors,
+        deliveries: m.info.deliveryCount,
+      });
+      m.term('invalid event');
+      return;
+    }
+    await processor.submit(v.value, (outcome) => {
+      if (outcome.ok) {
+        m.ack();
+        return;
+      }
+      const error = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+      if (m.info.deliveryCount >= settings.maxDeliver) {
+        deadLetters.publish(nc, {
+          subject: m.subject,
+          payload: m.data,
+          reason: 'max_deliver',
+          errors: [error],
+          deliveries: m.info.deliveryCount,
+        });
+        m.term('max_deliver reached');
+      } else {
+        logger.warn(
+          { event: 'event_nak', error, deliveries: m.info.deliveryCount },
+          'event failed; redelivering later',
+        );
+        m.nak(NAK_DELAY_MS);
+      }
+    });
+  }
+
+  /** Stop pulling; what was taken finishes (and is acked) in the processor. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.ready = false;
+    await this.messages?.close().catch(() => undefined);
+    this.messages = null;
+  }
+}

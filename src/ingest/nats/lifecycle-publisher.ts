@@ -1,0 +1,21 @@
+// Lifecycle events out (SPEC §6): `incidents.<kind>` for incident changes and `alerts.recorded`
+// for info-classified and suppressed alerts, so ticketing, e-mail and digests can subscribe.
+// While NATS is away they are not buffered beyond the client's own reconnect buffer.
+import type { LifecycleBus } from '../../incidents/lifecycle.js';
+import type { NatsLink } from './connection.js';
+
+export function publishLifecycle(bus: LifecycleBus, link: NatsLink): () => void {
+  const send = (subject: string, payload: unknown): void => {
+    const nc = link.connection();
+    if (nc === null || nc.isClosed()) return;
+    try {
+      nc.publish(subject, JSON.stringify(payload));
+    } catch {
+      // Publishing while draining or closed: the event is lost for subscribers, never for us.
+    }
+  };
+  return bus.subscribe({
+    incident: (event) => send(`incidents.${event.kind}`, event),
+    recorded: (alert) => send('alerts.recorded', alert),
+  });
+}

@@ -1,0 +1,164 @@
+// Every provider webhook, once authenticated and read, goes through here: replay check, match to an
+// incident and to the provider instance that sent it, then one call to the incident service, which
+// applies the change, writes the replay mark in the same batch and queues the sync deliveries. The
+// answer never waits for a delivery (PagerDuty expects a 2xx within 5 s: webhooks/02-Behavior.md).
+import type { Clock } from '../domain/clock.js';
+import type { IncidentService } from '../incidents/service.js';
+import type { ProviderEventResult } from '../incidents/provider-events.js';
+import type { Store } from '../store/index.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { InboundEvent, WebhookProvider } from './inbound.js';
+import { findIncident, pickInstance, type ProviderTypes } from './match.js';
+import type { WebhookResult, WebhookTelemetry } from './telemetry.js';
+import type { UnmatchedWebhooks } from './unmatched.js';
+
+export interface WebhookInboxDeps {
+  incidents: Pick<IncidentService, 'get' | 'applyProviderEvent'>;
+  store: Pick<Store, 'incidentIdsByRef' | 'seenWebhook' | 'markWebhook' | 'pruneWebhookIds'>;
+  /** Provider instances of the active policy (name → type). */
+  providers(): ProviderTypes;
+  unmatched: UnmatchedWebhooks;
+  telemetry: WebhookTelemetry;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface InboxAnswer {
+  status: 200 | 202;
+  body: { result: WebhookResult; incident_id?: string; state?: string; reason?: string };
+}
+
+// PagerDuty retries a delivery for up to 48 h (webhooks/02-Behavior.md): ids are kept a day longer.
+export const WEBHOOK_ID_RETENTION_MS = 72 * 3_600_000;
+const PRUNE_EVERY_MS = 3_600_000;
+
+export class WebhookInbox {
+  /** Copies of one delivery in flight at once (a retry after a timeout) run one after another. */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+  private lastPruneMs = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly deps: WebhookInboxDeps) {}
+
+  /** Whether `name` is a provider instance of this type in the active policy. */
+  knowsInstance(provider: WebhookProvider, name: string): boolean {
+    return this.deps.providers()[name]?.type === provider;
+  }
+
+  receive(event: InboundEvent, instance: string | null): Promise<InboxAnswer> {
+    this.maybePrune();
+    const previous = this.inFlight.get(event.dedupId) ?? Promise.resolve();
+    const work = previous.catch(() => undefined).then(() => this.process(event, instance));
+    this.inFlight.set(event.dedupId, work);
+    void work
+      .finally(() => {
+        if (this.inFlight.get(event.dedupId) === work) this.inFlight.delete(event.dedupId);
+      })
+      .catch(() => undefined);
+    return work;
+  }
+
+  private async process(event: InboundEvent, explicit: string | null): Promise<InboxAnswer> {
+    const { store, incidents, telemetry } = this.deps;
+    if (await store.seenWebhook(event.dedupId)) return this.replay(event);
+    const finder = {
+      incidentIdsByRef: (ref: string, limit?: number) => store.incidentIdsByRef(ref, limit),
+      get: (id: string) => incidents.get(id),
+    };
+    const incident = await findIncident(finder, event.provider, event.providerKey, event.externalId);
+    if (!incident) return this.unmatched(event);
+    const instance = pickInstance(
+      incident,
+      event.provider,
+      event.externalId,
+      explicit,
+      this.deps.providers(),
+    );
+    const outcome = await incidents.applyProviderEvent(incident.id, event.change(instance), {
+      provider: instance,
+      eventId: event.eventId,
+      webhookId: event.dedupId,
+      occurredAtMs: event.occurredAtMs,
+      externalId: event.externalId,
+      actor: event.actor,
+    });
+    if (outcome.result === 'replay') return this.replay(event);
+    if (outcome.result === 'missing') return this.unmatched(event);
+    const fields = {
+      event_type: event.eventType,
+      event_id: event.eventId,
+      instance,
+      incident: incident.id,
+      state: outcome.incident.state,
+    };
+    telemetry.handled(event.provider, outcome.result, fields, describe(event, instance, outcome));
+    const reason = 'reason' in outcome ? { reason: outcome.reason } : {};
+    return {
+      status: 200,
+      body: { result: outcome.result, incident_id: incident.id, state: outcome.incident.state, ...reason },
+    };
+  }
+
+  private replay(event: InboundEvent): InboxAnswer {
+    this.deps.telemetry.handled(
+      event.provider,
+      'replay',
+      { event_type: event.eventType, event_id: event.eventId },
+      `${event.provider} webhook ${event.dedupId} already processed; answered 200 again`,
+    );
+    return { status: 200, body: { result: 'replay' } };
+  }
+
+  private async unmatched(event: InboundEvent): Promise<InboxAnswer> {
+    // Marked too, so a retry of it is a replay rather than a second unmatched record.
+    await this.deps.store.markWebhook(event.dedupId);
+    this.deps.unmatched.add({
+      at: new Date(this.deps.clock.now()).toISOString(),
+      provider: event.provider,
+      event_type: event.eventType,
+      event_id: event.eventId,
+      provider_key: event.providerKey,
+      external_id: event.externalId,
+    });
+    this.deps.telemetry.handled(
+      event.provider,
+      'unmatched',
+      {
+        event_type: event.eventType,
+        event_id: event.eventId,
+        provider_key: event.providerKey,
+        external_id: event.externalId,
+      },
+      `${event.provider} webhook ${event.eventType} matches no incident (key ${event.providerKey ?? 'none'}, ${event.provider} id ${event.externalId ?? 'none'}); recorded as unmatched`,
+    );
+    return { status: 202, body: { result: 'unmatched' } };
+  }
+
+  /** Forgets replay ids past PagerDuty's retry window, at most once an hour, off the answer's path. */
+  private maybePrune(): void {
+    const now = this.deps.clock.now();
+    if (now - this.lastPruneMs < PRUNE_EVERY_MS) return;
+    this.lastPruneMs = now;
+    this.deps.store.pruneWebhookIds(WEBHOOK_ID_RETENTION_MS).catch((err: unknown) => {
+      this.deps.logger.warn({ event: 'webhook_prune_failed', err }, 'could not prune old webhook ids');
+    });
+  }
+}
+
+function describe(
+  event: InboundEvent,
+  instance: string,
+  outcome: Exclude<ProviderEventResult, { result: 'replay' | 'missing' }>,
+): string {
+  const head = `${event.eventType} from ${instance} on ${outcome.incident.id}`;
+  switch (outcome.result) {
+    case 'applied': {
+      const sync = outcome.deliveries.map((d) => d.candidates[0]).join(', ');
+      return `${head}: now ${outcome.incident.state}${sync ? `; syncing ${sync}` : ''}`;
+    }
+    case 'refused':
+    case 'stale':
+      return `${head} ignored (${outcome.result}): ${outcome.reason}`;
+    default:
+      return `${head}: ${outcome.result}`;
+  }
+}
