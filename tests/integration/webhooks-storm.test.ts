@@ -34,6 +34,8 @@ async function openEverywhere(service: string) {
     return i && i.holds['pagerduty']?.state === 'open' && i.holds['opsgenie']?.state === 'open' ? i : null;
   });
   await Promise.all([sandbox.pagerduty.webhooksIdle(), sandbox.opsgenie.webhooksIdle()]);
+  await h.dispatcher.idle();
+  await h.incidents.serial.idle(); // the delivery records are written
   const pd = sandbox.pagerduty.incident(incident.provider_key)!;
   return { incident, pd: { id: pd.id, incident_key: incident.provider_key } };
 }
@@ -41,7 +43,8 @@ async function openEverywhere(service: string) {
 const at = (base: number, seconds: number) => new Date(base + seconds * 1000).toISOString();
 
 async function timeline(id: string) {
-  return (await (await fetch(`${h.url}/api/v1/incidents/${id}`)).json()).timeline as {
+  const detail = (await (await fetch(`${h.url}/api/v1/incidents/${id}`)).json()) as any;
+  return detail.timeline as {
     type: string;
     message: string;
     provider: string | null;

@@ -31,6 +31,8 @@ async function openEverywhere(service: string) {
   });
   // Their own webhooks for our triggers (incident.triggered, Create) have come and gone.
   await Promise.all([sandbox.pagerduty.webhooksIdle(), sandbox.opsgenie.webhooksIdle()]);
+  await h.dispatcher.idle();
+  await h.incidents.serial.idle(); // the delivery records are written
   return incident;
 }
 

@@ -120,7 +120,9 @@ export class JetStreamIngest {
         errors: v.errors,
         deliveries: m.info.deliveryCount,
       });
-      m.term('invalid event');
+      // Plain +TERM: nats-server 2.9 (Debian's) does not understand "+TERM <reason>" and would
+      // redeliver the message after ack_wait. The reason travels in the dead letter instead.
+      m.term();
       return;
     }
     await processor.submit(v.value, (outcome) => {
@@ -137,7 +139,7 @@ export class JetStreamIngest {
           errors: [error],
           deliveries: m.info.deliveryCount,
         });
-        m.term('max_deliver reached');
+        m.term();
       } else {
         logger.warn(
           { event: 'event_nak', error, deliveries: m.info.deliveryCount },

@@ -1,0 +1,105 @@
+// Matching a webhook to our incident and to the provider instance that sent it.
+import { describe, expect, it } from 'vitest';
+import type { Incident, ProviderHold } from '../../src/domain/incident.js';
+import { findIncident, pickInstance, type IncidentFinder } from '../../src/webhooks/match.js';
+import { incident } from '../store/fixtures.js';
+
+const KEY = 'ir-0123456789abcdef0123456789abcdef01234567';
+const POLICY = {
+  'pd-us': { type: 'pagerduty' },
+  'pd-eu': { type: 'pagerduty' },
+  opsgenie: { type: 'opsgenie' },
+};
+
+const hold = (provider: string, type: ProviderHold['type'], external_id?: string): ProviderHold => ({
+  provider,
+  type,
+  route: 'r',
+  state: 'open',
+  since: '2026-01-01T00:00:00Z',
+  ...(external_id ? { external_id } : {}),
+});
+
+function withHolds(id: string, ...holds: ProviderHold[]): Incident {
+  return incident({ id, provider_key: KEY, holds: Object.fromEntries(holds.map((h) => [h.provider, h])) });
+}
+
+/** A five-line fake: refs → ids oldest first, as the store keeps them. */
+function finder(incidents: Incident[], refs: Record<string, string[]>): IncidentFinder {
+  return {
+    incidentIdsByRef: async (ref, limit = 20) => [...(refs[ref] ?? [])].reverse().slice(0, limit),
+    get: async (id) => incidents.find((i) => i.id === id),
+  };
+}
+
+describe('webhooks - which incident', () => {
+  const old = withHolds('inc_1', hold('pd-us', 'pagerduty', 'QOLD'));
+  const current = withHolds('inc_2', hold('pd-us', 'pagerduty'));
+  const f = finder([old, current], { [KEY]: ['inc_1', 'inc_2'], 'pagerduty:QOLD': ['inc_1'] });
+
+  it('a learned provider-side id is exact, even for an older incident of the same key', async () => {
+    expect((await findIncident(f, 'pagerduty', KEY, 'QOLD'))?.id).toBe('inc_1');
+    expect((await findIncident(f, 'pagerduty', null, 'QOLD'))?.id).toBe('inc_1');
+  });
+
+  it('otherwise the newest incident of the key whose holds are not bound to another provider-side id', async () => {
+    expect((await findIncident(f, 'pagerduty', KEY, 'QNEW'))?.id).toBe('inc_2');
+    expect((await findIncident(f, 'pagerduty', KEY, null))?.id).toBe('inc_2');
+    const bound = withHolds('inc_3', hold('pd-us', 'pagerduty', 'QTHIRD'));
+    const g = finder([old, bound], { [KEY]: ['inc_1', 'inc_3'], 'pagerduty:QOLD': ['inc_1'] });
+    // Neither fits the unknown id: the newest stands.
+    expect((await findIncident(g, 'pagerduty', KEY, 'QUNKNOWN'))?.id).toBe('inc_3');
+  });
+
+  it('nothing by key or id: no incident', async () => {
+    expect(await findIncident(f, 'pagerduty', 'ir-other', 'QX')).toBeNull();
+    expect(await findIncident(f, 'opsgenie', null, null)).toBeNull();
+  });
+});
+
+describe('webhooks - which provider instance', () => {
+  it.each([
+    ['the path names it', withHolds('i', hold('pd-us', 'pagerduty')), 'QA', 'pd-eu', 'pd-eu'],
+    [
+      'the hold that learned this id',
+      withHolds('i', hold('pd-eu', 'pagerduty'), hold('pd-us', 'pagerduty', 'QA')),
+      'QA',
+      null,
+      'pd-us',
+    ],
+    [
+      'the first hold that has not learned one',
+      withHolds('i', hold('pd-eu', 'pagerduty', 'QB'), hold('pd-us', 'pagerduty')),
+      'QA',
+      null,
+      'pd-us',
+    ],
+    [
+      'the first hold by name',
+      withHolds('i', hold('pd-us', 'pagerduty', 'QC'), hold('pd-eu', 'pagerduty', 'QB')),
+      'QA',
+      null,
+      'pd-eu',
+    ],
+    [
+      'only holds of the type count',
+      withHolds('i', hold('opsgenie', 'opsgenie'), hold('pd-us', 'pagerduty')),
+      null,
+      null,
+      'pd-us',
+    ],
+  ])('%s', (_name, inc, externalId, explicit, expected) => {
+    expect(pickInstance(inc, 'pagerduty', externalId, explicit, POLICY)).toBe(expected);
+  });
+
+  it('no hold of the type yet: the routes, then the policy, then the type name', () => {
+    const routed = incident({
+      id: 'i',
+      routes: [{ name: 'r', mode: 'all', providers: ['opsgenie', 'pd-eu'] }],
+    });
+    expect(pickInstance(routed, 'pagerduty', null, null, POLICY)).toBe('pd-eu');
+    const unrouted = incident({ id: 'i', routes: [] });
+    expect(pickInstance(unrouted, 'pagerduty', null, null, POLICY)).toBe('pd-us');
+    expect(pickInstance(unrouted, 'pagerduty', null, null, {})).toBe('pagerduty');
+  });
+});
