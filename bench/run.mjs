@@ -3,9 +3,11 @@
 import { cpus } from 'node:os';
 import { benchDecide } from './decide.mjs';
 import { benchDelivery } from './delivery.mjs';
+import { benchNats } from './nats.mjs';
+import { benchWebhooks } from './webhooks.mjs';
 
 const only = process.argv[2];
-const benches = { decide: benchDecide, delivery: benchDelivery };
+const benches = { decide: benchDecide, delivery: benchDelivery, nats: benchNats, webhooks: benchWebhooks };
 console.log(
   `incident-router benchmarks · Node ${process.version} · ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
 );

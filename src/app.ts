@@ -2,6 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { DestinationStream } from 'pino';
 import type { AddressInfo, Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './domain/clock.js';
@@ -11,6 +12,7 @@ import { incidentsRouter } from './api/routes/incidents.js';
 import { ingestRouter } from './api/routes/ingest.js';
 import { policyRouter } from './api/routes/policy.js';
 import { systemRouter } from './api/routes/system.js';
+import { webhooksRouter } from './api/routes/webhooks.js';
 import { Breakers } from './deliver/breakers.js';
 import { Dispatcher } from './deliver/dispatcher.js';
 import { ProviderRuntime } from './deliver/provider-runtime.js';
@@ -27,6 +29,7 @@ import { pointAtSandbox } from './sandbox/wire.js';
 import { IdGenerator, Store } from './store/index.js';
 import { createLogger, SecretScrubber, type Logger } from './telemetry/logger.js';
 import { Metrics } from './telemetry/metrics.js';
+import { UnmatchedWebhooks, webhookSecrets } from './webhooks/index.js';
 
 export const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -55,6 +58,13 @@ export interface Running {
   lifecycle: LifecycleBus;
   sandbox: Sandbox | null;
   nats: NatsIngest | null;
+  unmatched: UnmatchedWebhooks;
+}
+
+/** The credentials inbound webhooks must carry (PagerDuty signing secrets, the OpsGenie token). */
+interface WebhookCredentials {
+  pagerdutySecrets: string[];
+  opsgenieToken: string | null;
 }
 
 export class App {
@@ -68,6 +78,7 @@ export class App {
   private running: Running | null = null;
   private ownsSandbox = false;
   private readonly startedAt: number;
+  private readonly webhookCredentials: WebhookCredentials;
 
   constructor(
     readonly config: Config,
@@ -75,7 +86,14 @@ export class App {
   ) {
     this.clock = options.clock ?? systemClock;
     this.startedAt = this.clock.now();
-    this.scrubber.set([config.apiToken, config.pagerdutyWebhookSecret, config.opsgenieWebhookToken]);
+    this.webhookCredentials = webhookCredentialsFor(config);
+    this.scrubber.set([
+      config.apiToken,
+      config.pagerdutyWebhookSecret,
+      config.opsgenieWebhookToken,
+      ...this.webhookCredentials.pagerdutySecrets,
+      this.webhookCredentials.opsgenieToken,
+    ]);
     this.logger =
       options.logger ??
       createLogger({
@@ -120,6 +138,7 @@ export class App {
       server.listen(this.config.port, this.config.host, () => resolve());
     });
     this.server = server;
+    this.pointSandboxWebhooksHere();
     if (this.options.watchPolicy ?? true) this.policies.watch();
     this.running.nats?.start(); // in the background: HTTP serves whether or not NATS is there
     const url = this.url();
@@ -195,7 +214,35 @@ export class App {
     const nats = this.config.nats
       ? new NatsIngest(this.config.nats, { pipeline, lifecycle, metrics, logger })
       : null;
-    return { store, incidents, dispatcher, pipeline, providers, breakers, lifecycle, sandbox, nats };
+    const unmatched = new UnmatchedWebhooks();
+    return {
+      store,
+      incidents,
+      dispatcher,
+      pipeline,
+      providers,
+      breakers,
+      lifecycle,
+      sandbox,
+      nats,
+      unmatched,
+    };
+  }
+
+  /** Sandbox: the simulators send their webhooks here, signed with the credentials this app requires. */
+  private pointSandboxWebhooksHere(): void {
+    const sandbox = this.running?.sandbox;
+    if (!sandbox) return;
+    const base = this.loopbackUrl();
+    const [secret, ...additionalSecrets] = this.webhookCredentials.pagerdutySecrets;
+    const token = this.webhookCredentials.opsgenieToken;
+    if (secret !== undefined)
+      sandbox.pagerduty.configureWebhook({
+        url: `${base}/api/v1/webhooks/pagerduty`,
+        secret,
+        additionalSecrets,
+      });
+    if (token !== null) sandbox.opsgenie.configureWebhook({ url: `${base}/api/v1/webhooks/opsgenie`, token });
   }
 
   private api() {
@@ -219,6 +266,11 @@ export class App {
         return { ...stamp, last_reload_ok: this.policies.lastReload()?.ok ?? true };
       },
       nats: () => r.nats?.status() ?? null,
+      webhooks: () => ({
+        pagerduty: { configured: this.webhookCredentials.pagerdutySecrets.length > 0 },
+        opsgenie: { configured: this.webhookCredentials.opsgenieToken !== null },
+        unmatched: r.unmatched.total,
+      }),
     };
     return createApi({
       logger: this.logger,
@@ -245,6 +297,16 @@ export class App {
           apiToken: this.config.apiToken,
         }),
         incidentsRouter({ incidents: r.incidents, store: r.store, apiToken: this.config.apiToken }),
+        webhooksRouter({
+          incidents: r.incidents,
+          store: r.store,
+          providers: () => this.policies.current().compiled.providers,
+          ...this.webhookCredentials,
+          unmatched: r.unmatched,
+          clock: this.clock,
+          logger: this.logger,
+          metrics: this.metrics,
+        }),
         healthRouter({
           source: health,
           metrics: this.metrics,
@@ -254,6 +316,19 @@ export class App {
         }),
       ],
     });
+  }
+
+  /** The URL the sandbox reaches this app on: a wildcard listen address becomes loopback. */
+  private loopbackUrl(): string {
+    const address = this.server?.address() as AddressInfo | null;
+    if (!address) throw new Error('not listening');
+    const wildcard = address.address === '0.0.0.0' || address.address === '::';
+    const host = wildcard
+      ? '127.0.0.1'
+      : address.family === 'IPv6'
+        ? `[${address.address}]`
+        : address.address;
+    return `http://${host}:${address.port}`;
   }
 
   url(): string {
@@ -288,6 +363,10 @@ export class App {
       await running.dispatcher.stop(graceMs);
       await running.incidents.flush();
       await running.incidents.serial.idle();
+      if (running.sandbox) {
+        running.sandbox.pagerduty.configureWebhook(null);
+        running.sandbox.opsgenie.configureWebhook(null);
+      }
       await running.providers.close();
       await running.store.close();
       if (running.sandbox && this.ownsSandbox) await running.sandbox.stop();
@@ -295,4 +374,17 @@ export class App {
     this.logger.info({ event: 'stopped' }, 'incident-router stopped');
     this.logger.flush();
   }
+}
+
+/**
+ * PAGERDUTY_WEBHOOK_SECRET (several during a rotation) and OPSGENIE_WEBHOOK_TOKEN. The sandbox
+ * makes up random ones when they are unset, so its simulators' webhooks are authenticated too.
+ */
+function webhookCredentialsFor(config: Config): WebhookCredentials {
+  const pagerdutySecrets = webhookSecrets(config.pagerdutyWebhookSecret);
+  const made = (): string => randomBytes(24).toString('base64url');
+  return {
+    pagerdutySecrets: pagerdutySecrets.length === 0 && config.sandbox ? [made()] : pagerdutySecrets,
+    opsgenieToken: config.opsgenieWebhookToken ?? (config.sandbox ? made() : null),
+  };
 }

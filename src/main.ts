@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // incident-router's command line (SPEC §8): serve | validate | test | dry-run.
+import { setFlagsFromString } from 'node:v8';
 import { App, VERSION } from './app.js';
 import { ENV_VARS, loadConfig } from './config/config.js';
 import { ConfigError, PolicyError } from './errors.js';
@@ -23,7 +24,19 @@ ${ENV_VARS.map((v) => `  ${v.name.padEnd(width)}  ${v.help} (default: ${v.defaul
 `;
 }
 
+/**
+ * V8 lets the heap grow to several times what is live before a full collection when allocation is
+ * fast, and keeps those pages afterwards: a burst of 100,000 new incidents left a sidecar at over
+ * 600 MB RSS with 80 MB live. A fixed growth of 25% over live keeps it near 300 MB at the same
+ * throughput (bench/nats.mjs). An explicit --heap-growing-percent in NODE_OPTIONS wins.
+ */
+function boundHeapGrowth(): void {
+  if (!(process.env['NODE_OPTIONS'] ?? '').includes('heap-growing-percent'))
+    setFlagsFromString('--heap-growing-percent=25');
+}
+
 async function serve(sandbox: boolean): Promise<number> {
+  boundHeapGrowth();
   const config = loadConfig(process.env, { sandbox });
   const app = new App(config);
   await app.start();

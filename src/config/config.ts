@@ -55,10 +55,14 @@ export const ENV_VARS: readonly { name: string; default: string; help: string }[
   { name: 'NATS_MAX_DELIVER', default: '5', help: 'JetStream: deliveries before the dead-letter subject' },
   { name: 'NATS_ACK_WAIT_MS', default: '30000', help: 'JetStream: ack wait before redelivery' },
   { name: 'API_TOKEN', default: '(unset: open)', help: 'Bearer token required by mutating endpoints' },
-  { name: 'PAGERDUTY_WEBHOOK_SECRET', default: '(unset)', help: 'PagerDuty V3 webhook signing secret' },
+  {
+    name: 'PAGERDUTY_WEBHOOK_SECRET',
+    default: '(unset: refused; sandbox: random)',
+    help: 'PagerDuty V3 signing secret(s), comma-separated while rotating',
+  },
   {
     name: 'OPSGENIE_WEBHOOK_TOKEN',
-    default: '(unset)',
+    default: '(unset: refused; sandbox: random)',
     help: 'shared token OpsGenie sends in X-Webhook-Token',
   },
   { name: 'LOG_LEVEL', default: 'info', help: LOG_LEVELS.join(' | ') },

@@ -19,6 +19,7 @@ import type { Metrics } from '../telemetry/metrics.js';
 import { nextDelayMs, outageDelayMs } from './backoff.js';
 import type { Breakers } from './breakers.js';
 import { ProviderHealth } from './health.js';
+import { DueQueue } from './due-queue.js';
 import { RateLimiter } from './rate-limiter.js';
 
 export type FailureOutcome =
@@ -64,6 +65,8 @@ export class Dispatcher {
   /** Pending deliveries by provider key, in creation order: the unit of ordering. */
   private readonly byKey = new Map<string, Delivery[]>();
   private readonly inFlight = new Set<string>();
+  /** Keys with a delivery that may be due; only those are looked at. */
+  private readonly due = new DueQueue();
   private readonly cancelled = new Set<string>();
   private readonly health = new Map<string, ProviderHealth>();
   private limiters = new Map<string, RateLimiter>();
@@ -93,6 +96,8 @@ export class Dispatcher {
     this.limiters = new Map(
       Object.entries(specs).map(([name, spec]) => [name, new RateLimiter(spec.rate_limit)]),
     );
+    const now = this.deps.clock.now();
+    for (const key of this.byKey.keys()) this.due.add(key, now); // new limits, providers, timings
     this.schedule();
   }
 
@@ -108,6 +113,7 @@ export class Dispatcher {
         a.incident_id === b.incident_id ? (a.id < b.id ? -1 : 1) : a.incident_id < b.incident_id ? -1 : 1,
       );
       this.byKey.set(d.provider_key, list);
+      this.due.add(d.provider_key, d.next_attempt_at);
     }
     this.metricsPending();
     this.schedule();
@@ -134,6 +140,11 @@ export class Dispatcher {
       d.updated_at = nowIso;
       this.remove(d);
       out.push(d);
+    }
+    if (out.length > 0) {
+      // What waited behind a withdrawn delivery may go now.
+      this.due.add(incident.provider_key, this.deps.clock.now());
+      this.schedule();
     }
     this.metricsPending();
     return out;
@@ -196,36 +207,52 @@ export class Dispatcher {
     this.timer = null;
     const now = this.deps.clock.now();
     const maxInFlight = this.deps.maxInFlight ?? 64;
-    let earliest = Infinity;
-    for (const list of this.byKey.values()) {
-      const busy = new Set<string>(); // providers with an earlier delivery for this key still pending
-      for (const d of list) {
-        const provider = d.candidates[d.current] as string;
-        const blocked = busy.has(provider);
-        busy.add(provider);
-        if (blocked || this.inFlight.has(d.id)) continue;
-        if (d.next_attempt_at > now) {
-          earliest = Math.min(earliest, d.next_attempt_at);
-          continue;
-        }
-        if (this.inFlight.size >= maxInFlight) {
-          earliest = now;
-          continue;
-        }
-        this.inFlight.add(d.id);
-        void this.attempt(d).finally(() => {
-          this.inFlight.delete(d.id);
-          this.cancelled.delete(d.id);
-          this.settleIdle();
-          this.schedule();
-        });
-      }
+    while (this.inFlight.size < maxInFlight) {
+      const key = this.due.takeDue(now);
+      if (key === null) break;
+      this.visit(key, now, maxInFlight);
     }
-    if (earliest !== Infinity) {
-      this.timer = setTimeout(() => this.schedule(), Math.max(0, earliest - now));
+    // At the in-flight limit, the next attempt to finish pumps again; no timer needed for that.
+    const next = this.due.peek();
+    if (next !== null && (next > now || this.inFlight.size < maxInFlight)) {
+      this.timer = setTimeout(() => this.schedule(), Math.max(0, next - now));
       this.timer.unref();
     }
     this.settleIdle();
+  }
+
+  /**
+   * Start what is due among one key's deliveries: per provider, only the oldest pending one may
+   * go (order per key and provider). Requeues the key for whatever has to wait.
+   */
+  private visit(key: string, now: number, maxInFlight: number): void {
+    const list = this.byKey.get(key);
+    if (list === undefined) return;
+    let earliest = Infinity;
+    const busy = new Set<string>(); // providers with an earlier delivery for this key still pending
+    for (const d of list) {
+      const provider = d.candidates[d.current] as string;
+      const blocked = busy.has(provider);
+      busy.add(provider);
+      if (blocked || this.inFlight.has(d.id)) continue; // the one ahead requeues the key when done
+      if (d.next_attempt_at > now) {
+        earliest = Math.min(earliest, d.next_attempt_at);
+        continue;
+      }
+      if (this.inFlight.size >= maxInFlight) {
+        earliest = now;
+        continue;
+      }
+      this.inFlight.add(d.id);
+      void this.attempt(d).finally(() => {
+        this.inFlight.delete(d.id);
+        this.cancelled.delete(d.id);
+        this.due.add(key, this.deps.clock.now());
+        this.settleIdle();
+        this.schedule();
+      });
+    }
+    if (earliest !== Infinity) this.due.add(key, earliest);
   }
 
   private async attempt(d: Delivery): Promise<void> {
@@ -423,6 +450,7 @@ export class Dispatcher {
 
   private remove(d: Delivery): void {
     this.pending.delete(d.id);
+    this.metricsPending();
     const list = this.byKey.get(d.provider_key);
     if (!list) return;
     const i = list.indexOf(d);

@@ -30,6 +30,11 @@ export interface TestAppOptions {
   /** Keep every log line (at debug level) for assertions. */
   captureLogs?: boolean;
   clock?: Clock;
+  /**
+   * Run as in production (no --sandbox), with the shipped policy's providers pointed at `sandbox`
+   * through its environment variables: what is unset stays unset.
+   */
+  production?: boolean;
 }
 
 /** No client-side rate limit (PagerDuty's 120/min would hold back tests that open many incidents). */
@@ -56,9 +61,20 @@ export async function startTestApp(
     await writeFile(file, edit(await readFile(file, 'utf8')));
   }
   const logLevel = options.captureLogs ? 'debug' : 'silent';
+  const production = options.production ?? false;
+  if (production && !options.sandbox) throw new Error('production mode needs simulators to point at');
+  const providers =
+    production && options.sandbox
+      ? {
+          PAGERDUTY_ROUTING_KEY: 'R0123456789abcdef0123456789abcdef'.slice(0, 32),
+          PAGERDUTY_EVENTS_URL: options.sandbox.urls.pagerdutyEvents,
+          OPSGENIE_API_KEY: 'test-opsgenie-api-key',
+          OPSGENIE_API_URL: options.sandbox.urls.opsgenie,
+        }
+      : {};
   const config = loadConfig(
-    { PORT: '0', POLICY_DIR: policyDir, DATA_DIR: dataDir, LOG_LEVEL: logLevel, ...env },
-    { sandbox: true },
+    { PORT: '0', POLICY_DIR: policyDir, DATA_DIR: dataDir, LOG_LEVEL: logLevel, ...providers, ...env },
+    { sandbox: !production },
   );
   let captured = '';
   const app = new App(config, {

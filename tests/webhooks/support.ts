@@ -1,33 +1,17 @@
-// A sidecar for webhook tests without src/app.ts: the real store (LevelDB in a temp dir), incident
-// service, dispatcher and providers pointed at in-process simulators, and a Koa app with the
-// incidents and webhooks routers on a free port. The simulators' webhooks point at it.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { createApi } from '../../src/api/app.js';
-import { incidentsRouter } from '../../src/api/routes/incidents.js';
-import { webhooksRouter } from '../../src/api/routes/webhooks.js';
-import { systemClock } from '../../src/domain/clock.js';
+// The sidecar for webhook tests: the real app (src/app.ts, LevelDB in a temp dir, providers pointed
+// at in-process simulators) with the given webhook credentials, plus handles on its parts. The
+// simulators' webhooks point at it unless a test posts its own.
+import type { Dispatcher } from '../../src/deliver/dispatcher.js';
 import { alertToInput } from '../../src/domain/log-event.js';
-import { Breakers } from '../../src/deliver/breakers.js';
-import { Dispatcher } from '../../src/deliver/dispatcher.js';
-import { ProviderRuntime } from '../../src/deliver/provider-runtime.js';
-import { DeliveryRecorder } from '../../src/incidents/delivery-hooks.js';
-import { LifecycleBus, type LifecycleEvent } from '../../src/incidents/lifecycle.js';
-import { IncidentService, type ApplyResult } from '../../src/incidents/service.js';
+import type { LifecycleBus, LifecycleEvent } from '../../src/incidents/lifecycle.js';
+import type { ApplyResult, IncidentService } from '../../src/incidents/service.js';
 import { decide } from '../../src/policy/decide.js';
-import { PolicyManager } from '../../src/policy/manager.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { signV1 } from '../../src/sandbox/index.js';
-import { pointAtSandbox } from '../../src/sandbox/wire.js';
-import { IdGenerator, Store } from '../../src/store/index.js';
-import { createLogger, SecretScrubber } from '../../src/telemetry/logger.js';
-import { Metrics } from '../../src/telemetry/metrics.js';
-import { UnmatchedWebhooks } from '../../src/webhooks/unmatched.js';
-import { SHIPPED_POLICY_DIR } from '../helpers/policy.js';
+import type { Store } from '../../src/store/index.js';
+import type { Metrics } from '../../src/telemetry/metrics.js';
+import type { UnmatchedWebhooks } from '../../src/webhooks/unmatched.js';
+import { startTestApp } from '../helpers/app.js';
 
 export const PD_SECRET = 'test-pagerduty-signing-secret+/=0123456789';
 export const OG_TOKEN = 'test-opsgenie-webhook-token-0123456789';
@@ -64,100 +48,34 @@ export interface Harness {
 }
 
 export async function startHarness(sandbox: Sandbox, options: HarnessOptions = {}): Promise<Harness> {
-  const clock = systemClock;
-  const dir = await mkdtemp(join(tmpdir(), 'ir-webhooks-'));
-  let captured = '';
-  const logger = createLogger({
-    level: 'debug',
-    destination: new Writable({ write: (chunk, _enc, done) => ((captured += String(chunk)), done()) }),
-  });
-  const metrics = new Metrics();
-  const policies = new PolicyManager({
-    dir: SHIPPED_POLICY_DIR,
-    env: {},
-    sandbox: true,
-    clock,
-    logger,
-    metrics,
-    scrubber: new SecretScrubber(),
-  });
-  const policy = await policies.start();
-  const store = await Store.open(join(dir, 'data'), { clock });
-  const lifecycle = new LifecycleBus();
-  const events: LifecycleEvent[] = [];
-  lifecycle.subscribe({ incident: (e) => events.push(e) });
-  const breakers = new Breakers({ store, clock, logger, metrics }, policy.compiled.settings.delivery.breaker);
-  await breakers.restore(Object.keys(policy.compiled.providers));
-  const incidents = new IncidentService({
-    store,
-    ids: new IdGenerator(clock),
-    clock,
-    lifecycle,
-    logger,
-    metrics,
-    policy: () => policies.current().compiled,
-  });
-  const recorder: DeliveryRecorder = new DeliveryRecorder({
-    incidents,
-    providers: () => providers.current(),
-    clock,
-    lifecycle,
-    logger,
-    policyVersion: () => policies.current().compiled.stamp.version,
-    incidentUrl: (id) => `http://incident-router.test/?incident=${id}`,
-  });
-  const dispatcher = new Dispatcher({
-    clock,
-    random: Math.random,
-    breakers,
-    hooks: recorder,
-    logger,
-    metrics,
-  });
-  incidents.attach(dispatcher);
-  const providers: ProviderRuntime = new ProviderRuntime({
-    dispatcher,
-    breakers,
-    rewrite: pointAtSandbox(sandbox),
-  });
-  providers.apply(policy.compiled);
-  await incidents.start();
-  const unmatched = new UnmatchedWebhooks();
-  const api = createApi({
-    logger,
-    routers: [
-      incidentsRouter({ incidents, store, apiToken: null }),
-      webhooksRouter({
-        incidents,
-        store,
-        providers: () => policies.current().compiled.providers,
-        pagerdutySecrets: options.pagerdutySecrets ?? [PD_SECRET],
-        opsgenieToken: options.opsgenieToken === undefined ? OG_TOKEN : options.opsgenieToken,
-        unmatched,
-        clock,
-        logger,
-        metrics,
-      }),
-    ],
-  });
-  const server: Server = createServer(api.callback());
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  if (options.wireSimulators ?? true) {
-    sandbox.pagerduty.configureWebhook({ url: `${url}/api/v1/webhooks/pagerduty`, secret: PD_SECRET });
-    sandbox.opsgenie.configureWebhook({ url: `${url}/api/v1/webhooks/opsgenie`, token: OG_TOKEN });
+  const secrets = options.pagerdutySecrets ?? [PD_SECRET];
+  const token = options.opsgenieToken === undefined ? OG_TOKEN : options.opsgenieToken;
+  const env: Record<string, string> = {};
+  if (secrets.length > 0) env['PAGERDUTY_WEBHOOK_SECRET'] = secrets.join(',');
+  if (token !== null) env['OPSGENIE_WEBHOOK_TOKEN'] = token;
+  // The sandbox makes up credentials that are left unset; "not configured" is a production setup.
+  const production = secrets.length === 0 || token === null;
+  const t = await startTestApp(env, { sandbox, captureLogs: true, production });
+  const { app } = t;
+  if (!(options.wireSimulators ?? true)) {
+    sandbox.pagerduty.configureWebhook(null);
+    sandbox.opsgenie.configureWebhook(null);
   }
+  const parts = app.parts;
+  const events: LifecycleEvent[] = [];
+  parts.lifecycle.subscribe({ incident: (e) => events.push(e) });
   return {
-    url,
-    store,
-    incidents,
-    dispatcher,
-    lifecycle,
-    metrics,
-    unmatched,
+    url: t.url,
+    store: parts.store,
+    incidents: parts.incidents,
+    dispatcher: parts.dispatcher,
+    lifecycle: parts.lifecycle,
+    metrics: app.metrics,
+    unmatched: parts.unmatched,
     events,
-    logs: () => captured,
+    logs: t.logs,
     alert: async (a) => {
+      const now = app.clock.now();
       const input = alertToInput(
         {
           title: a.title,
@@ -165,14 +83,13 @@ export async function startHarness(sandbox: Sandbox, options: HarnessOptions = {
           severity: (a.severity ?? 'critical') as 'critical',
           source: a.source ?? 'webhook-test',
         },
-        new Date(clock.now()),
+        new Date(now),
       );
-      const now = clock.now();
-      const decision = await decide(input, policies.current().compiled, now, incidents.open);
-      return incidents.apply(decision, input, now);
+      const decision = await decide(input, app.policies.current().compiled, now, parts.incidents.open);
+      return parts.incidents.apply(decision, input, now);
     },
     webhookCount: async (provider, result) => {
-      const metric = await metrics.webhooks.get();
+      const metric = await app.metrics.webhooks.get();
       return (
         metric.values.find((v) => v.labels.provider === provider && v.labels.result === result)?.value ?? 0
       );
@@ -180,17 +97,7 @@ export async function startHarness(sandbox: Sandbox, options: HarnessOptions = {
     stop: async () => {
       sandbox.pagerduty.configureWebhook(null);
       sandbox.opsgenie.configureWebhook(null);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      await dispatcher.stop(500);
-      await incidents.flush();
-      await incidents.serial.idle();
-      await providers.close();
-      await store.close();
-      policies.stop();
-      await rm(dir, { recursive: true, force: true });
+      await t.stop();
     },
   };
 }

@@ -18,6 +18,8 @@ export interface HealthSource {
   deliveriesPending(): number;
   policy(): { version: string; revision: string; last_reload_ok: boolean } | null;
   nats(): { connected: boolean; mode: string } | null;
+  /** Whether inbound webhooks can be authenticated, and how many matched no incident. */
+  webhooks(): { pagerduty: { configured: boolean }; opsgenie: { configured: boolean }; unmatched: number };
 }
 
 export function healthRouter(deps: {
@@ -59,6 +61,7 @@ export function healthRouter(deps: {
       deliveries_pending: deps.source.deliveriesPending(),
       policy,
       nats,
+      webhooks: deps.source.webhooks(),
       uptime_seconds: Math.round((deps.clock.now() - deps.startedAt) / 1000),
       version: deps.version,
     };

@@ -98,6 +98,7 @@ export class NatsIngest {
     await this.core?.stop(timeoutMs);
     await this.js?.stop();
     await this.processor.drained(timeoutMs);
+    this.js?.flush();
     this.unsubscribe?.();
     await this.link.close();
   }

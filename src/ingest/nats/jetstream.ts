@@ -32,6 +32,12 @@ export class JetStreamIngest {
   private messages: ConsumerMessages | null = null;
   private stopped = false;
   private ready = false;
+  /**
+   * Acks, naks and terms waiting for the end of this turn of the event loop: nats.js writes to its
+   * socket once per microtask checkpoint, so settling each message on its own would cost a write
+   * system call per message.
+   */
+  private settlements: (() => void)[] = [];
 
   constructor(
     private readonly deps: {
@@ -122,12 +128,12 @@ export class JetStreamIngest {
       });
       // Plain +TERM: nats-server 2.9 (Debian's) does not understand "+TERM <reason>" and would
       // redeliver the message after ack_wait. The reason travels in the dead letter instead.
-      m.term();
+      this.settle(() => m.term());
       return;
     }
     await processor.submit(v.value, (outcome) => {
       if (outcome.ok) {
-        m.ack();
+        this.settle(() => m.ack());
         return;
       }
       const error = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
@@ -139,15 +145,27 @@ export class JetStreamIngest {
           errors: [error],
           deliveries: m.info.deliveryCount,
         });
-        m.term();
+        this.settle(() => m.term());
       } else {
         logger.warn(
           { event: 'event_nak', error, deliveries: m.info.deliveryCount },
           'event failed; redelivering later',
         );
-        m.nak(NAK_DELAY_MS);
+        this.settle(() => m.nak(NAK_DELAY_MS));
       }
     });
+  }
+
+  private settle(action: () => void): void {
+    if (this.settlements.length === 0) setImmediate(() => this.flush());
+    this.settlements.push(action);
+  }
+
+  /** Send every pending ack, nak and term now (also before the connection closes). */
+  flush(): void {
+    const actions = this.settlements;
+    this.settlements = [];
+    for (const action of actions) action();
   }
 
   /** Stop pulling; what was taken finishes (and is acked) in the processor. */

@@ -1,0 +1,409 @@
+// NATS ingest (issue 4), each figure beside a ceiling measured in the same run:
+//   - core NATS, 1M events of which 3% page, through the whole sidecar vs a bare nats.js
+//     subscriber that only JSON-parses;
+//   - JetStream durable consumption vs a bare consume+ack loop;
+//   - p99 from publish to the provider simulator receiving the request, 1,000 events/s, 10% paging;
+//   - a storm of 100,000 identical critical events in 10 s: incidents per provider;
+//   - RSS of a sidecar holding 100,000 open incidents.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, AckPolicy } from '@nats-io/jetstream';
+import { startSandbox } from '../dist/sandbox/index.js';
+import { startBenchApp, THROUGHPUT_EDITS } from './app.mjs';
+import { fmt, pass, percentile, table } from './lib.mjs';
+import { startNatsServer } from './nats-server.mjs';
+import { publisher } from './publish.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function decisionsOf(app) {
+  const { values } = await app.metrics.decisions.get();
+  return values.reduce((n, v) => n + v.value, 0);
+}
+
+/** Wait until `count()` reaches `target` or stops moving for `idleMs`; returns [reached, ms since start]. */
+async function until(count, target, started, idleMs = 5_000) {
+  let last = -1;
+  let lastChange = performance.now();
+  for (;;) {
+    const n = await count();
+    if (n >= target) return [n, performance.now() - started];
+    if (n !== last) {
+      last = n;
+      lastChange = performance.now();
+    } else if (performance.now() - lastChange > idleMs) return [n, lastChange - started];
+    await sleep(20);
+  }
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A phase's figures as soon as it ends, so a long run shows its progress. */
+function progress(name, figures) {
+  console.error(`  ${name}: ${JSON.stringify(figures)}`);
+  return figures;
+}
+
+async function coreCeiling(url, n) {
+  const nc = await connect({ servers: url });
+  let received = 0;
+  nc.subscribe('ceil.core', {
+    callback: (_e, m) => {
+      JSON.parse(m.string());
+      received++;
+    },
+  });
+  await nc.flush();
+  const pub = await publisher([url, 'ceil.core', 'gen', String(n), '--alerting', '3', '--seed', '1']);
+  const t = performance.now();
+  pub.go();
+  const [got, ms] = await until(async () => received, n, t);
+  await pub.done;
+  await nc.close();
+  return { perSecond: (got / ms) * 1000, received: got };
+}
+
+async function coreSidecar(url, sandbox, n) {
+  const bench = await startBenchApp({
+    sandbox,
+    env: { NATS_URL: url, NATS_SUBJECT: 'side.core', NATS_MAX_PENDING: '50000' },
+  });
+  try {
+    while (!bench.app.parts.nats.status().connected) await sleep(20);
+    await sleep(200);
+    const pub = await publisher([url, 'side.core', 'gen', String(n), '--alerting', '3', '--seed', '1']);
+    const t = performance.now();
+    pub.go();
+    const [got, ms] = await until(() => decisionsOf(bench.app), n, t);
+    await pub.done;
+    const dropped = (await bench.app.metrics.eventsDropped.get()).values.reduce((a, v) => a + v.value, 0);
+    return { perSecond: (got / ms) * 1000, received: got, dropped };
+  } finally {
+    await bench.stop();
+  }
+}
+
+async function preload(url, stream, subject, n) {
+  const nc = await connect({ servers: url });
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: stream, subjects: [subject] });
+  await nc.close();
+  const pub = await publisher([
+    url,
+    subject,
+    'gen',
+    String(n),
+    '--alerting',
+    '3',
+    '--seed',
+    '2',
+    '--jetstream',
+  ]);
+  pub.go();
+  await pub.done;
+}
+
+async function jsCeiling(url, n) {
+  await preload(url, 'CEIL', 'ceil.js', n);
+  const nc = await connect({ servers: url });
+  const jsm = await jetstreamManager(nc);
+  await jsm.consumers.add('CEIL', { durable_name: 'bare', ack_policy: AckPolicy.Explicit });
+  const consumer = await jetstream(nc).consumers.get('CEIL', 'bare');
+  const messages = await consumer.consume({ max_messages: 1000 });
+  let got = 0;
+  const t = performance.now();
+  for await (const m of messages) {
+    JSON.parse(m.string());
+    m.ack();
+    if (++got === n) break;
+  }
+  const ms = performance.now() - t;
+  await messages.close();
+  await nc.close();
+  return (n / ms) * 1000;
+}
+
+async function jsSidecar(url, sandbox, n) {
+  await preload(url, 'SIDE', 'side.js', n);
+  const t = performance.now();
+  const bench = await startBenchApp({
+    sandbox,
+    env: { NATS_URL: url, NATS_STREAM: 'SIDE', NATS_SUBJECT: 'side.js' },
+  });
+  try {
+    // Timed from the first decision, so start-up (policy load) is not counted.
+    while ((await decisionsOf(bench.app)) === 0) await sleep(5);
+    const first = performance.now();
+    const [got, ms] = await until(() => decisionsOf(bench.app), n, first);
+    const nc = await connect({ servers: url });
+    const jsm = await jetstreamManager(nc);
+    for (;;) {
+      const info = await jsm.consumers.info('SIDE', 'incident-router');
+      if (info.num_ack_pending === 0 && info.num_pending === 0) break;
+      await sleep(20);
+    }
+    const acked = performance.now() - first;
+    await nc.close();
+    void t;
+    return { perSecond: (got / Math.max(ms, acked)) * 1000, received: got };
+  } finally {
+    await bench.stop();
+  }
+}
+
+async function latency(url, sandbox) {
+  const bench = await startBenchApp({
+    sandbox,
+    edits: THROUGHPUT_EDITS,
+    env: { NATS_URL: url, NATS_SUBJECT: 'lat.>' },
+  });
+  sandbox.pagerduty.reset();
+  sandbox.opsgenie.reset();
+  try {
+    while (!bench.app.parts.nats.status().connected) await sleep(20);
+    const nc = await connect({ servers: url });
+    const noise = JSON.stringify({
+      timestamp: '2026-11-24T15:00:00Z',
+      service: 'search',
+      level: 'info',
+      source: 'http',
+      message: 'GET /api/v1/orders/1 200 in 12ms',
+    });
+    const sent = new Map();
+    const seconds = 10;
+    const t0 = performance.now();
+    for (let i = 0; i < 1_000 * seconds; i++) {
+      const due = t0 + i; // 1,000 per second
+      const wait = due - performance.now();
+      if (wait > 1) await sleep(wait);
+      if (i % 10 === 0) {
+        const tag = `lat-${i}`;
+        sent.set(tag, Date.now());
+        nc.publish(
+          'lat.app',
+          JSON.stringify({
+            timestamp: '2026-11-24T15:00:00Z',
+            service: tag,
+            level: 'error',
+            source: 'database',
+            message: 'connection refused to postgres',
+          }),
+        );
+      } else nc.publish('lat.app', noise);
+    }
+    await nc.flush();
+    const received = () => [...sandbox.pagerduty.requests(), ...sandbox.opsgenie.requests()];
+    while (received().length < 2 * sent.size) await sleep(50);
+    const ms = received().map((r) => {
+      const summary = String(r.body?.payload?.summary ?? r.body?.message ?? '');
+      const tag = /lat-\d+/.exec(summary)?.[0];
+      return Date.parse(r.at) - sent.get(tag);
+    });
+    await nc.close();
+    return { p50: percentile(ms, 50), p99: percentile(ms, 99), n: ms.length };
+  } finally {
+    await bench.stop();
+  }
+}
+
+async function storm(url, sandbox) {
+  const bench = await startBenchApp({
+    sandbox,
+    env: { NATS_URL: url, NATS_SUBJECT: 'storm.>', NATS_MAX_PENDING: '100000' },
+  });
+  sandbox.pagerduty.reset();
+  sandbox.opsgenie.reset();
+  try {
+    while (!bench.app.parts.nats.status().connected) await sleep(20);
+    await sleep(200);
+    const pub = await publisher([url, 'storm.db', 'storm', '100000', '--rate', '10000']);
+    const t = performance.now();
+    pub.go();
+    await pub.done;
+    const [got] = await until(() => decisionsOf(bench.app), 100_000, t);
+    while (bench.app.parts.dispatcher.pendingCount() > 0) await sleep(50);
+    return {
+      received: got,
+      pagerduty: sandbox.pagerduty.incidents().length,
+      opsgenie: sandbox.opsgenie.alerts().length,
+      pdRequests: sandbox.pagerduty.requests().length,
+    };
+  } finally {
+    await bench.stop();
+  }
+}
+
+/**
+ * A sidecar process (the built `serve`, as deployed) opening 100,000 incidents, each delivered to
+ * both simulators; RSS read from its own metrics at the peak and once it has been idle for 10 s.
+ */
+async function rss(url, sandbox) {
+  const root = await mkdtemp(join(tmpdir(), 'ir-bench-rss-'));
+  const policyDir = join(root, 'policies');
+  await cp(new URL('../policies', import.meta.url).pathname, policyDir, { recursive: true });
+  for (const [name, edit] of Object.entries(THROUGHPUT_EDITS)) {
+    await writeFile(join(policyDir, name), edit(await readFile(join(policyDir, name), 'utf8')));
+  }
+  sandbox.pagerduty.reset();
+  sandbox.opsgenie.reset();
+  const env = {
+    ...process.env,
+    PORT: String(await freePort()),
+    LOG_LEVEL: 'warn',
+    POLICY_DIR: policyDir,
+    DATA_DIR: join(root, 'data'),
+    NATS_URL: url,
+    NATS_SUBJECT: 'rss.>',
+    NATS_MAX_PENDING: '200000',
+    PAGERDUTY_ROUTING_KEY: 'R'.repeat(32),
+    PAGERDUTY_EVENTS_URL: sandbox.urls.pagerdutyEvents,
+    OPSGENIE_API_KEY: 'bench-opsgenie-key',
+    OPSGENIE_API_URL: sandbox.urls.opsgenie,
+  };
+  const child = spawn(process.execPath, [new URL('../dist/main.js', import.meta.url).pathname, 'serve'], {
+    env,
+    stdio: 'ignore',
+  });
+  const base = `http://127.0.0.1:${env.PORT}`;
+  try {
+    while (
+      !(await fetch(`${base}/livez`).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    )
+      await sleep(50);
+    const metric = async (name) => {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 'NaN');
+    };
+    const rssMb = async () => (await metric('incident_router_process_resident_memory_bytes')) / 1024 / 1024;
+    while ((await fetch(`${base}/api/v1/health`).then((r) => r.json())).nats?.connected !== true)
+      await sleep(50);
+    const idleMb = await rssMb();
+    const pub = await publisher([url, 'rss.x', 'unique', '100000', '--rate', '20000']);
+    pub.go();
+    let peakMb = 0;
+    for (;;) {
+      peakMb = Math.max(peakMb, await rssMb());
+      const open = await metric('incident_router_incidents\\{state="triggered"\\}');
+      const pending = await metric('incident_router_deliveries_pending');
+      if (open >= 100_000 && pending === 0) break;
+      await sleep(500);
+    }
+    await pub.done;
+    await sleep(10_000);
+    return {
+      idleMb,
+      peakMb,
+      restMb: await rssMb(),
+      heapMb: (await metric('incident_router_nodejs_heap_size_used_bytes')) / 1024 / 1024,
+      atProviders: sandbox.pagerduty.incidents().length + sandbox.opsgenie.alerts().length,
+      failed: (await (await fetch(`${base}/api/v1/metrics`)).json()).notifications,
+    };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+export async function benchNats({ events = 1_000_000, jsEvents = 200_000 } = {}) {
+  const server = await startNatsServer();
+  const sandbox = await startSandbox();
+  try {
+    const ceil = progress('core ceiling', await coreCeiling(server.url, events));
+    const core = progress('core sidecar', await coreSidecar(server.url, sandbox, events));
+    const jsCeil = progress('JetStream ceiling', await jsCeiling(server.url, jsEvents));
+    const js = progress('JetStream sidecar', await jsSidecar(server.url, sandbox, jsEvents));
+    const lat = progress('latency', await latency(server.url, sandbox));
+    const st = progress('storm', await storm(server.url, sandbox));
+    const mem = progress('rss', await rss(server.url, sandbox));
+    const coreRatio = core.perSecond / ceil.perSecond;
+    const jsRatio = js.perSecond / jsCeil;
+    table('NATS ingest (issue 4)', [
+      {
+        figure: `core NATS, ${fmt(events)} events (3% paging): events/s through the sidecar`,
+        measured: `${fmt(core.perSecond)} (${fmt(core.received)} decided, ${fmt(core.dropped)} dropped)`,
+        ceiling: `${fmt(ceil.perSecond)} (${fmt(ceil.received)} received)`,
+        ratio: coreRatio.toFixed(3),
+        target: '≥ 50,000/s, ratio ≥ 0.25',
+        met: pass(core.perSecond >= 50_000 && coreRatio >= 0.25),
+      },
+      {
+        figure: `JetStream durable, ${fmt(jsEvents)} events: decided and acked/s`,
+        measured: fmt(js.perSecond),
+        ceiling: fmt(jsCeil),
+        ratio: jsRatio.toFixed(3),
+        target: 'ratio ≥ 0.5',
+        met: pass(jsRatio >= 0.5),
+      },
+      {
+        figure: `publish → simulator received, p50 (1,000 events/s, 10% paging, ${lat.n} requests)`,
+        measured: `${lat.p50} ms`,
+        ceiling: '',
+        ratio: '',
+        target: 'reported',
+        met: '',
+      },
+      {
+        figure: 'publish → simulator received, p99',
+        measured: `${lat.p99} ms`,
+        ceiling: '',
+        ratio: '',
+        target: '< 25 ms',
+        met: pass(lat.p99 < 25),
+      },
+      {
+        figure: `storm: 100,000 identical critical events in 10 s (${fmt(st.received)} decided)`,
+        measured: `PagerDuty ${st.pagerduty}, OpsGenie ${st.opsgenie} incident(s); ${st.pdRequests} PagerDuty request(s)`,
+        ceiling: '',
+        ratio: '',
+        target: 'exactly 1 per provider',
+        met: pass(st.pagerduty === 1 && st.opsgenie === 1),
+      },
+      {
+        figure: `RSS with 100,000 open incidents (${fmt(mem.atProviders)} at the simulators), idle 10 s`,
+        measured: `${mem.restMb.toFixed(0)} MB (heap ${mem.heapMb.toFixed(0)} MB)`,
+        ceiling: `${mem.idleMb.toFixed(0)} MB at start`,
+        ratio: '',
+        target: '< 300 MB',
+        met: pass(mem.restMb < 300),
+      },
+      {
+        figure: 'RSS peak while opening them',
+        measured: `${mem.peakMb.toFixed(0)} MB`,
+        ceiling: '',
+        ratio: '',
+        target: 'reported',
+        met: '',
+      },
+    ]);
+  } finally {
+    await sandbox.stop();
+    await server.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  if (process.argv[2] === 'rss') {
+    const server = await startNatsServer();
+    const sandbox = await startSandbox();
+    progress('rss', await rss(server.url, sandbox));
+    await sandbox.stop();
+    await server.stop();
+  } else await benchNats();
+}

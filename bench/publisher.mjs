@@ -1,0 +1,74 @@
+// A separate process that publishes log events, so publishing never shares the measured process's
+// event loop. Usage:
+//   publisher.mjs <url> <subject> <kind> <count> [--rate N] [--seed N] [--alerting PCT] [--jetstream]
+// kinds: gen (the generator's realistic mix), storm (one identical critical line), unique (each
+// event a new critical incident of its own service).
+import { connect } from '@nats-io/transport-node';
+import { jetstream } from '@nats-io/jetstream';
+import { eventLines } from '../scripts/gen-log-events.mjs';
+
+const [url, subject, kind, countText, ...rest] = process.argv.slice(2);
+const flag = (name, fallback) => {
+  const i = rest.indexOf(`--${name}`);
+  return i === -1 ? fallback : rest[i + 1];
+};
+const count = Number(countText);
+const rate = Number(flag('rate', '0'));
+const useJs = rest.includes('--jetstream');
+
+function lines() {
+  if (kind === 'gen')
+    return [
+      ...eventLines({ count, alerting: Number(flag('alerting', '3')), seed: Number(flag('seed', '1')) }),
+    ];
+  if (kind === 'storm') {
+    const line = JSON.stringify({
+      timestamp: '2026-11-24T15:00:00Z',
+      service: 'order-service',
+      level: 'error',
+      source: 'database',
+      message: 'database connection pool exhausted (max=50, waiting=312)',
+    });
+    return Array(count).fill(line);
+  }
+  if (kind === 'unique') {
+    return Array.from({ length: count }, (_, i) =>
+      JSON.stringify({
+        timestamp: '2026-11-24T15:00:00Z',
+        service: `svc-${i}`,
+        level: 'critical',
+        source: 'runtime',
+        message: `worker ${i} crashed`,
+      }),
+    );
+  }
+  throw new Error(`unknown kind ${kind}`);
+}
+
+const all = lines();
+const nc = await connect({ servers: url });
+process.stdout.write('ready\n');
+await new Promise((resolve) => process.stdin.once('data', resolve)); // go
+process.stdin.destroy(); // an open stdin would keep this process alive
+const t0 = performance.now();
+if (useJs) {
+  const js = jetstream(nc);
+  const window = [];
+  for (const line of all) {
+    window.push(js.publish(subject, line));
+    if (window.length >= 256) await Promise.all(window.splice(0));
+  }
+  await Promise.all(window);
+} else {
+  for (let i = 0; i < all.length; i++) {
+    nc.publish(subject, all[i]);
+    if (rate > 0 && i % 100 === 99) {
+      const wait = t0 + ((i + 1) * 1000) / rate - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    if (i % 2000 === 1999) await nc.flush();
+  }
+  await nc.flush();
+}
+process.stdout.write(`published ${all.length} in ${Math.round(performance.now() - t0)} ms\n`);
+await nc.close();
