@@ -233,7 +233,7 @@ export class App {
   private pointSandboxWebhooksHere(): void {
     const sandbox = this.running?.sandbox;
     if (!sandbox) return;
-    const base = this.loopbackUrl();
+    const base = this.listenUrl(true);
     const [secret, ...additionalSecrets] = this.webhookCredentials.pagerdutySecrets;
     const token = this.webhookCredentials.opsgenieToken;
     if (secret !== undefined)
@@ -318,23 +318,21 @@ export class App {
     });
   }
 
-  /** The URL the sandbox reaches this app on: a wildcard listen address becomes loopback. */
-  private loopbackUrl(): string {
+  url(): string {
+    return this.listenUrl(false);
+  }
+
+  /** `wildcardAsLoopback`: how a local client (the sandbox) reaches a 0.0.0.0 or :: listener. */
+  private listenUrl(wildcardAsLoopback: boolean): string {
     const address = this.server?.address() as AddressInfo | null;
     if (!address) throw new Error('not listening');
     const wildcard = address.address === '0.0.0.0' || address.address === '::';
-    const host = wildcard
-      ? '127.0.0.1'
-      : address.family === 'IPv6'
-        ? `[${address.address}]`
-        : address.address;
-    return `http://${host}:${address.port}`;
-  }
-
-  url(): string {
-    const address = this.server?.address() as AddressInfo | null;
-    if (!address) throw new Error('not listening');
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const host =
+      wildcard && wildcardAsLoopback
+        ? '127.0.0.1'
+        : address.family === 'IPv6'
+          ? `[${address.address}]`
+          : address.address;
     return `http://${host}:${address.port}`;
   }
 

@@ -1,7 +1,6 @@
 // Builds the named provider instances of a policy, each with its teams' overrides and its own HTTP pool.
-import type { Clock } from '../domain/clock.js';
 import type { ProviderSpec, TeamProviderOverride, TeamSpec } from '../policy/types.js';
-import type { HttpClientOptions } from './http.js';
+import type { HttpProviderOptions } from './http-provider.js';
 import { OpsGenieConfig } from './opsgenie/config.js';
 import { OpsGenieProvider } from './opsgenie/opsgenie.js';
 import { PagerDutyConfig } from './pagerduty/config.js';
@@ -15,10 +14,7 @@ export interface ClosableProvider extends Provider {
   close(): Promise<void>;
 }
 
-export interface ProviderOptions {
-  clock?: Clock;
-  http?: HttpClientOptions;
-}
+export type ProviderOptions = HttpProviderOptions;
 
 export interface ProviderRegistry {
   /** Throws when the policy names no such provider (the policy loader has already checked references). */

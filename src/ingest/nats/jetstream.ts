@@ -13,6 +13,7 @@ import {
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../../telemetry/logger.js';
 import type { DeadLetters } from './dead-letter.js';
+import { PerTurn } from './per-turn.js';
 import type { OrderedProcessor } from './processor.js';
 
 export interface JetStreamSettings {
@@ -32,12 +33,8 @@ export class JetStreamIngest {
   private messages: ConsumerMessages | null = null;
   private stopped = false;
   private ready = false;
-  /**
-   * Acks, naks and terms waiting for the end of this turn of the event loop: nats.js writes to its
-   * socket once per microtask checkpoint, so settling each message on its own would cost a write
-   * system call per message.
-   */
-  private settlements: (() => void)[] = [];
+  /** Acks, naks and terms, sent together once per event-loop turn. */
+  private readonly settlements = new PerTurn();
 
   constructor(
     private readonly deps: {
@@ -128,12 +125,12 @@ export class JetStreamIngest {
       });
       // Plain +TERM: nats-server 2.9 (Debian's) does not understand "+TERM <reason>" and would
       // redeliver the message after ack_wait. The reason travels in the dead letter instead.
-      this.settle(() => m.term());
+      this.settlements.add(() => m.term());
       return;
     }
     await processor.submit(v.value, (outcome) => {
       if (outcome.ok) {
-        this.settle(() => m.ack());
+        this.settlements.add(() => m.ack());
         return;
       }
       const error = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
@@ -145,27 +142,20 @@ export class JetStreamIngest {
           errors: [error],
           deliveries: m.info.deliveryCount,
         });
-        this.settle(() => m.term());
+        this.settlements.add(() => m.term());
       } else {
         logger.warn(
           { event: 'event_nak', error, deliveries: m.info.deliveryCount },
           'event failed; redelivering later',
         );
-        this.settle(() => m.nak(NAK_DELAY_MS));
+        this.settlements.add(() => m.nak(NAK_DELAY_MS));
       }
     });
   }
 
-  private settle(action: () => void): void {
-    if (this.settlements.length === 0) setImmediate(() => this.flush());
-    this.settlements.push(action);
-  }
-
-  /** Send every pending ack, nak and term now (also before the connection closes). */
+  /** Send every pending ack, nak and term now (before the connection closes). */
   flush(): void {
-    const actions = this.settlements;
-    this.settlements = [];
-    for (const action of actions) action();
+    this.settlements.flush();
   }
 
   /** Stop pulling; what was taken finishes (and is acked) in the processor. */

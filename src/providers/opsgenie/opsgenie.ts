@@ -2,32 +2,14 @@
 // by alias, `Authorization: GenieKey <key>`. Every action answers 202 "Request will be processed"
 // (asynchronous); 400/422 are permanent, 401/402/403 are credentials, 429/5xx/network are worth retrying
 // (docs.opsgenie.com/docs/alert-api, /docs/response, /docs/api-rate-limiting; NOTES §4).
-import { systemClock, type Clock } from '../../domain/clock.js';
 import type { DeliveryAction, Incident } from '../../domain/incident.js';
-import {
-  asProviderError,
-  header,
-  HttpClient,
-  httpFailure,
-  jsonField,
-  parseRetryAfterMs,
-  type HttpAnswer,
-  type HttpClientOptions,
-} from '../http.js';
-import {
-  ProviderError,
-  type Provider,
-  type ProviderRequest,
-  type ProviderResponse,
-  type Target,
-} from '../provider.js';
+import { header, httpFailure, jsonField, parseRetryAfterMs, type HttpAnswer } from '../http.js';
+import { HttpProvider, type HttpProviderOptions } from '../http-provider.js';
+import { ProviderError, type ProviderRequest, type ProviderResponse } from '../provider.js';
 import { alertActionUrl, alertsUrl, type AlertAction, type OpsGenieConfig } from './config.js';
 import { aliasOf, buildActionBody, buildCreateAlert, buildNoteBody } from './payload.js';
 
-export interface OpsGenieProviderOptions {
-  clock?: Clock;
-  http?: HttpClientOptions;
-}
+export type OpsGenieProviderOptions = HttpProviderOptions;
 
 const ACTION_PATH: Record<Exclude<DeliveryAction, 'trigger'>, AlertAction> = {
   acknowledge: 'acknowledge',
@@ -45,38 +27,15 @@ const DEFAULT_NOTE: Record<Exclude<DeliveryAction, 'trigger'>, (incident: Incide
 /** A wrong region answers 401 to a valid key (healthchecks/healthchecks#294, NOTES §4.1). */
 const AUTH_HINT = 'wrong API key, or wrong region (EU accounts use api.eu.opsgenie.com)?';
 
-export class OpsGenieProvider implements Provider {
+export class OpsGenieProvider extends HttpProvider<OpsGenieConfig> {
   readonly type = 'opsgenie';
-  private readonly http: HttpClient;
-  private readonly clock: Clock;
 
-  constructor(
-    readonly name: string,
-    private readonly config: OpsGenieConfig,
-    options: OpsGenieProviderOptions = {},
-  ) {
-    this.http = new HttpClient(name, options.http);
-    this.clock = options.clock ?? systemClock;
-  }
-
-  target(team: string): Target {
-    return this.config.target(team);
-  }
-
-  async send(request: ProviderRequest, signal: AbortSignal): Promise<ProviderResponse> {
-    try {
-      const apiKey = this.apiKey(request);
-      const { url, body } = this.build(request);
-      const headers = { authorization: `GenieKey ${apiKey}` };
-      const answer = await this.http.postJson(url, JSON.stringify(body), headers, signal);
-      return this.interpret(answer, apiKey);
-    } catch (err) {
-      throw asProviderError(this.name, err);
-    }
-  }
-
-  close(): Promise<void> {
-    return this.http.close();
+  protected async attempt(request: ProviderRequest, signal: AbortSignal): Promise<ProviderResponse> {
+    const apiKey = this.apiKey(request);
+    const { url, body } = this.build(request);
+    const headers = { authorization: `GenieKey ${apiKey}` };
+    const answer = await this.http.postJson(url, JSON.stringify(body), headers, signal);
+    return this.interpret(answer, apiKey);
   }
 
   private apiKey(request: ProviderRequest): string {

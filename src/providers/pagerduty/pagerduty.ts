@@ -1,69 +1,25 @@
 // PagerDuty Events API v2 (POST {url}, e.g. https://events.pagerduty.com/v2/enqueue): one attempt per
 // `send`. 202 is accepted; 400 is permanent; 429, 5xx and network errors are worth retrying
 // (developer-docs docs/events-API-v2/01-Overview.md, 05-Rate-Limits.md; NOTES §1.3).
-import { systemClock, type Clock } from '../../domain/clock.js';
-import {
-  asProviderError,
-  header,
-  HttpClient,
-  httpFailure,
-  jsonField,
-  parseRetryAfterMs,
-  type HttpAnswer,
-  type HttpClientOptions,
-} from '../http.js';
-import {
-  ProviderError,
-  type Provider,
-  type ProviderRequest,
-  type ProviderResponse,
-  type Target,
-} from '../provider.js';
+import { header, httpFailure, jsonField, parseRetryAfterMs, type HttpAnswer } from '../http.js';
+import { HttpProvider, NOTHING_SENT, type HttpProviderOptions } from '../http-provider.js';
+import { ProviderError, type ProviderRequest, type ProviderResponse } from '../provider.js';
 import type { PagerDutyConfig } from './config.js';
 import { buildStatusChange, buildTrigger, fitEvent, type PagerDutyEvent } from './payload.js';
 
-export interface PagerDutyProviderOptions {
-  clock?: Clock;
-  http?: HttpClientOptions;
-}
+export type PagerDutyProviderOptions = HttpProviderOptions;
 
-/** Local answer to an action the Events API cannot carry (notes): nothing was sent. */
-const NOTHING_SENT: ProviderResponse = { status: 204, ref: null };
-
-export class PagerDutyProvider implements Provider {
+export class PagerDutyProvider extends HttpProvider<PagerDutyConfig> {
   readonly type = 'pagerduty';
-  private readonly http: HttpClient;
-  private readonly clock: Clock;
 
-  constructor(
-    readonly name: string,
-    private readonly config: PagerDutyConfig,
-    options: PagerDutyProviderOptions = {},
-  ) {
-    this.http = new HttpClient(name, options.http);
-    this.clock = options.clock ?? systemClock;
-  }
-
-  target(team: string): Target {
-    return this.config.target(team);
-  }
-
-  async send(request: ProviderRequest, signal: AbortSignal): Promise<ProviderResponse> {
-    try {
-      // Events API v2 has no notes (only the REST API does): a note is not an error, there is nothing to send.
-      const { action } = request;
-      if (action === 'note') return NOTHING_SENT;
-      const routingKey = this.routingKey(request);
-      const event = this.build(action, request, routingKey);
-      const answer = await this.http.postJson(request.target.url, JSON.stringify(event), {}, signal);
-      return this.interpret(answer, routingKey);
-    } catch (err) {
-      throw asProviderError(this.name, err);
-    }
-  }
-
-  close(): Promise<void> {
-    return this.http.close();
+  protected async attempt(request: ProviderRequest, signal: AbortSignal): Promise<ProviderResponse> {
+    // Events API v2 has no notes (only the REST API does): a note is not an error, there is nothing to send.
+    const { action } = request;
+    if (action === 'note') return NOTHING_SENT;
+    const routingKey = this.routingKey(request);
+    const event = this.build(action, request, routingKey);
+    const answer = await this.http.postJson(request.target.url, JSON.stringify(event), {}, signal);
+    return this.interpret(answer, routingKey);
   }
 
   /** The caller passes the key that opened the incident; the team's key stands in when it passed none. */

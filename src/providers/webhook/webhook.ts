@@ -1,63 +1,25 @@
 // The generic webhook provider: one signed JSON POST per incident change to a chat or e-mail gateway
 // (SPEC §3). Any 2xx is delivered; statuses and transport failures map like the vendors' (see http.ts).
-import { systemClock, type Clock } from '../../domain/clock.js';
-import {
-  asProviderError,
-  header,
-  HttpClient,
-  httpFailure,
-  jsonField,
-  parseRetryAfterMs,
-  type HttpAnswer,
-  type HttpClientOptions,
-} from '../http.js';
-import type { Provider, ProviderRequest, ProviderResponse, Target } from '../provider.js';
+import { header, httpFailure, jsonField, parseRetryAfterMs, type HttpAnswer } from '../http.js';
+import { HttpProvider, NOTHING_SENT, type HttpProviderOptions } from '../http-provider.js';
+import type { ProviderRequest, ProviderResponse } from '../provider.js';
 import type { WebhookConfig } from './config.js';
 import { buildWebhookBody, SIGNATURE_HEADER, signatureOf } from './payload.js';
 
-export interface WebhookProviderOptions {
-  clock?: Clock;
-  http?: HttpClientOptions;
-}
+export type WebhookProviderOptions = HttpProviderOptions;
 
-/** Local answer to an action the v1 body cannot carry (notes): nothing was sent. */
-const NOTHING_SENT: ProviderResponse = { status: 204, ref: null };
-
-export class WebhookProvider implements Provider {
+export class WebhookProvider extends HttpProvider<WebhookConfig> {
   readonly type = 'webhook';
-  private readonly http: HttpClient;
-  private readonly clock: Clock;
 
-  constructor(
-    readonly name: string,
-    private readonly config: WebhookConfig,
-    options: WebhookProviderOptions = {},
-  ) {
-    this.http = new HttpClient(name, options.http);
-    this.clock = options.clock ?? systemClock;
-  }
-
-  target(team: string): Target {
-    return this.config.target(team);
-  }
-
-  async send(request: ProviderRequest, signal: AbortSignal): Promise<ProviderResponse> {
-    try {
-      // webhook-incident.schema.json v1 has no `note` action: receivers would reject it.
-      if (request.action === 'note') return NOTHING_SENT;
-      const sentAt = new Date(this.clock.now()).toISOString();
-      const raw = JSON.stringify(
-        buildWebhookBody(request.action, request.incident, request.incidentUrl, sentAt),
-      );
-      const answer = await this.http.postJson(request.target.url, raw, this.headers(raw), signal);
-      return this.interpret(answer);
-    } catch (err) {
-      throw asProviderError(this.name, err);
-    }
-  }
-
-  close(): Promise<void> {
-    return this.http.close();
+  protected async attempt(request: ProviderRequest, signal: AbortSignal): Promise<ProviderResponse> {
+    // webhook-incident.schema.json v1 has no `note` action: receivers would reject it.
+    if (request.action === 'note') return NOTHING_SENT;
+    const sentAt = new Date(this.clock.now()).toISOString();
+    const raw = JSON.stringify(
+      buildWebhookBody(request.action, request.incident, request.incidentUrl, sentAt),
+    );
+    const answer = await this.http.postJson(request.target.url, raw, this.headers(raw), signal);
+    return this.interpret(answer);
   }
 
   /** Configured headers first; content type and signature are ours and cannot be overridden. */
