@@ -5,6 +5,7 @@ import { clockFrom } from '../../src/domain/clock.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { generateEvents } from '../../scripts/gen-log-events.mjs';
 import { get, noRateLimit, startTestApp, waitFor, type TestApp } from '../helpers/app.js';
+import { keysAtProviders } from '../helpers/sandbox.js';
 import { NatsServer } from '../helpers/nats-server.js';
 import { shippedPolicy } from '../helpers/policy.js';
 import { events, expectedIncidents, natsClient, noStorm, publishLines } from './support.js';
@@ -93,18 +94,10 @@ describe('core NATS ingest', () => {
           .filter((i) => i.holds[provider])
           .map((i) => i.provider_key)
           .sort();
-      expect(
-        sandbox.pagerduty
-          .incidents()
-          .map((i) => i.dedupKey)
-          .sort(),
-      ).toEqual(reached('pagerduty'));
-      expect(
-        sandbox.opsgenie
-          .alerts()
-          .map((a) => a.alias)
-          .sort(),
-      ).toEqual(reached('opsgenie'));
+      expect(keysAtProviders(sandbox)).toEqual({
+        pagerduty: reached('pagerduty'),
+        opsgenie: reached('opsgenie'),
+      });
       // And for every key, PagerDuty's latest incident is in the state of our latest incident.
       const latestOurs = new Map<string, Listed>();
       for (const i of [...all].sort((a, b) => (a.id < b.id ? -1 : 1)))

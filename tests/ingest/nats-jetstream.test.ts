@@ -15,6 +15,7 @@ import {
   type Sandbox,
 } from '../../src/sandbox/index.js';
 import { get, noRateLimit, startTestApp, waitFor } from '../helpers/app.js';
+import { keysAtProviders } from '../helpers/sandbox.js';
 import { exited, startServe } from '../helpers/cli.js';
 import { NatsServer } from '../helpers/nats-server.js';
 import { SHIPPED_POLICY_DIR, shippedPolicy } from '../helpers/policy.js';
@@ -184,18 +185,7 @@ describe('JetStream ingest', () => {
             .filter((e) => e.providers.includes(provider))
             .map((e) => e.providerKey)
             .sort();
-        expect(
-          sandbox.pagerduty
-            .incidents()
-            .map((i) => i.dedupKey)
-            .sort(),
-        ).toEqual(at('pagerduty'));
-        expect(
-          sandbox.opsgenie
-            .alerts()
-            .map((a) => a.alias)
-            .sort(),
-        ).toEqual(at('opsgenie'));
+        expect(keysAtProviders(sandbox)).toEqual({ pagerduty: at('pagerduty'), opsgenie: at('opsgenie') });
       } finally {
         await t.stop();
       }
@@ -267,18 +257,7 @@ describe('JetStream ingest', () => {
               .filter((e) => e.providers.includes(provider))
               .map((e) => e.providerKey)
               .sort();
-          expect(
-            sandbox.pagerduty
-              .incidents()
-              .map((i) => i.dedupKey)
-              .sort(),
-          ).toEqual(at('pagerduty'));
-          expect(
-            sandbox.opsgenie
-              .alerts()
-              .map((a) => a.alias)
-              .sort(),
-          ).toEqual(at('opsgenie'));
+          expect(keysAtProviders(sandbox)).toEqual({ pagerduty: at('pagerduty'), opsgenie: at('opsgenie') });
         } finally {
           second.child.kill('SIGTERM');
           await exited(second.child);

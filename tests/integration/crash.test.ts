@@ -11,6 +11,7 @@ import {
   type Sandbox,
 } from '../../src/sandbox/index.js';
 import { get, post, waitFor } from '../helpers/app.js';
+import { keysAtProviders } from '../helpers/sandbox.js';
 import { exited, startServe } from '../helpers/cli.js';
 import { SHIPPED_POLICY_DIR } from '../helpers/policy.js';
 
@@ -79,8 +80,7 @@ describe('crash recovery', () => {
           60_000,
           200,
         );
-        const pdKeys = sandbox.pagerduty.incidents().map((i) => i.dedupKey);
-        const ogKeys = sandbox.opsgenie.alerts().map((a) => a.alias);
+        const { pagerduty: pdKeys, opsgenie: ogKeys } = keysAtProviders(sandbox);
         expect(new Set(pdKeys).size).toBe(pdKeys.length);
         expect(new Set(ogKeys).size).toBe(ogKeys.length);
         for (const a of accepted) {

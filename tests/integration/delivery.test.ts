@@ -1,7 +1,8 @@
 // Delivery end to end over real HTTP, a real LevelDB and the provider simulators (issue 3).
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../src/sandbox/index.js';
 import { fastBreaker, get, post, startTestApp, waitFor, type TestApp } from '../helpers/app.js';
+import { useSimulators } from '../helpers/sandbox.js';
 import { validateOutbound } from '../helpers/schemas.js';
 
 const SEED = {
@@ -25,15 +26,8 @@ const failoverAlert = (n: number) => ({
 let sandbox: Sandbox;
 let t: TestApp;
 
-beforeAll(async () => {
-  sandbox = await startSandbox();
-});
-afterAll(async () => sandbox.stop());
+useSimulators((s) => (sandbox = s));
 beforeEach(async () => {
-  sandbox.pagerduty.reset();
-  sandbox.opsgenie.reset();
-  sandbox.pagerduty.clearFaults();
-  sandbox.opsgenie.clearFaults();
   t = await startTestApp({}, { sandbox, editSettings: fastBreaker });
 });
 afterEach(async () => t.stop());

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LifecycleEvent } from '../../src/incidents/lifecycle.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { get, post, startTestApp, waitFor, type TestApp } from '../helpers/app.js';
+import { keysAtProviders } from '../helpers/sandbox.js';
 
 let sandbox: Sandbox;
 let t: TestApp;
@@ -68,8 +69,7 @@ describe('total outage', () => {
         60_000,
         250,
       );
-      const pdKeys = sandbox.pagerduty.incidents().map((i) => i.dedupKey);
-      const ogKeys = sandbox.opsgenie.alerts().map((a) => a.alias);
+      const { pagerduty: pdKeys, opsgenie: ogKeys } = keysAtProviders(sandbox);
       expect(new Set(pdKeys).size).toBe(pdKeys.length);
       expect(new Set(ogKeys).size).toBe(ogKeys.length);
       for (const id of incidents) {

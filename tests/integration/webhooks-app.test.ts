@@ -1,9 +1,10 @@
 // The webhooks as wired into the app (src/app.ts): in sandbox mode the simulators' webhooks point at
 // the sidecar and are signed with PAGERDUTY_WEBHOOK_SECRET / OPSGENIE_WEBHOOK_TOKEN, or with fresh
 // random ones when those are unset.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../src/sandbox/index.js';
 import { get, post, startTestApp, waitFor, type TestApp } from '../helpers/app.js';
+import { useSimulators } from '../helpers/sandbox.js';
 import { pagerDutyEvent, postOpsGenie, postPagerDuty } from '../webhooks/support.js';
 
 const SECRET = 'app-test-pagerduty-secret+/=';
@@ -12,14 +13,7 @@ const TOKEN = 'app-test-opsgenie-token-0123';
 let sandbox: Sandbox;
 let t: TestApp;
 
-beforeAll(async () => {
-  sandbox = await startSandbox();
-});
-afterAll(async () => sandbox.stop());
-beforeEach(() => {
-  sandbox.pagerduty.reset();
-  sandbox.opsgenie.reset();
-});
+useSimulators((s) => (sandbox = s));
 afterEach(async () => t.stop());
 
 async function openCritical(service: string) {

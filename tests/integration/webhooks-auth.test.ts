@@ -1,9 +1,9 @@
 // Bad input on the webhook endpoints: refused credentials (401, counted, a warning that says which
 // endpoint and why, nothing changed), malformed bodies (400), unknown incidents (202, unmatched),
 // replays (200), oversized bodies (413), pings and unknown types (2xx, ignored).
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSandbox, signV1, type Sandbox } from '../../src/sandbox/index.js';
-import { waitFor } from '../helpers/app.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { signV1, type Sandbox } from '../../src/sandbox/index.js';
+import { useSimulators } from '../helpers/sandbox.js';
 import {
   OG_TOKEN,
   PD_SECRET,
@@ -18,27 +18,11 @@ import {
 let sandbox: Sandbox;
 let h: Harness;
 
-beforeAll(async () => {
-  sandbox = await startSandbox();
-});
-afterAll(async () => sandbox.stop());
-beforeEach(async () => {
-  sandbox.pagerduty.reset();
-  sandbox.opsgenie.reset();
-});
+useSimulators((s) => (sandbox = s));
 afterEach(async () => h.stop());
 
-async function openIncident(service = 'payment-service') {
-  const applied = await h.alert({ title: `Timeouts on ${service}`, service_name: service });
-  const id = applied.incident!.id;
-  const incident = await waitFor(async () => {
-    const i = await h.incidents.get(id);
-    return i && Object.keys(i.holds).length === 2 ? i : null;
-  });
-  await h.dispatcher.idle();
-  await h.incidents.serial.idle(); // the delivery records are written
-  return incident;
-}
+const openIncident = (service = 'payment-service') =>
+  h.openEverywhere({ title: `Timeouts on ${service}`, service_name: service });
 
 const warnings = () =>
   h

@@ -1,8 +1,9 @@
 // Duplicated, reordered and concurrent webhooks: state follows the newest real event of each
 // provider; replays are answered 200 and change nothing; stale and illegal ones are on the timeline.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../src/sandbox/index.js';
 import { waitFor } from '../helpers/app.js';
+import { useSimulators } from '../helpers/sandbox.js';
 import {
   opsGenieEvent,
   pagerDutyEvent,
@@ -15,27 +16,14 @@ import {
 let sandbox: Sandbox;
 let h: Harness;
 
-beforeAll(async () => {
-  sandbox = await startSandbox();
-});
-afterAll(async () => sandbox.stop());
+useSimulators((s) => (sandbox = s));
 beforeEach(async () => {
-  sandbox.pagerduty.reset();
-  sandbox.opsgenie.reset();
   h = await startHarness(sandbox);
 });
 afterEach(async () => h.stop());
 
 async function openEverywhere(service: string) {
-  const applied = await h.alert({ title: `Queue stuck on ${service}`, service_name: service });
-  const id = applied.incident!.id;
-  const incident = await waitFor(async () => {
-    const i = await h.incidents.get(id);
-    return i && i.holds['pagerduty']?.state === 'open' && i.holds['opsgenie']?.state === 'open' ? i : null;
-  });
-  await Promise.all([sandbox.pagerduty.webhooksIdle(), sandbox.opsgenie.webhooksIdle()]);
-  await h.dispatcher.idle();
-  await h.incidents.serial.idle(); // the delivery records are written
+  const incident = await h.openEverywhere({ title: `Queue stuck on ${service}`, service_name: service });
   const pd = sandbox.pagerduty.incident(incident.provider_key)!;
   return { incident, pd: { id: pd.id, incident_key: incident.provider_key } };
 }

@@ -1,40 +1,24 @@
 // Cross-provider sync through real webhooks: the simulators send signed webhooks the way PagerDuty
 // and OpsGenie do (including for the actions our sync makes through their APIs); the sidecar is the
 // real store, incident service, dispatcher and webhooks router over HTTP.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../src/sandbox/index.js';
 import { waitFor } from '../helpers/app.js';
+import { useSimulators } from '../helpers/sandbox.js';
 import { startHarness, type Harness } from '../webhooks/support.js';
 
 let sandbox: Sandbox;
 let h: Harness;
 
-beforeAll(async () => {
-  sandbox = await startSandbox();
-});
-afterAll(async () => sandbox.stop());
+useSimulators((s) => (sandbox = s));
 beforeEach(async () => {
-  sandbox.pagerduty.reset();
-  sandbox.opsgenie.reset();
   h = await startHarness(sandbox);
 });
 afterEach(async () => h.stop());
 
 /** A critical alert: route critical-everywhere, both providers hold it once this resolves. */
-async function openEverywhere(service: string) {
-  const applied = await h.alert({ title: `Disk full on ${service}`, service_name: service });
-  expect(applied.outcome).toBe('paged');
-  const id = applied.incident!.id;
-  const incident = await waitFor(async () => {
-    const i = await h.incidents.get(id);
-    return i && i.holds['pagerduty']?.state === 'open' && i.holds['opsgenie']?.state === 'open' ? i : null;
-  });
-  // Their own webhooks for our triggers (incident.triggered, Create) have come and gone.
-  await Promise.all([sandbox.pagerduty.webhooksIdle(), sandbox.opsgenie.webhooksIdle()]);
-  await h.dispatcher.idle();
-  await h.incidents.serial.idle(); // the delivery records are written
-  return incident;
-}
+const openEverywhere = (service: string) =>
+  h.openEverywhere({ title: `Disk full on ${service}`, service_name: service });
 
 async function settle() {
   for (let i = 0; i < 3; i++) {

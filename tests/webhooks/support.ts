@@ -11,7 +11,9 @@ import { signV1 } from '../../src/sandbox/index.js';
 import type { Store } from '../../src/store/index.js';
 import type { Metrics } from '../../src/telemetry/metrics.js';
 import type { UnmatchedWebhooks } from '../../src/webhooks/unmatched.js';
-import { startTestApp } from '../helpers/app.js';
+import { expect } from 'vitest';
+import type { Incident } from '../../src/domain/incident.js';
+import { startTestApp, waitFor } from '../helpers/app.js';
 
 export const PD_SECRET = 'test-pagerduty-signing-secret+/=0123456789';
 export const OG_TOKEN = 'test-opsgenie-webhook-token-0123456789';
@@ -43,6 +45,11 @@ export interface Harness {
     severity?: string;
     source?: string;
   }): Promise<ApplyResult>;
+  /**
+   * Opens a paged incident and waits until both providers hold it and all around it has settled:
+   * deliveries recorded, the simulators' own webhooks for our triggers received.
+   */
+  openEverywhere(alert: { title: string; service_name: string }): Promise<Incident>;
   webhookCount(provider: string, result: string): Promise<number>;
   stop(): Promise<void>;
 }
@@ -62,6 +69,20 @@ export async function startHarness(sandbox: Sandbox, options: HarnessOptions = {
     sandbox.opsgenie.configureWebhook(null);
   }
   const parts = app.parts;
+  const alert: Harness['alert'] = async (a) => {
+    const now = app.clock.now();
+    const input = alertToInput(
+      {
+        title: a.title,
+        service_name: a.service_name,
+        severity: (a.severity ?? 'critical') as 'critical',
+        source: a.source ?? 'webhook-test',
+      },
+      new Date(now),
+    );
+    const decision = await decide(input, app.policies.current().compiled, now, parts.incidents.open);
+    return parts.incidents.apply(decision, input, now);
+  };
   const events: LifecycleEvent[] = [];
   parts.lifecycle.subscribe({ incident: (e) => events.push(e) });
   return {
@@ -74,19 +95,21 @@ export async function startHarness(sandbox: Sandbox, options: HarnessOptions = {
     unmatched: parts.unmatched,
     events,
     logs: t.logs,
-    alert: async (a) => {
-      const now = app.clock.now();
-      const input = alertToInput(
-        {
-          title: a.title,
-          service_name: a.service_name,
-          severity: (a.severity ?? 'critical') as 'critical',
-          source: a.source ?? 'webhook-test',
-        },
-        new Date(now),
-      );
-      const decision = await decide(input, app.policies.current().compiled, now, parts.incidents.open);
-      return parts.incidents.apply(decision, input, now);
+    alert,
+    openEverywhere: async (a) => {
+      const applied = await alert(a);
+      expect(applied.outcome).toBe('paged');
+      const id = applied.incident!.id;
+      const incident = await waitFor(async () => {
+        const i = await parts.incidents.get(id);
+        return i && i.holds['pagerduty']?.state === 'open' && i.holds['opsgenie']?.state === 'open'
+          ? i
+          : null;
+      });
+      await Promise.all([sandbox.pagerduty.webhooksIdle(), sandbox.opsgenie.webhooksIdle()]);
+      await parts.dispatcher.idle();
+      await parts.incidents.serial.idle(); // the delivery records are written
+      return incident;
     },
     webhookCount: async (provider, result) => {
       const metric = await app.metrics.webhooks.get();
