@@ -164,17 +164,90 @@ async function jsSidecar(url, sandbox, n) {
   }
 }
 
-async function latency(url, sandbox) {
-  const bench = await startBenchApp({
-    sandbox,
-    edits: THROUGHPUT_EDITS,
-    env: { NATS_URL: url, NATS_SUBJECT: 'lat.>' },
-  });
+/**
+ * A sidecar process (the built `serve`, as deployed) against the in-process simulators, which send
+ * their signed webhooks back to it like the real providers do (`echo: false` stops them).
+ */
+async function spawnSidecar(url, sandbox, { subject, maxPending = '10000', echo = true }) {
+  const root = await mkdtemp(join(tmpdir(), 'ir-bench-child-'));
+  const policyDir = join(root, 'policies');
+  await cp(new URL('../policies', import.meta.url).pathname, policyDir, { recursive: true });
+  for (const [name, edit] of Object.entries(THROUGHPUT_EDITS)) {
+    await writeFile(join(policyDir, name), edit(await readFile(join(policyDir, name), 'utf8')));
+  }
   sandbox.pagerduty.reset();
   sandbox.opsgenie.reset();
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const secret = 'bench-pagerduty-webhook-secret';
+  const token = 'bench-opsgenie-webhook-token';
+  sandbox.pagerduty.configureWebhook(echo ? { url: `${base}/api/v1/webhooks/pagerduty`, secret } : null);
+  sandbox.opsgenie.configureWebhook(echo ? { url: `${base}/api/v1/webhooks/opsgenie`, token } : null);
+  const env = {
+    ...process.env,
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    POLICY_DIR: policyDir,
+    DATA_DIR: join(root, 'data'),
+    NATS_URL: url,
+    NATS_SUBJECT: subject,
+    NATS_MAX_PENDING: maxPending,
+    PAGERDUTY_ROUTING_KEY: 'R'.repeat(32),
+    PAGERDUTY_EVENTS_URL: sandbox.urls.pagerdutyEvents,
+    PAGERDUTY_WEBHOOK_SECRET: secret,
+    OPSGENIE_API_KEY: 'bench-opsgenie-key',
+    OPSGENIE_API_URL: sandbox.urls.opsgenie,
+    OPSGENIE_WEBHOOK_TOKEN: token,
+  };
+  // BENCH_CHILD_NODE_ARGS: e.g. `--cpu-prof --cpu-prof-dir=.tmp/child` to profile the sidecar.
+  const nodeArgs = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const main = new URL('../dist/main.js', import.meta.url).pathname;
+  const child = spawn(process.execPath, [...nodeArgs, main, 'serve'], {
+    env,
+    stdio: 'ignore',
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  const get = (path) => fetch(`${base}${path}`);
+  while (
+    !(await get('/livez').then(
+      (r) => r.ok,
+      () => false,
+    ))
+  )
+    await sleep(50);
+  while ((await (await get('/api/v1/health')).json()).nats?.connected !== true) await sleep(50);
+  return {
+    get,
+    /** A sample of the Prometheus text exposition, by name (with escaped label braces). */
+    metric: async (name) => {
+      const text = await (await get('/metrics')).text();
+      return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 'NaN');
+    },
+    /** The sum of a metric over all its label sets. */
+    metricSum: async (name) => {
+      const text = await (await get('/metrics')).text();
+      return [...text.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'gm'))].reduce(
+        (n, m) => n + Number(m[1]),
+        0,
+      );
+    },
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Publish → simulator received, at 1,000 events/s of which 10% page (each to both providers).
+ * The first 2 s warm the sidecar up and are reported apart (`coldP99`): a process that has just
+ * started runs its code unoptimised and opens its connections.
+ */
+async function latency(url, sandbox, { echo = true } = {}) {
+  const sidecar = await spawnSidecar(url, sandbox, { subject: 'lat.>', echo });
+  const nc = await connect({ servers: url });
   try {
-    while (!bench.app.parts.nats.status().connected) await sleep(20);
-    const nc = await connect({ servers: url });
     const noise = JSON.stringify({
       timestamp: '2026-11-24T15:00:00Z',
       service: 'search',
@@ -183,14 +256,15 @@ async function latency(url, sandbox) {
       message: 'GET /api/v1/orders/1 200 in 12ms',
     });
     const sent = new Map();
+    const warmSeconds = 2;
     const seconds = 10;
     const t0 = performance.now();
-    for (let i = 0; i < 1_000 * seconds; i++) {
+    for (let i = 0; i < 1_000 * (warmSeconds + seconds); i++) {
       const due = t0 + i; // 1,000 per second
       const wait = due - performance.now();
       if (wait > 1) await sleep(wait);
       if (i % 10 === 0) {
-        const tag = `lat-${i}`;
+        const tag = `${i < 1_000 * warmSeconds ? 'warm' : 'lat'}-${i}`;
         sent.set(tag, Date.now());
         nc.publish(
           'lat.app',
@@ -207,15 +281,31 @@ async function latency(url, sandbox) {
     await nc.flush();
     const received = () => [...sandbox.pagerduty.requests(), ...sandbox.opsgenie.requests()];
     while (received().length < 2 * sent.size) await sleep(50);
-    const ms = received().map((r) => {
+    const samples = received().map((r) => {
       const summary = String(r.body?.payload?.summary ?? r.body?.message ?? '');
-      const tag = /lat-\d+/.exec(summary)?.[0];
-      return Date.parse(r.at) - sent.get(tag);
+      const tag = /(warm|lat)-\d+/.exec(summary)?.[0];
+      return [tag, Date.parse(r.at) - sent.get(tag)];
     });
-    await nc.close();
-    return { p50: percentile(ms, 50), p99: percentile(ms, 99), n: ms.length };
+    const ms = samples.filter(([tag]) => tag.startsWith('lat')).map((x) => x[1]);
+    const cold = samples.filter(([tag]) => tag.startsWith('warm')).map((x) => x[1]);
+    if (process.env.BENCH_VERBOSE)
+      console.error(
+        samples
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 30)
+          .join(' '),
+      );
+    await sleep(1_000); // the last webhooks
+    return {
+      p50: percentile(ms, 50),
+      p99: percentile(ms, 99),
+      n: ms.length,
+      coldP99: percentile(cold, 99),
+      webhooks: await sidecar.metricSum('incident_router_webhooks_total'),
+    };
   } finally {
-    await bench.stop();
+    await nc.close();
+    await sidecar.stop();
   }
 }
 
@@ -247,60 +337,22 @@ async function storm(url, sandbox) {
 }
 
 /**
- * A sidecar process (the built `serve`, as deployed) opening 100,000 incidents, each delivered to
- * both simulators; RSS read from its own metrics at the peak and once it has been idle for 10 s.
+ * A sidecar process opening 100,000 incidents, each delivered to both simulators (which answer
+ * with their webhooks); RSS read from its own metrics at the peak and once it has been idle for 10 s.
  */
 async function rss(url, sandbox) {
-  const root = await mkdtemp(join(tmpdir(), 'ir-bench-rss-'));
-  const policyDir = join(root, 'policies');
-  await cp(new URL('../policies', import.meta.url).pathname, policyDir, { recursive: true });
-  for (const [name, edit] of Object.entries(THROUGHPUT_EDITS)) {
-    await writeFile(join(policyDir, name), edit(await readFile(join(policyDir, name), 'utf8')));
-  }
-  sandbox.pagerduty.reset();
-  sandbox.opsgenie.reset();
-  const env = {
-    ...process.env,
-    PORT: String(await freePort()),
-    LOG_LEVEL: 'warn',
-    POLICY_DIR: policyDir,
-    DATA_DIR: join(root, 'data'),
-    NATS_URL: url,
-    NATS_SUBJECT: 'rss.>',
-    NATS_MAX_PENDING: '200000',
-    PAGERDUTY_ROUTING_KEY: 'R'.repeat(32),
-    PAGERDUTY_EVENTS_URL: sandbox.urls.pagerdutyEvents,
-    OPSGENIE_API_KEY: 'bench-opsgenie-key',
-    OPSGENIE_API_URL: sandbox.urls.opsgenie,
-  };
-  const child = spawn(process.execPath, [new URL('../dist/main.js', import.meta.url).pathname, 'serve'], {
-    env,
-    stdio: 'ignore',
-  });
-  const base = `http://127.0.0.1:${env.PORT}`;
+  const sidecar = await spawnSidecar(url, sandbox, { subject: 'rss.>', maxPending: '200000' });
   try {
-    while (
-      !(await fetch(`${base}/livez`).then(
-        (r) => r.ok,
-        () => false,
-      ))
-    )
-      await sleep(50);
-    const metric = async (name) => {
-      const text = await (await fetch(`${base}/metrics`)).text();
-      return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 'NaN');
-    };
-    const rssMb = async () => (await metric('incident_router_process_resident_memory_bytes')) / 1024 / 1024;
-    while ((await fetch(`${base}/api/v1/health`).then((r) => r.json())).nats?.connected !== true)
-      await sleep(50);
+    const rssMb = async () =>
+      (await sidecar.metric('incident_router_process_resident_memory_bytes')) / 1024 / 1024;
     const idleMb = await rssMb();
     const pub = await publisher([url, 'rss.x', 'unique', '100000', '--rate', '20000']);
     pub.go();
     let peakMb = 0;
     for (;;) {
       peakMb = Math.max(peakMb, await rssMb());
-      const open = await metric('incident_router_incidents\\{state="triggered"\\}');
-      const pending = await metric('incident_router_deliveries_pending');
+      const open = await sidecar.metric('incident_router_incidents\\{state="triggered"\\}');
+      const pending = await sidecar.metric('incident_router_deliveries_pending');
       if (open >= 100_000 && pending === 0) break;
       await sleep(500);
     }
@@ -310,14 +362,12 @@ async function rss(url, sandbox) {
       idleMb,
       peakMb,
       restMb: await rssMb(),
-      heapMb: (await metric('incident_router_nodejs_heap_size_used_bytes')) / 1024 / 1024,
+      heapMb: (await sidecar.metric('incident_router_nodejs_heap_size_used_bytes')) / 1024 / 1024,
       atProviders: sandbox.pagerduty.incidents().length + sandbox.opsgenie.alerts().length,
-      failed: (await (await fetch(`${base}/api/v1/metrics`)).json()).notifications,
+      failed: (await (await sidecar.get('/api/v1/metrics')).json()).notifications,
     };
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    await rm(root, { recursive: true, force: true });
+    await sidecar.stop();
   }
 }
 
@@ -399,10 +449,15 @@ export async function benchNats({ events = 1_000_000, jsEvents = 200_000 } = {})
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  if (process.argv[2] === 'rss') {
+  const phase = process.argv[2];
+  if (phase === 'rss' || phase === 'latency') {
     const server = await startNatsServer();
     const sandbox = await startSandbox();
-    progress('rss', await rss(server.url, sandbox));
+    if (phase === 'rss') progress('rss', await rss(server.url, sandbox));
+    else {
+      progress('latency', await latency(server.url, sandbox));
+      progress('latency without echo webhooks', await latency(server.url, sandbox, { echo: false }));
+    }
     await sandbox.stop();
     await server.stop();
   } else await benchNats();

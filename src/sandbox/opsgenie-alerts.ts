@@ -2,6 +2,7 @@
 // whose alias matches an open alert only increments its count ("alias … is the key element of alert
 // deduplication"); identifiers are the alert id, its tiny id or its alias; every request is processed
 // asynchronously and leaves a request status (NOTES §4.4). Human actions in the web UI are here too.
+import { Book } from './book.js';
 import type { Clock } from '../domain/clock.js';
 import { SimulatorError } from './errors.js';
 import { uuid } from './ids.js';
@@ -50,7 +51,11 @@ const NEXT_STATUS: Partial<Record<OpsGenieAction, OpsGenieAlertStatus>> = {
 };
 
 export class OpsGenieAlerts {
-  private all: OpsGenieAlert[] = [];
+  private readonly book = new Book<OpsGenieAlert, IdentifierType>({
+    id: (a) => a.id,
+    tiny: (a) => a.tinyId,
+    alias: (a) => a.alias,
+  });
   private nextTiny = 1;
 
   constructor(private readonly clock: Clock) {}
@@ -64,7 +69,7 @@ export class OpsGenieAlerts {
       return { alert: open, deduplicated: true };
     }
     const alert = this.newAlert(input, body);
-    this.all.push(alert);
+    this.book.add(alert);
     return { alert, deduplicated: false };
   }
 
@@ -99,10 +104,9 @@ export class OpsGenieAlerts {
 
   /** By id, tiny id or alias (for an alias: the open alert first, else the latest). */
   find(identifier: string, type: IdentifierType): OpsGenieAlert | undefined {
-    if (type === 'id') return this.all.find((a) => a.id === identifier);
-    if (type === 'tiny') return this.all.find((a) => a.tinyId === identifier);
-    const byAlias = this.all.filter((a) => a.alias === identifier);
-    return byAlias.find((a) => a.status !== 'closed') ?? byAlias.at(-1);
+    const found = this.book.by(type, identifier);
+    if (type !== 'alias') return found[0];
+    return found.find((a) => a.status !== 'closed') ?? found.at(-1);
   }
 
   /** Applies an action; returns whether the alert changed (an API acknowledge of an acked alert does not). */
@@ -147,11 +151,11 @@ export class OpsGenieAlerts {
   }
 
   list(): OpsGenieAlert[] {
-    return structuredClone(this.all);
+    return structuredClone(this.book.all()) as OpsGenieAlert[];
   }
 
   reset(): void {
-    this.all = [];
+    this.book.clear();
     this.nextTiny = 1;
   }
 

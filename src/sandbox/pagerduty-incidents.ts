@@ -3,6 +3,7 @@
 // none is open, else is folded into the open one; acknowledge/resolve apply only to an incident opened
 // with the SAME routing key, otherwise they are silently dropped (still 202: the API is asynchronous);
 // after a resolve, the next trigger opens a new incident. Human actions in the web UI are here too.
+import { Book } from './book.js';
 import type { Clock } from '../domain/clock.js';
 import { SimulatorError } from './errors.js';
 import { pagerDutyId } from './ids.js';
@@ -50,7 +51,10 @@ export type ApplyResult =
   | { kind: 'dropped'; dropped: DroppedEvent };
 
 export class PagerDutyIncidents {
-  private all: PagerDutyIncident[] = [];
+  private readonly book = new Book<PagerDutyIncident, 'id' | 'dedupKey'>({
+    id: (i) => i.id,
+    dedupKey: (i) => i.dedupKey,
+  });
   private readonly open = new Map<string, PagerDutyIncident>();
   private droppedEvents: DroppedEvent[] = [];
   private nextNumber = 1;
@@ -114,14 +118,14 @@ export class PagerDutyIncidents {
   }
 
   list(): PagerDutyIncident[] {
-    return structuredClone(this.all);
+    return structuredClone(this.book.all()) as PagerDutyIncident[];
   }
 
   /** By incident id, or by dedup key (the open incident first, else the latest). */
   find(ref: string): PagerDutyIncident | undefined {
-    const byId = this.all.find((i) => i.id === ref);
+    const byId = this.book.by('id', ref)[0];
     if (byId) return byId;
-    const byKey = this.all.filter((i) => i.dedupKey === ref);
+    const byKey = this.book.by('dedupKey', ref);
     return byKey.find((i) => i.status !== 'resolved') ?? byKey.at(-1);
   }
 
@@ -136,7 +140,7 @@ export class PagerDutyIncidents {
   }
 
   reset(): void {
-    this.all = [];
+    this.book.clear();
     this.open.clear();
     this.droppedEvents = [];
     this.nextNumber = 1;
@@ -164,7 +168,7 @@ export class PagerDutyIncidents {
       resolvedAt: null,
       reopenedAt: null,
     };
-    this.all.push(incident);
+    this.book.add(incident);
     this.open.set(openKey(event.routingKey, dedupKey), incident);
     return { kind: 'opened', incident };
   }

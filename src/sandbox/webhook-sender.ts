@@ -55,6 +55,8 @@ export class WebhookSender {
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private stopper = new AbortController();
+  /** One controller per request in flight, so `stop` can abort them (no listener per request). */
+  private readonly requests = new Set<AbortController>();
 
   constructor(
     private readonly policy: WebhookRetryPolicy,
@@ -94,6 +96,7 @@ export class WebhookSender {
 
   /** Abandons pending deliveries (they end as `failed`). */
   stop(): void {
+    for (const request of this.requests) request.abort();
     this.stopper.abort();
     this.stopper = new AbortController();
   }
@@ -102,7 +105,7 @@ export class WebhookSender {
     const signal = this.stopper.signal;
     for (let n = 1; n <= this.policy.attempts && !signal.aborted; n++) {
       if (n > 1 && !(await this.backoff(n, signal))) break;
-      const attempt = await this.attempt(url, delivery, signal);
+      const attempt = await this.attempt(url, delivery);
       delivery.attempts.push(attempt);
       if (attempt.status !== null && attempt.status >= 200 && attempt.status < 300) {
         delivery.outcome = 'delivered';
@@ -116,20 +119,31 @@ export class WebhookSender {
     delivery.outcome = 'failed';
   }
 
-  private async attempt(url: string, delivery: WebhookDelivery, stop: AbortSignal): Promise<WebhookAttempt> {
+  private async attempt(url: string, delivery: WebhookDelivery): Promise<WebhookAttempt> {
     const at = new Date(this.clock.now()).toISOString();
+    // Not AbortSignal.any([stop, timeout]): on Node 20 each call leaves a listener on the
+    // long-lived stop signal, and a busy simulator slowed down as they piled up.
+    const request = new AbortController();
+    const timer = setTimeout(
+      () => request.abort(new DOMException('timed out', 'TimeoutError')),
+      this.policy.timeoutMs,
+    );
+    this.requests.add(request);
     try {
       const res = await fetch(url, {
         method: 'POST',
         headers: delivery.headers,
         body: delivery.body,
         redirect: 'manual',
-        signal: AbortSignal.any([stop, AbortSignal.timeout(this.policy.timeoutMs)]),
+        signal: request.signal,
       });
       const text = await res.text();
       return { at, status: res.status, responseBody: text.slice(0, RESPONSE_EXCERPT_CHARS) };
     } catch (err) {
       return { at, status: null, error: describeError(err) };
+    } finally {
+      clearTimeout(timer);
+      this.requests.delete(request);
     }
   }
 

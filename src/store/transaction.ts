@@ -12,7 +12,15 @@ export type NewAuditEntry = Omit<AuditEntry, 'seq'>;
 
 /** @internal What the writer translates into LevelDB operations. */
 export type TxOp =
-  | { kind: 'incident'; id: string; fingerprint: string; state: IncidentState; json: string }
+  | {
+      kind: 'incident';
+      id: string;
+      fingerprint: string;
+      state: IncidentState;
+      /** Its first write (revision 1): nothing of it is on disk yet, so the writer need not look. */
+      created: boolean;
+      json: string;
+    }
   | { kind: 'delivery'; id: string; incidentId: string; pending: boolean; json: string }
   | { kind: 'audit'; entry: NewAuditEntry; json: string }
   | { kind: 'breaker'; name: string; json: string }
@@ -33,6 +41,7 @@ export class Transaction {
       id: incident.id,
       fingerprint: incident.fingerprint,
       state: incident.state,
+      created: incident.revision === 1,
       json: serialize(`incident ${incident.id}`, incident),
     });
   }

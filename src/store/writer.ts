@@ -84,13 +84,25 @@ export class Writer {
     return results;
   }
 
-  /** Reads what the in-memory indexes do not know: non-open incidents' states, unseeded seqs. */
+  /**
+   * Reads what the in-memory indexes do not know: non-open incidents' states, unseeded seqs. An
+   * incident created in this group is known without a read: it has no state and no audit on disk.
+   */
   private async prefetch(group: Queued[]): Promise<Map<string, IndexedIncident | null>> {
+    const prior = new Map<string, IndexedIncident | null>();
+    for (const { tx } of group) {
+      for (const op of tx.ops()) {
+        if (op.kind !== 'incident' || !op.created) continue;
+        prior.set(op.id, null);
+        if (!this.seqs.has(op.id)) this.seqs.seed(op.id, 0);
+      }
+    }
     const unknownIncidents = new Set<string>();
     const unseeded = new Set<string>();
     for (const { tx } of group) {
       for (const op of tx.ops()) {
-        if (op.kind === 'incident' && !this.index.byId.has(op.id)) unknownIncidents.add(op.id);
+        if (op.kind === 'incident' && !prior.has(op.id) && !this.index.byId.has(op.id))
+          unknownIncidents.add(op.id);
         if (op.kind === 'audit' && !this.seqs.has(op.entry.incident_id)) unseeded.add(op.entry.incident_id);
       }
     }
@@ -99,7 +111,6 @@ export class Writer {
       ids.length > 0 ? this.subs.incidents.getMany(ids) : [],
       ...[...unseeded].map(async (id) => this.seqs.seed(id, await this.lastSeq(id))),
     ]);
-    const prior = new Map<string, IndexedIncident | null>();
     ids.forEach((id, i) => {
       const row = rows[i];
       prior.set(id, row ? { fingerprint: row.fingerprint, state: row.state } : null);
