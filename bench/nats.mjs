@@ -340,20 +340,20 @@ async function storm(url, sandbox) {
  * A sidecar process opening 100,000 incidents, each delivered to both simulators (which answer
  * with their webhooks); RSS read from its own metrics at the peak and once it has been idle for 10 s.
  */
-async function rss(url, sandbox) {
+async function rss(url, sandbox, n = 100_000) {
   const sidecar = await spawnSidecar(url, sandbox, { subject: 'rss.>', maxPending: '200000' });
   try {
     const rssMb = async () =>
       (await sidecar.metric('incident_router_process_resident_memory_bytes')) / 1024 / 1024;
     const idleMb = await rssMb();
-    const pub = await publisher([url, 'rss.x', 'unique', '100000', '--rate', '20000']);
+    const pub = await publisher([url, 'rss.x', 'unique', String(n), '--rate', '20000']);
     pub.go();
     let peakMb = 0;
     for (;;) {
       peakMb = Math.max(peakMb, await rssMb());
       const open = await sidecar.metric('incident_router_incidents\\{state="triggered"\\}');
       const pending = await sidecar.metric('incident_router_deliveries_pending');
-      if (open >= 100_000 && pending === 0) break;
+      if (open >= n && pending === 0) break;
       await sleep(500);
     }
     await pub.done;
@@ -363,6 +363,8 @@ async function rss(url, sandbox) {
       peakMb,
       restMb: await rssMb(),
       heapMb: (await sidecar.metric('incident_router_nodejs_heap_size_used_bytes')) / 1024 / 1024,
+      heapTotalMb: (await sidecar.metric('incident_router_nodejs_heap_size_total_bytes')) / 1024 / 1024,
+      externalMb: (await sidecar.metric('incident_router_nodejs_external_memory_bytes')) / 1024 / 1024,
       atProviders: sandbox.pagerduty.incidents().length + sandbox.opsgenie.alerts().length,
       failed: (await (await sidecar.get('/api/v1/metrics')).json()).notifications,
     };
@@ -453,7 +455,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (phase === 'rss' || phase === 'latency') {
     const server = await startNatsServer();
     const sandbox = await startSandbox();
-    if (phase === 'rss') progress('rss', await rss(server.url, sandbox));
+    if (phase === 'rss') progress('rss', await rss(server.url, sandbox, Number(process.argv[3] ?? 100_000)));
     else {
       progress('latency', await latency(server.url, sandbox));
       progress('latency without echo webhooks', await latency(server.url, sandbox, { echo: false }));

@@ -26,6 +26,7 @@ import {
   type MergedPolicy,
 } from './load/merge.js';
 import { formatAll, Reporter } from './load/report.js';
+import { precheckPatterns } from './patterns.js';
 import { validateFile } from './load/schema.js';
 import { parseFile, type ParsedFile, type Path } from './load/source.js';
 
@@ -102,6 +103,7 @@ function load(sources: readonly PolicySource[], options: LoadOptions): LoadResul
   const ctx = checkContext(merged, report, options, complete, first.name);
   if (merged.version === null && complete)
     report.error({ file: first.name, path: [] }, 'no file sets "version"');
+  precheckPatterns(parsed.flatMap((p) => patternsIn(p.value)));
   runChecks(ctx);
   const warnings = formatAll(report.warnings);
   if (report.problems.length > 0) return { ok: false, problems: dedupe(report.finish()), warnings };
@@ -191,4 +193,18 @@ function dedupe(problems: readonly PolicyProblem[]): PolicyProblem[] {
     seen.add(id);
     return fresh;
   });
+}
+
+/** Every `matches` pattern in a file's conditions (with decorators, as in `some:matches`). */
+function patternsIn(value: unknown, out: string[] = []): string[] {
+  if (Array.isArray(value)) {
+    for (const item of value) patternsIn(item, out);
+  } else if (isPlainObject(value)) {
+    const { operator, value: operand } = value as { operator?: unknown; value?: unknown };
+    if (typeof operator === 'string' && operator.split(':').at(-1) === 'matches') {
+      for (const v of Array.isArray(operand) ? operand : [operand]) if (typeof v === 'string') out.push(v);
+    }
+    for (const child of Object.values(value)) patternsIn(child, out);
+  }
+  return out;
 }

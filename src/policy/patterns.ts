@@ -3,8 +3,8 @@
 // patterns that V8 would match in polynomial time (the everyday `connection.*refused`) run on RE2
 // (re2js, a linear-time automaton), so no input can stall the pipeline; patterns that can
 // backtrack exponentially are refused (SPEC §3), whatever engine could run them.
-import { checkSync } from 'recheck';
 import { RE2JS } from 're2js';
+import { checkReDoS, type ReDoSVerdict } from './redos.js';
 
 /** Matching looks at most this many characters: a log message's limit (SPEC §2). */
 export const MAX_MATCH_INPUT = 65_536;
@@ -20,6 +20,34 @@ export type PatternCheck =
   { ok: true; matcher: PatternMatcher; note: string | null } | { ok: false; message: string };
 
 const cache = new Map<string, PatternCheck>();
+const verdicts = new Map<string, ReDoSVerdict>();
+
+/**
+ * Check every pattern not seen before in one go (one child process for all of them); a policy
+ * load calls this first, so that `compilePattern` finds each verdict ready.
+ */
+export function precheckPatterns(sources: Iterable<string>): void {
+  const fresh = [...new Set(sources)].filter((s) => !verdicts.has(s) && isRegExp(s));
+  for (const [source, verdict] of checkReDoS(fresh)) verdicts.set(source, verdict);
+}
+
+function isRegExp(source: string): boolean {
+  try {
+    new RegExp(source, 'i');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function verdictOf(source: string): ReDoSVerdict {
+  let verdict = verdicts.get(source);
+  if (verdict === undefined) {
+    verdict = checkReDoS([source]).get(source) as ReDoSVerdict;
+    verdicts.set(source, verdict);
+  }
+  return verdict;
+}
 
 /** Check and compile a case-insensitive pattern; results are cached per source text. */
 export function compilePattern(source: string): PatternCheck {
@@ -41,20 +69,20 @@ function check(source: string): PatternCheck {
       message: `invalid regular expression ${JSON.stringify(source)}: ${(err as Error).message}`,
     };
   }
-  const diagnostics = checkSync(source, 'i', { timeout: 10_000 });
-  if (diagnostics.status === 'safe') return { ok: true, matcher: v8Matcher(source, v8), note: null };
-  if (diagnostics.status === 'vulnerable' && diagnostics.complexity.type === 'exponential') {
+  const verdict = verdictOf(source);
+  if (verdict.status === 'safe') return { ok: true, matcher: v8Matcher(source, v8), note: null };
+  if (verdict.status === 'vulnerable' && verdict.exponential) {
     return {
       ok: false,
       message:
         `regular expression ${JSON.stringify(source)} can backtrack catastrophically (exponential time, ` +
-        `e.g. on ${diagnostics.attack.pattern}); remove the nested or overlapping repetition`,
+        `e.g. on ${verdict.attack}); remove the nested or overlapping repetition`,
     };
   }
   const why =
-    diagnostics.status === 'vulnerable'
-      ? `${diagnostics.complexity.summary} time on V8`
-      : `its complexity could not be proven (${diagnostics.error.kind})`;
+    verdict.status === 'vulnerable'
+      ? `${verdict.summary} time on V8`
+      : `its complexity could not be proven (${verdict.error})`;
   const re2 = tryRe2(source);
   if (re2 === null) {
     return {

@@ -3,6 +3,7 @@
 // incident stay in order (developer-docs webhooks/02-Behavior.md). PagerDuty retries for up to 48 h; a
 // simulator retries a few times with a short backoff so tests stay fast. OpsGenie documents no retry
 // policy; its simulator uses the same one.
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../domain/clock.js';
 
@@ -54,7 +55,7 @@ export class WebhookSender {
   private log: WebhookDelivery[] = [];
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly inFlight = new Set<Promise<unknown>>();
-  private stopper = new AbortController();
+  private stopper = stopSignal();
   /** One controller per request in flight, so `stop` can abort them (no listener per request). */
   private readonly requests = new Set<AbortController>();
 
@@ -98,7 +99,7 @@ export class WebhookSender {
   stop(): void {
     for (const request of this.requests) request.abort();
     this.stopper.abort();
-    this.stopper = new AbortController();
+    this.stopper = stopSignal();
   }
 
   private async deliver(url: string, delivery: WebhookDelivery): Promise<void> {
@@ -155,6 +156,13 @@ export class WebhookSender {
       return false;
     }
   }
+}
+
+/** Every delivery waiting out a backoff listens on it: hundreds at once are normal, not a leak. */
+function stopSignal(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }
 
 /** PagerDuty retries 5xx and 429; any other non-2xx is permanent (02-Behavior.md). */
