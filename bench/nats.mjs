@@ -7,7 +7,7 @@
 //   - RSS of a sidecar holding 100,000 open incidents.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
@@ -202,12 +202,26 @@ async function spawnSidecar(url, sandbox, { subject, maxPending = '10000', echo 
   // BENCH_CHILD_NODE_ARGS: e.g. `--cpu-prof --cpu-prof-dir=.tmp/child` to profile the sidecar.
   const nodeArgs = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const main = new URL('../dist/main.js', import.meta.url).pathname;
+  // Its warnings and errors go to a file: a crash must not pass unseen.
+  const log = await open(join(tmpdir(), `ir-bench-sidecar-${port}.log`), 'w');
   const child = spawn(process.execPath, [...nodeArgs, main, 'serve'], {
     env,
-    stdio: 'ignore',
+    stdio: ['ignore', log.fd, log.fd],
   });
+  let exitCode = null;
+  child.once('exit', (code, signal) => (exitCode = code ?? signal));
   const exited = new Promise((r) => child.once('exit', r));
-  const get = (path) => fetch(`${base}${path}`);
+  const get = async (path) => {
+    try {
+      return await fetch(`${base}${path}`);
+    } catch {
+      if (exitCode !== null)
+        throw new Error(
+          `the sidecar exited (${exitCode}); see ${join(tmpdir(), `ir-bench-sidecar-${port}.log`)}`,
+        );
+      return fetch(`${base}${path}`); // a kept-alive connection the server had just closed
+    }
+  };
   while (
     !(await get('/livez').then(
       (r) => r.ok,
@@ -234,6 +248,7 @@ async function spawnSidecar(url, sandbox, { subject, maxPending = '10000', echo 
     stop: async () => {
       child.kill('SIGTERM');
       await exited;
+      await log.close();
       await rm(root, { recursive: true, force: true });
     },
   };
@@ -357,8 +372,17 @@ async function rss(url, sandbox, n = 100_000) {
       await sleep(500);
     }
     await pub.done;
-    await sleep(10_000);
+    // V8 returns a burst's heap once allocation has been low for a while (its memory reducer,
+    // about 30 s here): RSS is read 10 s after the burst and again after 60 s at rest.
+    let after10sMb = 0;
+    for (let waited = 0; waited < 60_000; waited += 5_000) {
+      await sleep(5_000);
+      const mb = await rssMb();
+      if (waited + 5_000 === 10_000) after10sMb = mb;
+      if (process.env.BENCH_VERBOSE) console.error(`  at rest ${waited / 1000 + 5} s: ${mb.toFixed(0)} MB`);
+    }
     return {
+      after10sMb,
       idleMb,
       peakMb,
       restMb: await rssMb(),
@@ -428,12 +452,20 @@ export async function benchNats({ events = 1_000_000, jsEvents = 200_000 } = {})
         met: pass(st.pagerduty === 1 && st.opsgenie === 1),
       },
       {
-        figure: `RSS with 100,000 open incidents (${fmt(mem.atProviders)} at the simulators), idle 10 s`,
-        measured: `${mem.restMb.toFixed(0)} MB (heap ${mem.heapMb.toFixed(0)} MB)`,
+        figure: `RSS with 100,000 open incidents (${fmt(mem.atProviders)} at the simulators), 60 s at rest`,
+        measured: `${mem.restMb.toFixed(0)} MB (heap ${mem.heapMb.toFixed(0)} of ${mem.heapTotalMb.toFixed(0)} MB)`,
         ceiling: `${mem.idleMb.toFixed(0)} MB at start`,
         ratio: '',
         target: '< 300 MB',
         met: pass(mem.restMb < 300),
+      },
+      {
+        figure: 'RSS 10 s after the burst (before V8 returns the burst heap)',
+        measured: `${mem.after10sMb.toFixed(0)} MB`,
+        ceiling: '',
+        ratio: '',
+        target: 'reported',
+        met: '',
       },
       {
         figure: 'RSS peak while opening them',

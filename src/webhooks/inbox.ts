@@ -59,13 +59,15 @@ export class WebhookInbox {
 
   private async process(event: InboundEvent, explicit: string | null): Promise<InboxAnswer> {
     const { store, incidents, telemetry } = this.deps;
-    if (await store.seenWebhook(event.dedupId)) return this.replay(event);
+    // Replays are rare: a matched webhook's replay is caught by the incident service (it checks
+    // under the incident's lock anyway), an unmatched one's here, so the common path reads once.
     const finder = {
       incidentIdsByRef: (ref: string, limit?: number) => store.incidentIdsByRef(ref, limit),
       get: (id: string) => incidents.get(id),
     };
     const incident = await findIncident(finder, event.provider, event.providerKey, event.externalId);
-    if (!incident) return this.unmatched(event);
+    if (!incident)
+      return (await store.seenWebhook(event.dedupId)) ? this.replay(event) : this.unmatched(event);
     const instance = pickInstance(
       incident,
       event.provider,

@@ -68,13 +68,20 @@ export function incidentsRouter(deps: {
   });
 
   router.get('/:id', async (ctx) => {
-    const incident = await deps.incidents.get(ctx.params['id'] as string);
-    if (!incident) throw new AppError('not_found', `no incident ${ctx.params['id']}`);
-    const [timeline, deliveries] = await Promise.all([
-      deps.store.timeline(incident.id),
-      deps.store.listDeliveries(incident.id),
-    ]);
-    ctx.body = { ...publicIncident(deps.incidents.live(incident)), timeline, deliveries };
+    const id = ctx.params['id'] as string;
+    // Read in turn with the incident's own changes: the cached incident is updated as a change
+    // commits, and its timeline entries must be on disk by the time we show it.
+    const detail = await deps.incidents.serial.run(id, async () => {
+      const incident = await deps.incidents.get(id);
+      if (!incident) return null;
+      const [timeline, deliveries] = await Promise.all([
+        deps.store.timeline(incident.id),
+        deps.store.listDeliveries(incident.id),
+      ]);
+      return { ...publicIncident(deps.incidents.live(incident)), timeline, deliveries };
+    });
+    if (!detail) throw new AppError('not_found', `no incident ${id}`);
+    ctx.body = detail;
   });
 
   const manual: IncidentAction[] = ['acknowledge', 'resolve'];
