@@ -436,12 +436,20 @@ export async function benchNats({ events = 1_000_000, jsEvents = 200_000 } = {})
         met: '',
       },
       {
-        figure: 'publish → simulator received, p99',
+        figure: 'publish → simulator received, p99 (after a 2 s warm-up)',
         measured: `${lat.p99} ms`,
         ceiling: '',
         ratio: '',
         target: '< 25 ms',
         met: pass(lat.p99 < 25),
+      },
+      {
+        figure: 'same, the first 2 s after start',
+        measured: `${lat.coldP99} ms`,
+        ceiling: '',
+        ratio: '',
+        target: 'reported',
+        met: '',
       },
       {
         figure: `storm: 100,000 identical critical events in 10 s (${fmt(st.received)} decided)`,
