@@ -198,6 +198,8 @@ async function spawnSidecar(url, sandbox, { subject, maxPending = '10000', echo 
     OPSGENIE_API_KEY: 'bench-opsgenie-key',
     OPSGENIE_API_URL: sandbox.urls.opsgenie,
     OPSGENIE_WEBHOOK_TOKEN: token,
+    // As the Dockerfile and `npm start` run it.
+    MALLOC_ARENA_MAX: '2',
   };
   // BENCH_CHILD_NODE_ARGS: e.g. `--cpu-prof --cpu-prof-dir=.tmp/child` to profile the sidecar.
   const nodeArgs = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -492,7 +494,16 @@ export async function benchNats({ events = 1_000_000, jsEvents = 200_000 } = {})
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const phase = process.argv[2];
-  if (phase === 'rss' || phase === 'latency') {
+  if (phase === 'core') {
+    const server = await startNatsServer();
+    const sandbox = await startSandbox();
+    const n = Number(process.argv[3] ?? 1_000_000);
+    const ceil = progress('core ceiling', await coreCeiling(server.url, n));
+    const core = progress('core sidecar', await coreSidecar(server.url, sandbox, n));
+    progress('core ratio', (core.perSecond / ceil.perSecond).toFixed(3));
+    await sandbox.stop();
+    await server.stop();
+  } else if (phase === 'rss' || phase === 'latency') {
     const server = await startNatsServer();
     const sandbox = await startSandbox();
     if (phase === 'rss') progress('rss', await rss(server.url, sandbox, Number(process.argv[3] ?? 100_000)));

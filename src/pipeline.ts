@@ -7,7 +7,7 @@ import type { Clock } from './domain/clock.js';
 import type { Decision } from './domain/decision.js';
 import type { PipelineInput } from './domain/log-event.js';
 import type { ApplyResult, IncidentService } from './incidents/service.js';
-import { decide } from './policy/decide.js';
+import { decideNow } from './policy/decide.js';
 import type { PolicyManager } from './policy/manager.js';
 import type { Logger } from './telemetry/logger.js';
 import type { Metrics } from './telemetry/metrics.js';
@@ -34,24 +34,45 @@ export class Pipeline {
   ) {}
 
   async decide(input: PipelineInput): Promise<Decided> {
+    return this.decideNow(input);
+  }
+
+  /** `decide`, synchronous unless a rule waits on json-rules-engine (the NATS hot path). */
+  decideNow(input: PipelineInput): Decided | Promise<Decided> {
     const { policies, incidents, clock, logger } = this.deps;
     const policy = policies.current().compiled;
     const now = clock.now();
-    const decision = await decide(input, policy, now, incidents.open, {
+    const decision = decideNow(input, policy, now, incidents.open, {
       onDisagreement: (stage, rule) =>
         logger.error(
           { event: 'evaluator_disagreement', stage, rule, policy: policy.stamp },
           `predicate and json-rules-engine disagree on ${stage} rule "${rule}"; the engine's answer stands`,
         ),
     });
-    return { decision, input, now };
+    return decision instanceof Promise
+      ? decision.then((d) => ({ decision: d, input, now }))
+      : { decision, input, now };
   }
 
   /** Takes effect now, in call order; resolves once the outcome is durable. */
   async apply(decided: Decided): Promise<PipelineResult> {
-    const result = await this.deps.incidents.apply(decided.decision, decided.input, decided.now);
-    this.deps.metrics.decisions.inc({ outcome: result.outcome });
+    const result = await this.applyNow(decided);
     return { ...result, decision: decided.decision };
+  }
+
+  /**
+   * `apply` without the decision in the result, and synchronous when nothing needs to be made
+   * durable (an ignored or recorded event: most of them).
+   */
+  applyNow(decided: Decided): ApplyResult | Promise<ApplyResult> {
+    const result = this.deps.incidents.applyNow(decided.decision, decided.input, decided.now);
+    if (result instanceof Promise) return result.then((r) => this.counted(r));
+    return this.counted(result);
+  }
+
+  private counted(result: ApplyResult): ApplyResult {
+    this.deps.metrics.decisions.tally(result.outcome).inc();
+    return result;
   }
 
   async process(input: PipelineInput): Promise<PipelineResult> {

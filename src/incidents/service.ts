@@ -87,9 +87,15 @@ export class IncidentService {
 
   /** What a decision means for incident state: open, count, fold into a storm, resolve, or record. */
   async apply(decision: Decision, input: PipelineInput, nowMs: number): Promise<ApplyResult> {
+    return this.applyNow(decision, input, nowMs);
+  }
+
+  /** `apply`, synchronous when there is nothing to make durable (an ignored or recorded alert). */
+  applyNow(decision: Decision, input: PipelineInput, nowMs: number): ApplyResult | Promise<ApplyResult> {
     if (decision.resolves !== null) return this.applyResolve(decision);
-    if (!decision.paged)
+    if (!decision.paged) {
       return { outcome: this.record(decision, input, nowMs), incident: null, deliveries: [], storm: false };
+    }
     const existing = this.open.get(decision.fingerprint);
     if (existing) return this.repeat(decision.fingerprint, existing, nowMs, false);
     const { settings, stormWindowMs } = this.deps.policy();

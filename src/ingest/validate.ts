@@ -3,8 +3,8 @@
 // trusts the types.
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
 import type { AlertInput, LogEvent } from '../domain/log-event.js';
+import { isDateTime } from './date-time.js';
 
 /** Attributes may be at most 64 KiB serialized (SPEC §2). */
 export const MAX_ATTRIBUTES_BYTES = 65_536;
@@ -19,11 +19,58 @@ function loadSchema(name: string): object {
   return JSON.parse(readFileSync(new URL(`../../schemas/${name}`, import.meta.url), 'utf8')) as object;
 }
 
+interface LengthLimit {
+  field: string;
+  max: number;
+}
+
+/**
+ * The log event schema with the `maxLength` of its string fields taken out and returned apart. ajv
+ * counts the characters of every string it length-checks (UTF-16 surrogate pairs count once): 3%
+ * of the sidecar's time at 60,000 events/s, for messages far below the limit. A string whose
+ * `.length` is within the limit cannot have more characters, so `overLength` counts only the rare
+ * string longer than that, with the same result and message as ajv.
+ */
+function withoutLengthLimits(schema: { properties: Record<string, { type?: string; maxLength?: number }> }): {
+  schema: object;
+  limits: LengthLimit[];
+} {
+  const limits: LengthLimit[] = [];
+  const properties: Record<string, object> = {};
+  for (const [field, property] of Object.entries(schema.properties)) {
+    if (property.type === 'string' && property.maxLength !== undefined) {
+      const { maxLength, ...rest } = property;
+      limits.push({ field, max: maxLength });
+      properties[field] = rest;
+    } else properties[field] = property;
+  }
+  return { schema: { ...schema, properties }, limits };
+}
+
+function characters(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
+function overLength(value: Record<string, unknown>, limits: readonly LengthLimit[]): string[] {
+  let errors: string[] | null = null;
+  for (const { field, max } of limits) {
+    const text = value[field];
+    if (typeof text !== 'string' || text.length <= max || characters(text) <= max) continue;
+    (errors ??= []).push(`${field}: must NOT have more than ${max} characters`);
+  }
+  return errors ?? NONE;
+}
+
+const NONE: string[] = [];
+
 const ajv = new Ajv2020({ allErrors: true, strict: true });
-(addFormatsModule as unknown as { default: (a: Ajv2020, formats: string[]) => void }).default(ajv, [
-  'date-time',
-]);
-const validateLogEvent = ajv.compile(loadSchema('log-event.schema.json')) as ValidateFunction<LogEvent>;
+ajv.addFormat('date-time', isDateTime);
+const logEvent = withoutLengthLimits(
+  loadSchema('log-event.schema.json') as Parameters<typeof withoutLengthLimits>[0],
+);
+const validateLogEvent = ajv.compile(logEvent.schema) as ValidateFunction<LogEvent>;
 const validateAlertShape = ajv.compile(loadSchema('alert.schema.json')) as ValidateFunction<AlertInput>;
 
 function describe(errors: readonly ErrorObject[] | null | undefined): string[] {
@@ -66,7 +113,10 @@ function checkEvent(
     const forbidden = findForbiddenKey(value);
     if (forbidden !== null) return { ok: false, errors: [`forbidden key "${forbidden}"`] };
   }
-  if (!validateLogEvent(value)) return { ok: false, errors: describe(validateLogEvent.errors) };
+  const valid = validateLogEvent(value);
+  const tooLong = overLength(value as Record<string, unknown>, logEvent.limits);
+  if (!valid) return { ok: false, errors: [...describe(validateLogEvent.errors), ...tooLong] };
+  if (tooLong.length > 0) return { ok: false, errors: tooLong };
   const attributes = value.attributes;
   if (
     options.measureAttributes &&

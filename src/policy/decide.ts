@@ -159,12 +159,19 @@ interface Classified {
   applied: CompiledClassifyRule[];
 }
 
-async function classify(
+/**
+ * The stages are generators that yield only a pending engine answer and receive it back, so a
+ * decision whose every answer is known (predicate or memo) runs to the end in one synchronous call:
+ * no promise and no microtask turn per event. `settle` drives them.
+ */
+type Steps<T> = Generator<Promise<boolean>, T, boolean>;
+
+function* classify(
   ev: StageEvaluation,
   policy: CompiledPolicy,
   level: string,
   initial: Severity,
-): Promise<Classified> {
+): Steps<Classified> {
   const applied: CompiledClassifyRule[] = [];
   let severity = initial;
   let stopAt: string | null = null;
@@ -174,8 +181,7 @@ async function classify(
       continue;
     }
     const answer = ev.matches(rule);
-    // `await` only what is pending: awaiting a plain boolean still costs a microtask turn per rule.
-    if (!(typeof answer === 'boolean' ? answer : await answer)) continue;
+    if (!(typeof answer === 'boolean' ? answer : yield answer)) continue;
     applied.push(rule);
     // A resolve rule without a severity of its own never pages.
     severity = rule.severity ?? (rule.resolve ? 'info' : severity);
@@ -186,12 +192,12 @@ async function classify(
 }
 
 /** Every matching upgrade applies; severity only goes up. All see the classified severity. */
-async function upgrade(ev: StageEvaluation, policy: CompiledPolicy, severity: Severity): Promise<Upgrade[]> {
+function* upgrade(ev: StageEvaluation, policy: CompiledPolicy, severity: Severity): Steps<Upgrade[]> {
   const upgrades: Upgrade[] = [];
   let current = severity;
   for (const rule of policy.upgrade) {
     const answer = ev.matches(rule);
-    if (!(typeof answer === 'boolean' ? answer : await answer)) continue;
+    if (!(typeof answer === 'boolean' ? answer : yield answer)) continue;
     if (severityRank(rule.severity) > severityRank(current)) {
       upgrades.push({ rule: rule.name, from: current, to: rule.severity });
       current = rule.severity;
@@ -200,7 +206,7 @@ async function upgrade(ev: StageEvaluation, policy: CompiledPolicy, severity: Se
   return upgrades;
 }
 
-async function suppress(ev: StageEvaluation, policy: CompiledPolicy): Promise<Suppression | null> {
+function* suppress(ev: StageEvaluation, policy: CompiledPolicy): Steps<Suppression | null> {
   let found: Suppression | null = null;
   for (const rule of policy.suppress) {
     if (found !== null) {
@@ -208,12 +214,12 @@ async function suppress(ev: StageEvaluation, policy: CompiledPolicy): Promise<Su
       continue;
     }
     const answer = ev.matches(rule);
-    if (typeof answer === 'boolean' ? answer : await answer) found = { rule: rule.name, reason: rule.reason };
+    if (typeof answer === 'boolean' ? answer : yield answer) found = { rule: rule.name, reason: rule.reason };
   }
   return found;
 }
 
-async function route(ev: StageEvaluation, policy: CompiledPolicy): Promise<RouteChoice[]> {
+function* route(ev: StageEvaluation, policy: CompiledPolicy): Steps<RouteChoice[]> {
   const chosen: RouteChoice[] = [];
   let stopAt: string | null = null;
   for (const rule of policy.routes) {
@@ -222,7 +228,7 @@ async function route(ev: StageEvaluation, policy: CompiledPolicy): Promise<Route
       continue;
     }
     const answer = ev.matches(rule);
-    if (!(typeof answer === 'boolean' ? answer : await answer)) continue;
+    if (!(typeof answer === 'boolean' ? answer : yield answer)) continue;
     chosen.push({ name: rule.name, mode: rule.mode, providers: [...rule.providers] });
     if (!rule.continue) stopAt = rule.name;
   }
@@ -244,6 +250,33 @@ export async function decide(
   incidents: IncidentLookup,
   options: DecideOptions = {},
 ): Promise<Decision> {
+  return decideNow(input, policy, nowMs, incidents, options);
+}
+
+/** `decide`, but synchronous when no rule has to wait for json-rules-engine (the common case). */
+export function decideNow(
+  input: PipelineInput,
+  policy: CompiledPolicy,
+  nowMs: number,
+  incidents: IncidentLookup,
+  options: DecideOptions = {},
+): Decision | Promise<Decision> {
+  return settle(decision(input, policy, nowMs, incidents, options));
+}
+
+/** Runs steps until one waits on a pending answer; from there on, asynchronously. */
+function settle<T>(steps: Steps<T>, answer = false): T | Promise<T> {
+  const step = steps.next(answer);
+  return step.done ? step.value : step.value.then((next) => settle(steps, next));
+}
+
+function* decision(
+  input: PipelineInput,
+  policy: CompiledPolicy,
+  nowMs: number,
+  incidents: IncidentLookup,
+  options: DecideOptions,
+): Steps<Decision> {
   const event = input.event;
   const { team, criticality } = policy.catalog(event.service);
   const initial = input.initialSeverity ?? policy.levelSeverity[event.level] ?? 'info';
@@ -251,7 +284,7 @@ export async function decide(
   const trace: StageTrace[] = [];
 
   const classifyEval = new StageEvaluation('classify', policy, facts, options);
-  const classified = await classify(classifyEval, policy, event.level, initial);
+  const classified = yield* classify(classifyEval, policy, event.level, initial);
   trace.push(classifyEval.result());
   const classifiedFacts = stageFacts(
     input,
@@ -277,7 +310,7 @@ export async function decide(
     nowMs,
   );
   const upgradeEval = new StageEvaluation('upgrade', policy, upgradeFacts, options);
-  const upgrades = await upgrade(upgradeEval, policy, classified.severity);
+  const upgrades = yield* upgrade(upgradeEval, policy, classified.severity);
   trace.push(upgradeEval.result());
   const severity = upgrades.at(-1)?.to ?? classified.severity;
   // Suppress and route rules, title and resolve templates see the final severity.
@@ -290,7 +323,7 @@ export async function decide(
   let suppressedBy: Suppression | null = null;
   if (pages) {
     const suppressEval = new StageEvaluation('suppress', policy, finalFacts, options);
-    suppressedBy = await suppress(suppressEval, policy);
+    suppressedBy = yield* suppress(suppressEval, policy);
     trace.push(suppressEval.result());
   } else {
     trace.push({ stage: 'suppress', rules: [], skipped: `severity ${severity} does not page` });
@@ -300,7 +333,7 @@ export async function decide(
   let routes: RouteChoice[] = [];
   if (paged) {
     const routeEval = new StageEvaluation('route', policy, finalFacts, options);
-    routes = await route(routeEval, policy);
+    routes = yield* route(routeEval, policy);
     trace.push(routeEval.result());
   } else {
     trace.push({
@@ -339,9 +372,10 @@ export async function decide(
   };
 }
 
-// Fingerprints repeat heavily (that is what dedup is for); hashing each one once is enough.
+// Fingerprints repeat heavily (that is what dedup is for); hashing each one once is enough. The
+// cache is cleared when full: 10,000 keys hold about 1.4 MB.
 const keyCache = new Map<string, string>();
-const KEY_CACHE_LIMIT = 50_000;
+const KEY_CACHE_LIMIT = 10_000;
 
 function cachedProviderKey(fingerprint: string): string {
   let key = keyCache.get(fingerprint);

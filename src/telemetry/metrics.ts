@@ -1,4 +1,57 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+  type CounterConfiguration,
+} from 'prom-client';
+
+/** A count kept as a plain number until its counter is read. */
+export class Tally {
+  n = 0;
+
+  inc(): void {
+    this.n++;
+  }
+}
+
+/**
+ * A counter of one label that per-event hot paths increment through tallies. prom-client hashes
+ * and validates the labels on every `inc`, bound child or not: 3% of the sidecar's time at 60,000
+ * events/s. A tally is a plain number, added to the counter whenever it is read (scrape or `get`).
+ */
+export class TalliedCounter<T extends string> extends Counter<T> {
+  private readonly tallies = new Map<string, Tally>();
+
+  constructor(config: CounterConfiguration<T> & { labelNames: readonly [T] }) {
+    super({
+      ...config,
+      collect(this: Counter<T>) {
+        (this as TalliedCounter<T>).settle();
+      },
+    });
+  }
+
+  /** The tally for one value of the label (the same object every time). */
+  tally(value: string): Tally {
+    let tally = this.tallies.get(value);
+    if (tally === undefined) {
+      tally = new Tally();
+      this.tallies.set(value, tally);
+    }
+    return tally;
+  }
+
+  private settle(): void {
+    const label = (this as unknown as { labelNames: readonly T[] }).labelNames[0] as T;
+    for (const [value, tally] of this.tallies) {
+      if (tally.n === 0) continue;
+      this.inc({ [label]: value } as Partial<Record<T, string>>, tally.n);
+      tally.n = 0;
+    }
+  }
+}
 
 /**
  * Every metric of the sidecar, on its own registry (tests build several apps in one process).
@@ -7,25 +60,25 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export class Metrics {
   readonly registry = new Registry();
 
-  readonly eventsReceived = new Counter({
+  readonly eventsReceived = new TalliedCounter({
     name: 'incident_router_events_received_total',
     help: 'Log events and alerts received, by source (nats, http, alerts).',
     labelNames: ['source'] as const,
     registers: [this.registry],
   });
-  readonly eventsInvalid = new Counter({
+  readonly eventsInvalid = new TalliedCounter({
     name: 'incident_router_events_invalid_total',
     help: 'Received events refused by validation, by source.',
     labelNames: ['source'] as const,
     registers: [this.registry],
   });
-  readonly eventsDropped = new Counter({
+  readonly eventsDropped = new TalliedCounter({
     name: 'incident_router_events_dropped_total',
     help: 'Events dropped under backpressure (core NATS only; JetStream redelivers), by reason.',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
-  readonly decisions = new Counter({
+  readonly decisions = new TalliedCounter({
     name: 'incident_router_decisions_total',
     help: 'Decisions by outcome: paged, recorded, suppressed, deduplicated, ignored, resolved.',
     labelNames: ['outcome'] as const,

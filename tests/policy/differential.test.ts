@@ -12,20 +12,10 @@ import { customOperators, resolvePath } from '../../src/policy/operators.js';
 import type { CompiledRule } from '../../src/policy/compile.js';
 import { generateEvents } from '../../scripts/gen-log-events.mjs';
 import { shippedPolicy } from '../helpers/policy.js';
+import { rng } from '../helpers/random.js';
 
 const YEAR_START = Date.parse('2026-01-01T00:00:00Z');
 const YEAR_MS = 365 * 86_400_000;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = s;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A public-API json-rules-engine for one stage's rules, with our operators and named conditions. */
 function referenceEngine(

@@ -66,7 +66,8 @@ export class JetStreamIngest {
           `consuming ${settings.stream} with durable ${settings.durable} (JetStream, at-least-once)`,
         );
         for await (const m of this.messages) {
-          await this.handle(nc, m);
+          const waiting = this.handle(nc, m);
+          if (waiting) await waiting;
           if (this.stopped) break;
         }
       } catch (err) {
@@ -112,7 +113,7 @@ export class JetStreamIngest {
     }
   }
 
-  private async handle(nc: NatsConnection, m: JsMsg): Promise<void> {
+  private handle(nc: NatsConnection, m: JsMsg): Promise<void> | undefined {
     const { processor, deadLetters, settings, logger } = this.deps;
     const v = processor.validate(m.data);
     if (!v.ok) {
@@ -126,9 +127,9 @@ export class JetStreamIngest {
       // Plain +TERM: nats-server 2.9 (Debian's) does not understand "+TERM <reason>" and would
       // redeliver the message after ack_wait. The reason travels in the dead letter instead.
       this.settlements.add(() => m.term());
-      return;
+      return undefined;
     }
-    await processor.submit(v.value, (outcome) => {
+    return processor.submit(v.value, (outcome) => {
       if (outcome.ok) {
         this.settlements.add(() => m.ack());
         return;

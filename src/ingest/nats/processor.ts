@@ -2,7 +2,7 @@
 // in flight bounded. Decisions are made one after another (a resolve never overtakes its trigger);
 // durability is awaited concurrently, up to `maxInFlight` outcomes at a time.
 import { eventToInput } from '../../domain/log-event.js';
-import type { Pipeline } from '../../pipeline.js';
+import type { Decided, Pipeline } from '../../pipeline.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import { parseEvent, type Validated } from '../validate.js';
 import type { LogEvent } from '../../domain/log-event.js';
@@ -11,6 +11,8 @@ export interface Outcome {
   ok: boolean;
   error?: unknown;
 }
+
+const OK: Outcome = Object.freeze({ ok: true });
 
 export class OrderedProcessor {
   private inFlight = 0;
@@ -23,9 +25,9 @@ export class OrderedProcessor {
     metrics: Metrics,
     private readonly maxInFlight: number,
   ) {
-    // Bound children: a label lookup per message is measurable at 50,000 messages/s.
-    this.received = metrics.eventsReceived.labels('nats');
-    this.invalid = metrics.eventsInvalid.labels('nats');
+    // Tallies: a label lookup per message is measurable at 50,000 messages/s (metrics.ts).
+    this.received = metrics.eventsReceived.tally('nats');
+    this.invalid = metrics.eventsInvalid.tally('nats');
   }
 
   validate(data: Uint8Array): Validated<LogEvent> {
@@ -37,22 +39,44 @@ export class OrderedProcessor {
 
   /**
    * Decide now (in order), apply, and call `done` once the outcome is durable or has failed.
-   * Resolves when the next message may be taken (room in flight).
+   * Returns a promise only when the next message must wait: for json-rules-engine, or for room in
+   * flight. Most events are decided and applied synchronously, without a microtask turn.
    */
-  async submit(event: LogEvent, done: (outcome: Outcome) => void): Promise<void> {
+  submit(event: LogEvent, done: (outcome: Outcome) => void): Promise<void> | undefined {
     let decided;
     try {
-      decided = await this.pipeline.decide(eventToInput(event));
+      decided = this.pipeline.decideNow(eventToInput(event));
     } catch (error) {
       done({ ok: false, error });
-      return;
+      return undefined;
+    }
+    if (decided instanceof Promise)
+      return decided.then(
+        (d) => this.apply(d, done),
+        (error: unknown) => done({ ok: false, error }),
+      );
+    return this.apply(decided, done);
+  }
+
+  private apply(decided: Decided, done: (outcome: Outcome) => void): Promise<void> | undefined {
+    let result;
+    try {
+      result = this.pipeline.applyNow(decided);
+    } catch (error) {
+      done({ ok: false, error });
+      return undefined;
+    }
+    if (!(result instanceof Promise)) {
+      done(OK);
+      return undefined;
     }
     this.inFlight++;
-    this.pipeline.apply(decided).then(
-      () => this.finish(done, { ok: true }),
+    result.then(
+      () => this.finish(done, OK),
       (error: unknown) => this.finish(done, { ok: false, error }),
     );
-    if (this.inFlight >= this.maxInFlight) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    if (this.inFlight < this.maxInFlight) return undefined;
+    return new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 
   private finish(done: (outcome: Outcome) => void, outcome: Outcome): void {
