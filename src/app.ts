@@ -212,7 +212,14 @@ export class App {
       logger.info({ event: 'outbox_resumed', ...resumed }, `resuming ${resumed.pending} pending deliveries`);
     const pipeline = new Pipeline({ policies: this.policies, incidents, clock, metrics, logger });
     const nats = this.config.nats
-      ? new NatsIngest(this.config.nats, { pipeline, lifecycle, metrics, logger })
+      ? new NatsIngest(this.config.nats, {
+          pipeline,
+          policies: this.policies,
+          clock,
+          lifecycle,
+          metrics,
+          logger,
+        })
       : null;
     const unmatched = new UnmatchedWebhooks();
     return {

@@ -71,3 +71,12 @@ export interface Decision {
   incident: { open: boolean; id: string | null };
   trace: StageTrace[];
 }
+
+/**
+ * A decision that changes nothing: not paged, not a resolve, neither recorded nor suppressed (both
+ * publish `alerts.recorded`). Its outcome is `ignored` whatever the incident state, which only
+ * fills the `incident` field.
+ */
+export function changesNothing(decision: Decision): boolean {
+  return decision.resolves === null && !decision.paged && !decision.suppressed && !decision.recorded;
+}

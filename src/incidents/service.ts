@@ -3,7 +3,7 @@
 // deliveries it creates and its timeline entries; only then are deliveries handed to the
 // dispatcher and lifecycle events published.
 import type { Clock } from '../domain/clock.js';
-import type { Decision } from '../domain/decision.js';
+import { changesNothing, type Decision } from '../domain/decision.js';
 import type { Delivery, Incident } from '../domain/incident.js';
 import type { PipelineInput } from '../domain/log-event.js';
 import { providerKey } from '../domain/provider-key.js';
@@ -109,7 +109,7 @@ export class IncidentService {
   }
 
   private record(decision: Decision, input: PipelineInput, nowMs: number): Outcome {
-    if (!decision.suppressed && !decision.recorded) return 'ignored';
+    if (changesNothing(decision)) return 'ignored';
     this.deps.lifecycle.recorded({
       at: new Date(nowMs).toISOString(),
       reason: decision.suppressed ? 'suppressed' : 'info',

@@ -31,6 +31,16 @@ export function precheckPatterns(sources: Iterable<string>): void {
   for (const [source, verdict] of checkReDoS(fresh)) verdicts.set(source, verdict);
 }
 
+/** The verdicts known so far, for a worker thread that compiles the same policy. */
+export function knownVerdicts(): [string, ReDoSVerdict][] {
+  return [...verdicts];
+}
+
+/** Verdicts from `knownVerdicts` in another thread: its patterns need no check here. */
+export function learnVerdicts(entries: Iterable<[string, ReDoSVerdict]>): void {
+  for (const [source, verdict] of entries) verdicts.set(source, verdict);
+}
+
 function isRegExp(source: string): boolean {
   try {
     new RegExp(source, 'i');

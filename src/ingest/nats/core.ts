@@ -1,20 +1,38 @@
 // Core NATS (SPEC §6): a queue-group subscription on NATS_SUBJECT. At-most-once by nature: a
 // message is gone once delivered, so a bounded queue drops (and counts) what the sidecar cannot
 // take rather than growing memory without bound. JetStream mode is the no-loss mode.
+//
+// Messages are handled in arrival order. While the queue is short each is handled at once; when it
+// builds up, runs of it go to the triage worker first (triage.ts), which leaves the main thread only
+// the events that change something.
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import type { DeadLetters } from './dead-letter.js';
 import type { OrderedProcessor } from './processor.js';
+import type { Triage } from './triage.js';
+import { Verdict, type BatchView } from './triage-protocol.js';
 
 export const QUEUE_GROUP = 'incident-router';
 /** The longest the queue is worked without letting other work run. */
 const SLICE_MS = 20;
+/** Queued messages before triage is worth a round trip to the worker. */
+const TRIAGE_FROM = 64;
+const BATCH = 128;
+/** Batches offered to the worker at once: it works ahead while the main thread finishes one. */
+const BATCHES_AHEAD = 16;
+
+interface Batch {
+  msgs: Msg[];
+  view: BatchView;
+}
 
 export class CoreIngest {
   private sub: Subscription | null = null;
   private queue: Msg[] = [];
   private head = 0;
+  private readonly batches: Batch[] = [];
+  private batched = 0;
   private running = false;
   private readonly dropped;
 
@@ -26,6 +44,7 @@ export class CoreIngest {
       deadLetters: DeadLetters;
       metrics: Metrics;
       logger: Logger;
+      triage: Triage | null;
     },
   ) {
     this.dropped = deps.metrics.eventsDropped.tally('queue_full');
@@ -52,7 +71,7 @@ export class CoreIngest {
   }
 
   private enqueue(nc: NatsConnection, msg: Msg): void {
-    if (this.queue.length - this.head >= this.deps.maxPending) {
+    if (this.depth() >= this.deps.maxPending) {
       this.dropped.inc();
       return;
     }
@@ -60,22 +79,33 @@ export class CoreIngest {
     if (!this.running) void this.run(nc);
   }
 
+  private take(): Msg {
+    const msg = this.queue[this.head] as Msg;
+    this.queue[this.head++] = undefined as unknown as Msg;
+    if (this.head > 4096 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return msg;
+  }
+
   private async run(nc: NatsConnection): Promise<void> {
     this.running = true;
     try {
       let sliceStart = performance.now();
-      while (this.head < this.queue.length) {
-        const msg = this.queue[this.head] as Msg;
-        this.queue[this.head++] = undefined as unknown as Msg;
-        if (this.head > 4096 && this.head * 2 > this.queue.length) {
-          this.queue = this.queue.slice(this.head);
-          this.head = 0;
-        }
-        const waiting = this.handle(nc, msg);
-        if (waiting) await waiting;
+      for (;;) {
+        this.sendBatches();
+        const batch = this.batches.shift();
+        if (batch !== undefined) {
+          const waiting = this.finish(nc, batch);
+          if (waiting) await waiting;
+        } else if (this.head < this.queue.length) {
+          const waiting = this.handle(nc, this.take());
+          if (waiting) await waiting;
+        } else break;
         // Most events are handled synchronously; a long run of them must still let timers,
         // HTTP and the store's writes have their turn.
-        if ((this.head & 255) === 0 && performance.now() - sliceStart > SLICE_MS) {
+        if (performance.now() - sliceStart > SLICE_MS) {
           await new Promise((resolve) => setImmediate(resolve));
           sliceStart = performance.now();
         }
@@ -83,6 +113,47 @@ export class CoreIngest {
     } finally {
       this.running = false;
     }
+  }
+
+  /** Hand runs of the queue to the triage worker, keeping a few batches ahead of the main thread. */
+  private sendBatches(): void {
+    const triage = this.deps.triage;
+    if (triage === null || this.queue.length - this.head < TRIAGE_FROM) return;
+    while (this.batches.length < BATCHES_AHEAD && this.queue.length - this.head >= TRIAGE_FROM) {
+      if (!triage.available()) return;
+      const msgs: Msg[] = [];
+      while (msgs.length < BATCH && this.head < this.queue.length) msgs.push(this.take());
+      this.batched += msgs.length;
+      this.batches.push({ msgs, view: triage.send(msgs.map((m) => m.data)) });
+    }
+  }
+
+  /** A batch's events in order: the skipped ones counted, the others handled as without triage. */
+  private finish(nc: NatsConnection, batch: Batch): Promise<void> | undefined {
+    const usable = (this.deps.triage as Triage).verdicts(batch.view);
+    this.sendBatches(); // the worker works on the next ones meanwhile
+    return this.finishFrom(nc, batch, 0, usable);
+  }
+
+  /** Synchronous unless an event's handling waits; then it goes on from the next one. */
+  private finishFrom(
+    nc: NatsConnection,
+    batch: Batch,
+    from: number,
+    usable: boolean,
+  ): Promise<void> | undefined {
+    const { processor } = this.deps;
+    for (let i = from; i < batch.msgs.length; i++) {
+      this.batched--;
+      if (usable && batch.view.verdicts[i] === Verdict.Skip) {
+        processor.countIgnored();
+        (this.deps.triage as Triage).skipped++;
+        continue;
+      }
+      const waiting = this.handle(nc, batch.msgs[i] as Msg);
+      if (waiting) return waiting.then(() => this.finishFrom(nc, batch, i + 1, usable));
+    }
+    return undefined;
   }
 
   private handle(nc: NatsConnection, msg: Msg): Promise<void> | undefined {
@@ -105,8 +176,9 @@ export class CoreIngest {
     });
   }
 
+  /** Messages taken and not yet handled (queued or at the triage worker). */
   depth(): number {
-    return this.queue.length - this.head;
+    return this.queue.length - this.head + this.batched;
   }
 
   /** Stop taking messages; what is queued is still processed. */

@@ -1,7 +1,9 @@
 // NATS ingest (SPEC §6): one connection, core or JetStream mode, dead letters, lifecycle events out.
 import type { NatsConfig } from '../../config/config.js';
+import type { Clock } from '../../domain/clock.js';
 import type { LifecycleBus } from '../../incidents/lifecycle.js';
 import type { Pipeline } from '../../pipeline.js';
+import type { PolicyManager } from '../../policy/manager.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import { NatsLink } from './connection.js';
@@ -10,6 +12,7 @@ import { DeadLetters } from './dead-letter.js';
 import { JetStreamIngest } from './jetstream.js';
 import { publishLifecycle } from './lifecycle-publisher.js';
 import { OrderedProcessor } from './processor.js';
+import { Triage } from './triage.js';
 
 export interface NatsStatus {
   connected: boolean;
@@ -20,6 +23,8 @@ export interface NatsStatus {
   consuming: boolean;
   queue_depth: number;
   in_flight: number;
+  /** Core mode's triage worker (triage.ts): its state and the events it let the main thread skip. */
+  triage: { state: string; skipped: number } | null;
   reconnects: number;
   last_error: string | null;
 }
@@ -28,12 +33,20 @@ export class NatsIngest {
   private readonly link: NatsLink;
   private readonly processor: OrderedProcessor;
   private readonly core: CoreIngest | null;
+  private readonly triage: Triage | null;
   private readonly js: JetStreamIngest | null;
   private unsubscribe: (() => void) | null = null;
 
   constructor(
     private readonly config: NatsConfig,
-    deps: { pipeline: Pipeline; lifecycle: LifecycleBus; metrics: Metrics; logger: Logger },
+    deps: {
+      pipeline: Pipeline;
+      policies: PolicyManager;
+      clock: Clock;
+      lifecycle: LifecycleBus;
+      metrics: Metrics;
+      logger: Logger;
+    },
   ) {
     this.link = new NatsLink({ url: config.url, logger: deps.logger, metrics: deps.metrics });
     this.processor = new OrderedProcessor(deps.pipeline, deps.metrics, config.maxInFlight);
@@ -42,6 +55,10 @@ export class NatsIngest {
       metrics: deps.metrics,
       logger: deps.logger,
     });
+    this.triage =
+      config.stream === null
+        ? new Triage({ policies: deps.policies, clock: deps.clock, logger: deps.logger })
+        : null;
     this.core =
       config.stream === null
         ? new CoreIngest({
@@ -51,6 +68,7 @@ export class NatsIngest {
             deadLetters,
             metrics: deps.metrics,
             logger: deps.logger,
+            triage: this.triage,
           })
         : null;
     this.js =
@@ -88,6 +106,7 @@ export class NatsIngest {
       consuming: this.js ? this.js.isConsuming() : s.connected,
       queue_depth: this.core?.depth() ?? 0,
       in_flight: this.processor.pending(),
+      triage: this.triage ? { state: this.triage.state, skipped: this.triage.skipped } : null,
       reconnects: s.reconnects,
       last_error: s.last_error,
     };
@@ -96,6 +115,7 @@ export class NatsIngest {
   /** Graceful: stop pulling, finish what is in flight (JetStream acks it), flush, close. */
   async stop(timeoutMs = 5_000): Promise<void> {
     await this.core?.stop(timeoutMs);
+    await this.triage?.stop();
     await this.js?.stop();
     await this.processor.drained(timeoutMs);
     this.js?.flush();

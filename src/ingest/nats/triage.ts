@@ -1,0 +1,174 @@
+// Triage on a second core. Core NATS under load hands raw events to a worker thread in batches; the
+// worker parses, validates and decides each one (triage-worker.ts) and marks those that change
+// nothing. The main thread counts those (most log lines) and decides and applies the rest itself,
+// in order, as it would without triage. So incident state stays on one thread, and no verdict
+// made with another policy than the one in force is used.
+//
+// The two threads share the work: the worker judges batches from the front of the queue, and when
+// the main thread reaches a batch the worker has not started, it takes it back and decides those
+// events itself, so neither core idles. It never gives the event loop a turn per batch (a batch
+// being judged is waited for with Atomics.wait, a few ms at most): it reads the NATS socket no more
+// often than without triage, so a publisher that outruns it is held back by TCP and nats-server
+// rather than read, parsed and dropped here.
+//
+// The worker starts with the first batch and stops after a quiet spell, so an idle sidecar holds no
+// second isolate. If it fails or stalls, the main thread does all the work (slower, never wrong).
+import { Worker } from 'node:worker_threads';
+import type { Clock } from '../../domain/clock.js';
+import type { ActivePolicy } from '../../policy/active.js';
+import type { PolicyManager } from '../../policy/manager.js';
+import { knownVerdicts } from '../../policy/patterns.js';
+import type { Logger } from '../../telemetry/logger.js';
+import { BatchView, type TriageReady, type TriageRequest, type TriageWorkerData } from './triage-protocol.js';
+
+/**
+ * The built worker, from `dist/` whether this module runs built or (in tests) from `src/`: both sit
+ * at the same depth. `npm test` builds first.
+ */
+const WORKER_URL = new URL('../../../dist/ingest/nats/triage-worker.js', import.meta.url);
+const IDLE_STOP_MS = 30_000;
+/** A batch takes the worker about 3 ms; far longer means it is stuck. */
+const STALL_MS = 2_000;
+
+function compileInput(policy: ActivePolicy): TriageWorkerData['policy'] {
+  const { document, version, revision } = policy.loaded;
+  return { document, version, revision };
+}
+
+export class Triage {
+  private worker: Worker | null = null;
+  private ready = false;
+  private failed = false;
+  /** Counts policy changes; a batch's verdicts count only if made with the current one. */
+  private generation = 0;
+  private idleTimer: NodeJS.Timeout | null = null;
+  /** Batches sent and not yet collected: the worker may not stop while there are any. */
+  private outstanding = 0;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(
+    private readonly deps: {
+      policies: PolicyManager;
+      clock: Clock;
+      logger: Logger;
+      idleStopMs?: number;
+      /** Tests: another worker script. */
+      workerUrl?: URL;
+    },
+  ) {}
+
+  /**
+   * Whether batches can go to the worker now. The first call starts it; until it has compiled the
+   * policy (a few hundred ms) the main thread carries on alone.
+   */
+  available(): boolean {
+    if (this.failed) return false;
+    if (this.worker === null) this.start();
+    return this.ready;
+  }
+
+  /** Events the worker judged and the main thread only counted (health, tests). */
+  skipped = 0;
+
+  /** For health: off until the first batch, running while the worker is, failed for good. */
+  get state(): 'idle' | 'starting' | 'running' | 'failed' {
+    if (this.failed) return 'failed';
+    if (this.worker === null) return 'idle';
+    return this.ready ? 'running' : 'starting';
+  }
+
+  /** Hand a batch to the worker; `verdicts` later says what it found. */
+  send(payloads: readonly Uint8Array[]): BatchView {
+    this.keepAlive();
+    const batch = BatchView.create(payloads, this.deps.clock.now());
+    this.outstanding++;
+    (this.worker as Worker).postMessage({ type: 'batch', buffer: batch.buffer } satisfies TriageRequest);
+    return batch;
+  }
+
+  /**
+   * Whether the batch's verdicts may be used: the worker judged it with the policy in force. If the
+   * worker has not started it, the main thread takes it back (false: decide them all here); if it
+   * is at work on it, this blocks until it is done. False also when the worker failed or stalled.
+   */
+  verdicts(batch: BatchView): boolean {
+    this.outstanding--;
+    if (batch.takeBack()) return false;
+    if (!batch.waitDone(STALL_MS)) {
+      this.fail(new Error(`no verdicts within ${STALL_MS} ms`));
+      return false;
+    }
+    return batch.generation === this.generation;
+  }
+
+  private start(): void {
+    const { policies } = this.deps;
+    const workerData: TriageWorkerData = {
+      policy: compileInput(policies.current()),
+      generation: this.generation,
+      verdicts: knownVerdicts(),
+    };
+    let worker: Worker;
+    try {
+      worker = new Worker(this.deps.workerUrl ?? WORKER_URL, { workerData });
+    } catch (err) {
+      this.fail(err as Error);
+      return;
+    }
+    worker.on('message', (message: TriageReady) => {
+      if (message.type === 'ready' && this.worker === worker) this.ready = true;
+    });
+    worker.on('error', (err) => this.fail(err));
+    worker.on('exit', (code) => {
+      if (this.worker === worker) this.fail(new Error(`triage worker exited with code ${code}`));
+    });
+    worker.unref();
+    this.unsubscribe = policies.onChange((policy) => {
+      this.generation++;
+      worker.postMessage({
+        type: 'policy',
+        policy: compileInput(policy),
+        generation: this.generation,
+        verdicts: knownVerdicts(),
+      } satisfies TriageRequest);
+    });
+    this.worker = worker;
+    this.keepAlive();
+  }
+
+  private keepAlive(): void {
+    if (this.idleTimer !== null) this.idleTimer.refresh();
+    else {
+      this.idleTimer = setTimeout(() => {
+        if (this.outstanding > 0) this.idleTimer?.refresh();
+        else void this.stopWorker();
+      }, this.deps.idleStopMs ?? IDLE_STOP_MS);
+      this.idleTimer.unref();
+    }
+  }
+
+  private fail(err: Error): void {
+    if (!this.failed)
+      this.deps.logger.error(
+        { event: 'triage_worker_failed', err: err.message },
+        'the triage worker failed; NATS events are now all decided on the main thread',
+      );
+    this.failed = true;
+    void this.stopWorker();
+  }
+
+  private async stopWorker(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    this.ready = false;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    await worker?.terminate();
+  }
+
+  async stop(): Promise<void> {
+    await this.stopWorker();
+  }
+}
