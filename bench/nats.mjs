@@ -319,6 +319,7 @@ async function latency(url, sandbox, { echo = true } = {}) {
       n: ms.length,
       coldP99: percentile(cold, 99),
       webhooks: await sidecar.metricSum('incident_router_webhooks_total'),
+      triage: (await (await sidecar.get('/api/v1/health')).json()).nats?.triage,
     };
   } finally {
     await nc.close();
@@ -399,22 +400,40 @@ async function rss(url, sandbox, n = 100_000) {
   }
 }
 
+/**
+ * Core NATS, ceiling and sidecar back to back, in `rounds` rounds: the round with the median ratio,
+ * and every round's ratio. On a 2-core machine the publisher's pace moves both figures by ±20%.
+ */
+async function coreRounds(url, sandbox, events, rounds = 3) {
+  const all = [];
+  for (let r = 0; r < rounds; r++) {
+    const ceil = progress('core ceiling', await coreCeiling(url, events));
+    const core = progress('core sidecar', await coreSidecar(url, sandbox, events));
+    all.push({ ceil, core, ratio: core.perSecond / ceil.perSecond });
+  }
+  const sorted = [...all].sort((a, b) => a.ratio - b.ratio);
+  return { ...sorted[Math.floor(rounds / 2)], ratios: all.map((r) => r.ratio) };
+}
+
 export async function benchNats({ events = 1_000_000, jsEvents = 200_000 } = {}) {
   const server = await startNatsServer();
   const sandbox = await startSandbox();
   try {
-    const ceil = progress('core ceiling', await coreCeiling(server.url, events));
-    const core = progress('core sidecar', await coreSidecar(server.url, sandbox, events));
+    const { ceil, core, ratios } = await coreRounds(server.url, sandbox, events);
     const jsCeil = progress('JetStream ceiling', await jsCeiling(server.url, jsEvents));
     const js = progress('JetStream sidecar', await jsSidecar(server.url, sandbox, jsEvents));
+    // The simulators run in this process: collect what the throughput phases left before timing
+    // requests, so a full collection of their garbage does not land inside a latency sample.
+    globalThis.gc?.();
     const lat = progress('latency', await latency(server.url, sandbox));
     const st = progress('storm', await storm(server.url, sandbox));
+    globalThis.gc?.();
     const mem = progress('rss', await rss(server.url, sandbox));
     const coreRatio = core.perSecond / ceil.perSecond;
     const jsRatio = js.perSecond / jsCeil;
     table('NATS ingest (issue 4)', [
       {
-        figure: `core NATS, ${fmt(events)} events (3% paging): events/s through the sidecar`,
+        figure: `core NATS, ${fmt(events)} events (3% paging): events/s through the sidecar (median of ${ratios.length} rounds; ratios ${ratios.map((r) => r.toFixed(2)).join(', ')})`,
         measured: `${fmt(core.perSecond)} (${fmt(core.received)} decided, ${fmt(core.dropped)} dropped)`,
         ceiling: `${fmt(ceil.perSecond)} (${fmt(ceil.received)} received)`,
         ratio: coreRatio.toFixed(3),
@@ -498,9 +517,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const server = await startNatsServer();
     const sandbox = await startSandbox();
     const n = Number(process.argv[3] ?? 1_000_000);
-    const ceil = progress('core ceiling', await coreCeiling(server.url, n));
-    const core = progress('core sidecar', await coreSidecar(server.url, sandbox, n));
-    progress('core ratio', (core.perSecond / ceil.perSecond).toFixed(3));
+    const { ratio, ratios } = await coreRounds(server.url, sandbox, n, Number(process.argv[4] ?? 1));
+    progress('core ratio', { median: ratio.toFixed(3), rounds: ratios.map((r) => r.toFixed(3)) });
     await sandbox.stop();
     await server.stop();
   } else if (phase === 'rss' || phase === 'latency') {

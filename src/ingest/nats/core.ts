@@ -33,6 +33,8 @@ export class CoreIngest {
   private head = 0;
   private readonly batches: Batch[] = [];
   private batched = 0;
+  /** Events the triage worker judged to change nothing, only counted here (health). */
+  skipped = 0;
   private running = false;
   private readonly dropped;
 
@@ -130,9 +132,10 @@ export class CoreIngest {
 
   /** A batch's events in order: the skipped ones counted, the others handled as without triage. */
   private finish(nc: NatsConnection, batch: Batch): Promise<void> | undefined {
-    const usable = (this.deps.triage as Triage).verdicts(batch.view);
+    const triage = this.deps.triage as Triage; // there are batches only with triage
+    const verdicts = triage.verdicts(batch.view) ? batch.view.verdicts : null;
     this.sendBatches(); // the worker works on the next ones meanwhile
-    return this.finishFrom(nc, batch, 0, usable);
+    return this.finishFrom(nc, batch, 0, verdicts);
   }
 
   /** Synchronous unless an event's handling waits; then it goes on from the next one. */
@@ -140,18 +143,17 @@ export class CoreIngest {
     nc: NatsConnection,
     batch: Batch,
     from: number,
-    usable: boolean,
+    verdicts: Uint8Array | null,
   ): Promise<void> | undefined {
-    const { processor } = this.deps;
     for (let i = from; i < batch.msgs.length; i++) {
       this.batched--;
-      if (usable && batch.view.verdicts[i] === Verdict.Skip) {
-        processor.countIgnored();
-        (this.deps.triage as Triage).skipped++;
+      if (verdicts?.[i] === Verdict.Skip) {
+        this.deps.processor.countIgnored();
+        this.skipped++;
         continue;
       }
       const waiting = this.handle(nc, batch.msgs[i] as Msg);
-      if (waiting) return waiting.then(() => this.finishFrom(nc, batch, i + 1, usable));
+      if (waiting) return waiting.then(() => this.finishFrom(nc, batch, i + 1, verdicts));
     }
     return undefined;
   }

@@ -106,7 +106,7 @@ export class NatsIngest {
       consuming: this.js ? this.js.isConsuming() : s.connected,
       queue_depth: this.core?.depth() ?? 0,
       in_flight: this.processor.pending(),
-      triage: this.triage ? { state: this.triage.state, skipped: this.triage.skipped } : null,
+      triage: this.triage ? { state: this.triage.state, skipped: this.core?.skipped ?? 0 } : null,
       reconnects: s.reconnects,
       last_error: s.last_error,
     };

@@ -70,7 +70,7 @@ export class Triage {
   /** Events the worker judged and the main thread only counted (health, tests). */
   skipped = 0;
 
-  /** For health: off until the first batch, running while the worker is, failed for good. */
+  /** For health: idle without a backlog, starting while it compiles the policy, running, or failed for good. */
   get state(): 'idle' | 'starting' | 'running' | 'failed' {
     if (this.failed) return 'failed';
     if (this.worker === null) return 'idle';
