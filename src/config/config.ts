@@ -1,5 +1,6 @@
 // Environment → Config, once, at start (SPEC §7). Every problem is reported, one line each; nothing
 // past this module reads process.env or applies defaults.
+import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { LOG_LEVELS, type LogLevelName } from '../telemetry/logger.js';
@@ -19,6 +20,8 @@ export interface NatsConfig {
   maxDeliver: number;
   /** JetStream: how long the server waits for an ack before redelivering. */
   ackWaitMs: number;
+  /** Core mode: share a backlog with a triage worker thread (src/ingest/nats/triage.ts). */
+  triage: boolean;
 }
 
 export interface Config {
@@ -54,6 +57,11 @@ export const ENV_VARS: readonly { name: string; default: string; help: string }[
   { name: 'NATS_MAX_IN_FLIGHT', default: '2000', help: 'outcomes awaiting durability at once' },
   { name: 'NATS_MAX_DELIVER', default: '5', help: 'JetStream: deliveries before the dead-letter subject' },
   { name: 'NATS_ACK_WAIT_MS', default: '30000', help: 'JetStream: ack wait before redelivery' },
+  {
+    name: 'NATS_TRIAGE',
+    default: 'auto',
+    help: 'core NATS: judge backlogs on a worker thread (auto: with 2 or more CPUs) | on | off',
+  },
   { name: 'API_TOKEN', default: '(unset: open)', help: 'Bearer token required by mutating endpoints' },
   {
     name: 'PAGERDUTY_WEBHOOK_SECRET',
@@ -156,6 +164,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, cwd = proc
   const maxInFlight = r.integer('NATS_MAX_IN_FLIGHT', 2_000, 1, 100_000);
   const maxDeliver = r.integer('NATS_MAX_DELIVER', 5, 1, 1_000);
   const ackWaitMs = r.integer('NATS_ACK_WAIT_MS', 30_000, 500, 3_600_000);
+  const triage = r.oneOf('NATS_TRIAGE', ['auto', 'on', 'off'] as const, 'auto');
   if (stream !== null && natsUrl === null && r.optional('NATS_URL') === null) {
     r.problems.push('NATS_STREAM is set but NATS_URL is not: JetStream mode needs a NATS server');
   }
@@ -184,6 +193,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, cwd = proc
             maxInFlight,
             maxDeliver,
             ackWaitMs,
+            triage: triage === 'on' || (triage === 'auto' && availableParallelism() >= 2),
           },
     apiToken,
     pagerdutyWebhookSecret: r.optional('PAGERDUTY_WEBHOOK_SECRET'),

@@ -78,6 +78,37 @@ describe('triage worker', () => {
     }
   });
 
+  it('pauses, and stops its worker, while most events must be decided on the main thread anyway', async () => {
+    const triage = new Triage({ policies: t.app.policies, clock: clockFrom(NOW), logger: silentLogger() });
+    try {
+      await ready(triage);
+      const page = encode({
+        timestamp: '2026-11-24T15:00:00Z',
+        service: 'payments',
+        level: 'critical',
+        message: 'ledger write failed',
+      });
+      const policy = t.app.policies.current().compiled;
+      const decision = await decide(
+        eventToInput(JSON.parse(new TextDecoder().decode(page))),
+        policy,
+        NOW,
+        NO_INCIDENTS,
+      );
+      expect(decision.paged).toBe(true);
+      for (let i = 0; i < 16 && triage.state === 'running'; i++) {
+        const batch = triage.send(Array.from({ length: 128 }, () => page));
+        await new Promise((r) => setTimeout(r, 50));
+        expect(triage.verdicts(batch)).toBe(true);
+        expect([...batch.verdicts].every((v) => v === Verdict.Decide)).toBe(true);
+      }
+      expect(triage.state).toBe('paused');
+      expect(triage.available()).toBe(false);
+    } finally {
+      await triage.stop();
+    }
+  });
+
   it('a worker that cannot start leaves every event to the main thread, said once in the log', async () => {
     const errors: string[] = [];
     const logger = { ...silentLogger(), error: (o: { event: string }) => void errors.push(o.event) };

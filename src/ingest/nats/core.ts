@@ -10,7 +10,7 @@ import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import type { DeadLetters } from './dead-letter.js';
 import type { OrderedProcessor } from './processor.js';
-import type { Triage } from './triage.js';
+import { MIN_SKIP_SHARE, type Triage } from './triage.js';
 import { Verdict, type BatchView } from './triage-protocol.js';
 
 export const QUEUE_GROUP = 'incident-router';
@@ -121,6 +121,8 @@ export class CoreIngest {
   private sendBatches(): void {
     const triage = this.deps.triage;
     if (triage === null || this.queue.length - this.head < TRIAGE_FROM) return;
+    // Start a worker only if it would spare this thread enough (not for a burst of pages).
+    if (triage.state === 'idle' && this.deps.processor.ignoredShare() < MIN_SKIP_SHARE) return;
     while (this.batches.length < BATCHES_AHEAD && this.queue.length - this.head >= TRIAGE_FROM) {
       if (!triage.available()) return;
       const msgs: Msg[] = [];

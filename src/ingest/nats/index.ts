@@ -56,7 +56,7 @@ export class NatsIngest {
       logger: deps.logger,
     });
     this.triage =
-      config.stream === null
+      config.stream === null && config.triage
         ? new Triage({ policies: deps.policies, clock: deps.clock, logger: deps.logger })
         : null;
     this.core =

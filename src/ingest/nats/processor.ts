@@ -13,9 +13,13 @@ export interface Outcome {
 }
 
 const OK: Outcome = Object.freeze({ ok: true });
+/** Decisions over which `ignoredShare` is measured. */
+const SHARE_WINDOW = 1_024;
 
 export class OrderedProcessor {
   private inFlight = 0;
+  private window = { decided: 0, ignored: 0 };
+  private lastShare: number | null = null;
   private waiters: (() => void)[] = [];
   private readonly received;
   private readonly invalid;
@@ -36,6 +40,7 @@ export class OrderedProcessor {
   countIgnored(): void {
     this.received.inc();
     this.ignored.inc();
+    this.tallyOutcome(true);
   }
 
   validate(data: Uint8Array): Validated<LogEvent> {
@@ -75,9 +80,11 @@ export class OrderedProcessor {
       return undefined;
     }
     if (!(result instanceof Promise)) {
+      this.tallyOutcome(result.outcome === 'ignored');
       done(OK);
       return undefined;
     }
+    this.tallyOutcome(false);
     this.inFlight++;
     result.then(
       () => this.finish(done, OK),
@@ -94,6 +101,25 @@ export class OrderedProcessor {
     } finally {
       this.waiters.shift()?.();
     }
+  }
+
+  private tallyOutcome(ignored: boolean): void {
+    this.window.decided++;
+    if (ignored) this.window.ignored++;
+    if (this.window.decided >= SHARE_WINDOW) {
+      this.lastShare = this.window.ignored / this.window.decided;
+      this.window = { decided: 0, ignored: 0 };
+    }
+  }
+
+  /**
+   * The share of recent decisions made here that changed nothing: what a triage worker could have
+   * spared this thread (core.ts starts one only when it is worth it). Over the last complete
+   * window, or the current one before there is any.
+   */
+  ignoredShare(): number {
+    if (this.lastShare !== null) return this.lastShare;
+    return this.window.decided === 0 ? 0 : this.window.ignored / this.window.decided;
   }
 
   pending(): number {

@@ -19,7 +19,13 @@ import type { ActivePolicy } from '../../policy/active.js';
 import type { PolicyManager } from '../../policy/manager.js';
 import { knownVerdicts } from '../../policy/patterns.js';
 import type { Logger } from '../../telemetry/logger.js';
-import { BatchView, type TriageReady, type TriageRequest, type TriageWorkerData } from './triage-protocol.js';
+import {
+  BatchView,
+  Verdict,
+  type TriageReady,
+  type TriageRequest,
+  type TriageWorkerData,
+} from './triage-protocol.js';
 
 /**
  * The built worker, from `dist/` whether this module runs built or (in tests) from `src/`: both sit
@@ -27,6 +33,10 @@ import { BatchView, type TriageReady, type TriageRequest, type TriageWorkerData 
  */
 const WORKER_URL = new URL('../../../dist/ingest/nats/triage-worker.js', import.meta.url);
 const IDLE_STOP_MS = 30_000;
+/** Judged events over which the share of skipped ones is weighed, the least share worth a core, and the pause below it. */
+const WEIGH_EVENTS = 2_048;
+export const MIN_SKIP_SHARE = 0.25;
+const PAUSE_MS = 60_000;
 /** A batch takes the worker about 3 ms; far longer means it is stuck. */
 const STALL_MS = 2_000;
 
@@ -44,6 +54,8 @@ export class Triage {
   private idleTimer: NodeJS.Timeout | null = null;
   /** Batches sent and not yet collected: the worker may not stop while there are any. */
   private outstanding = 0;
+  private window = { events: 0, skips: 0 };
+  private pausedUntil = 0;
   private unsubscribe: (() => void) | null = null;
 
   constructor(
@@ -62,17 +74,19 @@ export class Triage {
    * policy (a few hundred ms) the main thread carries on alone.
    */
   available(): boolean {
-    if (this.failed) return false;
+    if (this.failed || this.paused()) return false;
     if (this.worker === null) this.start();
     return this.ready;
   }
 
-  /** Events the worker judged and the main thread only counted (health, tests). */
-  skipped = 0;
+  private paused(): boolean {
+    return performance.now() < this.pausedUntil;
+  }
 
   /** For health: idle without a backlog, starting while it compiles the policy, running, or failed for good. */
-  get state(): 'idle' | 'starting' | 'running' | 'failed' {
+  get state(): 'idle' | 'starting' | 'running' | 'paused' | 'failed' {
     if (this.failed) return 'failed';
+    if (this.paused()) return 'paused';
     if (this.worker === null) return 'idle';
     return this.ready ? 'running' : 'starting';
   }
@@ -93,12 +107,34 @@ export class Triage {
    */
   verdicts(batch: BatchView): boolean {
     this.outstanding--;
-    if (batch.takeBack()) return false;
-    if (!batch.waitDone(STALL_MS)) {
-      this.fail(new Error(`no verdicts within ${STALL_MS} ms`));
-      return false;
+    let usable = false;
+    if (!batch.takeBack()) {
+      if (!batch.waitDone(STALL_MS)) {
+        this.fail(new Error(`no verdicts within ${STALL_MS} ms`));
+        return false;
+      }
+      usable = batch.generation === this.generation;
+      if (usable) this.weigh(batch);
     }
-    return batch.generation === this.generation;
+    if (this.paused() && this.outstanding === 0 && this.worker !== null) void this.stopWorker();
+    return usable;
+  }
+
+  /**
+   * Triage pays only when most events change nothing. When the main thread must decide most of
+   * them anyway (a storm of pages, a burst of new incidents), the worker only costs a core and
+   * memory: it pauses, and the worker stops once its last batch is collected.
+   */
+  private weigh(batch: BatchView): void {
+    let skips = 0;
+    for (const v of batch.verdicts) if (v === Verdict.Skip) skips++;
+    this.window.events += batch.count;
+    this.window.skips += skips;
+    if (this.window.events >= WEIGH_EVENTS) {
+      if (this.window.skips < this.window.events * MIN_SKIP_SHARE)
+        this.pausedUntil = performance.now() + PAUSE_MS;
+      this.window = { events: 0, skips: 0 };
+    }
   }
 
   private start(): void {
