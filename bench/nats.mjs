@@ -413,9 +413,10 @@ async function latencyRounds(url, sandbox, rounds = 3) {
 }
 
 /**
- * Between phases: the JetStream phases leave two streams of 200,000 messages on disk, and the
- * kernel writes them back for half a minute after; a latency phase that fsyncs meanwhile measures
- * the disk queue. Delete them and flush the disk first.
+ * Between phases: the JetStream phases leave two streams of 200,000 messages on disk, which the
+ * kernel may still be writing back while the latency runs fsync. Delete them, flush the disk and
+ * collect this process's heap first (`js-latency [noisy]` compares; one comparison showed no
+ * measurable difference, but it removes a suspect from the latency figure).
  */
 async function quietDisk(url) {
   const nc = await connect({ servers: url });
