@@ -33,7 +33,7 @@ export class StormGuard {
   /** Forgets services with no new incident inside the window. */
   private sweep(nowMs: number, windowMs: number): void {
     for (const [service, times] of this.opened) {
-      if ((times.at(-1) as number) <= nowMs - windowMs) this.opened.delete(service);
+      if ((times.at(-1) ?? -Infinity) <= nowMs - windowMs) this.opened.delete(service);
     }
     this.nextSweepMs = nowMs + windowMs;
   }

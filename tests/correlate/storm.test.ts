@@ -27,4 +27,14 @@ describe('storm guard', () => {
     guard.admit('latest', 3 * WINDOW + 5, 10, WINDOW);
     expect(guard.services).toBe(2);
   });
+
+  it('also forgets a service whose times all expired while a zero limit admitted nothing', () => {
+    const guard = new StormGuard();
+    guard.admit('x', 0, 5, WINDOW); // sweeps; the next sweep is due at WINDOW
+    guard.admit('a', WINDOW - 1, 5, WINDOW);
+    guard.admit('y', WINDOW, 5, WINDOW); // sweeps: 'a' is recent and stays
+    expect(guard.admit('a', 2 * WINDOW - 1, 0, WINDOW)).toBe(false); // its time expires: none left
+    guard.admit('z', 2 * WINDOW, 5, WINDOW);
+    expect(guard.services).toBe(1);
+  });
 });

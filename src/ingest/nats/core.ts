@@ -135,9 +135,10 @@ export class CoreIngest {
   /** A batch's events in order: the skipped ones counted, the others handled as without triage. */
   private finish(nc: NatsConnection, batch: Batch): Promise<void> | undefined {
     const triage = this.deps.triage as Triage; // there are batches only with triage
-    const verdicts = triage.verdicts(batch.view) ? batch.view.verdicts : null;
+    this.batched -= batch.msgs.length;
+    const usable = triage.verdicts(batch.view);
     this.sendBatches(); // the worker works on the next ones meanwhile
-    return this.finishFrom(nc, batch, 0, verdicts);
+    return this.finishFrom(nc, batch, 0, usable, triage);
   }
 
   /** Synchronous unless an event's handling waits; then it goes on from the next one. */
@@ -145,17 +146,19 @@ export class CoreIngest {
     nc: NatsConnection,
     batch: Batch,
     from: number,
-    verdicts: Uint8Array | null,
+    usable: boolean,
+    triage: Triage,
   ): Promise<void> | undefined {
+    // After a wait the policy may have changed: the marks then no longer count.
+    const verdicts = usable && (from === 0 || triage.current(batch.view)) ? batch.view.verdicts : null;
     for (let i = from; i < batch.msgs.length; i++) {
-      this.batched--;
       if (verdicts?.[i] === Verdict.Skip) {
         this.deps.processor.countIgnored();
         this.skipped++;
         continue;
       }
       const waiting = this.handle(nc, batch.msgs[i] as Msg);
-      if (waiting) return waiting.then(() => this.finishFrom(nc, batch, i + 1, verdicts));
+      if (waiting) return waiting.then(() => this.finishFrom(nc, batch, i + 1, verdicts !== null, triage));
     }
     return undefined;
   }
@@ -180,7 +183,7 @@ export class CoreIngest {
     });
   }
 
-  /** Messages taken and not yet handled (queued or at the triage worker). */
+  /** Messages taken and not yet handled (queued, or at the triage worker; not the batch being finished). */
   depth(): number {
     return this.queue.length - this.head + this.batched;
   }

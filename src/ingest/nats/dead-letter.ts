@@ -31,7 +31,17 @@ export class DeadLetters {
       payload_base64: Buffer.from(letter.payload).toString('base64'),
       ...(letter.deliveries === undefined ? {} : { deliveries: letter.deliveries }),
     };
-    nc.publish(this.deps.subject, JSON.stringify(body));
+    try {
+      nc.publish(this.deps.subject, JSON.stringify(body));
+    } catch (err) {
+      // Closed or draining: the message came on this connection, and goes with it (still counted
+      // as invalid); the ingest loop must not stop over it.
+      this.deps.logger.warn(
+        { event: 'dead_letter_unsent', reason: letter.reason, err: (err as Error).message },
+        'dead letter not sent: the NATS connection is closing',
+      );
+      return;
+    }
     this.deps.metrics.deadLetters.inc({ reason: letter.reason });
     // One line per 1,000 so a flood of garbage cannot flood the log.
     if (this.logged++ % 1000 === 0) {

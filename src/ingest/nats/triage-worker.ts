@@ -1,6 +1,9 @@
 // The triage worker thread (triage.ts): for each raw event of a batch, says whether the main thread
 // can skip it. It parses, validates and decides exactly as the main thread would, with the same
-// policy and clock, but knows nothing of incident state, which no skipped decision depends on.
+// policy, but knows nothing of incident state, which no skipped decision depends on. Its clock is
+// the main thread's when the batch was cut, a few ms before the main thread would reach each
+// event: a time window that opens in that gap is seen a few ms late, as it is for any event that
+// waited in the queue.
 import { parentPort, workerData } from 'node:worker_threads';
 import { changesNothing } from '../../domain/decision.js';
 import { eventToInput } from '../../domain/log-event.js';
@@ -34,8 +37,13 @@ function triage(batch: BatchView): void {
       const parsed = parseEvent(payload.subarray(batch.offsets[i], batch.offsets[i + 1]));
       if (!parsed.ok) continue; // the main thread validates again and dead-letters it
       const decision = decideNow(eventToInput(parsed.value), policy, now, NO_INCIDENTS);
-      // An answer that waits on json-rules-engine is left to the main thread.
-      if (!(decision instanceof Promise) && changesNothing(decision)) batch.verdicts[i] = Verdict.Skip;
+      if (decision instanceof Promise) {
+        // An answer that waits on json-rules-engine is left to the main thread, which also
+        // reports what goes wrong with it.
+        decision.catch(() => undefined);
+        continue;
+      }
+      if (changesNothing(decision)) batch.verdicts[i] = Verdict.Skip;
     }
     batch.generation = generation;
   } catch (err) {

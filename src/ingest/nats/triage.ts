@@ -56,6 +56,7 @@ export class Triage {
   private outstanding = 0;
   private window = { events: 0, skips: 0 };
   private pausedUntil = 0;
+  private stopped = false;
   private unsubscribe: (() => void) | null = null;
 
   constructor(
@@ -74,7 +75,7 @@ export class Triage {
    * policy (a few hundred ms) the main thread carries on alone.
    */
   available(): boolean {
-    if (this.failed || this.paused()) return false;
+    if (this.failed || this.stopped || this.paused()) return false;
     if (this.worker === null) this.start();
     return this.ready;
   }
@@ -109,15 +110,21 @@ export class Triage {
     this.outstanding--;
     let usable = false;
     if (!batch.takeBack()) {
+      if (this.worker === null) return false; // stopped mid-batch: nothing will come
       if (!batch.waitDone(STALL_MS)) {
         this.fail(new Error(`no verdicts within ${STALL_MS} ms`));
         return false;
       }
-      usable = batch.generation === this.generation;
+      usable = this.current(batch);
       if (usable) this.weigh(batch);
     }
     if (this.paused() && this.outstanding === 0 && this.worker !== null) void this.stopWorker();
     return usable;
+  }
+
+  /** Whether the batch was judged with the policy in force now. */
+  current(batch: BatchView): boolean {
+    return batch.generation === this.generation;
   }
 
   /**
@@ -196,6 +203,8 @@ export class Triage {
   private async stopWorker(): Promise<void> {
     const worker = this.worker;
     this.worker = null;
+    this.generation++; // whatever it judged before is not to be used after
+
     this.ready = false;
     this.unsubscribe?.();
     this.unsubscribe = null;
@@ -205,6 +214,7 @@ export class Triage {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.stopWorker();
   }
 }
