@@ -1,8 +1,8 @@
 // The pipeline of SPEC §1 in one place: decide, then let incidents correlate and record it; the
 // dispatcher delivers from the outbox afterwards. Sources (HTTP, NATS) call `process`, or the two
-// halves when they must keep order: decisions are made one after another, and `apply` takes effect
-// (dedup reservation, repeat count, resolve) synchronously in the order it is called, while its
-// promise resolves when the outcome is durable.
+// halves (`decideNow`, `applyNow`) when they must keep order: decisions are made one after another,
+// and `applyNow` takes effect (dedup reservation, repeat count, resolve) synchronously in the order
+// it is called, while its promise, if any, resolves when the outcome is durable.
 import type { Clock } from './domain/clock.js';
 import type { Decision } from './domain/decision.js';
 import type { PipelineInput } from './domain/log-event.js';
@@ -33,11 +33,7 @@ export class Pipeline {
     },
   ) {}
 
-  async decide(input: PipelineInput): Promise<Decided> {
-    return this.decideNow(input);
-  }
-
-  /** `decide`, synchronous unless a rule waits on json-rules-engine (the NATS hot path). */
+  /** The decision for an input, synchronous unless a rule waits on json-rules-engine. */
   decideNow(input: PipelineInput): Decided | Promise<Decided> {
     const { policies, incidents, clock, logger } = this.deps;
     const policy = policies.current().compiled;
@@ -76,6 +72,6 @@ export class Pipeline {
   }
 
   async process(input: PipelineInput): Promise<PipelineResult> {
-    return this.apply(await this.decide(input));
+    return this.apply(await this.decideNow(input));
   }
 }

@@ -5,6 +5,7 @@ import { eventToInput } from '../../domain/log-event.js';
 import type { Decided, Pipeline } from '../../pipeline.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import { parseEvent, type Validated } from '../validate.js';
+import { ShareWindow } from './share-window.js';
 import type { LogEvent } from '../../domain/log-event.js';
 
 export interface Outcome {
@@ -18,8 +19,8 @@ const SHARE_WINDOW = 1_024;
 
 export class OrderedProcessor {
   private inFlight = 0;
-  private window = { decided: 0, ignored: 0 };
-  private lastShare: number | null = null;
+  /** Decisions that changed nothing, among all made or counted here. */
+  private readonly ignoredWindow = new ShareWindow(SHARE_WINDOW);
   private waiters: (() => void)[] = [];
   private readonly received;
   private readonly invalid;
@@ -104,12 +105,7 @@ export class OrderedProcessor {
   }
 
   private tallyOutcome(ignored: boolean): void {
-    this.window.decided++;
-    if (ignored) this.window.ignored++;
-    if (this.window.decided >= SHARE_WINDOW) {
-      this.lastShare = this.window.ignored / this.window.decided;
-      this.window = { decided: 0, ignored: 0 };
-    }
+    this.ignoredWindow.add(1, ignored ? 1 : 0);
   }
 
   /**
@@ -118,8 +114,7 @@ export class OrderedProcessor {
    * window, or the current one before there is any.
    */
   ignoredShare(): number {
-    if (this.lastShare !== null) return this.lastShare;
-    return this.window.decided === 0 ? 0 : this.window.ignored / this.window.decided;
+    return this.ignoredWindow.share;
   }
 
   pending(): number {

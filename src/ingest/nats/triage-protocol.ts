@@ -111,8 +111,7 @@ export interface TriageWorkerData {
 }
 
 export type TriageRequest =
-  | { type: 'batch'; buffer: SharedArrayBuffer }
-  | { type: 'policy'; policy: CompileInput; generation: number; verdicts: [string, ReDoSVerdict][] };
+  { type: 'batch'; buffer: SharedArrayBuffer } | ({ type: 'policy' } & TriageWorkerData);
 
 /** The worker's one message: it has compiled the policy and takes batches. */
 export interface TriageReady {

@@ -19,6 +19,7 @@ import type { ActivePolicy } from '../../policy/active.js';
 import type { PolicyManager } from '../../policy/manager.js';
 import { knownVerdicts } from '../../policy/patterns.js';
 import type { Logger } from '../../telemetry/logger.js';
+import { ShareWindow } from './share-window.js';
 import {
   BatchView,
   Verdict,
@@ -40,9 +41,10 @@ const PAUSE_MS = 60_000;
 /** A batch takes the worker about 3 ms; far longer means it is stuck. */
 const STALL_MS = 2_000;
 
-function compileInput(policy: ActivePolicy): TriageWorkerData['policy'] {
+/** What the worker needs to decide as the main thread does: the policy, and its patterns' checks. */
+function policyData(policy: ActivePolicy, generation: number): TriageWorkerData {
   const { document, version, revision } = policy.loaded;
-  return { document, version, revision };
+  return { policy: { document, version, revision }, generation, verdicts: knownVerdicts() };
 }
 
 export class Triage {
@@ -54,7 +56,8 @@ export class Triage {
   private idleTimer: NodeJS.Timeout | null = null;
   /** Batches sent and not yet collected: the worker may not stop while there are any. */
   private outstanding = 0;
-  private window = { events: 0, skips: 0 };
+  /** Skippable events among those the worker judged. */
+  private readonly skipWindow = new ShareWindow(WEIGH_EVENTS);
   private pausedUntil = 0;
   private stopped = false;
   private unsubscribe: (() => void) | null = null;
@@ -135,22 +138,13 @@ export class Triage {
   private weigh(batch: BatchView): void {
     let skips = 0;
     for (const v of batch.verdicts) if (v === Verdict.Skip) skips++;
-    this.window.events += batch.count;
-    this.window.skips += skips;
-    if (this.window.events >= WEIGH_EVENTS) {
-      if (this.window.skips < this.window.events * MIN_SKIP_SHARE)
-        this.pausedUntil = performance.now() + PAUSE_MS;
-      this.window = { events: 0, skips: 0 };
-    }
+    const share = this.skipWindow.add(batch.count, skips);
+    if (share !== null && share < MIN_SKIP_SHARE) this.pausedUntil = performance.now() + PAUSE_MS;
   }
 
   private start(): void {
     const { policies } = this.deps;
-    const workerData: TriageWorkerData = {
-      policy: compileInput(policies.current()),
-      generation: this.generation,
-      verdicts: knownVerdicts(),
-    };
+    const workerData = policyData(policies.current(), this.generation);
     let worker: Worker;
     try {
       worker = new Worker(this.deps.workerUrl ?? WORKER_URL, { workerData });
@@ -168,12 +162,7 @@ export class Triage {
     worker.unref();
     this.unsubscribe = policies.onChange((policy) => {
       this.generation++;
-      worker.postMessage({
-        type: 'policy',
-        policy: compileInput(policy),
-        generation: this.generation,
-        verdicts: knownVerdicts(),
-      } satisfies TriageRequest);
+      worker.postMessage({ type: 'policy', ...policyData(policy, this.generation) } satisfies TriageRequest);
     });
     this.worker = worker;
     this.keepAlive();
