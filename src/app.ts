@@ -23,6 +23,7 @@ import { NatsIngest } from './ingest/nats/index.js';
 import { Pipeline } from './pipeline.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import { PolicyManager } from './policy/manager.js';
+import { PatternChecker } from './policy/redos.js';
 import type { BreakerSettings } from './policy/types.js';
 import { startSandbox, type Sandbox } from './sandbox/index.js';
 import { pointAtSandbox } from './sandbox/wire.js';
@@ -45,7 +46,11 @@ export interface AppOptions {
   /** Sandbox mode: use these simulators instead of starting new ones (tests drive them directly). */
   sandbox?: Sandbox;
   random?: () => number;
+  /** How long a request's headers, and the whole request, may take to arrive (tests shorten them). */
+  httpTimeouts?: { headersMs: number; requestMs: number };
 }
+
+const HTTP_TIMEOUTS = { headersMs: 10_000, requestMs: 30_000 };
 
 /** Everything that exists once the app has started. */
 export interface Running {
@@ -72,6 +77,8 @@ export class App {
   readonly logger: Logger;
   readonly metrics = new Metrics({ defaultMetrics: true });
   readonly scrubber = new SecretScrubber();
+  /** One regular-expression checker for the policy on disk and candidates alike (redos.ts). */
+  private readonly checker = new PatternChecker();
   readonly policies: PolicyManager;
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
@@ -87,7 +94,8 @@ export class App {
     this.clock = options.clock ?? systemClock;
     this.startedAt = this.clock.now();
     this.webhookCredentials = webhookCredentialsFor(config);
-    this.scrubber.set([
+    this.scrubber.set('config', [
+      ...config.secretValues,
       config.apiToken,
       config.pagerdutyWebhookSecret,
       config.opsgenieWebhookToken,
@@ -109,6 +117,7 @@ export class App {
       logger: this.logger,
       metrics: this.metrics,
       scrubber: this.scrubber,
+      checker: this.checker,
     });
   }
 
@@ -127,7 +136,17 @@ export class App {
       await store.close();
       throw err;
     }
-    const server = createServer(this.api().callback());
+    // A client that sends its headers or body slowly (a slowloris) holds a socket only this long;
+    // Node's own default for a whole request is 300 s.
+    const timeouts = this.options.httpTimeouts ?? HTTP_TIMEOUTS;
+    const server = createServer(
+      {
+        headersTimeout: timeouts.headersMs,
+        requestTimeout: timeouts.requestMs,
+        connectionsCheckingInterval: Math.min(1_000, timeouts.headersMs),
+      },
+      this.api().callback(),
+    );
     server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -281,6 +300,7 @@ export class App {
     };
     return createApi({
       logger: this.logger,
+      scrubber: this.scrubber,
       routers: [
         systemRouter({
           metrics: this.metrics,
@@ -294,7 +314,8 @@ export class App {
           clock: this.clock,
           apiToken: this.config.apiToken,
           sandbox: this.config.sandbox,
-          env: this.config.env,
+          candidateEnv: this.config.candidateEnv,
+          checker: this.checker,
           incidents: r.incidents.open,
         }),
         ingestRouter({

@@ -12,6 +12,7 @@ export const ERROR_CATALOGUE = {
   unsupported_media_type: { status: 415, message: 'Send application/json.' },
   policy_invalid: { status: 422, message: 'The policy is invalid; the active policy keeps serving.' },
   not_ready: { status: 503, message: 'The service is not ready.' },
+  busy: { status: 503, message: 'Too much work in progress; retry shortly.' },
   internal: { status: 500, message: 'Internal error.' },
 } as const;
 

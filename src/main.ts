@@ -3,7 +3,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { App, VERSION } from './app.js';
 import { ENV_VARS, loadConfig } from './config/config.js';
-import { ConfigError, PolicyError } from './errors.js';
+import { ConfigError, PolicyError, StoreError } from './errors.js';
 import { parseArgs, rejectUnknownFlags, stringFlag, UsageError } from './cli/args.js';
 import { dryRunCommand, testCommand, validateCommand } from './cli/policy-commands.js';
 
@@ -115,7 +115,8 @@ main(process.argv.slice(2)).then(
       console.error(`incident-router: ${err.message}\nRun "incident-router --help" for usage.`);
       process.exit(2);
     }
-    if (err instanceof ConfigError || err instanceof PolicyError) {
+    // What an operator must fix (config, policy, data directory): the message alone says it.
+    if (err instanceof ConfigError || err instanceof PolicyError || err instanceof StoreError) {
       console.error(`incident-router: ${err.message}`);
       process.exit(1);
     }

@@ -2,13 +2,18 @@
 // `createApi(...).callback()` or a real listening server; nothing here knows about NATS.
 import Koa from 'koa';
 import type Router from '@koa/router';
-import type { Logger } from '../telemetry/logger.js';
-import { errorHandler, requestId } from './middleware.js';
+import type { Logger, SecretScrubber } from '../telemetry/logger.js';
+import { errorHandler, requestId, scrubAnswers } from './middleware.js';
 
-export function createApi(deps: { logger: Logger; routers: readonly Router[] }): Koa {
+export function createApi(deps: {
+  logger: Logger;
+  scrubber: SecretScrubber;
+  routers: readonly Router[];
+}): Koa {
   const app = new Koa({ proxy: false });
   app.silent = true; // errorHandler logs what matters; Koa's default handler would print stacks
   app.use(requestId());
+  app.use(scrubAnswers(deps.scrubber));
   app.use(errorHandler(deps.logger));
   app.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');

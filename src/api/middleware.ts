@@ -1,7 +1,8 @@
 import { timingSafeEqual, createHash, randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import { AppError, ERROR_CATALOGUE, type ErrorCode } from '../errors.js';
-import type { Logger } from '../telemetry/logger.js';
+import { Stream } from 'node:stream';
+import type { Logger, SecretScrubber } from '../telemetry/logger.js';
 
 const CODE_BY_STATUS = new Map<number, ErrorCode>(
   Object.entries(ERROR_CATALOGUE).map(([code, { status }]) => [status, code as ErrorCode]),
@@ -35,6 +36,7 @@ export function errorHandler(logger: Logger) {
         );
       }
       ctx.status = appError.status;
+      if (appError.code === 'busy') ctx.set('Retry-After', '5');
       ctx.body = appError.toBody();
     }
   };
@@ -50,6 +52,26 @@ function toAppError(err: unknown): AppError {
     return new AppError(code, expose ? (err as Error).message : undefined, { cause: err });
   }
   return new AppError('internal', (err as Error)?.message ?? String(err), { cause: err, expose: false });
+}
+
+/**
+ * Every answer passes through the secret scrubber, errors included: a policy value (a title, an
+ * error naming a team) can carry an interpolated secret, and this is the one place all of them
+ * leave through. JSON bodies are serialised here rather than by Koa, once; streams pass as they are.
+ */
+export function scrubAnswers(scrubber: SecretScrubber) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    await next();
+    const body: unknown = ctx.body;
+    if (typeof body === 'string') {
+      if (scrubber.holdsSecret(body)) ctx.body = scrubber.scrub(body);
+      return;
+    }
+    if (body === null || typeof body !== 'object' || Buffer.isBuffer(body) || body instanceof Stream) return;
+    const text = JSON.stringify(body);
+    ctx.body = scrubber.holdsSecret(text) ? scrubber.scrub(text) : text;
+    ctx.type = 'application/json';
+  };
 }
 
 export function requestId() {
@@ -69,17 +91,23 @@ export function secretsEqual(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-/** Mutating endpoints require `Authorization: Bearer $API_TOKEN` when a token is configured (SPEC §5). */
+/**
+ * Mutating endpoints, and those that evaluate a submitted policy, require `Authorization: Bearer
+ * $API_TOKEN` when a token is configured (docs/http-api.md, "Authentication").
+ */
 export function requireToken(token: string | null) {
   return async (ctx: Context, next: Next): Promise<void> => {
-    if (token !== null) {
-      const header = ctx.get('authorization');
-      const given = header.startsWith('Bearer ') ? header.slice(7) : '';
-      if (!secretsEqual(given, token)) {
-        ctx.set('WWW-Authenticate', 'Bearer realm="incident-router"');
-        throw new AppError('unauthorized', 'send Authorization: Bearer <API_TOKEN>');
-      }
-    }
+    checkToken(ctx, token);
     await next();
   };
+}
+
+/** Throws 401 unless the request carries the token (or none is configured). */
+export function checkToken(ctx: Context, token: string | null): void {
+  if (token === null) return;
+  // The scheme is case-insensitive (RFC 9110 §11.1).
+  const given = /^bearer +(.+)$/i.exec(ctx.get('authorization'))?.[1] ?? '';
+  if (secretsEqual(given, token)) return;
+  ctx.set('WWW-Authenticate', 'Bearer realm="incident-router"');
+  throw new AppError('unauthorized', 'send Authorization: Bearer <API_TOKEN>');
 }

@@ -38,8 +38,15 @@ export interface Config {
   publicUrl: string;
   /** Providers point at the built-in simulators. */
   sandbox: boolean;
-  /** The environment the policy interpolates `${NAME}` from. */
+  /** The environment the policy on disk interpolates `${NAME}` from. */
   env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Variables a candidate policy from a request may read (POLICY_CANDIDATE_ENV); every other
+   * `${NAME}` in it becomes the placeholder `$NAME`, so no request can read the process environment.
+   */
+  candidateEnv: Readonly<Record<string, string>>;
+  /** Values of variables whose names mark them as secrets: masked in every answer and log line. */
+  secretValues: readonly string[];
 }
 
 /** Documented settings, in the order `incident-router --help` lists them. */
@@ -72,6 +79,11 @@ export const ENV_VARS: readonly { name: string; default: string; help: string }[
     name: 'OPSGENIE_WEBHOOK_TOKEN',
     default: '(unset: refused; sandbox: random)',
     help: 'shared token OpsGenie sends in X-Webhook-Token',
+  },
+  {
+    name: 'POLICY_CANDIDATE_ENV',
+    default: '(unset: none)',
+    help: 'comma-separated variables candidate policies (validate, dry-run) may read; others become $NAME',
   },
   { name: 'LOG_LEVEL', default: 'info', help: LOG_LEVELS.join(' | ') },
   { name: 'PUBLIC_URL', default: 'http://HOST:PORT', help: 'how people reach this sidecar (incident links)' },
@@ -136,6 +148,35 @@ class Reader {
     return raw;
   }
 
+  /**
+   * A token compared byte for byte with what a client sends. HTTP trims header values, so one
+   * with leading or trailing whitespace (a Kubernetes secret's trailing newline) could never match.
+   */
+  token(name: string, minLength: number): string | null {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return null;
+    if (raw.trim() === '') this.problems.push(`${name}: is only whitespace`);
+    else if (raw.trim() !== raw)
+      this.problems.push(
+        `${name}: has leading or trailing whitespace (often a newline left by a secret file); remove it, since HTTP trims header values and it could never match`,
+      );
+    else if (raw.length < minLength) this.problems.push(`${name}: use at least ${minLength} characters`);
+    return raw;
+  }
+
+  names(name: string): string[] {
+    const raw = this.optional(name);
+    if (raw === null) return [];
+    const names = raw
+      .split(',')
+      .map((n) => n.trim())
+      .filter((n) => n !== '');
+    for (const n of names)
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n))
+        this.problems.push(`${name}: ${JSON.stringify(n)} is not a variable name`);
+    return names;
+  }
+
   name(name: string, fallback: string): string {
     const raw = this.text(name, fallback);
     if (!/^[A-Za-z0-9_-]+$/.test(raw))
@@ -168,8 +209,12 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, cwd = proc
   if (stream !== null && natsUrl === null && r.optional('NATS_URL') === null) {
     r.problems.push('NATS_STREAM is set but NATS_URL is not: JetStream mode needs a NATS server');
   }
-  const apiToken = r.optional('API_TOKEN');
-  if (apiToken !== null && apiToken.length < 16) r.problems.push('API_TOKEN: use at least 16 characters');
+  const apiToken = r.token('API_TOKEN', 16);
+  const opsgenieWebhookToken = r.token('OPSGENIE_WEBHOOK_TOKEN', 1);
+  const pagerdutyWebhookSecret = r.optional('PAGERDUTY_WEBHOOK_SECRET');
+  if (pagerdutyWebhookSecret !== null && pagerdutyWebhookSecret.trim() === '')
+    r.problems.push('PAGERDUTY_WEBHOOK_SECRET: is only whitespace');
+  const candidateNames = r.names('POLICY_CANDIDATE_ENV');
   const logLevel = r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info');
   const publicUrl =
     r.url('PUBLIC_URL', ['http:', 'https:']) ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -196,11 +241,25 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, cwd = proc
             triage: triage === 'on' || (triage === 'auto' && availableParallelism() >= 2),
           },
     apiToken,
-    pagerdutyWebhookSecret: r.optional('PAGERDUTY_WEBHOOK_SECRET'),
-    opsgenieWebhookToken: r.optional('OPSGENIE_WEBHOOK_TOKEN'),
+    pagerdutyWebhookSecret,
+    opsgenieWebhookToken,
     logLevel,
     publicUrl: publicUrl.replace(/\/+$/, ''),
     sandbox: overrides.sandbox ?? false,
     env,
+    candidateEnv: Object.fromEntries(
+      candidateNames.flatMap((n) => (env[n] === undefined ? [] : [[n, env[n]]])),
+    ),
+    secretValues: secretValuesOf(env),
   };
+}
+
+// Names that say "this is a credential": API keys, tokens, secrets, passwords.
+const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH|PRIVATE|SIGNATURE|COOKIE|SESSION/i;
+
+/** The values of every variable named like a credential, whether or not a policy reads it. */
+export function secretValuesOf(env: Env): string[] {
+  return Object.entries(env).flatMap(([name, value]) =>
+    SECRET_NAME.test(name) && value !== undefined && value !== '' ? [value] : [],
+  );
 }

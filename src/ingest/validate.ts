@@ -3,6 +3,7 @@
 // trusts the types.
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { findForbiddenKey, MAX_JSON_DEPTH, nestsDeeperThan } from '../domain/json-shape.js';
 import type { AlertInput, LogEvent } from '../domain/log-event.js';
 import { isDateTime } from './date-time.js';
 
@@ -12,8 +13,6 @@ export const MAX_ATTRIBUTES_BYTES = 65_536;
 export const MAX_EVENT_BYTES = 140 * 1024;
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; errors: string[] };
-
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 function loadSchema(name: string): object {
   return JSON.parse(readFileSync(new URL(`../../schemas/${name}`, import.meta.url), 'utf8')) as object;
@@ -85,18 +84,6 @@ function describe(errors: readonly ErrorObject[] | null | undefined): string[] {
   });
 }
 
-/** A key anywhere in the value that could reach Object.prototype when copied (`__proto__` and kin). */
-export function findForbiddenKey(value: unknown, path = ''): string | null {
-  if (value === null || typeof value !== 'object') return null;
-  for (const key of Object.keys(value)) {
-    const at = path === '' ? key : `${path}.${key}`;
-    if (FORBIDDEN_KEYS.has(key)) return at;
-    const found = findForbiddenKey((value as Record<string, unknown>)[key], at);
-    if (found !== null) return found;
-  }
-  return null;
-}
-
 export function validateEvent(value: unknown): Validated<LogEvent> {
   return checkEvent(value, { scanKeys: true, measureAttributes: true });
 }
@@ -109,6 +96,10 @@ function checkEvent(
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { ok: false, errors: ['an event must be a JSON object'] };
   }
+  // Before anything walks it: only `attributes` can nest (the schema makes the rest scalars).
+  const nested = (value as { attributes?: unknown }).attributes;
+  if (nested !== null && typeof nested === 'object' && nestsDeeperThan(nested, MAX_JSON_DEPTH - 1))
+    return { ok: false, errors: [`attributes: nested deeper than ${MAX_JSON_DEPTH} levels`] };
   if (options.scanKeys) {
     const forbidden = findForbiddenKey(value);
     if (forbidden !== null) return { ok: false, errors: [`forbidden key "${forbidden}"`] };
@@ -132,6 +123,8 @@ export function validateAlert(value: unknown): Validated<AlertInput> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { ok: false, errors: ['an alert must be a JSON object'] };
   }
+  if (nestsDeeperThan(value, MAX_JSON_DEPTH))
+    return { ok: false, errors: [`the alert nests deeper than ${MAX_JSON_DEPTH} levels`] };
   const forbidden = findForbiddenKey(value);
   if (forbidden !== null) return { ok: false, errors: [`forbidden key "${forbidden}"`] };
   if (!validateAlertShape(value)) return { ok: false, errors: describe(validateAlertShape.errors) };

@@ -9,7 +9,9 @@ import type { Severity } from '../domain/severity.js';
 import { compileCondition, type ConditionContext, type Predicate } from './conditions.js';
 import { createRuleEngine, type RuleEngine } from './engine.js';
 import { EngineMemo } from './memo.js';
-import { customOperators, resolvePath } from './operators.js';
+import { customOperators, resolvePath, type PatternLookup } from './operators.js';
+import { compilePattern, type PatternCheck } from './patterns.js';
+import type { Verdicts } from './redos.js';
 import { compileTemplate, type Template } from './templates.js';
 import { compileTimeWindow, type TimeWindow } from './time-windows.js';
 import {
@@ -79,6 +81,8 @@ export interface CompileInput {
   document: PolicyDocument;
   version: string;
   revision: string;
+  /** ReDoS verdicts of the document's patterns, from the load (or sent to a worker thread). */
+  verdicts: Verdicts;
 }
 
 /** The loader has validated everything; a failure here is a bug, so it throws. */
@@ -86,7 +90,7 @@ export function compilePolicy(input: CompileInput): CompiledPolicy {
   const doc = input.document;
   const windows = compileWindows(doc);
   const engine = createRuleEngine({
-    operators: customOperators(windows),
+    operators: customOperators(windows, patternLookup(input.verdicts)),
     conditions: doc.conditions,
     pathResolver: resolvePath,
   });
@@ -154,4 +158,17 @@ function compileWindows(doc: PolicyDocument): Map<string, TimeWindow> {
     windows.set(name, compiled.window);
   }
   return windows;
+}
+
+/** Each of the policy's patterns compiled once, by its verdict; only its own patterns are asked for. */
+function patternLookup(verdicts: Verdicts): PatternLookup {
+  const compiled = new Map<string, PatternCheck>();
+  return (source) => {
+    let check = compiled.get(source);
+    if (check === undefined) {
+      check = compilePattern(source, verdicts.get(source));
+      compiled.set(source, check);
+    }
+    return check;
+  };
 }

@@ -16,7 +16,7 @@ import type {
   Upgrade,
 } from '../domain/decision.js';
 import type { PipelineInput } from '../domain/log-event.js';
-import { providerKey } from '../domain/provider-key.js';
+import { boundFingerprint, providerKey } from '../domain/provider-key.js';
 import { isPagingSeverity, severityRank, type Severity } from '../domain/severity.js';
 import type { CompiledClassifyRule, CompiledPolicy, CompiledRule } from './compile.js';
 import type { Facts } from './conditions.js';
@@ -295,10 +295,11 @@ function* decision(
     undefined,
     nowMs,
   );
-  const fingerprint =
+  const fingerprint = boundFingerprint(
     classified.applied.length === 0
       ? `${event.service}:${classified.rule}`
-      : (lastTemplate(classified.applied, 'fingerprint') ?? DEFAULT_FINGERPRINT)(classifiedFacts);
+      : (lastTemplate(classified.applied, 'fingerprint') ?? DEFAULT_FINGERPRINT)(classifiedFacts),
+  );
 
   const upgradeFacts = stageFacts(
     input,
@@ -344,7 +345,7 @@ function* decision(
   }
 
   const resolveTemplate = lastTemplate(classified.applied, 'resolve');
-  const resolves = resolveTemplate === null ? null : resolveTemplate(finalFacts);
+  const resolves = resolveTemplate === null ? null : boundFingerprint(resolveTemplate(finalFacts));
   const open = incidents.openIncident(resolves ?? fingerprint);
   return {
     policy: policy.stamp,
@@ -378,7 +379,7 @@ const keyCache = new Map<string, string>();
 const KEY_CACHE_LIMIT = 10_000;
 
 function cachedProviderKey(fingerprint: string): string {
-  let key = keyCache.get(fingerprint);
+  let key = keyCache.get(fingerprint); // fingerprints are bounded (boundFingerprint): so is the cache
   if (key === undefined) {
     if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
     key = providerKey(fingerprint);

@@ -26,7 +26,8 @@ import {
   type MergedPolicy,
 } from './load/merge.js';
 import { formatAll, Reporter } from './load/report.js';
-import { precheckPatterns } from './patterns.js';
+import { isRegExp, MAX_PATTERN_CHARS } from './patterns.js';
+import { checkReDoSSync, type Verdicts } from './redos.js';
 import { validateFile } from './load/schema.js';
 import { parseFile, type ParsedFile, type Path } from './load/source.js';
 
@@ -42,6 +43,11 @@ export interface PolicySource {
 export interface LoadOptions {
   /** Where `${NAME}` references are looked up. */
   env: Readonly<Record<string, string | undefined>>;
+  /**
+   * A candidate policy from a request: a variable missing from `env` is withheld (it becomes
+   * the placeholder `$NAME`, and the values built from it are not checked) rather than unset.
+   */
+  candidate?: boolean;
   /** Provider keys may be left empty only in sandbox mode (the providers are simulators). */
   sandbox: boolean;
 }
@@ -59,6 +65,8 @@ export interface LoadedPolicy {
   notes: string[];
   /** Every secret value in the document, longest first, so logs can scrub them. */
   secrets: string[];
+  /** The ReDoS verdict of each of its patterns (what compile builds the matchers from). */
+  verdicts: Verdicts;
   /** Where a node of the document came from, e.g. ['routes', 0, 'deliver']; null for defaults. */
   origin(path: Path): SourceRef | null;
   /** `file:line:col` of a node of the document; null for defaults. */
@@ -68,10 +76,46 @@ export interface LoadedPolicy {
 export type LoadResult =
   { ok: true; policy: LoadedPolicy } | { ok: false; problems: PolicyProblem[]; warnings: string[] };
 
-/** Pure and synchronous; never throws: every problem, however odd the input, comes back as a result. */
+/** A load up to the point where its patterns' ReDoS verdicts are needed. */
+interface Begun {
+  parsed: ParsedFile[];
+  report: Reporter;
+  merged: MergedPolicy;
+  ctx: Omit<CheckContext, 'verdicts'>;
+  /** Every `matches` pattern that compiles: what the checker must judge. */
+  patterns: string[];
+}
+
+/**
+ * The command line's and tests' loader: synchronous, and it blocks while a child process checks
+ * new patterns. The running sidecar uses `loadPolicyAsync`. Never throws: every problem, however
+ * odd the input, comes back as a result.
+ */
 export function loadPolicy(sources: readonly PolicySource[], options: LoadOptions): LoadResult {
+  return guarded(sources, () => {
+    const begun = begin(sources, options);
+    return 'ok' in begun ? begun : complete(begun, checkReDoSSync(begun.patterns));
+  });
+}
+
+/**
+ * The same load, with the patterns checked off the event loop by `verdicts` (a PatternChecker);
+ * rejects only when the checker refuses the request (its bounds), with the reason.
+ */
+export async function loadPolicyAsync(
+  sources: readonly PolicySource[],
+  options: LoadOptions,
+  verdicts: (patterns: readonly string[]) => Promise<Verdicts>,
+): Promise<LoadResult> {
+  const begun = guarded(sources, () => begin(sources, options));
+  if ('ok' in begun) return begun;
+  const judged = await verdicts(begun.patterns);
+  return guarded(sources, () => complete(begun, judged));
+}
+
+function guarded<T>(sources: readonly PolicySource[], load: () => T): T | LoadResult {
   try {
-    return load(sources, options);
+    return load();
   } catch (err) {
     const file = sources[0]?.name ?? '(policy)';
     return {
@@ -84,7 +128,7 @@ export function loadPolicy(sources: readonly PolicySource[], options: LoadOption
   }
 }
 
-function load(sources: readonly PolicySource[], options: LoadOptions): LoadResult {
+function begin(sources: readonly PolicySource[], options: LoadOptions): Begun | LoadResult {
   const ordered = [...sources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const first = ordered[0];
   if (first === undefined)
@@ -94,7 +138,8 @@ function load(sources: readonly PolicySource[], options: LoadOptions): LoadResul
       warnings: [],
     };
   const unique = ordered.filter((s, i) => s.name !== ordered[i - 1]?.name);
-  const parsed = unique.map((s) => parseFile(s.name, s.text, options.env));
+  const lookup = { env: options.env, withhold: options.candidate === true };
+  const parsed = unique.map((s) => parseFile(s.name, s.text, lookup));
   const report = new Reporter(new Map(parsed.map((p) => [p.file.name, p.file])));
   if (unique.length < ordered.length)
     report.error({ file: first.name, path: [] }, 'two policy files have the same name');
@@ -103,13 +148,23 @@ function load(sources: readonly PolicySource[], options: LoadOptions): LoadResul
   const ctx = checkContext(merged, report, options, complete, first.name);
   if (merged.version === null && complete)
     report.error({ file: first.name, path: [] }, 'no file sets "version"');
-  precheckPatterns(parsed.flatMap((p) => patternsIn(p.value)));
+  // Only what compiles and is not too long to be allowed is worth a check (patterns.ts).
+  const patterns = parsed
+    .flatMap((p) => patternsIn(p.value))
+    .filter((p) => p.length <= MAX_PATTERN_CHARS && isRegExp(p));
+  return { parsed, report, merged, ctx, patterns };
+}
+
+function complete(begun: Begun, verdicts: Verdicts): LoadResult {
+  const { parsed, report, merged } = begun;
+  const ctx: CheckContext = { ...begun.ctx, verdicts };
   runChecks(ctx);
   const warnings = formatAll(report.warnings);
   if (report.problems.length > 0) return { ok: false, problems: dedupe(report.finish()), warnings };
   const document = buildDocument(merged, ctx.settings);
   const files = parsed.map((p) => ({ name: p.file.name, sha256: p.file.sha256 }));
   const origin = (path: Path): SourceRef | null => originOf(merged, path);
+  const own = new Set(begun.patterns);
   return {
     ok: true,
     policy: {
@@ -120,6 +175,7 @@ function load(sources: readonly PolicySource[], options: LoadOptions): LoadResul
       warnings,
       notes: formatAll(report.notes),
       secrets: secretsOf(document),
+      verdicts: new Map([...verdicts].filter(([source]) => own.has(source))),
       origin,
       locate: (path) => {
         const ref = origin(path);
@@ -164,12 +220,13 @@ function checkContext(
   options: LoadOptions,
   complete: boolean,
   firstFile: string,
-): CheckContext {
+): Omit<CheckContext, 'verdicts'> {
   const settings = withDefaults(merged.settings?.valid === true ? merged.settings.value : undefined);
   // An unknown zone is reported once, by checkSettings; time windows fall back to UTC meanwhile.
   if (!isValidZone(settings.timezone)) settings.timezone = 'UTC';
   const used = { windows: new Set<string>(), conditions: new Set<string>() };
-  return { merged, report, sandbox: options.sandbox, firstFile, complete, settings, used };
+  const candidate = options.candidate === true;
+  return { merged, report, sandbox: options.sandbox, candidate, firstFile, complete, settings, used };
 }
 
 function runChecks(ctx: CheckContext): void {

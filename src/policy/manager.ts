@@ -7,7 +7,8 @@ import type { Clock } from '../domain/clock.js';
 import { PolicyError, formatProblem, type PolicyProblem } from '../errors.js';
 import type { Logger, SecretScrubber } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import { preparePolicy, type ActivePolicy } from './active.js';
+import { preparePolicyAsync, type ActivePolicy } from './active.js';
+import type { PatternChecker } from './redos.js';
 import { readPolicyDir, type PolicySource } from './load.js';
 
 export type ReloadTrigger = 'startup' | 'api' | 'signal' | 'watch';
@@ -32,6 +33,8 @@ export interface PolicyManagerOptions {
   logger: Logger;
   metrics: Metrics;
   scrubber: SecretScrubber;
+  /** Checks new patterns off the event loop (shared with candidate policies from requests). */
+  checker: PatternChecker;
   /** Quiet period after a file change before reloading. */
   debounceMs?: number;
   /** Safety net for changes fs.watch misses (symlink swaps by git-sync, network filesystems). */
@@ -91,7 +94,9 @@ export class PolicyManager {
     const at = new Date(this.options.clock.now());
     const sources = await readPolicyDir(this.options.dir);
     const prepared = isSources(sources)
-      ? preparePolicy(sources, { env: this.options.env, sandbox: this.options.sandbox }, at)
+      ? await preparePolicyAsync(sources, { env: this.options.env, sandbox: this.options.sandbox }, at, (p) =>
+          this.options.checker.verdicts(p, 'disk'),
+        )
       : { ok: false as const, problems: sources, warnings: [] };
     if (!prepared.ok) {
       this.lastProblems = prepared.problems;
@@ -117,7 +122,7 @@ export class PolicyManager {
     const changed = digest !== this.digest;
     this.refusedDigest = '';
     const { loaded } = prepared.policy;
-    this.options.scrubber.set(loaded.secrets);
+    this.options.scrubber.set('policy', loaded.secrets);
     if (changed) {
       this.active = prepared.policy;
       this.digest = digest;

@@ -2,19 +2,24 @@
 // `path` into object facts.
 import { isSeverity, severityAtLeast } from '../domain/severity.js';
 import type { CustomOperator } from './engine.js';
-import { compilePattern } from './patterns.js';
+import type { PatternCheck } from './patterns.js';
 import type { TimeWindow } from './time-windows.js';
 
+/** The policy's compiled pattern for a source text (compile.ts keeps one per pattern). */
+export type PatternLookup = (source: string) => PatternCheck;
+
 /** `matches`: case-insensitive regular expression, checked at load and bounded (patterns.ts). */
-const matches: CustomOperator = {
-  name: 'matches',
-  accepts: (factValue) => typeof factValue === 'string',
-  evaluate(factValue, pattern) {
-    if (typeof pattern !== 'string') return false;
-    const compiled = compilePattern(pattern);
-    return compiled.ok && compiled.matcher.test(factValue as string);
-  },
-};
+function matches(patterns: PatternLookup): CustomOperator {
+  return {
+    name: 'matches',
+    accepts: (factValue) => typeof factValue === 'string',
+    evaluate(factValue, pattern) {
+      if (typeof pattern !== 'string') return false;
+      const compiled = patterns(pattern);
+      return compiled.ok && compiled.matcher.test(factValue as string);
+    },
+  };
+}
 
 /** `severityAtLeast`: ordinal comparison, info < low < medium < high < critical. */
 const severityAtLeastOperator: CustomOperator = {
@@ -35,8 +40,11 @@ function within(windows: ReadonlyMap<string, TimeWindow>): CustomOperator {
   };
 }
 
-export function customOperators(windows: ReadonlyMap<string, TimeWindow>): CustomOperator[] {
-  return [matches, severityAtLeastOperator, within(windows)];
+export function customOperators(
+  windows: ReadonlyMap<string, TimeWindow>,
+  patterns: PatternLookup,
+): CustomOperator[] {
+  return [matches(patterns), severityAtLeastOperator, within(windows)];
 }
 
 /**

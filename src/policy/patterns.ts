@@ -4,10 +4,12 @@
 // (re2js, a linear-time automaton), so no input can stall the pipeline; patterns that can
 // backtrack exponentially are refused (SPEC §3), whatever engine could run them.
 import { RE2JS } from 're2js';
-import { checkReDoS, type ReDoSVerdict } from './redos.js';
+import type { ReDoSVerdict } from './redos.js';
 
-/** Matching looks at most this many characters: a log message's limit (SPEC §2). */
+/** Matching looks at most this many characters: a log message's limit (docs/policy-language.md). */
 export const MAX_MATCH_INPUT = 65_536;
+/** A longer pattern is refused: no log rule needs one, and checking it costs the loader seconds. */
+export const MAX_PATTERN_CHARS = 4_096;
 
 export interface PatternMatcher {
   readonly source: string;
@@ -19,29 +21,8 @@ export interface PatternMatcher {
 export type PatternCheck =
   { ok: true; matcher: PatternMatcher; note: string | null } | { ok: false; message: string };
 
-const cache = new Map<string, PatternCheck>();
-const verdicts = new Map<string, ReDoSVerdict>();
-
-/**
- * Check every pattern not seen before in one go (one child process for all of them); a policy
- * load calls this first, so that `compilePattern` finds each verdict ready.
- */
-export function precheckPatterns(sources: Iterable<string>): void {
-  const fresh = [...new Set(sources)].filter((s) => !verdicts.has(s) && isRegExp(s));
-  for (const [source, verdict] of checkReDoS(fresh)) verdicts.set(source, verdict);
-}
-
-/** The verdicts known so far, for a worker thread that compiles the same policy. */
-export function knownVerdicts(): [string, ReDoSVerdict][] {
-  return [...verdicts];
-}
-
-/** Verdicts from `knownVerdicts` in another thread: its patterns need no check here. */
-export function learnVerdicts(entries: Iterable<[string, ReDoSVerdict]>): void {
-  for (const [source, verdict] of entries) verdicts.set(source, verdict);
-}
-
-function isRegExp(source: string): boolean {
+/** Whether `source` compiles as a JavaScript regular expression (only those are sent to the checker). */
+export function isRegExp(source: string): boolean {
   try {
     new RegExp(source, 'i');
     return true;
@@ -50,26 +31,20 @@ function isRegExp(source: string): boolean {
   }
 }
 
-function verdictOf(source: string): ReDoSVerdict {
-  let verdict = verdicts.get(source);
-  if (verdict === undefined) {
-    verdict = checkReDoS([source]).get(source) as ReDoSVerdict;
-    verdicts.set(source, verdict);
-  }
-  return verdict;
+/**
+ * Compile a case-insensitive pattern by its ReDoS verdict (redos.ts). Pure: no cache, no check of
+ * its own; a pattern without a verdict is treated as unproven and runs on RE2.
+ */
+export function compilePattern(source: string, verdict: ReDoSVerdict | undefined): PatternCheck {
+  if (source.length > MAX_PATTERN_CHARS)
+    return {
+      ok: false,
+      message: `regular expression of ${source.length} characters is longer than ${MAX_PATTERN_CHARS}`,
+    };
+  return check(source, verdict ?? { status: 'unknown', error: 'not checked' });
 }
 
-/** Check and compile a case-insensitive pattern; results are cached per source text. */
-export function compilePattern(source: string): PatternCheck {
-  let result = cache.get(source);
-  if (result === undefined) {
-    result = check(source);
-    cache.set(source, result);
-  }
-  return result;
-}
-
-function check(source: string): PatternCheck {
+function check(source: string, verdict: ReDoSVerdict): PatternCheck {
   let v8: RegExp;
   try {
     v8 = new RegExp(source, 'i');
@@ -79,7 +54,6 @@ function check(source: string): PatternCheck {
       message: `invalid regular expression ${JSON.stringify(source)}: ${(err as Error).message}`,
     };
   }
-  const verdict = verdictOf(source);
   if (verdict.status === 'safe') return { ok: true, matcher: v8Matcher(source, v8), note: null };
   if (verdict.status === 'vulnerable' && verdict.exponential) {
     return {

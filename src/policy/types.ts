@@ -169,9 +169,10 @@ export interface TimeRangeSpec {
 export interface IntervalSpec {
   times?: TimeRangeSpec[];
   weekdays?: string[];
-  days_of_month?: string[];
-  months?: string[];
-  years?: string[];
+  /** Text like "1:5" or "-1", or a bare whole number as YAML reads `[15]`; likewise months and years. */
+  days_of_month?: (string | number)[];
+  months?: (string | number)[];
+  years?: (string | number)[];
   location?: string;
 }
 export interface CronWindowSpec {

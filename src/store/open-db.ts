@@ -1,9 +1,9 @@
 // Opening the data directory: the LevelDB lock, the schema version, and the in-memory indexes
 // that mirror the `open` sublevel and the incident counts.
-import { mkdir } from 'node:fs/promises';
 import { Level } from 'level';
 import type { IncidentState } from '../domain/incident.js';
 import { StoreError, errorMessage } from '../errors.js';
+import { prepareDataDir } from './data-dir.js';
 import { IncidentIndex } from './incident-index.js';
 import type { IndexedIncident } from './incident-index.js';
 import {
@@ -24,10 +24,10 @@ export interface Opened {
 }
 
 export async function openDb(dir: string): Promise<Opened> {
+  // Before the constructor: abstract-level starts opening on the next tick by itself.
+  await prepareDataDir(dir);
   let db: Db;
   try {
-    // Before the constructor: abstract-level starts opening on the next tick by itself.
-    await mkdir(dir, { recursive: true });
     db = new Level<string, unknown>(dir, { keyEncoding: 'utf8', valueEncoding: 'json' });
     await db.open();
   } catch (err) {

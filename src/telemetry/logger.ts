@@ -1,33 +1,39 @@
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
+import { maskSecret } from '../domain/secrets.js';
 
 export type Logger = PinoLogger;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 
 /**
- * Secret values known at run time (policy keys, tokens). Every log line is scrubbed of them before
- * it is written, whatever field or message they hide in; field-name redaction alone misses a key
- * quoted inside an error message.
+ * Secret values known at run time, in named groups (the configuration's tokens at start, the
+ * policy's keys on every reload). Every log line and every HTTP answer is scrubbed of them before
+ * it leaves, whatever field or message they hide in: field-name redaction alone misses a key
+ * quoted inside an error message or interpolated into a title (docs/http-api.md, "Secrets").
  */
 export class SecretScrubber {
+  private readonly groups = new Map<string, readonly string[]>();
   private secrets: string[] = [];
 
-  /** Replace the set (policy reload brings new keys). Values shorter than 6 chars are not treated as secrets. */
-  set(values: Iterable<string | undefined | null>): void {
-    const unique = new Set<string>();
-    for (const v of values) if (v && v.length >= 6) unique.add(v);
+  /** Replace one group's values. Values shorter than 6 characters are not treated as secrets. */
+  set(group: string, values: Iterable<string | undefined | null>): void {
+    this.groups.set(
+      group,
+      [...values].filter((v): v is string => typeof v === 'string' && v.length >= 6),
+    );
     // Longest first, so a secret that contains another is masked whole.
-    this.secrets = [...unique].sort((a, b) => b.length - a.length);
-  }
-
-  add(values: Iterable<string | undefined | null>): void {
-    this.set([...this.secrets, ...values]);
+    this.secrets = [...new Set([...this.groups.values()].flat())].sort((a, b) => b.length - a.length);
   }
 
   scrub(text: string): string {
     let out = text;
-    for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join(`****${s.slice(-4)}`);
+    for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join(maskSecret(s));
     return out;
+  }
+
+  /** Whether `text` holds a known secret (cheaper than scrubbing when it does not). */
+  holdsSecret(text: string): boolean {
+    return this.secrets.some((s) => text.includes(s));
   }
 }
 

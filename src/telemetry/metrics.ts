@@ -53,6 +53,18 @@ export class TalliedCounter<T extends string> extends Counter<T> {
   }
 }
 
+const DEFAULT_PREFIX = 'incident_router_';
+/**
+ * prom-client's default collectors add these gauges beside `nodejs_active_{handles,requests,
+ * resources}{type}`, whose sum they repeat. A `_total` gauge breaks the Prometheus naming rule
+ * (`promtool check metrics` reports each), so the sum over `type` stands in for them.
+ */
+const REDUNDANT_TOTALS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
 /**
  * Every metric of the sidecar, on its own registry (tests build several apps in one process).
  * Names are part of the contract (SPEC §5) and keep their meaning across versions.
@@ -150,7 +162,8 @@ export class Metrics {
   });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
-    if (options.defaultMetrics)
-      collectDefaultMetrics({ register: this.registry, prefix: 'incident_router_' });
+    if (!options.defaultMetrics) return;
+    collectDefaultMetrics({ register: this.registry, prefix: DEFAULT_PREFIX });
+    for (const name of REDUNDANT_TOTALS) this.registry.removeSingleMetric(DEFAULT_PREFIX + name);
   }
 }

@@ -65,6 +65,8 @@ export class WebhookInbox {
       incidentIdsByRef: (ref: string, limit?: number) => store.incidentIdsByRef(ref, limit),
       get: (id: string) => incidents.get(id),
     };
+    const tooOld = this.outsideReplayWindow(event);
+    if (tooOld !== null) return tooOld;
     const incident = await findIncident(finder, event.provider, event.providerKey, event.externalId);
     if (!incident)
       return (await store.seenWebhook(event.dedupId)) ? this.replay(event) : this.unmatched(event);
@@ -98,6 +100,25 @@ export class WebhookInbox {
       status: 200,
       body: { result: outcome.result, incident_id: incident.id, state: outcome.incident.state, ...reason },
     };
+  }
+
+  /**
+   * An event older than the replay marks are kept cannot be told from a replay of a captured body
+   * (the marks of its first delivery are gone): refused, like a stale event. PagerDuty stops
+   * retrying after 48 h (docs/providers.md, "PagerDuty webhooks"), so nothing genuine is lost.
+   */
+  private outsideReplayWindow(event: InboundEvent): InboxAnswer | null {
+    if (event.occurredAtMs === null) return null;
+    const ageMs = this.deps.clock.now() - event.occurredAtMs;
+    if (ageMs <= WEBHOOK_ID_RETENTION_MS) return null;
+    const reason = `it happened ${Math.round(ageMs / 3_600_000)} h ago, beyond the ${WEBHOOK_ID_RETENTION_MS / 3_600_000} h replay window`;
+    this.deps.telemetry.handled(
+      event.provider,
+      'stale',
+      { event_type: event.eventType, event_id: event.eventId },
+      `${event.provider} webhook ${event.eventType} ignored: ${reason}`,
+    );
+    return { status: 200, body: { result: 'stale', reason } };
   }
 
   private replay(event: InboundEvent): InboxAnswer {

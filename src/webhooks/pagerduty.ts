@@ -53,8 +53,12 @@ const MAPPINGS: Readonly<Record<string, Mapping>> = {
   }),
 };
 
-/** Reads a parsed body; `webhookId` is the X-Webhook-Id header (the same on every retry). */
-export function readPagerDutyWebhook(body: unknown, webhookId: string | null): ReadResult {
+/**
+ * Reads a parsed, authenticated body. The replay key is the event's own `id`, which the signature
+ * covers, not the X-Webhook-Id header, which it does not: a captured body sent again under a fresh
+ * header id is still the same event, and is applied once.
+ */
+export function readPagerDutyWebhook(body: unknown): ReadResult {
   const event = isObject(body) ? body['event'] : undefined;
   if (!isObject(event) || typeof event['id'] !== 'string' || typeof event['event_type'] !== 'string')
     return {
@@ -76,7 +80,7 @@ export function readPagerDutyWebhook(body: unknown, webhookId: string | null): R
     provider: 'pagerduty',
     eventType,
     eventId: text(event['id'], 200) ?? '',
-    dedupId: `pagerduty:${dedupPart(webhookId ?? event['id'])}`,
+    dedupId: `pagerduty:event:${dedupPart(event['id'])}`,
     occurredAtMs: Number.isFinite(occurred) ? occurred : null,
     providerKey: safeId(data['incident_key']),
     // An incident_note names its incident in `data.incident`; every other event is the incident.
@@ -99,7 +103,7 @@ function clientName(client: unknown): string | null {
   return isObject(client) ? text(client['name'], 100) : null;
 }
 
-/** Delivery ids are UUIDs; anything else long or odd is hashed into a key-safe form. */
+/** Event ids are short; anything else long or odd is hashed into a key-safe form. */
 function dedupPart(id: string): string {
   return safeId(id) ?? `h${digest([id])}`;
 }

@@ -6,6 +6,7 @@ import { get, post, startTestApp, waitFor, type TestApp } from '../helpers/app.j
 
 const ROUTING_KEY = 'abcdefghijklmnopqrstuvwxyz123456';
 const TOKEN = 'a-long-api-token-for-tests';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
 
 describe('policy API', () => {
   let t: TestApp;
@@ -98,11 +99,11 @@ describe('policy API', () => {
       source: 'cache',
       message: 'cache miss rate increased by 5%',
     };
-    const candidate = await post(`${t.url}/api/v1/policy/dry-run`, {
-      event,
-      at: '2026-11-24T15:00:00Z',
-      policy: { files },
-    });
+    const candidate = await post(
+      `${t.url}/api/v1/policy/dry-run`,
+      { event, at: '2026-11-24T15:00:00Z', policy: { files } },
+      AUTH,
+    );
     expect(candidate.status).toBe(200);
     expect(candidate.body).toMatchObject({ candidate: true, severity: 'high', paged: true });
     const active = await post(`${t.url}/api/v1/policy/dry-run`, { event, at: '2026-11-24T15:00:00Z' });
@@ -130,10 +131,14 @@ describe('policy API', () => {
     expect(notJson).toMatchObject({ status: 400, body: { error: { code: 'invalid_json' } } });
     const unknown = await post(`${t.url}/api/v1/policy/dry-run`, { event: {}, extra: 1 });
     expect(unknown.body.error.message).toContain('unknown field(s): extra');
-    const badCandidate = await post(`${t.url}/api/v1/policy/dry-run`, {
-      event: { timestamp: '2026-11-24T15:00:00Z', service: 'x', level: 'info', message: 'm' },
-      policy: 'apiVersion: nope',
-    });
+    const badCandidate = await post(
+      `${t.url}/api/v1/policy/dry-run`,
+      {
+        event: { timestamp: '2026-11-24T15:00:00Z', service: 'x', level: 'info', message: 'm' },
+        policy: 'apiVersion: nope',
+      },
+      AUTH,
+    );
     expect(badCandidate.status).toBe(422);
     expect(badCandidate.body.error.details.errors.length).toBeGreaterThan(0);
   });
@@ -141,7 +146,7 @@ describe('policy API', () => {
   it('validate answers every problem as file:line:col for YAML text', async () => {
     const res = await fetch(`${t.url}/api/v1/policy/validate`, {
       method: 'POST',
-      headers: { 'content-type': 'application/yaml' },
+      headers: { 'content-type': 'application/yaml', ...AUTH },
       body: 'apiVersion: incident-router/v1\nversion: "x"\nroutes:\n  - name: r\n    deliver: { mode: sometimes, providers: [nope] }\n',
     });
     const body = (await res.json()) as { valid: boolean; errors: string[] };

@@ -24,3 +24,57 @@ describe('NATS_TRIAGE', () => {
     }
   });
 });
+
+/** The problems loadConfig reports for `env`, or [] when it loads. */
+function problems(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (err) {
+    return (err as ConfigError).problems;
+  }
+}
+
+describe('tokens (issue 11, finding 6)', () => {
+  it('refuses a token with a trailing newline, which HTTP trimming would make impossible to match', () => {
+    expect(problems({ API_TOKEN: 'a-long-enough-api-token\n' })).toEqual([
+      expect.stringMatching(/^API_TOKEN: has leading or trailing whitespace/),
+    ]);
+    expect(problems({ OPSGENIE_WEBHOOK_TOKEN: ' og-token' })).toEqual([
+      expect.stringMatching(/^OPSGENIE_WEBHOOK_TOKEN: has leading or trailing whitespace/),
+    ]);
+  });
+
+  it('refuses tokens and secrets that are only whitespace', () => {
+    expect(problems({ API_TOKEN: '                    ' })).toEqual(['API_TOKEN: is only whitespace']);
+    expect(problems({ OPSGENIE_WEBHOOK_TOKEN: '\t' })).toEqual(['OPSGENIE_WEBHOOK_TOKEN: is only whitespace']);
+    expect(problems({ PAGERDUTY_WEBHOOK_SECRET: ' \n' })).toEqual([
+      'PAGERDUTY_WEBHOOK_SECRET: is only whitespace',
+    ]);
+  });
+
+  it('accepts well-formed tokens and rotating PagerDuty secrets with spaces between them', () => {
+    expect(
+      problems({
+        API_TOKEN: 'a-long-enough-api-token',
+        OPSGENIE_WEBHOOK_TOKEN: 'og-token',
+        PAGERDUTY_WEBHOOK_SECRET: 'old-secret, new-secret\n',
+      }),
+    ).toEqual([]);
+  });
+});
+
+describe('POLICY_CANDIDATE_ENV (issue 11, finding 1)', () => {
+  it('shares only the named variables that are set with candidate policies', () => {
+    const config = loadConfig({ POLICY_CANDIDATE_ENV: 'REGION, ZONE', REGION: 'eu', HOME: '/root' });
+    expect(config.candidateEnv).toEqual({ REGION: 'eu' });
+    expect(problems({ POLICY_CANDIDATE_ENV: 'GOOD,not-a-name' })).toEqual([
+      'POLICY_CANDIDATE_ENV: "not-a-name" is not a variable name',
+    ]);
+  });
+
+  it('treats the values of credential-named variables as secrets to mask', () => {
+    const config = loadConfig({ AWS_SECRET_ACCESS_KEY: 'abc123secret', HOME: '/root', DB_PASSWORD: 'pw' });
+    expect(config.secretValues).toEqual(['abc123secret', 'pw']);
+  });
+});

@@ -30,6 +30,7 @@ export interface TestAppOptions {
   /** Keep every log line (at debug level) for assertions. */
   captureLogs?: boolean;
   clock?: Clock;
+  httpTimeouts?: { headersMs: number; requestMs: number };
   /**
    * Run as in production (no --sandbox), with the shipped policy's providers pointed at `sandbox`
    * through its environment variables: what is unset stays unset.
@@ -88,6 +89,7 @@ export async function startTestApp(
     watchPolicy: options.watchPolicy ?? false,
     ...(options.sandbox ? { sandbox: options.sandbox } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.httpTimeouts ? { httpTimeouts: options.httpTimeouts } : {}),
   });
   const { url } = await app.start();
   return {

@@ -95,8 +95,15 @@ describe('incidents API', () => {
       { index: 2, errors: ['forbidden key "attributes.__proto__"'] },
     ]);
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    // Nothing accepted: the error shape every endpoint uses, with the reasons in details.
+    const none = await post(`${t.url}/api/v1/events`, [{ service: 'search' }]);
+    expect(none.status).toBe(400);
+    expect(none.body.error).toMatchObject({
+      code: 'validation_failed',
+      details: { accepted: 0, rejected: [{ index: 0, errors: expect.any(Array) }] },
+    });
     const metrics = (await get(`${t.url}/metrics`)).body as string;
-    expect(metrics).toMatch(/incident_router_events_invalid_total\{source="http"\} 2/);
+    expect(metrics).toMatch(/incident_router_events_invalid_total\{source="http"\} 3/);
     expect(metrics).toMatch(/incident_router_events_invalid_total\{source="alerts"\} 1/);
   });
 });

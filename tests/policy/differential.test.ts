@@ -8,6 +8,7 @@ import { eventToInput, alertToInput, type LogEvent } from '../../src/domain/log-
 import { SEVERITIES } from '../../src/domain/severity.js';
 import type { ActivePolicy } from '../../src/policy/active.js';
 import { decide, NO_INCIDENTS } from '../../src/policy/decide.js';
+import { compilePattern } from '../../src/policy/patterns.js';
 import { customOperators, resolvePath } from '../../src/policy/operators.js';
 import type { CompiledRule } from '../../src/policy/compile.js';
 import { generateEvents } from '../../scripts/gen-log-events.mjs';
@@ -24,7 +25,8 @@ function referenceEngine(
 ): Engine {
   const doc = policy.compiled.document;
   const engine = new Engine([], { allowUndefinedFacts: true, pathResolver: resolvePath });
-  for (const op of customOperators(policy.compiled.windows)) {
+  const patterns = (source: string) => compilePattern(source, policy.loaded.verdicts.get(source));
+  for (const op of customOperators(policy.compiled.windows, patterns)) {
     engine.addOperator(op.name, (a: unknown, b: unknown) => op.accepts(a) && op.evaluate(a, b));
   }
   for (const [name, c] of Object.entries(doc.conditions)) engine.setCondition(name, c);

@@ -50,13 +50,13 @@ describe('PagerDuty V3 events', () => {
       },
     ],
   ])('%s → %j', (type, change) => {
-    const e = event(readPagerDutyWebhook(pd(type), 'wh-1'));
+    const e = event(readPagerDutyWebhook(pd(type)));
     expect(e.change('pd-eu')).toEqual(change);
     expect(e).toMatchObject({
       provider: 'pagerduty',
       eventType: type,
       eventId: 'EVT1',
-      dedupId: 'pagerduty:wh-1',
+      dedupId: 'pagerduty:event:EVT1',
       occurredAtMs: Date.parse('2026-11-23T10:00:00.123Z'),
       providerKey: 'ir-0123456789abcdef0123456789abcdef01234567',
       externalId: 'PGR0VU2',
@@ -80,8 +80,8 @@ describe('PagerDuty V3 events', () => {
         },
       },
     };
-    const e = event(readPagerDutyWebhook(body, null));
-    expect(e).toMatchObject({ externalId: 'PGR0VU2', providerKey: null, dedupId: 'pagerduty:EVT2' });
+    const e = event(readPagerDutyWebhook(body));
+    expect(e).toMatchObject({ externalId: 'PGR0VU2', providerKey: null, dedupId: 'pagerduty:event:EVT2' });
     expect(e.change('pagerduty')).toEqual({
       kind: 'timeline',
       type: 'note',
@@ -92,28 +92,28 @@ describe('PagerDuty V3 events', () => {
   it('our own acknowledge and resolve, coming back through the Events API integration, are observed', () => {
     for (const type of ['incident.acknowledged', 'incident.resolved'])
       expect(
-        event(readPagerDutyWebhook(pd(type, {}, 'inbound_integration_reference'), 'w')).change('p'),
+        event(readPagerDutyWebhook(pd(type, {}, 'inbound_integration_reference'))).change('p'),
       ).toEqual({
         kind: 'observe',
       });
     // A human's unacknowledge is never an echo of ours.
     expect(
       event(
-        readPagerDutyWebhook(pd('incident.unacknowledged', {}, 'inbound_integration_reference'), 'w'),
+        readPagerDutyWebhook(pd('incident.unacknowledged', {}, 'inbound_integration_reference')),
       ).change('p').kind,
     ).toBe('transition');
   });
 
   it('pings, other resources and unmapped types are ignored; a body without an envelope is invalid', () => {
-    expect(readPagerDutyWebhook({ event: { id: 'x', event_type: 'pagey.ping' } }, null)).toMatchObject({
+    expect(readPagerDutyWebhook({ event: { id: 'x', event_type: 'pagey.ping' } })).toMatchObject({
       kind: 'ignored',
       reason: 'ping',
     });
-    expect(readPagerDutyWebhook(pd('incident.custom_field_values.updated'), null).kind).toBe('ignored');
-    expect(readPagerDutyWebhook(pd('service.updated'), null).kind).toBe('ignored');
-    expect(readPagerDutyWebhook({ hello: 1 }, null).kind).toBe('invalid');
-    expect(readPagerDutyWebhook([], null).kind).toBe('invalid');
-    expect(readPagerDutyWebhook({ event: { id: 1, event_type: 'incident.resolved' } }, null).kind).toBe(
+    expect(readPagerDutyWebhook(pd('incident.custom_field_values.updated')).kind).toBe('ignored');
+    expect(readPagerDutyWebhook(pd('service.updated')).kind).toBe('ignored');
+    expect(readPagerDutyWebhook({ hello: 1 }).kind).toBe('invalid');
+    expect(readPagerDutyWebhook([]).kind).toBe('invalid');
+    expect(readPagerDutyWebhook({ event: { id: 1, event_type: 'incident.resolved' } }).kind).toBe(
       'invalid',
     );
   });
@@ -123,18 +123,17 @@ describe('PagerDuty V3 events', () => {
       readPagerDutyWebhook(
         {
           event: {
-            id: 'E',
+            id: 'E'.repeat(500),
             event_type: 'incident.resolved',
             occurred_at: 'yesterday',
             agent: null,
             data: { id: 'a!b', incident_key: '' },
           },
         },
-        'x'.repeat(500),
       ),
     );
     expect(e).toMatchObject({ occurredAtMs: null, externalId: null, providerKey: null, actor: 'PagerDuty' });
-    expect(e.dedupId).toMatch(/^pagerduty:h[0-9a-f]{40}$/);
+    expect(e.dedupId).toMatch(/^pagerduty:event:h[0-9a-f]{40}$/);
   });
 });
 

@@ -55,7 +55,12 @@ export function ingestRouter(deps: {
       const result = await deps.pipeline.process(eventToInput(v.value));
       outcomes[result.outcome] = (outcomes[result.outcome] ?? 0) + 1;
     }
-    ctx.status = rejected.length === items.length ? 400 : 202;
+    // Nothing accepted is an error like any other (docs/http-api.md): the reasons go in details.
+    if (rejected.length === items.length)
+      throw new AppError('validation_failed', `no event was accepted (${rejected.length} invalid)`, {
+        details: { accepted: 0, rejected },
+      });
+    ctx.status = 202;
     ctx.body = { accepted: items.length - rejected.length, rejected, outcomes };
   });
 

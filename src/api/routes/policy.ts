@@ -5,20 +5,23 @@ import type { Clock } from '../../domain/clock.js';
 import { alertToInput, eventToInput, type PipelineInput } from '../../domain/log-event.js';
 import { AppError, formatProblem } from '../../errors.js';
 import { validateAlert, validateEvent } from '../../ingest/validate.js';
-import { preparePolicy, type ActivePolicy } from '../../policy/active.js';
+import { preparePolicyAsync, type ActivePolicy } from '../../policy/active.js';
+import { CheckRefused, type PatternChecker } from '../../policy/redos.js';
 import { decide, NO_INCIDENTS, type IncidentLookup } from '../../policy/decide.js';
 import type { PolicySource } from '../../policy/load.js';
 import type { PolicyManager } from '../../policy/manager.js';
 import { redactPolicyDocument } from '../../policy/redact.js';
-import { parseJson, readJson, readRawBody } from '../body.js';
-import { requireToken } from '../middleware.js';
+import { bodyText, parseJson, readJson, readRawBody } from '../body.js';
+import { checkToken, requireToken } from '../middleware.js';
 
 export interface PolicyRoutesDeps {
   policies: PolicyManager;
   clock: Clock;
   apiToken: string | null;
   sandbox: boolean;
-  env: Readonly<Record<string, string | undefined>>;
+  /** What a candidate policy may read (POLICY_CANDIDATE_ENV); any other `${NAME}` becomes `$NAME`. */
+  candidateEnv: Readonly<Record<string, string>>;
+  checker: PatternChecker;
   incidents?: IncidentLookup;
 }
 
@@ -95,8 +98,15 @@ function describe(policy: ActivePolicy) {
 
 export function policyRouter(deps: PolicyRoutesDeps): Router {
   const router = new Router({ prefix: '/api/v1/policy' });
+  // A candidate never sees the process environment (docs/http-api.md, "Secrets").
   const prepare = (sources: PolicySource[]) =>
-    preparePolicy(sources, { env: deps.env, sandbox: deps.sandbox }, new Date(deps.clock.now()));
+    preparePolicyAsync(
+      sources,
+      { env: deps.candidateEnv, candidate: true, sandbox: deps.sandbox },
+      new Date(deps.clock.now()),
+      (patterns) => deps.checker.verdicts(patterns, 'candidate'),
+    ).catch(refusedCheck);
+  const auth = requireToken(deps.apiToken);
 
   router.get('/', (ctx) => {
     const active = deps.policies.current();
@@ -107,14 +117,14 @@ export function policyRouter(deps: PolicyRoutesDeps): Router {
     };
   });
 
-  router.post('/validate', async (ctx) => {
-    const prepared = prepare(await readCandidate(ctx));
+  router.post('/validate', auth, async (ctx) => {
+    const prepared = await prepare(await readCandidate(ctx));
     ctx.body = prepared.ok
       ? { valid: true, errors: [], ...describe(prepared.policy) }
       : { valid: false, errors: prepared.problems.map(formatProblem), warnings: prepared.warnings };
   });
 
-  router.post('/reload', requireToken(deps.apiToken), async (ctx) => {
+  router.post('/reload', auth, async (ctx) => {
     const outcome = await deps.policies.reload('api');
     if (!outcome.ok) {
       throw new AppError(
@@ -138,7 +148,8 @@ export function policyRouter(deps: PolicyRoutesDeps): Router {
     const input = dryRunInput(request, new Date(now));
     let policy = deps.policies.current();
     if (request['policy'] !== undefined) {
-      const prepared = prepare(candidateSources(request['policy'], 'policy'));
+      checkToken(ctx, deps.apiToken); // it evaluates submitted YAML
+      const prepared = await prepare(candidateSources(request['policy'], 'policy'));
       if (!prepared.ok)
         throw new AppError('policy_invalid', 'the candidate policy is invalid', {
           details: { errors: prepared.problems.map(formatProblem) },
@@ -158,10 +169,17 @@ async function readCandidate(ctx: Context): Promise<PolicySource[]> {
   if (ctx.is('application/json'))
     return candidateSources(parseJson(await readRawBody(ctx, CANDIDATE_LIMIT)), 'body');
   if (ctx.is('application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'text/plain')) {
-    return candidateSources((await readRawBody(ctx, CANDIDATE_LIMIT)).toString('utf8'), 'body');
+    return candidateSources(bodyText(await readRawBody(ctx, CANDIDATE_LIMIT)), 'body');
   }
   throw new AppError(
     'unsupported_media_type',
     'send the candidate policy as application/yaml text or JSON {"files": {...}}',
   );
+}
+
+/** The pattern checker's bounds, as answers: 503 when it is busy, 400 for too many new patterns. */
+function refusedCheck(err: unknown): never {
+  if (!(err instanceof CheckRefused)) throw err;
+  if (err.reason === 'busy') throw new AppError('busy', err.message);
+  throw new AppError('validation_failed', err.message);
 }

@@ -71,10 +71,7 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router {
       if (err instanceof AppError) telemetry.rejected(provider, ctx.path, 'invalid', err.message);
       throw err;
     }
-    const webhookId = ctx.get('x-webhook-id');
-    return provider === 'pagerduty'
-      ? readPagerDutyWebhook(body, webhookId === '' ? null : webhookId)
-      : readOpsGenieWebhook(body);
+    return provider === 'pagerduty' ? readPagerDutyWebhook(body) : readOpsGenieWebhook(body);
   };
 
   const receive = async (ctx: Context, provider: WebhookProvider): Promise<void> => {

@@ -163,7 +163,34 @@ export class CoreIngest {
     return undefined;
   }
 
+  /**
+   * One message, guarded: whatever it throws goes to the dead-letter subject with the reason, and
+   * the next message is handled as if it had not been there.
+   */
   private handle(nc: NatsConnection, msg: Msg): Promise<void> | undefined {
+    try {
+      return this.handleUnguarded(nc, msg)?.catch((err: unknown) => this.failed(nc, msg, err));
+    } catch (err) {
+      this.failed(nc, msg, err);
+      return undefined;
+    }
+  }
+
+  private failed(nc: NatsConnection, msg: Msg, err: unknown): void {
+    const error = err instanceof Error ? err.message : String(err);
+    this.deps.logger.error(
+      { event: 'event_failed', err, subject: msg.subject },
+      'an event could not be processed',
+    );
+    this.deps.deadLetters.publish(nc, {
+      subject: msg.subject,
+      payload: msg.data,
+      reason: 'failed',
+      errors: [error],
+    });
+  }
+
+  private handleUnguarded(nc: NatsConnection, msg: Msg): Promise<void> | undefined {
     const v = this.deps.processor.validate(msg.data);
     if (!v.ok) {
       this.deps.deadLetters.publish(nc, {
@@ -175,11 +202,7 @@ export class CoreIngest {
       return undefined;
     }
     return this.deps.processor.submit(v.value, (outcome) => {
-      if (!outcome.ok)
-        this.deps.logger.error(
-          { event: 'event_failed', err: outcome.error, subject: msg.subject },
-          'an event could not be processed (core NATS: not redelivered)',
-        );
+      if (!outcome.ok) this.failed(nc, msg, outcome.error);
     });
   }
 

@@ -4,7 +4,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 
-export type DeadLetterReason = 'invalid' | 'max_deliver' | 'oversize';
+/** `failed`: valid, but processing it failed (core NATS cannot redeliver it). */
+export type DeadLetterReason = 'invalid' | 'max_deliver' | 'oversize' | 'failed';
 
 export class DeadLetters {
   private logged = 0;

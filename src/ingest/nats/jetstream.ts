@@ -113,8 +113,21 @@ export class JetStreamIngest {
     }
   }
 
+  /**
+   * One message, guarded: whatever it throws is that message's failure (nak, then the dead letter
+   * after max_deliver), never the consumer's; the messages after it are not held back.
+   */
   private handle(nc: NatsConnection, m: JsMsg): Promise<void> | undefined {
-    const { processor, deadLetters, settings, logger } = this.deps;
+    try {
+      return this.handleUnguarded(nc, m)?.catch((err: unknown) => this.failed(nc, m, err));
+    } catch (err) {
+      this.failed(nc, m, err);
+      return undefined;
+    }
+  }
+
+  private handleUnguarded(nc: NatsConnection, m: JsMsg): Promise<void> | undefined {
+    const { processor, deadLetters } = this.deps;
     const v = processor.validate(m.data);
     if (!v.ok) {
       deadLetters.publish(nc, {
@@ -130,28 +143,31 @@ export class JetStreamIngest {
       return undefined;
     }
     return processor.submit(v.value, (outcome) => {
-      if (outcome.ok) {
-        this.settlements.add(() => m.ack());
-        return;
-      }
-      const error = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
-      if (m.info.deliveryCount >= settings.maxDeliver) {
-        deadLetters.publish(nc, {
-          subject: m.subject,
-          payload: m.data,
-          reason: 'max_deliver',
-          errors: [error],
-          deliveries: m.info.deliveryCount,
-        });
-        this.settlements.add(() => m.term());
-      } else {
-        logger.warn(
-          { event: 'event_nak', error, deliveries: m.info.deliveryCount },
-          'event failed; redelivering later',
-        );
-        this.settlements.add(() => m.nak(NAK_DELAY_MS));
-      }
+      if (outcome.ok) this.settlements.add(() => m.ack());
+      else this.failed(nc, m, outcome.error);
     });
+  }
+
+  /** Redeliver later, or after max_deliver deliveries send it to the dead-letter subject. */
+  private failed(nc: NatsConnection, m: JsMsg, err: unknown): void {
+    const { deadLetters, settings, logger } = this.deps;
+    const error = err instanceof Error ? err.message : String(err);
+    if (m.info.deliveryCount >= settings.maxDeliver) {
+      deadLetters.publish(nc, {
+        subject: m.subject,
+        payload: m.data,
+        reason: 'max_deliver',
+        errors: [error],
+        deliveries: m.info.deliveryCount,
+      });
+      this.settlements.add(() => m.term());
+    } else {
+      logger.warn(
+        { event: 'event_nak', error, deliveries: m.info.deliveryCount },
+        'event failed; redelivering later',
+      );
+      this.settlements.add(() => m.nak(NAK_DELAY_MS));
+    }
   }
 
   /** Send every pending ack, nak and term now (before the connection closes). */

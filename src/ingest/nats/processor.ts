@@ -44,9 +44,15 @@ export class OrderedProcessor {
     this.tallyOutcome(true);
   }
 
+  /** Never throws: whatever a payload makes the checks do, it is an invalid event with the reason. */
   validate(data: Uint8Array): Validated<LogEvent> {
     this.received.inc();
-    const v = parseEvent(data);
+    let v: Validated<LogEvent>;
+    try {
+      v = parseEvent(data);
+    } catch (err) {
+      v = { ok: false, errors: [`cannot be validated: ${err instanceof Error ? err.message : String(err)}`] };
+    }
     if (!v.ok) this.invalid.inc();
     return v;
   }

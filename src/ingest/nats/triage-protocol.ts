@@ -4,7 +4,6 @@
 // thread, once it reaches the batch, takes it back if the worker has not started it (and decides
 // those events itself), or waits the few milliseconds until the worker is done.
 import type { CompileInput } from '../../policy/compile.js';
-import type { ReDoSVerdict } from '../../policy/redos.js';
 
 export const Verdict = {
   /** Decide and apply it on the main thread, as without triage (also: invalid, or unknown). */
@@ -104,10 +103,10 @@ export class BatchView {
   }
 }
 
+/** The policy to decide with (its patterns' verdicts included: the worker checks nothing itself). */
 export interface TriageWorkerData {
   policy: CompileInput;
   generation: number;
-  verdicts: [string, ReDoSVerdict][];
 }
 
 export type TriageRequest =

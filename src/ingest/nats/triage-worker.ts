@@ -9,7 +9,6 @@ import { changesNothing } from '../../domain/decision.js';
 import { eventToInput } from '../../domain/log-event.js';
 import { compilePolicy, type CompiledPolicy } from '../../policy/compile.js';
 import { decideNow, NO_INCIDENTS } from '../../policy/decide.js';
-import { learnVerdicts } from '../../policy/patterns.js';
 import { parseEvent } from '../validate.js';
 import {
   BatchView,
@@ -23,7 +22,6 @@ const port = parentPort;
 if (port === null) throw new Error('triage-worker.js runs as a worker thread');
 
 const init = workerData as TriageWorkerData;
-learnVerdicts(init.verdicts);
 let policy: CompiledPolicy = compilePolicy(init.policy);
 let generation = init.generation;
 
@@ -56,7 +54,6 @@ function triage(batch: BatchView): void {
 
 port.on('message', (request: TriageRequest) => {
   if (request.type === 'policy') {
-    learnVerdicts(request.verdicts);
     policy = compilePolicy(request.policy);
     generation = request.generation;
     return;

@@ -17,7 +17,6 @@ import { Worker } from 'node:worker_threads';
 import type { Clock } from '../../domain/clock.js';
 import type { ActivePolicy } from '../../policy/active.js';
 import type { PolicyManager } from '../../policy/manager.js';
-import { knownVerdicts } from '../../policy/patterns.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { ShareWindow } from './share-window.js';
 import {
@@ -43,8 +42,8 @@ const STALL_MS = 2_000;
 
 /** What the worker needs to decide as the main thread does: the policy, and its patterns' checks. */
 function policyData(policy: ActivePolicy, generation: number): TriageWorkerData {
-  const { document, version, revision } = policy.loaded;
-  return { policy: { document, version, revision }, generation, verdicts: knownVerdicts() };
+  const { document, version, revision, verdicts } = policy.loaded;
+  return { policy: { document, version, revision, verdicts }, generation };
 }
 
 export class Triage {

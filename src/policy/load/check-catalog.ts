@@ -1,7 +1,7 @@
 // Providers, teams and services after the merge: keys and URLs that providers would refuse,
 // team overrides that fit the provider they override, services owned by defined teams.
 import { UNOWNED_TEAM, type ProviderType } from '../types.js';
-import { isKnown, type CheckContext } from './context.js';
+import { isKnown, isWithheld, type CheckContext } from './context.js';
 import { isPlainObject } from './merge.js';
 import type { Where } from './report.js';
 import { keyOf } from './check-settings.js';
@@ -127,7 +127,7 @@ function checkSecret(
   emptyMeansUnset = false,
 ): void {
   const value = fields[key];
-  if (typeof value !== 'string') return;
+  if (typeof value !== 'string' || isWithheld(ctx, value)) return;
   if (value === '') {
     if (!ctx.sandbox && !emptyMeansUnset)
       ctx.report.error(at(key), `${label}: ${key} is empty (allowed only in sandbox mode)`);
@@ -148,6 +148,7 @@ function checkRoutingKey(ctx: CheckContext, key: string, where: Where, label: st
 }
 
 function checkUrl(ctx: CheckContext, url: string, where: Where, label: string): void {
+  if (isWithheld(ctx, url)) return;
   let parsed: URL | null = null;
   try {
     parsed = new URL(url);

@@ -72,7 +72,7 @@ function checkPattern(l: Leaf, value: unknown, path: (string | number)[]): void 
   const where = l.at(...path);
   if (typeof value !== 'string')
     return l.ctx.report.error(where, `${l.label}: matches needs a regular expression (text)`);
-  const compiled = compilePattern(value);
+  const compiled = compilePattern(value, l.ctx.verdicts.get(value));
   if (!compiled.ok) l.ctx.report.error(where, `${l.label}: ${compiled.message}`);
   else if (compiled.note !== null) l.ctx.report.note(where, compiled.note);
 }

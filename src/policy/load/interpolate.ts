@@ -11,9 +11,24 @@ export interface Interpolation {
   problems: string[];
 }
 
+/**
+ * How references are looked up. `withhold`: a variable missing from `env` is withheld rather than
+ * unset: it becomes the placeholder `$NAME` (no braces: titles use `{name}` templates) (a candidate policy from a request sees only the
+ * variables the operator allowed, never the process environment: docs/http-api.md, "Secrets").
+ */
+export interface Lookup {
+  env: Env;
+  withhold: boolean;
+}
+
+/** A value holding a withheld variable's placeholder: a candidate's check of it would be a guess. */
+export function holdsPlaceholder(value: string): boolean {
+  return /\$[A-Za-z_]/.test(value);
+}
+
 const REFERENCE = /^([A-Za-z_][A-Za-z0-9_]*)(?::-([\s\S]*))?$/;
 
-export function interpolate(text: string, env: Env): Interpolation {
+export function interpolate(text: string, env: Env, withhold = false): Interpolation {
   const problems: string[] = [];
   let value = '';
   let i = 0;
@@ -31,7 +46,7 @@ export function interpolate(text: string, env: Env): Interpolation {
         i = text.length;
         break;
       }
-      value += resolve(text.slice(dollar + 2, close), env, problems);
+      value += resolve(text.slice(dollar + 2, close), env, withhold, problems);
       i = close + 1;
     } else {
       value += '$';
@@ -41,7 +56,7 @@ export function interpolate(text: string, env: Env): Interpolation {
   return { value: value + text.slice(i), problems };
 }
 
-function resolve(reference: string, env: Env, problems: string[]): string {
+function resolve(reference: string, env: Env, withhold: boolean, problems: string[]): string {
   const m = REFERENCE.exec(reference);
   if (m === null) {
     problems.push(
@@ -50,6 +65,7 @@ function resolve(reference: string, env: Env, problems: string[]): string {
     return '';
   }
   const [, name, fallback] = m as unknown as [string, string, string | undefined];
+  if (withhold && !Object.hasOwn(env, name)) return `$${name}`;
   const set = Object.hasOwn(env, name) ? env[name] : undefined;
   if (fallback !== undefined) return set === undefined || set === '' ? fallback : set;
   if (set === undefined) {
@@ -88,7 +104,7 @@ export interface LocatedProblem {
 }
 
 /** Restore shielded references in every string scalar, and interpolate the values (never keys). */
-export function interpolateDocument(doc: Document.Parsed, env: Env): LocatedProblem[] {
+export function interpolateDocument(doc: Document.Parsed, lookup: Lookup): LocatedProblem[] {
   const located: LocatedProblem[] = [];
   visit(doc, {
     Scalar(key, node) {
@@ -96,7 +112,7 @@ export function interpolateDocument(doc: Document.Parsed, env: Env): LocatedProb
       const text = unshield(node.value);
       node.value = text;
       if (key === 'key') return;
-      const { value, problems } = interpolate(text, env);
+      const { value, problems } = interpolate(text, lookup.env, lookup.withhold);
       node.value = value;
       for (const message of problems) located.push({ offset: node.range?.[0] ?? 0, message });
     },

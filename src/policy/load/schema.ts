@@ -31,7 +31,14 @@ function compile(): Compiled {
     $defs: Record<string, unknown>;
   };
   // strictRequired stays off: `if: {required: [...]}` discriminators name keys defined in `then`.
-  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, verbose: true });
+  // allowUnionTypes: a range list item is text or a whole number (`$defs/rangeList`).
+  const ajv = new Ajv2020({
+    allErrors: true,
+    strict: true,
+    strictRequired: false,
+    allowUnionTypes: true,
+    verbose: true,
+  });
   const defs = new Map<unknown, string>(Object.entries(schema.$defs).map(([name, def]) => [def, name]));
   const validate = ajv.compile(schema);
   const validateLeaf = ajv.getSchema(`${schema.$id}#/$defs/leafCondition`);

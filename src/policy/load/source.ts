@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
-import { hasShieldCharacters, interpolateDocument, shieldReferences, type Env } from './interpolate.js';
+import { hasShieldCharacters, interpolateDocument, shieldReferences, type Lookup } from './interpolate.js';
 import { MAX_ALIASES, MAX_DEPTH, readYaml, type Position, type SourceProblem } from './yaml.js';
 
 export type { Position, SourceProblem } from './yaml.js';
@@ -36,8 +36,8 @@ export function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-/** Parse, then replace `${NAME}` in string values from `env`, then read the plain value. */
-export function parseFile(name: string, text: string, env: Env): ParsedFile {
+/** Parse, then replace `${NAME}` in string values (`lookup`), then read the plain value. */
+export function parseFile(name: string, text: string, lookup: Lookup): ParsedFile {
   const lines = new LineCounter();
   const sha256 = sha256Hex(text);
   const unusable = (problem: SourceProblem): ParsedFile => ({
@@ -64,7 +64,7 @@ export function parseFile(name: string, text: string, env: Env): ParsedFile {
     });
   }
   if (problems.length > 0) return { file, problems, warnings, value: undefined, empty };
-  for (const p of interpolateDocument(doc, env))
+  for (const p of interpolateDocument(doc, lookup))
     problems.push({ ...lines.linePos(p.offset), message: p.message });
   const fail = (message: string): ParsedFile => ({
     file,

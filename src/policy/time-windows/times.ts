@@ -12,6 +12,7 @@ export interface MinuteRange {
 
 // Alertmanager's pattern: two-digit hours 00-23 with minutes 00-59, or exactly 24:00.
 const TIME_OF_DAY = /^(?:([01]\d|2[0-3]):([0-5]\d)|(24):(00))$/;
+const DAY_MINUTES = 24 * 60;
 
 export function parseMinuteRange(item: unknown, at: Path, problems: Problems): MinuteRange | null {
   if (!isRecord(item)) {
@@ -27,7 +28,7 @@ export function parseMinuteRange(item: unknown, at: Path, problems: Problems): M
   if (start < end) return { startMinute: start, endMinute: end };
   problems.push({
     path: at,
-    message: orderMessage(item['start_time'] as string, item['end_time'] as string, end),
+    message: orderMessage(item['start_time'] as string, item['end_time'] as string, start, end),
   });
   return null;
 }
@@ -53,9 +54,16 @@ function parseBound(item: Record<string, unknown>, key: string, at: Path, proble
   return Number(hours) * 60 + Number(minutes);
 }
 
-function orderMessage(start: string, end: string, endMinute: number): string {
+/** Why start is not before end; any range it proposes must itself load. */
+function orderMessage(start: string, end: string, startMinute: number, endMinute: number): string {
   const base = `start_time "${start}" must be before end_time "${end}"`;
-  if (start === end) return `${base}; the range is empty`;
+  if (startMinute === endMinute) return `${base}; the range is empty`;
+  // 24:00 closes the day: as a start it leaves no minute before any end.
+  if (startMinute === DAY_MINUTES) {
+    return endMinute === 0
+      ? `${base}; "24:00" ends the day and "00:00" starts it, so the range is empty`
+      : `${base}; "24:00" ends the day, so no range can start there; use start_time "00:00"`;
+  }
   if (endMinute === 0) return `${base}; to run until midnight, use end_time "24:00"`;
   return `${base}; split a range across midnight into two ranges ("${start}"-"24:00" and "00:00"-"${end}")`;
 }
