@@ -342,7 +342,7 @@ async function storm(url, sandbox) {
     pub.go();
     await pub.done;
     const [got] = await until(() => decisionsOf(bench.app), 100_000, t);
-    while (bench.app.parts.dispatcher.pendingCount() > 0) await sleep(50);
+    while ((await bench.app.parts.engine.pendingCount()) > 0) await sleep(50);
     return {
       received: got,
       pagerduty: sandbox.pagerduty.incidents().length,

@@ -123,7 +123,7 @@ async function openIncidents(sandbox, url, n) {
 /** Until the triggers, syncs and the simulators' own webhooks for them have all gone out. */
 async function quiet(sandbox, bench) {
   for (let i = 0; i < 3; i++) {
-    await bench.app.parts.dispatcher.idle();
+    await bench.app.parts.engine.idle();
     await Promise.all([sandbox.pagerduty.webhooksIdle(), sandbox.opsgenie.webhooksIdle()]);
   }
 }

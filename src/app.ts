@@ -15,19 +15,22 @@ import { systemRouter } from './api/routes/system.js';
 import { webhooksRouter } from './api/routes/webhooks.js';
 import { Breakers } from './deliver/breakers.js';
 import { Dispatcher } from './deliver/dispatcher.js';
+import type { DeliveryEngine } from './deliver/engine.js';
 import { ProviderRuntime } from './deliver/provider-runtime.js';
-import { DeliveryRecorder } from './incidents/delivery-hooks.js';
+import { DeliveryRecorder } from './incidents/delivery-outcomes.js';
+import { Incidents } from './incidents/incidents.js';
 import { LifecycleBus } from './incidents/lifecycle.js';
-import { IncidentService } from './incidents/service.js';
 import { NatsIngest } from './ingest/nats/index.js';
 import { Pipeline } from './pipeline.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import { PolicyManager } from './policy/manager.js';
 import { PatternChecker } from './policy/redos.js';
-import type { BreakerSettings } from './policy/types.js';
 import { startSandbox, type Sandbox } from './sandbox/index.js';
 import { pointAtSandbox } from './sandbox/wire.js';
-import { IdGenerator, Store } from './store/index.js';
+import type { StateBackend } from './state/backend.js';
+import { LevelDbState } from './state/leveldb.js';
+import { Retention } from './state/retention.js';
+import { IdGenerator } from './store/index.js';
 import { createLogger, SecretScrubber, type Logger } from './telemetry/logger.js';
 import { Metrics } from './telemetry/metrics.js';
 import { UnmatchedWebhooks, webhookSecrets } from './webhooks/index.js';
@@ -54,10 +57,12 @@ const HTTP_TIMEOUTS = { headersMs: 10_000, requestMs: 30_000 };
 
 /** Everything that exists once the app has started. */
 export interface Running {
-  store: Store;
-  incidents: IncidentService;
-  dispatcher: Dispatcher;
+  state: StateBackend;
+  incidents: Incidents;
+  /** What sends the outbox: the dispatcher (LevelDB) or the cluster's outbox workers (JetStream). */
+  engine: DeliveryEngine;
   pipeline: Pipeline;
+  retention: Retention;
   providers: ProviderRuntime;
   breakers: Breakers;
   lifecycle: LifecycleBus;
@@ -128,12 +133,12 @@ export class App {
 
   /** Load the policy (throws PolicyError with every problem), open the store, resume the outbox, listen. */
   async start(): Promise<{ url: string }> {
-    const policy = await this.policies.start();
-    const store = await Store.open(this.config.dataDir, { clock: this.clock });
+    await this.policies.start();
+    const state = await LevelDbState.open(this.config.dataDir, this.clock);
     try {
-      this.running = await this.build(store, policy.compiled.settings.delivery.breaker);
+      this.running = await this.build(state);
     } catch (err) {
-      await store.close();
+      await state.close();
       throw err;
     }
     // A client that sends its headers or body slowly (a slowloris) holds a socket only this long;
@@ -168,49 +173,30 @@ export class App {
     return { url };
   }
 
-  private async build(store: Store, breakerSettings: BreakerSettings): Promise<Running> {
+  private async build(state: LevelDbState): Promise<Running> {
     const { clock, logger, metrics } = this;
-    let sandbox: Sandbox | null = null;
-    if (this.config.sandbox) {
-      // Beside the sidecar's own port (PORT+1..3) so a person can look at /__sim; free ports for PORT=0.
-      const base = this.config.port;
-      const ports =
-        base === 0 || base > 65532
-          ? undefined
-          : { pagerduty: base + 1, opsgenie: base + 2, webhook: base + 3 };
-      sandbox =
-        this.options.sandbox ??
-        (await startSandbox({ host: this.config.host, ...(ports ? { ports } : {}) }).catch(() =>
-          startSandbox({ host: this.config.host }),
-        ));
-      this.ownsSandbox = this.options.sandbox === undefined;
-      logger.info(
-        { event: 'sandbox_started', urls: sandbox.urls },
-        'sandbox: providers point at the built-in simulators',
-      );
-    }
+    const sandbox = await this.sandbox();
+    const policy = (): ReturnType<PolicyManager['current']>['compiled'] => this.policies.current().compiled;
     const lifecycle = new LifecycleBus();
-    const breakers = new Breakers({ store, clock, logger, metrics }, breakerSettings);
-    await breakers.restore(Object.keys(this.policies.current().compiled.providers));
-    const incidents = new IncidentService({
-      store,
-      ids: new IdGenerator(clock),
-      clock,
-      lifecycle,
-      logger,
-      metrics,
-      policy: () => this.policies.current().compiled,
-    });
-    const recorder: DeliveryRecorder = new DeliveryRecorder({
-      incidents,
+    const breakers = new Breakers(
+      { store: state, clock, logger, metrics },
+      policy().settings.delivery.breaker,
+    );
+    await breakers.restore(Object.keys(policy().providers));
+    const ids = new IdGenerator(clock);
+    const incidents = new Incidents({ state, ids, clock, lifecycle, logger, metrics, policy });
+    const recorder = new DeliveryRecorder({
+      state,
+      live: (incident) => incidents.live(incident),
       providers: (): ProviderRegistry => providers.current(),
       clock,
       lifecycle,
       logger,
-      policyVersion: () => this.policies.current().compiled.stamp.version,
+      policyVersion: () => policy().stamp.version,
       incidentUrl: (id) => `${this.config.publicUrl}/?incident=${encodeURIComponent(id)}`,
+      deliveryId: () => ids.deliveryId(),
     });
-    const dispatcher: Dispatcher = new Dispatcher({
+    const engine = new Dispatcher({
       clock,
       random: this.options.random ?? Math.random,
       breakers,
@@ -218,18 +204,23 @@ export class App {
       logger,
       metrics,
     });
-    incidents.attach(dispatcher);
     const providers: ProviderRuntime = new ProviderRuntime({
-      dispatcher,
+      engine,
       breakers,
       rewrite: sandbox ? pointAtSandbox(sandbox) : (specs) => ({ ...specs }),
     });
-    providers.apply(this.policies.current().compiled);
+    providers.apply(policy());
     this.policies.onChange((p) => providers.apply(p.compiled));
-    const resumed = await incidents.start();
-    if (resumed.pending > 0)
-      logger.info({ event: 'outbox_resumed', ...resumed }, `resuming ${resumed.pending} pending deliveries`);
-    const pipeline = new Pipeline({ policies: this.policies, incidents, clock, metrics, logger });
+    await incidents.start();
+    await this.resumeOutbox(state, engine);
+    const pipeline = new Pipeline({
+      policies: this.policies,
+      incidents,
+      outbox: engine,
+      clock,
+      metrics,
+      logger,
+    });
     const nats = this.config.nats
       ? new NatsIngest(this.config.nats, {
           pipeline,
@@ -240,12 +231,15 @@ export class App {
           logger,
         })
       : null;
+    const retention = new Retention({ state, clock, logger, retentionMs: this.config.retentionMs });
+    retention.start();
     const unmatched = new UnmatchedWebhooks();
     return {
-      store,
+      state,
       incidents,
-      dispatcher,
+      engine,
       pipeline,
+      retention,
       providers,
       breakers,
       lifecycle,
@@ -253,6 +247,38 @@ export class App {
       nats,
       unmatched,
     };
+  }
+
+  /** Every pending delivery goes back to the dispatcher: a restart is a new chance, so waiting ones go now. */
+  private async resumeOutbox(state: LevelDbState, engine: Dispatcher): Promise<void> {
+    const pending = await state.pendingDeliveries();
+    const now = this.clock.now();
+    for (const d of pending) d.next_attempt_at = Math.min(d.next_attempt_at, now);
+    engine.enqueue(pending);
+    if (pending.length > 0)
+      this.logger.info(
+        { event: 'outbox_resumed', pending: pending.length },
+        `resuming ${pending.length} pending deliveries`,
+      );
+  }
+
+  /** Sandbox mode: the simulators, beside the sidecar's own port (PORT+1..3) so a person can look at /__sim. */
+  private async sandbox(): Promise<Sandbox | null> {
+    if (!this.config.sandbox) return null;
+    const base = this.config.port;
+    const ports =
+      base === 0 || base > 65532 ? undefined : { pagerduty: base + 1, opsgenie: base + 2, webhook: base + 3 };
+    const sandbox =
+      this.options.sandbox ??
+      (await startSandbox({ host: this.config.host, ...(ports ? { ports } : {}) }).catch(() =>
+        startSandbox({ host: this.config.host }),
+      ));
+    this.ownsSandbox = this.options.sandbox === undefined;
+    this.logger.info(
+      { event: 'sandbox_started', urls: sandbox.urls },
+      'sandbox: providers point at the built-in simulators',
+    );
+    return sandbox;
   }
 
   /** Sandbox: the simulators send their webhooks here, signed with the credentials this app requires. */
@@ -275,17 +301,17 @@ export class App {
     const r = this.parts;
     const health: HealthSource = {
       providers: () => {
-        const pending = r.dispatcher.pendingByProvider();
+        const pending = r.engine.pendingByProvider();
         return Object.entries(r.providers.effectiveSpecs()).map(([name, spec]) => ({
           name,
           type: spec.type,
           breaker: r.breakers.get(name).state(),
-          health: r.dispatcher.healthOf(name).snapshot(),
+          health: r.engine.healthOf(name).snapshot(),
           pending: pending[name] ?? 0,
         }));
       },
-      incidentsByState: () => r.store.countIncidentsByState(),
-      deliveriesPending: () => r.dispatcher.pendingCount(),
+      incidentsByState: () => r.state.countByState(),
+      deliveriesPending: () => r.engine.pendingCount(),
       policy: () => {
         if (!this.policies.isLoaded()) return null;
         const { stamp } = this.policies.current().compiled;
@@ -324,10 +350,16 @@ export class App {
           metrics: this.metrics,
           apiToken: this.config.apiToken,
         }),
-        incidentsRouter({ incidents: r.incidents, store: r.store, apiToken: this.config.apiToken }),
+        incidentsRouter({
+          incidents: r.incidents,
+          state: r.state,
+          outbox: r.engine,
+          apiToken: this.config.apiToken,
+        }),
         webhooksRouter({
           incidents: r.incidents,
-          store: r.store,
+          state: r.state,
+          outbox: r.engine,
           providers: () => this.policies.current().compiled.providers,
           ...this.webhookCredentials,
           unmatched: r.unmatched,
@@ -386,15 +418,16 @@ export class App {
     this.running = null;
     if (running) {
       await running.nats?.stop(graceMs);
-      await running.dispatcher.stop(graceMs);
-      await running.incidents.flush();
-      await running.incidents.serial.idle();
+      await running.retention.stop();
+      await running.engine.stop(graceMs);
+      await running.incidents.stop();
+      await running.state.idle();
       if (running.sandbox) {
         running.sandbox.pagerduty.configureWebhook(null);
         running.sandbox.opsgenie.configureWebhook(null);
       }
       await running.providers.close();
-      await running.store.close();
+      await running.state.close();
       if (running.sandbox && this.ownsSandbox) await running.sandbox.stop();
     }
     this.logger.info({ event: 'stopped' }, 'incident-router stopped');

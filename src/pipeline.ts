@@ -1,12 +1,14 @@
-// The pipeline of SPEC §1 in one place: decide, then let incidents correlate and record it; the
-// dispatcher delivers from the outbox afterwards. Sources (HTTP, NATS) call `process`, or the two
-// halves (`decideNow`, `applyNow`) when they must keep order: decisions are made one after another,
-// and `applyNow` takes effect (dedup reservation, repeat count, resolve) synchronously in the order
-// it is called, while its promise, if any, resolves when the outcome is durable.
+// The pipeline in one place (docs/architecture.md, "The flow of one event"):
+//   decide (policy) → correlate and apply (incidents, through the state backend) → enqueue (outbox)
+// Sources (HTTP, NATS) call `process`, or its two halves when they must keep order: `decide` is
+// made one event after another, and `apply` takes effect (dedup reservation, repeat count,
+// resolve) synchronously in call order, while its promise, if any, resolves once it is durable.
 import type { Clock } from './domain/clock.js';
 import type { Decision } from './domain/decision.js';
 import type { PipelineInput } from './domain/log-event.js';
-import type { ApplyResult, IncidentService } from './incidents/service.js';
+import { andThen, type MaybePromise } from './domain/maybe-promise.js';
+import type { Outbox } from './deliver/outbox.js';
+import type { ApplyResult, Incidents } from './incidents/incidents.js';
 import { decideNow } from './policy/decide.js';
 import type { PolicyManager } from './policy/manager.js';
 import type { Logger } from './telemetry/logger.js';
@@ -26,15 +28,16 @@ export class Pipeline {
   constructor(
     private readonly deps: {
       policies: PolicyManager;
-      incidents: IncidentService;
+      incidents: Incidents;
+      outbox: Outbox;
       clock: Clock;
       metrics: Metrics;
       logger: Logger;
     },
   ) {}
 
-  /** The decision for an input, synchronous unless a rule waits on json-rules-engine. */
-  decideNow(input: PipelineInput): Decided | Promise<Decided> {
+  /** The decision for an input: synchronous unless a rule waits on json-rules-engine. */
+  decide(input: PipelineInput): MaybePromise<Decided> {
     const { policies, incidents, clock, logger } = this.deps;
     const policy = policies.current().compiled;
     const now = clock.now();
@@ -45,33 +48,26 @@ export class Pipeline {
           `predicate and json-rules-engine disagree on ${stage} rule "${rule}"; the engine's answer stands`,
         ),
     });
-    return decision instanceof Promise
-      ? decision.then((d) => ({ decision: d, input, now }))
-      : { decision, input, now };
+    return andThen(decision, (d) => ({ decision: d, input, now }));
   }
 
-  /** Takes effect now, in call order; resolves once the outcome is durable. */
-  async apply(decided: Decided): Promise<PipelineResult> {
-    const result = await this.applyNow(decided);
-    return { ...result, decision: decided.decision };
+  /** Takes effect now, in call order; synchronous when nothing must be written (most events). */
+  apply(decided: Decided): MaybePromise<ApplyResult> {
+    const applied = this.deps.incidents.apply(decided.decision, decided.input, decided.now);
+    return andThen(applied, (result) => this.handOff(result));
   }
 
-  /**
-   * `apply` without the decision in the result, and synchronous when nothing needs to be made
-   * durable (an ignored or recorded event: most of them).
-   */
-  applyNow(decided: Decided): ApplyResult | Promise<ApplyResult> {
-    const result = this.deps.incidents.applyNow(decided.decision, decided.input, decided.now);
-    if (result instanceof Promise) return result.then((r) => this.counted(r));
-    return this.counted(result);
-  }
-
-  private counted(result: ApplyResult): ApplyResult {
+  /** Deliveries the change made go to the outbox; those it withdrew come back from it. */
+  private handOff(result: ApplyResult): ApplyResult {
+    if (result.withdrawn.length > 0) this.deps.outbox.withdraw(result.withdrawn);
+    if (result.deliveries.length > 0) this.deps.outbox.enqueue(result.deliveries);
     this.deps.metrics.decisions.tally(result.outcome).inc();
     return result;
   }
 
   async process(input: PipelineInput): Promise<PipelineResult> {
-    return this.apply(await this.decideNow(input));
+    const decided = await this.decide(input);
+    const result = await this.apply(decided);
+    return { ...result, decision: decided.decision };
   }
 }

@@ -1,6 +1,7 @@
 // Environment → Config, once, at start (SPEC §7). Every problem is reported, one line each; nothing
 // past this module reads process.env or applies defaults.
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
+import { formatDuration, parseDuration } from '../domain/duration.js';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { LOG_LEVELS, type LogLevelName } from '../telemetry/logger.js';
@@ -24,6 +25,18 @@ export interface NatsConfig {
   triage: boolean;
 }
 
+/** Where incident state lives: one process's LevelDB, or NATS JetStream shared by a cluster. */
+export type StateKind = 'leveldb' | 'jetstream';
+
+export interface ClusterConfig {
+  /** Prefix of the JetStream buckets and streams this cluster shares (several clusters, one server). */
+  name: string;
+  /** Replicas of each bucket and stream: 1, or 3 on a 3-node NATS cluster. */
+  replicas: number;
+  /** This replica's name in the membership list (default: host name and process id). */
+  replica: string;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -38,6 +51,11 @@ export interface Config {
   publicUrl: string;
   /** Providers point at the built-in simulators. */
   sandbox: boolean;
+  state: StateKind;
+  /** JetStream state: the shared buckets and streams (null with LevelDB state). */
+  cluster: ClusterConfig | null;
+  /** How long resolved incidents, their timelines and delivered outbox entries are kept. */
+  retentionMs: number;
   /** The environment the policy on disk interpolates `${NAME}` from. */
   env: Readonly<Record<string, string | undefined>>;
   /**
@@ -54,7 +72,28 @@ export const ENV_VARS: readonly { name: string; default: string; help: string }[
   { name: 'PORT', default: '8000', help: 'HTTP port (0 picks a free one)' },
   { name: 'HOST', default: '127.0.0.1', help: 'HTTP listen address' },
   { name: 'POLICY_DIR', default: 'policies', help: 'directory of *.yaml policy files' },
+  {
+    name: 'STATE',
+    default: 'leveldb',
+    help: 'leveldb (one sidecar) | jetstream (cluster mode; needs NATS_URL)',
+  },
   { name: 'DATA_DIR', default: 'data', help: 'LevelDB directory (one sidecar per directory)' },
+  {
+    name: 'CLUSTER_NAME',
+    default: 'incident-router',
+    help: 'jetstream state: prefix of the shared buckets and streams',
+  },
+  {
+    name: 'CLUSTER_REPLICAS',
+    default: '1',
+    help: 'jetstream state: replicas of each bucket and stream (1 or 3)',
+  },
+  {
+    name: 'REPLICA_NAME',
+    default: '(host name and pid)',
+    help: 'jetstream state: this replica in /api/v1/health',
+  },
+  { name: 'RETENTION', default: '30d', help: 'how long resolved incidents are kept (e.g. 7d, 720h)' },
   { name: 'NATS_URL', default: '(unset: no NATS)', help: 'e.g. nats://127.0.0.1:4222' },
   { name: 'NATS_SUBJECT', default: 'logs.>', help: 'subject of incoming log events' },
   { name: 'NATS_STREAM', default: '(unset: core NATS)', help: 'JetStream stream; enables the no-loss mode' },
@@ -164,6 +203,18 @@ class Reader {
     return raw;
   }
 
+  duration(name: string, fallback: string, minMs: number): number {
+    const raw = this.text(name, fallback);
+    const ms = parseDuration(raw);
+    if (ms === null || ms < minMs) {
+      this.problems.push(
+        `${name}=${JSON.stringify(raw)}: expected a duration of at least ${formatDuration(minMs)} such as 30d or 720h`,
+      );
+      return parseDuration(fallback) as number;
+    }
+    return ms;
+  }
+
   names(name: string): string[] {
     const raw = this.optional(name);
     if (raw === null) return [];
@@ -215,6 +266,15 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, cwd = proc
   if (pagerdutyWebhookSecret !== null && pagerdutyWebhookSecret.trim() === '')
     r.problems.push('PAGERDUTY_WEBHOOK_SECRET: is only whitespace');
   const candidateNames = r.names('POLICY_CANDIDATE_ENV');
+  const state = r.oneOf('STATE', ['leveldb', 'jetstream'] as const, 'leveldb');
+  if (state === 'jetstream' && r.optional('NATS_URL') === null)
+    r.problems.push('STATE=jetstream needs NATS_URL: cluster mode keeps its state in NATS JetStream');
+  const cluster: ClusterConfig = {
+    name: r.name('CLUSTER_NAME', 'incident-router'),
+    replicas: r.integer('CLUSTER_REPLICAS', 1, 1, 5),
+    replica: r.name('REPLICA_NAME', `${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${process.pid}`),
+  };
+  const retentionMs = r.duration('RETENTION', '30d', 3_600_000);
   const logLevel = r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info');
   const publicUrl =
     r.url('PUBLIC_URL', ['http:', 'https:']) ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -246,6 +306,9 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, cwd = proc
     logLevel,
     publicUrl: publicUrl.replace(/\/+$/, ''),
     sandbox: overrides.sandbox ?? false,
+    state,
+    cluster: state === 'jetstream' ? cluster : null,
+    retentionMs,
     env,
     candidateEnv: Object.fromEntries(
       candidateNames.flatMap((n) => (env[n] === undefined ? [] : [[n, env[n]]])),

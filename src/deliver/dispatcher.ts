@@ -20,6 +20,7 @@ import { nextDelayMs, outageDelayMs } from './backoff.js';
 import type { Breakers } from './breakers.js';
 import { ProviderHealth } from './health.js';
 import { DueQueue } from './due-queue.js';
+import type { DeliveryEngine } from './engine.js';
 import { RateLimiter } from './rate-limiter.js';
 
 export type FailureOutcome =
@@ -32,13 +33,14 @@ export type FailureOutcome =
 export interface DeliveryHooks {
   /** The request for this delivery's current provider, or null when it can no longer be built. */
   request(delivery: Delivery, provider: string): Promise<ProviderRequest | null>;
+  /** Records a success; returns the follow-ups it made (a late trigger's catch-up), sent next. */
   delivered(
     delivery: Delivery,
     provider: string,
     response: ProviderResponse,
     request: ProviderRequest,
     latencyMs: number,
-  ): Promise<void>;
+  ): Promise<Delivery[]>;
   failed(delivery: Delivery, provider: string, error: ProviderError, outcome: FailureOutcome): Promise<void>;
 }
 
@@ -60,7 +62,7 @@ export interface DispatcherDeps {
   maxInFlight?: number;
 }
 
-export class Dispatcher {
+export class Dispatcher implements DeliveryEngine {
   private readonly pending = new Map<string, Delivery>();
   /** Pending deliveries by provider key, in creation order: the unit of ordering. */
   private readonly byKey = new Map<string, Delivery[]>();
@@ -120,38 +122,31 @@ export class Dispatcher {
   }
 
   /**
-   * Withdraw an incident's pending deliveries that `which` selects (e.g. triggers of a resolved
-   * incident). Those not in flight are returned, marked superseded, for the caller to persist;
-   * those in flight finish their attempt and are superseded if it fails.
+   * Withdraw deliveries the incident core marked superseded (a resolved incident's triggers): those
+   * not in flight are dropped; one in flight finishes its attempt and is superseded if it fails.
    */
-  supersede(
-    incident: { id: string; provider_key: string },
-    which: (d: Delivery) => boolean,
-    nowIso: string,
-  ): Delivery[] {
-    const out: Delivery[] = [];
-    for (const d of [...(this.byKey.get(incident.provider_key) ?? [])]) {
-      if (d.incident_id !== incident.id || !which(d)) continue;
+  withdraw(deliveries: readonly Delivery[]): void {
+    const keys = new Set<string>();
+    for (const w of deliveries) {
+      const d = this.pending.get(w.id);
+      if (d === undefined) continue;
       if (this.inFlight.has(d.id)) {
         this.cancelled.add(d.id);
         continue;
       }
       d.status = 'superseded';
-      d.updated_at = nowIso;
       this.remove(d);
-      out.push(d);
+      keys.add(d.provider_key);
     }
-    if (out.length > 0) {
-      // What waited behind a withdrawn delivery may go now.
-      this.due.add(incident.provider_key, this.deps.clock.now());
-      this.schedule();
-    }
+    // What waited behind a withdrawn delivery may go now.
+    const now = this.deps.clock.now();
+    for (const key of keys) this.due.add(key, now);
+    if (keys.size > 0) this.schedule();
     this.metricsPending();
-    return out;
   }
 
-  pendingCount(): number {
-    return this.pending.size;
+  pendingCount(): Promise<number> {
+    return Promise.resolve(this.pending.size);
   }
 
   /** Pending deliveries by the provider each one is waiting for. */
@@ -313,11 +308,13 @@ export class Dispatcher {
       d.status = 'done';
       // It keeps its place until the hooks have run: a catch-up resolve they enqueue must come
       // before anything newer for the same key.
+      let followUps: Delivery[] = [];
       try {
-        await this.deps.hooks.delivered(d, name, response, request, latencyMs);
+        followUps = await this.deps.hooks.delivered(d, name, response, request, latencyMs);
       } finally {
         this.remove(d);
       }
+      this.enqueue(followUps);
     } catch (err) {
       const error =
         err instanceof ProviderError

@@ -1,10 +1,10 @@
 // The providers of the active policy. A policy reload builds new provider clients and hands them to
-// the dispatcher; the old ones are closed once attempts that may still use them have finished.
+// the delivery engine; the old ones are closed once attempts that may still use them have finished.
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { ProviderSpec } from '../policy/types.js';
 import { createProviders, type ProviderRegistry } from '../providers/registry.js';
 import type { Breakers } from './breakers.js';
-import type { Dispatcher } from './dispatcher.js';
+import type { DeliveryEngine } from './engine.js';
 
 /** Rewrites the policy's provider specs, e.g. to point them at the sandbox simulators. */
 export type SpecRewrite = (specs: Readonly<Record<string, ProviderSpec>>) => Record<string, ProviderSpec>;
@@ -15,7 +15,7 @@ export class ProviderRuntime {
   private registry: ProviderRegistry | null = null;
   private specs: Record<string, ProviderSpec> = {};
 
-  constructor(private readonly deps: { dispatcher: Dispatcher; breakers: Breakers; rewrite: SpecRewrite }) {}
+  constructor(private readonly deps: { engine: DeliveryEngine; breakers: Breakers; rewrite: SpecRewrite }) {}
 
   apply(policy: CompiledPolicy): void {
     const specs = this.deps.rewrite(policy.providers);
@@ -24,7 +24,7 @@ export class ProviderRuntime {
     this.registry = next;
     this.specs = specs;
     this.deps.breakers.reconfigure(policy.settings.delivery.breaker);
-    this.deps.dispatcher.configure(next, specs, policy.settings.delivery);
+    this.deps.engine.configure(next, specs, policy.settings.delivery);
     if (previous) setTimeout(() => void previous.close(), CLOSE_AFTER_MS).unref();
   }
 

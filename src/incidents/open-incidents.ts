@@ -1,23 +1,46 @@
-// The open incidents by fingerprint, in memory: the dedup lookup every decision makes, and the
-// occurrence counters of repeats, written back in batches. It holds small references, not
-// incidents, so 100,000 open incidents stay cheap.
+// The local view of open incidents by fingerprint: the dedup lookup every decision makes, and the
+// occurrence counters of repeats, counted here at once and written back in the background. It
+// holds small references, not incidents, so 100,000 open incidents stay cheap. In cluster mode
+// the other replicas' opens and resolves reach it through the state backend's watch.
+import type { Incident } from '../domain/incident.js';
 import type { IncidentLookup } from '../policy/decide.js';
+import type { IncidentRef } from '../state/backend.js';
 
 export interface OpenRef {
   id: string;
   correlationId: string;
   service: string;
+  /** Occurrences as last known to this process (written and unwritten). */
   occurrences: number;
   lastSeenMs: number;
-  /** Occurrences counted since the last write-back. */
+  /** Occurrences counted here and not written back yet. */
   unsaved: number;
+}
+
+export function refOf(incident: Incident | IncidentRef): OpenRef {
+  if ('correlationId' in incident)
+    return {
+      id: incident.id,
+      correlationId: incident.correlationId,
+      service: incident.service,
+      occurrences: incident.occurrences,
+      lastSeenMs: incident.lastSeenMs,
+      unsaved: 0,
+    };
+  return {
+    id: incident.id,
+    correlationId: incident.correlation_id,
+    service: incident.service,
+    occurrences: incident.occurrences,
+    lastSeenMs: Date.parse(incident.last_seen),
+    unsaved: 0,
+  };
 }
 
 export class OpenIncidents implements IncidentLookup {
   private readonly byFingerprint = new Map<string, OpenRef>();
-  private readonly dirty = new Set<string>();
-  /** Refs removed (resolved) with occurrences not yet written back. */
-  private retired: OpenRef[] = [];
+  /** Refs with unwritten occurrences, open or resolved since. */
+  private dirty = new Set<OpenRef>();
 
   openIncident(fingerprint: string): { id: string } | null {
     return this.byFingerprint.get(fingerprint) ?? null;
@@ -31,33 +54,50 @@ export class OpenIncidents implements IncidentLookup {
     this.byFingerprint.set(fingerprint, ref);
   }
 
+  /** Forgets the fingerprint (resolved); its unwritten occurrences are still written back. */
   delete(fingerprint: string): void {
-    const ref = this.byFingerprint.get(fingerprint);
-    if (ref && this.dirty.delete(fingerprint)) this.retired.push(ref);
     this.byFingerprint.delete(fingerprint);
   }
 
-  /** One more alert of an open incident: counted now, persisted at the next write-back. */
+  /** One more alert of an open incident: counted now, written at the next write-back. */
   repeat(fingerprint: string, ref: OpenRef, atMs: number): void {
     ref.occurrences++;
     ref.unsaved++;
     if (atMs > ref.lastSeenMs) ref.lastSeenMs = atMs;
-    this.dirty.add(fingerprint);
+    this.dirty.add(ref);
   }
 
-  /** Refs with unsaved occurrences (open ones and those resolved meanwhile); clears the list. */
-  takeDirty(): OpenRef[] {
-    const out: OpenRef[] = this.retired;
-    this.retired = [];
-    for (const fp of this.dirty) {
-      const ref = this.byFingerprint.get(fp);
-      if (ref) out.push(ref);
-    }
-    this.dirty.clear();
+  /** `reserved` lost the race to open the fingerprint: its counts go to the winner's ref. */
+  replace(fingerprint: string, reserved: OpenRef, winner: OpenRef): void {
+    winner.occurrences += reserved.unsaved;
+    winner.unsaved += reserved.unsaved;
+    winner.lastSeenMs = Math.max(winner.lastSeenMs, reserved.lastSeenMs);
+    if (winner.unsaved > 0) this.dirty.add(winner);
+    this.dirty.delete(reserved);
+    if (this.byFingerprint.get(fingerprint) === reserved) this.byFingerprint.set(fingerprint, winner);
+  }
+
+  /** What to write back now: each dirty ref and its count; call `written` once a count is stored. */
+  takeDirty(): { ref: OpenRef; count: number }[] {
+    const out = [...this.dirty].map((ref) => ({ ref, count: ref.unsaved }));
+    this.dirty = new Set();
     return out;
+  }
+
+  written(ref: OpenRef, count: number): void {
+    ref.unsaved -= count;
+  }
+
+  /** A write-back failed: the count stays unwritten and is tried again. */
+  unwritten(ref: OpenRef): void {
+    this.dirty.add(ref);
   }
 
   get size(): number {
     return this.byFingerprint.size;
+  }
+
+  values(): IterableIterator<OpenRef> {
+    return this.byFingerprint.values();
   }
 }

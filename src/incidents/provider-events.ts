@@ -2,7 +2,7 @@
 // them: what changed, who and when by the provider's clock, and what became of it. Pure helpers;
 // the service does the I/O.
 import type { Delivery, Incident, ProviderHold } from '../domain/incident.js';
-import type { ProviderMark } from '../store/index.js';
+import type { ProviderMark } from '../state/backend.js';
 import type { IncidentAction } from './state-machine.js';
 
 /** One event a provider instance reported about one of our incidents. */
@@ -35,7 +35,7 @@ export type ProviderEventResult =
   | { result: 'stale'; incident: Incident; reason: string }
   | { result: 'refused'; incident: Incident; reason: string }
   | { result: 'observed' | 'noted' | 'unchanged'; incident: Incident }
-  | { result: 'applied'; incident: Incident; deliveries: Delivery[] };
+  | { result: 'applied'; incident: Incident; deliveries: Delivery[]; withdrawn: Delivery[] };
 
 /**
  * Why a state change is stale, or null when it is not: it happened (provider's clock) before the

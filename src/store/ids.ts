@@ -56,3 +56,8 @@ export function idTimeMs(id: string): number | null {
 function base36(value: number, width: number): string {
   return value.toString(36).padStart(width, '0');
 }
+
+/** The smallest incident id of `ms`: every incident created before it sorts below. */
+export function idAt(ms: number, prefix: IdPrefix = 'inc'): string {
+  return `${prefix}_${base36(Math.max(0, Math.floor(ms)), TIME_CHARS)}`;
+}

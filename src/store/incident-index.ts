@@ -76,6 +76,15 @@ export class IndexDraft {
     return ops;
   }
 
+  /** A resolved incident deleted by retention: it leaves the counts. */
+  forget(id: string): void {
+    const prev = this.known(id);
+    if (prev === null) return;
+    this.counts[prev.state] -= 1;
+    this.countsChanged = true;
+    this.current.set(id, null);
+  }
+
   /** Makes the draft the truth; call only after the batch is on disk. */
   apply(): void {
     for (const [id, value] of this.current) {

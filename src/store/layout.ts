@@ -150,6 +150,10 @@ export function incidentIdOfRefKey(key: string): string {
   return key.slice(key.lastIndexOf('!') + 1);
 }
 
+export function providerMarksRange(incidentId: string): KeyRange {
+  return prefixRange(idKey('incident id', incidentId));
+}
+
 export function providerMarkKey(incidentId: string, provider: string): string {
   return `${idKey('incident id', incidentId)}!${plainKey('provider', provider)}`;
 }

@@ -13,11 +13,14 @@ import {
   incidentDeliveriesRange,
   incidentIdOfRefKey,
   providerMarkKey,
+  providerMarksRange,
+  refKey,
   refRange,
 } from './layout.js';
 import type { Db, ProviderMark, Sublevels } from './layout.js';
 import { openDb } from './open-db.js';
-import { Transaction } from './transaction.js';
+import { Transaction, type ForgottenKey } from './transaction.js';
+import { idAt } from './ids.js';
 import { Writer } from './writer.js';
 import type { Committed } from './writer.js';
 
@@ -176,9 +179,8 @@ export class Store {
     await this.commit(new Transaction().markWebhook(id));
   }
 
-  /** Forgets webhook ids marked more than `olderThanMs` ago; returns how many. */
-  async pruneWebhookIds(olderThanMs: number): Promise<number> {
-    const cutoff = this.clock.now() - olderThanMs;
+  /** Forgets webhook ids marked before `cutoff` (epoch ms); returns how many. */
+  async pruneWebhookIds(cutoff: number): Promise<number> {
     const tx = new Transaction();
     for await (const [id, { at }] of this.subs.webhooks.iterator()) if (at < cutoff) tx.forgetWebhook(id);
     await this.commit(tx);
@@ -201,6 +203,69 @@ export class Store {
   /** The newest event applied to an incident from one provider instance, if any. */
   providerMark(incidentId: string, provider: string): Promise<ProviderMark | undefined> {
     return this.subs.providerEvents.get(providerMarkKey(incidentId, provider));
+  }
+
+  /**
+   * Deletes incidents resolved before `cutoffMs` with their deliveries, timeline, refs and marks,
+   * at most `max` per call; returns how many. Incident ids sort by creation time, so only ids
+   * created before the cutoff are read.
+   */
+  async pruneResolved(cutoffMs: number, max = 1_000): Promise<number> {
+    const tx = new Transaction();
+    let count = 0;
+    for await (const incident of this.subs.incidents.values({ lt: idAt(cutoffMs) })) {
+      if (incident.state !== 'resolved' || Date.parse(incident.resolved_at ?? '') >= cutoffMs) continue;
+      tx.forgetIncident(incident.id, await this.keysOf(incident));
+      if (++count >= max) break;
+    }
+    if (count > 0) await this.commit(tx, { sync: true });
+    return count;
+  }
+
+  private async keysOf(incident: Incident): Promise<ForgottenKey[]> {
+    const id = incident.id;
+    const [links, audit, marks, deliveries] = await Promise.all([
+      this.subs.byIncident.keys(incidentDeliveriesRange(id)).all(),
+      this.subs.audit.keys(auditRange(id)).all(),
+      this.subs.providerEvents.keys(providerMarksRange(id)).all(),
+      this.listDeliveries(id),
+    ]);
+    const refs = [
+      incident.provider_key,
+      ...Object.values(incident.holds).flatMap((h) => (h.external_id ? [`${h.type}:${h.external_id}`] : [])),
+    ];
+    return [
+      { sublevel: 'incidents', key: id },
+      ...links.map((key) => ({ sublevel: 'byIncident' as const, key })),
+      ...deliveries.flatMap((d) => [
+        { sublevel: 'deliveries' as const, key: d.id },
+        { sublevel: 'pending' as const, key: d.id },
+      ]),
+      ...audit.map((key) => ({ sublevel: 'audit' as const, key })),
+      ...marks.map((key) => ({ sublevel: 'providerEvents' as const, key })),
+      ...refs.flatMap((ref) => {
+        try {
+          return [{ sublevel: 'refs' as const, key: refKey(ref, id) }];
+        } catch {
+          return [];
+        }
+      }),
+    ];
+  }
+
+  /** The newest event applied from each provider instance, by instance name. */
+  async providerMarks(incidentId: string): Promise<Record<string, ProviderMark>> {
+    const out: Record<string, ProviderMark> = {};
+    for await (const [key, mark] of this.subs.providerEvents.iterator(providerMarksRange(incidentId)))
+      out[key.slice(key.indexOf('!') + 1)] = mark;
+    return out;
+  }
+
+  /** Bytes LevelDB uses for all keys (its own estimate, from the files on disk). */
+  storageBytes(): Promise<number> {
+    // classic-level has it; the `level` type of the database does not say so.
+    const db = this.db as unknown as { approximateSize(start: string, end: string): Promise<number> };
+    return db.approximateSize('', '\uffff');
   }
 
   private getMany(ids: string[]): Promise<Array<Incident | undefined>> {

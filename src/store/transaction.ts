@@ -27,7 +27,15 @@ export type TxOp =
   | { kind: 'webhook'; id: string }
   | { kind: 'forget_webhook'; id: string }
   | { kind: 'ref'; key: string }
-  | { kind: 'provider_mark'; key: string; json: string };
+  | { kind: 'provider_mark'; key: string; json: string }
+  /** A resolved incident past retention, and every key that belongs to it (gathered by the store). */
+  | { kind: 'forget_incident'; id: string; keys: readonly ForgottenKey[] };
+
+/** A key to delete, by sublevel name. */
+export interface ForgottenKey {
+  sublevel: 'incidents' | 'deliveries' | 'pending' | 'byIncident' | 'audit' | 'refs' | 'providerEvents';
+  key: string;
+}
 
 export class Transaction {
   readonly #ops: TxOp[] = [];
@@ -89,6 +97,11 @@ export class Transaction {
   putProviderMark(incidentId: string, provider: string, mark: ProviderMark): this {
     const key = providerMarkKey(incidentId, provider);
     return this.add({ kind: 'provider_mark', key, json: serialize(`provider mark ${key}`, mark) });
+  }
+
+  /** @internal Used by retention: a resolved incident and its keys go. */
+  forgetIncident(id: string, keys: readonly ForgottenKey[]): this {
+    return this.add({ kind: 'forget_incident', id: idKey('incident id', id), keys });
   }
 
   /** @internal Used by webhook pruning. */

@@ -101,7 +101,11 @@ export class Writer {
     const unseeded = new Set<string>();
     for (const { tx } of group) {
       for (const op of tx.ops()) {
-        if (op.kind === 'incident' && !prior.has(op.id) && !this.index.byId.has(op.id))
+        if (
+          (op.kind === 'incident' || op.kind === 'forget_incident') &&
+          !prior.has(op.id) &&
+          !this.index.byId.has(op.id)
+        )
           unknownIncidents.add(op.id);
         if (op.kind === 'audit' && !this.seqs.has(op.entry.incident_id)) unseeded.add(op.entry.incident_id);
       }
@@ -171,6 +175,10 @@ export class Writer {
         return null;
       case 'provider_mark':
         ops.push(this.put(subs.providerEvents, op.key, op.json));
+        return null;
+      case 'forget_incident':
+        draft.forget(op.id);
+        for (const k of op.keys) ops.push({ type: 'del', sublevel: subs[k.sublevel], key: k.key });
         return null;
       default:
         return assertNever(op);

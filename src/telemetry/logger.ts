@@ -11,6 +11,8 @@ export type LogLevelName = (typeof LOG_LEVELS)[number];
  * it leaves, whatever field or message they hide in: field-name redaction alone misses a key
  * quoted inside an error message or interpolated into a title (docs/http-api.md, "Secrets").
  */
+const MIN_CUT_CHARS = 8;
+
 export class SecretScrubber {
   private readonly groups = new Map<string, readonly string[]>();
   private secrets: string[] = [];
@@ -28,12 +30,36 @@ export class SecretScrubber {
   scrub(text: string): string {
     let out = text;
     for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join(maskSecret(s));
+    return out.includes('...') || out.includes('…') ? this.scrubCut(out) : out;
+  }
+
+  /**
+   * A secret cut short for display ("R0abcdefgh..." in a long value quoted by an error) is still
+   * most of the secret: any head of one, 8 characters or more, right before an ellipsis goes too.
+   */
+  private scrubCut(text: string): string {
+    const cuts: [start: number, end: number][] = [];
+    for (const m of text.matchAll(/\.\.\.|…/g)) {
+      const at = m.index;
+      let longest = 0;
+      for (const s of this.secrets) {
+        for (let k = Math.min(s.length - 1, at); k >= MIN_CUT_CHARS && k > longest; k--) {
+          if (text.startsWith(s.slice(0, k), at - k)) {
+            longest = k;
+            break;
+          }
+        }
+      }
+      if (longest > 0) cuts.push([at - longest, at]);
+    }
+    let out = text;
+    for (const [start, end] of cuts.reverse()) out = `${out.slice(0, start)}****${out.slice(end)}`;
     return out;
   }
 
-  /** Whether `text` holds a known secret (cheaper than scrubbing when it does not). */
+  /** Whether `text` may hold a known secret, whole or cut short (cheaper than scrubbing when not). */
   holdsSecret(text: string): boolean {
-    return this.secrets.some((s) => text.includes(s));
+    return this.secrets.some((s) => text.includes(s)) || text.includes('...') || text.includes('…');
   }
 }
 

@@ -3,9 +3,10 @@
 // applies the change, writes the replay mark in the same batch and queues the sync deliveries. The
 // answer never waits for a delivery (PagerDuty expects a 2xx within 5 s: webhooks/02-Behavior.md).
 import type { Clock } from '../domain/clock.js';
-import type { IncidentService } from '../incidents/service.js';
+import type { Outbox } from '../deliver/outbox.js';
+import type { Incidents } from '../incidents/incidents.js';
 import type { ProviderEventResult } from '../incidents/provider-events.js';
-import type { Store } from '../store/index.js';
+import type { StateBackend } from '../state/backend.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { InboundEvent, WebhookProvider } from './inbound.js';
 import { findIncident, pickInstance, type ProviderTypes } from './match.js';
@@ -13,8 +14,9 @@ import type { WebhookResult, WebhookTelemetry } from './telemetry.js';
 import type { UnmatchedWebhooks } from './unmatched.js';
 
 export interface WebhookInboxDeps {
-  incidents: Pick<IncidentService, 'get' | 'applyProviderEvent'>;
-  store: Pick<Store, 'incidentIdsByRef' | 'seenWebhook' | 'markWebhook' | 'pruneWebhookIds'>;
+  incidents: Pick<Incidents, 'get' | 'applyProviderEvent'>;
+  state: Pick<StateBackend, 'findByRef' | 'seenWebhook' | 'markWebhook'>;
+  outbox: Outbox;
   /** Provider instances of the active policy (name → type). */
   providers(): ProviderTypes;
   unmatched: UnmatchedWebhooks;
@@ -28,14 +30,13 @@ export interface InboxAnswer {
   body: { result: WebhookResult; incident_id?: string; state?: string; reason?: string };
 }
 
-// PagerDuty retries a delivery for up to 48 h (webhooks/02-Behavior.md): ids are kept a day longer.
+// PagerDuty retries a delivery for up to 48 h (docs/providers.md): ids are kept a day longer, and
+// pruned by the retention janitor (src/state/retention.ts).
 export const WEBHOOK_ID_RETENTION_MS = 72 * 3_600_000;
-const PRUNE_EVERY_MS = 3_600_000;
 
 export class WebhookInbox {
   /** Copies of one delivery in flight at once (a retry after a timeout) run one after another. */
   private readonly inFlight = new Map<string, Promise<unknown>>();
-  private lastPruneMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly deps: WebhookInboxDeps) {}
 
@@ -45,7 +46,6 @@ export class WebhookInbox {
   }
 
   receive(event: InboundEvent, instance: string | null): Promise<InboxAnswer> {
-    this.maybePrune();
     const previous = this.inFlight.get(event.dedupId) ?? Promise.resolve();
     const work = previous.catch(() => undefined).then(() => this.process(event, instance));
     this.inFlight.set(event.dedupId, work);
@@ -58,18 +58,18 @@ export class WebhookInbox {
   }
 
   private async process(event: InboundEvent, explicit: string | null): Promise<InboxAnswer> {
-    const { store, incidents, telemetry } = this.deps;
+    const { state, incidents, telemetry } = this.deps;
     // Replays are rare: a matched webhook's replay is caught by the incident service (it checks
     // under the incident's lock anyway), an unmatched one's here, so the common path reads once.
     const finder = {
-      incidentIdsByRef: (ref: string, limit?: number) => store.incidentIdsByRef(ref, limit),
+      incidentIdsByRef: (ref: string, limit = 20) => state.findByRef(ref, limit),
       get: (id: string) => incidents.get(id),
     };
     const tooOld = this.outsideReplayWindow(event);
     if (tooOld !== null) return tooOld;
     const incident = await findIncident(finder, event.provider, event.providerKey, event.externalId);
     if (!incident)
-      return (await store.seenWebhook(event.dedupId)) ? this.replay(event) : this.unmatched(event);
+      return (await state.seenWebhook(event.dedupId)) ? this.replay(event) : this.unmatched(event);
     const instance = pickInstance(
       incident,
       event.provider,
@@ -87,6 +87,10 @@ export class WebhookInbox {
     });
     if (outcome.result === 'replay') return this.replay(event);
     if (outcome.result === 'missing') return this.unmatched(event);
+    if (outcome.result === 'applied') {
+      this.deps.outbox.withdraw(outcome.withdrawn);
+      this.deps.outbox.enqueue(outcome.deliveries);
+    }
     const fields = {
       event_type: event.eventType,
       event_id: event.eventId,
@@ -133,7 +137,7 @@ export class WebhookInbox {
 
   private async unmatched(event: InboundEvent): Promise<InboxAnswer> {
     // Marked too, so a retry of it is a replay rather than a second unmatched record.
-    await this.deps.store.markWebhook(event.dedupId);
+    if (!(await this.deps.state.markWebhook(event.dedupId))) return this.replay(event);
     this.deps.unmatched.add({
       at: new Date(this.deps.clock.now()).toISOString(),
       provider: event.provider,
@@ -154,16 +158,6 @@ export class WebhookInbox {
       `${event.provider} webhook ${event.eventType} matches no incident (key ${event.providerKey ?? 'none'}, ${event.provider} id ${event.externalId ?? 'none'}); recorded as unmatched`,
     );
     return { status: 202, body: { result: 'unmatched' } };
-  }
-
-  /** Forgets replay ids past PagerDuty's retry window, at most once an hour, off the answer's path. */
-  private maybePrune(): void {
-    const now = this.deps.clock.now();
-    if (now - this.lastPruneMs < PRUNE_EVERY_MS) return;
-    this.lastPruneMs = now;
-    this.deps.store.pruneWebhookIds(WEBHOOK_ID_RETENTION_MS).catch((err: unknown) => {
-      this.deps.logger.warn({ event: 'webhook_prune_failed', err }, 'could not prune old webhook ids');
-    });
   }
 }
 

@@ -47,7 +47,9 @@ describe('tokens (issue 11, finding 6)', () => {
 
   it('refuses tokens and secrets that are only whitespace', () => {
     expect(problems({ API_TOKEN: '                    ' })).toEqual(['API_TOKEN: is only whitespace']);
-    expect(problems({ OPSGENIE_WEBHOOK_TOKEN: '\t' })).toEqual(['OPSGENIE_WEBHOOK_TOKEN: is only whitespace']);
+    expect(problems({ OPSGENIE_WEBHOOK_TOKEN: '\t' })).toEqual([
+      'OPSGENIE_WEBHOOK_TOKEN: is only whitespace',
+    ]);
     expect(problems({ PAGERDUTY_WEBHOOK_SECRET: ' \n' })).toEqual([
       'PAGERDUTY_WEBHOOK_SECRET: is only whitespace',
     ]);

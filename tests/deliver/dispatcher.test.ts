@@ -79,8 +79,9 @@ class Recorder implements DeliveryHooks {
       incidentUrl: '',
     };
   }
-  async delivered(d: Delivery, provider: string): Promise<void> {
+  async delivered(d: Delivery, provider: string): Promise<Delivery[]> {
     this.done.push({ id: d.id, provider });
+    return [];
   }
   async failed(d: Delivery, provider: string, error: ProviderError, outcome: FailureOutcome): Promise<void> {
     this.failures.push({ id: d.id, provider, reason: error.reason, outcome });
@@ -262,7 +263,7 @@ describe('dispatcher', () => {
     expect(fakes.calls).toHaveLength(2);
   });
 
-  it('supersede - pending triggers of a resolved incident are withdrawn; one in flight finishes', async () => {
+  it('withdraw - pending triggers of a resolved incident are dropped; one in flight finishes', async () => {
     const { dispatcher, fakes, delivery } = setup();
     let release!: () => void;
     fakes.scripts['a'] = [
@@ -273,13 +274,9 @@ describe('dispatcher', () => {
     const waiting = delivery('i1', 'all', ['b']);
     dispatcher.enqueue([inFlight, waiting]);
     await waitFor(async () => fakes.calls.length >= 2);
-    const withdrawn = dispatcher.supersede(
-      { id: 'i1', provider_key: 'key-i1' },
-      (d) => d.action === 'trigger',
-      new Date().toISOString(),
-    );
-    expect(withdrawn.map((d) => d.id)).toEqual([waiting.id]);
+    dispatcher.withdraw([inFlight, waiting].map((d) => ({ ...d, status: 'superseded' as const })));
     expect(waiting.status).toBe('superseded');
+    expect(await dispatcher.pendingCount()).toBe(1);
     release();
     await dispatcher.idle();
     expect(inFlight.status).toBe('done');

@@ -1,9 +1,8 @@
-// Provider events (webhooks) applied by the incident service: one batch with the replay mark, the
+// Provider events (webhooks) applied by the incident core: one batch with the replay mark, the
 // provider mark and the learned provider-side id; stale and illegal ones recorded, never applied.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import type { Delivery, Incident } from '../../src/domain/incident.js';
-import type { Dispatcher } from '../../src/deliver/dispatcher.js';
 import { LifecycleBus, type LifecycleEvent } from '../../src/incidents/lifecycle.js';
 import {
   learnExternalId,
@@ -12,7 +11,8 @@ import {
   type ProviderChange,
   type ProviderEvent,
 } from '../../src/incidents/provider-events.js';
-import { IncidentService } from '../../src/incidents/service.js';
+import { Incidents } from '../../src/incidents/incidents.js';
+import { LevelDbState } from '../../src/state/leveldb.js';
 import type { CompiledPolicy } from '../../src/policy/compile.js';
 import { IdGenerator, Store } from '../../src/store/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
@@ -67,10 +67,11 @@ describe('provider events - pure rules', () => {
   });
 });
 
-describe('provider events - applied by the incident service', () => {
+describe('provider events - applied by the incident core', () => {
   let store: Store;
   let remove: () => Promise<void>;
-  let service: IncidentService;
+  let service: Incidents;
+  let state: LevelDbState;
   let events: LifecycleEvent[];
   let enqueued: Delivery[];
   const clock = new ManualClock(Date.parse('2026-11-23T12:00:00Z'));
@@ -83,8 +84,9 @@ describe('provider events - applied by the incident service', () => {
     events = [];
     enqueued = [];
     lifecycle.subscribe({ incident: (e) => events.push(e) });
-    service = new IncidentService({
-      store,
+    state = new LevelDbState(store);
+    service = new Incidents({
+      state,
       ids: new IdGenerator(clock),
       clock,
       lifecycle,
@@ -92,10 +94,6 @@ describe('provider events - applied by the incident service', () => {
       metrics: new Metrics(),
       policy: () => ({ stamp: { version: 'v7', revision: 'r' } }) as CompiledPolicy,
     });
-    service.attach({
-      supersede: () => [],
-      enqueue: (d: Delivery[]) => enqueued.push(...d),
-    } as unknown as Dispatcher);
     const open = (provider: string, type: 'pagerduty' | 'opsgenie') => ({
       provider,
       type,
@@ -110,7 +108,7 @@ describe('provider events - applied by the incident service', () => {
     await store.commit(store.transaction().putIncident(seed));
   });
   afterEach(async () => {
-    await service.serial.idle();
+    await state.idle();
     await store.close();
     await remove();
   });
@@ -121,6 +119,7 @@ describe('provider events - applied by the incident service', () => {
       service.applyProviderEvent('inc_1', ack, ev()),
     ]);
     expect(first).toMatchObject({ result: 'applied', incident: { state: 'acknowledged' } });
+    if (first.result === 'applied') enqueued.push(...first.deliveries);
     expect(again).toEqual({ result: 'replay' });
     expect(await store.seenWebhook('pagerduty:w1')).toBe(true);
     expect(await store.providerMark('inc_1', 'pagerduty')).toEqual({ at: 1_000, event_id: 'e1' });

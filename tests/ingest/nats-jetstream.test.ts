@@ -93,8 +93,8 @@ describe('JetStream ingest', () => {
       // A poison message: its processing fails every time (an internal failure), so it is nak'ed,
       // redelivered, and after max_deliver dead-lettered.
       const incidents = t.app.parts.incidents;
-      const apply = incidents.applyNow.bind(incidents);
-      incidents.applyNow = (decision, input, now) =>
+      const apply = incidents.apply.bind(incidents);
+      incidents.apply = (decision, input, now) =>
         input.event.message === 'poison'
           ? Promise.reject(new Error('disk on fire'))
           : apply(decision, input, now);

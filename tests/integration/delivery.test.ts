@@ -76,7 +76,7 @@ describe('delivery', () => {
     await waitFor(
       async () => sandbox.opsgenie.alerts().length === 1 && sandbox.pagerduty.incidents().length === 1,
     );
-    await t.app.parts.dispatcher.idle();
+    await t.app.parts.engine.idle();
     expect(sandbox.pagerduty.requests()).toHaveLength(1);
     expect((await incidentDetail(first.body.incident_id)).occurrences).toBe(5);
   });
@@ -111,7 +111,7 @@ describe('delivery', () => {
     await waitFor(
       async () => sandbox.opsgenie.alerts().find((a) => a.message.includes('#1'))?.status === 'acked',
     );
-    await t.app.parts.dispatcher.idle();
+    await t.app.parts.engine.idle();
     expect(sandbox.pagerduty.requests().some((r) => (r.body as any)?.event_action === 'acknowledge')).toBe(
       false,
     );
@@ -152,7 +152,7 @@ describe('delivery', () => {
     });
     const { body } = await post(`${t.url}/api/v1/alerts`, failoverAlert(1));
     await waitFor(async () => sandbox.opsgenie.alerts().length === 1);
-    await t.app.parts.dispatcher.idle();
+    await t.app.parts.engine.idle();
     expect(sandbox.pagerduty.requests()).toHaveLength(1);
     const detail = await incidentDetail(body.incident_id);
     const failover = detail.timeline.find((e: { type: string }) => e.type === 'failover');
@@ -177,7 +177,7 @@ describe('delivery', () => {
     await waitFor(
       async () => sandbox.pagerduty.incidents().length === 1 && sandbox.opsgenie.alerts().length === 1,
     );
-    await t.app.parts.dispatcher.idle();
+    await t.app.parts.engine.idle();
     const res = await post(`${t.url}/api/v1/events`, event('database connection pool recovered', 'info'));
     expect(res.body.outcomes).toEqual({ resolved: 1 });
     await waitFor(

@@ -27,7 +27,7 @@ async function openCritical(service: string) {
     const d = (await get(`${t.url}/api/v1/incidents/${body.incident_id}`)).body;
     return d.holds?.pagerduty?.state === 'open' && d.holds?.opsgenie?.state === 'open' ? d : null;
   });
-  await t.app.parts.dispatcher.idle();
+  await t.app.parts.engine.idle();
   await Promise.all([sandbox.pagerduty.webhooksIdle(), sandbox.opsgenie.webhooksIdle()]);
   return detail as { id: string; provider_key: string };
 }

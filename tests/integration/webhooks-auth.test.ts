@@ -39,8 +39,12 @@ describe('webhooks - refused credentials', () => {
   it('PagerDuty: missing, wrong, malformed and unknown-version signatures are 401 and change nothing', async () => {
     const incident = await openIncident();
     const before = { ...(await h.incidents.get(incident.id))! };
-    const timelineBefore = await h.store.timeline(incident.id);
-    const body = pagerDutyEvent('incident.acknowledged', { id: 'QPD1', incident_key: incident.provider_key });
+    const timelineBefore = (await h.state.detail(incident.id))!.timeline;
+    const body = pagerDutyEvent(
+      'incident.acknowledged',
+      { id: 'QPD1', incident_key: incident.provider_key },
+      { id: 'EVT-SAME' },
+    );
     const hex = signV1(body, [PD_SECRET]).slice(3);
     const attempts = [
       { secret: null },
@@ -55,8 +59,8 @@ describe('webhooks - refused credentials', () => {
       expect(res.body.error.code).toBe('unauthorized');
     }
     expect((await h.incidents.get(incident.id))!.state).toBe(before.state);
-    expect(await h.store.timeline(incident.id)).toEqual(timelineBefore);
-    expect(await h.store.seenWebhook('pagerduty:same-id')).toBe(false);
+    expect((await h.state.detail(incident.id))!.timeline).toEqual(timelineBefore);
+    expect(await h.state.seenWebhook('pagerduty:event:EVT-SAME')).toBe(false);
     expect(await h.webhookCount('pagerduty', 'unauthorized')).toBe(5);
     const warned = warnings().filter((w) => w.endpoint === '/api/v1/webhooks/pagerduty');
     expect(warned.map((w) => w.reason)).toEqual([

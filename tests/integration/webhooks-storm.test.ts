@@ -84,7 +84,7 @@ describe('webhooks - duplicated and out-of-order deliveries', () => {
     expect((await postOpsGenie(h.url, unack)).body).toMatchObject({ result: 'stale', state: 'resolved' });
 
     await waitFor(async () => sandbox.opsgenie.alert(incident.provider_key)?.status === 'closed');
-    await h.dispatcher.idle();
+    await h.engine.idle();
     const entries = await timeline(incident.id);
     const mine = entries.filter((e) => e.source_event_id?.startsWith('w-'));
     expect(mine.map((e) => [e.source_event_id, e.type])).toEqual([
@@ -131,7 +131,7 @@ describe('webhooks - duplicated and out-of-order deliveries', () => {
     const final = (await h.incidents.get(incident.id))!;
     expect(final.state).toBe('resolved');
     await waitFor(async () => sandbox.opsgenie.alert(incident.provider_key)?.status === 'closed');
-    await h.dispatcher.idle();
+    await h.engine.idle();
     const entries = await timeline(incident.id);
     // Every distinct event left at most one entry; none twice.
     for (const e of events)
@@ -161,7 +161,7 @@ describe('webhooks - duplicated and out-of-order deliveries', () => {
     ]);
     expect((await h.incidents.get(incident.id))!.state).toBe('resolved');
     await waitFor(async () => sandbox.opsgenie.alert(incident.provider_key)?.status === 'closed');
-    await h.dispatcher.idle();
+    await h.engine.idle();
     await Promise.all([sandbox.pagerduty.webhooksIdle(), sandbox.opsgenie.webhooksIdle()]);
     expect((await h.incidents.get(incident.id))!.state).toBe('resolved');
     expect(h.events.filter((e) => e.kind === 'resolved')).toHaveLength(1);

@@ -22,7 +22,7 @@ const openEverywhere = (service: string) =>
 
 async function settle() {
   for (let i = 0; i < 3; i++) {
-    await h.dispatcher.idle();
+    await h.engine.idle();
     await Promise.all([sandbox.pagerduty.webhooksIdle(), sandbox.opsgenie.webhooksIdle()]);
   }
 }

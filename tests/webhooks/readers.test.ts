@@ -91,16 +91,14 @@ describe('PagerDuty V3 events', () => {
 
   it('our own acknowledge and resolve, coming back through the Events API integration, are observed', () => {
     for (const type of ['incident.acknowledged', 'incident.resolved'])
-      expect(
-        event(readPagerDutyWebhook(pd(type, {}, 'inbound_integration_reference'))).change('p'),
-      ).toEqual({
+      expect(event(readPagerDutyWebhook(pd(type, {}, 'inbound_integration_reference'))).change('p')).toEqual({
         kind: 'observe',
       });
     // A human's unacknowledge is never an echo of ours.
     expect(
-      event(
-        readPagerDutyWebhook(pd('incident.unacknowledged', {}, 'inbound_integration_reference')),
-      ).change('p').kind,
+      event(readPagerDutyWebhook(pd('incident.unacknowledged', {}, 'inbound_integration_reference'))).change(
+        'p',
+      ).kind,
     ).toBe('transition');
   });
 
@@ -113,24 +111,20 @@ describe('PagerDuty V3 events', () => {
     expect(readPagerDutyWebhook(pd('service.updated')).kind).toBe('ignored');
     expect(readPagerDutyWebhook({ hello: 1 }).kind).toBe('invalid');
     expect(readPagerDutyWebhook([]).kind).toBe('invalid');
-    expect(readPagerDutyWebhook({ event: { id: 1, event_type: 'incident.resolved' } }).kind).toBe(
-      'invalid',
-    );
+    expect(readPagerDutyWebhook({ event: { id: 1, event_type: 'incident.resolved' } }).kind).toBe('invalid');
   });
 
   it('unsafe ids and times are dropped, not trusted', () => {
     const e = event(
-      readPagerDutyWebhook(
-        {
-          event: {
-            id: 'E'.repeat(500),
-            event_type: 'incident.resolved',
-            occurred_at: 'yesterday',
-            agent: null,
-            data: { id: 'a!b', incident_key: '' },
-          },
+      readPagerDutyWebhook({
+        event: {
+          id: 'E'.repeat(500),
+          event_type: 'incident.resolved',
+          occurred_at: 'yesterday',
+          agent: null,
+          data: { id: 'a!b', incident_key: '' },
         },
-      ),
+      }),
     );
     expect(e).toMatchObject({ occurredAtMs: null, externalId: null, providerKey: null, actor: 'PagerDuty' });
     expect(e.dedupId).toMatch(/^pagerduty:event:h[0-9a-f]{40}$/);

@@ -1,14 +1,13 @@
 // The sidecar for webhook tests: the real app (src/app.ts, LevelDB in a temp dir, providers pointed
 // at in-process simulators) with the given webhook credentials, plus handles on its parts. The
 // simulators' webhooks point at it unless a test posts its own.
-import type { Dispatcher } from '../../src/deliver/dispatcher.js';
+import type { DeliveryEngine } from '../../src/deliver/engine.js';
 import { alertToInput } from '../../src/domain/log-event.js';
 import type { LifecycleBus, LifecycleEvent } from '../../src/incidents/lifecycle.js';
-import type { ApplyResult, IncidentService } from '../../src/incidents/service.js';
-import { decide } from '../../src/policy/decide.js';
+import type { ApplyResult, Incidents } from '../../src/incidents/incidents.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { signV1 } from '../../src/sandbox/index.js';
-import type { Store } from '../../src/store/index.js';
+import type { StateBackend } from '../../src/state/backend.js';
 import type { Metrics } from '../../src/telemetry/metrics.js';
 import type { UnmatchedWebhooks } from '../../src/webhooks/unmatched.js';
 import { expect } from 'vitest';
@@ -29,9 +28,9 @@ export interface HarnessOptions {
 
 export interface Harness {
   url: string;
-  store: Store;
-  incidents: IncidentService;
-  dispatcher: Dispatcher;
+  state: StateBackend;
+  incidents: Incidents;
+  engine: DeliveryEngine;
   lifecycle: LifecycleBus;
   metrics: Metrics;
   unmatched: UnmatchedWebhooks;
@@ -80,16 +79,15 @@ export async function startHarness(sandbox: Sandbox, options: HarnessOptions = {
       },
       new Date(now),
     );
-    const decision = await decide(input, app.policies.current().compiled, now, parts.incidents.open);
-    return parts.incidents.apply(decision, input, now);
+    return parts.pipeline.process(input);
   };
   const events: LifecycleEvent[] = [];
   parts.lifecycle.subscribe({ incident: (e) => events.push(e) });
   return {
     url: t.url,
-    store: parts.store,
+    state: parts.state,
     incidents: parts.incidents,
-    dispatcher: parts.dispatcher,
+    engine: parts.engine,
     lifecycle: parts.lifecycle,
     metrics: app.metrics,
     unmatched: parts.unmatched,
@@ -107,8 +105,8 @@ export async function startHarness(sandbox: Sandbox, options: HarnessOptions = {
           : null;
       });
       await Promise.all([sandbox.pagerduty.webhooksIdle(), sandbox.opsgenie.webhooksIdle()]);
-      await parts.dispatcher.idle();
-      await parts.incidents.serial.idle(); // the delivery records are written
+      await parts.engine.idle();
+      await parts.state.idle(); // the delivery records are written
       return incident;
     },
     webhookCount: async (provider, result) => {

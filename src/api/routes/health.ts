@@ -15,7 +15,7 @@ export interface HealthSource {
     pending: number;
   }[];
   incidentsByState(): Promise<Record<string, number>>;
-  deliveriesPending(): number;
+  deliveriesPending(): Promise<number>;
   policy(): { version: string; revision: string; last_reload_ok: boolean } | null;
   nats(): { connected: boolean; mode: string } | null;
   /** Whether inbound webhooks can be authenticated, and how many matched no incident. */
@@ -58,7 +58,7 @@ export function healthRouter(deps: {
       integrations,
       active_incidents: (incidents['triggered'] ?? 0) + (incidents['acknowledged'] ?? 0),
       incidents,
-      deliveries_pending: deps.source.deliveriesPending(),
+      deliveries_pending: await deps.source.deliveriesPending(),
       policy,
       nats,
       webhooks: deps.source.webhooks(),
@@ -102,7 +102,7 @@ export function healthRouter(deps: {
           .providers()
           .map((p) => [p.name, { breaker: p.breaker.kind, pending: p.pending, ...p.health }]),
       ),
-      deliveries_pending: deps.source.deliveriesPending(),
+      deliveries_pending: await deps.source.deliveriesPending(),
       webhooks: sum('incident_router_webhooks_total', 'result'),
     };
   });

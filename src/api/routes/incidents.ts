@@ -4,9 +4,10 @@ import Router from '@koa/router';
 import { INCIDENT_STATES, type Incident, type IncidentState } from '../../domain/incident.js';
 import { maskSecret } from '../../domain/secrets.js';
 import { AppError } from '../../errors.js';
-import type { IncidentService } from '../../incidents/service.js';
+import type { Outbox } from '../../deliver/outbox.js';
+import type { Incidents } from '../../incidents/incidents.js';
 import type { IncidentAction } from '../../incidents/state-machine.js';
-import type { Store } from '../../store/index.js';
+import type { StateBackend } from '../../state/backend.js';
 import { readRawBody, parseJson } from '../body.js';
 import { requireToken } from '../middleware.js';
 
@@ -54,32 +55,31 @@ function listFilter(query: Record<string, unknown>): {
 }
 
 export function incidentsRouter(deps: {
-  incidents: IncidentService;
-  store: Store;
+  incidents: Incidents;
+  state: Pick<StateBackend, 'list' | 'detail'>;
+  outbox: Outbox;
   apiToken: string | null;
 }): Router {
   const router = new Router({ prefix: '/api/v1/incidents' });
 
   router.get('/', async (ctx) => {
     const filter = listFilter(ctx.query);
-    const found = await deps.store.listIncidents(filter);
+    const found = await deps.state.list(filter);
     const incidents = found.map((i) => publicIncident(deps.incidents.live(i)));
     ctx.body = { incidents, next: found.length === filter.limit ? (found.at(-1)?.id ?? null) : null };
   });
 
   router.get('/:id', async (ctx) => {
     const id = ctx.params['id'] as string;
-    // Read in turn with the incident's own changes: the cached incident is updated as a change
-    // commits, and its timeline entries must be on disk by the time we show it.
-    const detail = await deps.incidents.serial.run(id, async () => {
-      const incident = await deps.incidents.get(id);
-      if (!incident) return null;
-      const [timeline, deliveries] = await Promise.all([
-        deps.store.timeline(incident.id),
-        deps.store.listDeliveries(incident.id),
-      ]);
-      return { ...publicIncident(deps.incidents.live(incident)), timeline, deliveries };
-    });
+    const found = await deps.state.detail(id);
+    const detail =
+      found === null
+        ? null
+        : {
+            ...publicIncident(deps.incidents.live(found.incident)),
+            timeline: found.timeline,
+            deliveries: found.deliveries,
+          };
     if (!detail) throw new AppError('not_found', `no incident ${id}`);
     ctx.body = detail;
   });
@@ -102,6 +102,8 @@ export function incidentsRouter(deps: {
         if (result.incident === null) throw new AppError('not_found', result.reason);
         throw new AppError('conflict', result.reason, { details: { state: result.incident.state } });
       }
+      deps.outbox.withdraw(result.withdrawn);
+      deps.outbox.enqueue(result.deliveries);
       ctx.body = {
         incident: publicIncident(result.incident),
         changed: result.changed,

@@ -6,8 +6,9 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Clock } from '../../domain/clock.js';
 import { AppError } from '../../errors.js';
-import type { IncidentService } from '../../incidents/service.js';
-import type { Store } from '../../store/index.js';
+import type { Outbox } from '../../deliver/outbox.js';
+import type { Incidents } from '../../incidents/incidents.js';
+import type { StateBackend } from '../../state/backend.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import type { ReadResult, WebhookProvider } from '../../webhooks/inbound.js';
@@ -22,8 +23,10 @@ import { parseJson, readRawBody } from '../body.js';
 import { secretsEqual } from '../middleware.js';
 
 export interface WebhooksRouterDeps {
-  incidents: Pick<IncidentService, 'get' | 'applyProviderEvent'>;
-  store: Pick<Store, 'incidentIdsByRef' | 'seenWebhook' | 'markWebhook' | 'pruneWebhookIds'>;
+  incidents: Pick<Incidents, 'get' | 'applyProviderEvent'>;
+  state: Pick<StateBackend, 'findByRef' | 'seenWebhook' | 'markWebhook'>;
+  /** Where the sync deliveries a webhook's change made go. */
+  outbox: Outbox;
   /** Provider instances of the active policy, name → type (read on every webhook: reloads apply). */
   providers(): ProviderTypes;
   /** PagerDuty signing secrets in force (several during a rotation); empty: every PagerDuty webhook is refused. */

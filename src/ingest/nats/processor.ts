@@ -65,7 +65,7 @@ export class OrderedProcessor {
   submit(event: LogEvent, done: (outcome: Outcome) => void): Promise<void> | undefined {
     let decided;
     try {
-      decided = this.pipeline.decideNow(eventToInput(event));
+      decided = this.pipeline.decide(eventToInput(event));
     } catch (error) {
       done({ ok: false, error });
       return undefined;
@@ -81,7 +81,7 @@ export class OrderedProcessor {
   private apply(decided: Decided, done: (outcome: Outcome) => void): Promise<void> | undefined {
     let result;
     try {
-      result = this.pipeline.applyNow(decided);
+      result = this.pipeline.apply(decided);
     } catch (error) {
       done({ ok: false, error });
       return undefined;

@@ -1,6 +1,7 @@
 // A merged policy with no problems → the PolicyDocument the rest of the service trusts, its
 // revision, and the secret values in it (so logs can scrub them).
 import { createHash } from 'node:crypto';
+import { headerSecrets } from '../../domain/secrets.js';
 import type { PolicyDocument, ProviderSpec, Settings, TeamSpec } from '../types.js';
 import { completeProvider } from './defaults.js';
 import { isPlainObject, type MergedPolicy, type NamedItem } from './merge.js';
@@ -53,9 +54,6 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
-// Header values that carry credentials (Authorization: Bearer …, X-Api-Key, …).
-const SECRET_HEADER = /auth|token|key|secret|password|signature|cookie/i;
-
 /** Every credential in the document, longest first (a scrubber replaces longer ones first). */
 export function secretsOf(document: PolicyDocument): string[] {
   const found = new Set<string>();
@@ -64,13 +62,8 @@ export function secretsOf(document: PolicyDocument): string[] {
     if (spec.type === 'opsgenie') found.add(spec.api_key);
     if (spec.type === 'webhook') {
       if (spec.secret !== undefined) found.add(spec.secret);
-      for (const [name, value] of Object.entries(spec.headers ?? {})) {
-        if (!SECRET_HEADER.test(name)) continue;
-        found.add(value);
-        // "Bearer abc…": the token alone may be logged too.
-        const token = value.split(/\s+/).pop() ?? '';
-        if (token.length >= 8) found.add(token);
-      }
+      for (const [name, value] of Object.entries(spec.headers ?? {}))
+        for (const secret of headerSecrets(name, value)) found.add(secret);
     }
   }
   for (const team of Object.values(document.teams) as TeamSpec[]) {

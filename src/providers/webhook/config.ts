@@ -1,9 +1,7 @@
 // The effective settings of one webhook provider instance: the policy's spec plus the teams' overrides.
 import type { TeamProviderOverride, WebhookProviderSpec } from '../../policy/types.js';
+import { headerSecrets } from '../../domain/secrets.js';
 import type { Target } from '../provider.js';
-
-/** Header names whose values are credentials: kept out of every message like the secret itself. */
-const SENSITIVE_HEADER = /auth|token|key|secret|cookie|password|signature/i;
 
 export class WebhookConfig {
   constructor(
@@ -28,9 +26,7 @@ export class WebhookConfig {
 
   /** Everything that must never appear in a message: the secret and credential-looking header values. */
   get secrets(): string[] {
-    const values = Object.entries(this.headers)
-      .filter(([name]) => SENSITIVE_HEADER.test(name))
-      .map(([, value]) => value);
+    const values = Object.entries(this.headers).flatMap(([name, value]) => headerSecrets(name, value));
     return this.secret === undefined ? values : [this.secret, ...values];
   }
 }

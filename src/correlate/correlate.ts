@@ -1,0 +1,41 @@
+// What a decision means for incident state, before anything is written (docs/architecture.md,
+// "The flow of one event"): a new incident, a repeat of an open one (dedup), a fold into the
+// service's storm incident, the resolution of an open one, a record for trends, or nothing.
+// Pure but for the storm guard's count, which `admit` keeps.
+import { changesNothing, type Decision } from '../domain/decision.js';
+import { stormFingerprint } from './storm.js';
+
+export interface OpenLookup<R> {
+  get(fingerprint: string): R | undefined;
+}
+
+export type Correlation<R> =
+  /** Not paged, not recorded, not a resolve: most log lines. */
+  | { kind: 'ignore' }
+  /** An info-classified or suppressed alert: published for trends, never paged. */
+  | { kind: 'record' }
+  /** A resolve rule: the open incident it names, if any. */
+  | { kind: 'resolve'; fingerprint: string; ref: R | undefined }
+  /** A paged alert whose fingerprint (or its service's storm incident) is open already. */
+  | { kind: 'repeat'; fingerprint: string; ref: R; storm: boolean }
+  /** A paged alert that opens an incident: its own, or the service's storm incident. */
+  | { kind: 'open'; storm: boolean };
+
+/** `admit(service)`: whether the storm guard lets one more new incident of the service open now. */
+export function correlate<R>(
+  decision: Decision,
+  open: OpenLookup<R>,
+  admit: (service: string) => boolean,
+): Correlation<R> {
+  if (decision.resolves !== null)
+    return { kind: 'resolve', fingerprint: decision.resolves, ref: open.get(decision.resolves) };
+  if (!decision.paged) return changesNothing(decision) ? { kind: 'ignore' } : { kind: 'record' };
+  const existing = open.get(decision.fingerprint);
+  if (existing !== undefined)
+    return { kind: 'repeat', fingerprint: decision.fingerprint, ref: existing, storm: false };
+  if (admit(decision.service)) return { kind: 'open', storm: false };
+  const storm = stormFingerprint(decision.service);
+  const stormRef = open.get(storm);
+  if (stormRef !== undefined) return { kind: 'repeat', fingerprint: storm, ref: stormRef, storm: true };
+  return { kind: 'open', storm: true };
+}

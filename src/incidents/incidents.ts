@@ -1,0 +1,417 @@
+// The incident core: what a correlated decision, a manual action or a provider's report does to
+// incident state. It keeps the local view of open incidents (dedup without a round trip), writes
+// through the state backend (src/state/backend.ts) one incident at a time, publishes lifecycle
+// events, and returns the deliveries each change created: the caller hands them to the outbox.
+import type { Clock } from '../domain/clock.js';
+import type { Decision } from '../domain/decision.js';
+import type { Delivery, Incident } from '../domain/incident.js';
+import type { PipelineInput } from '../domain/log-event.js';
+import { providerKey } from '../domain/provider-key.js';
+import { correlate, type Correlation } from '../correlate/correlate.js';
+import { stormFingerprint, StormGuard } from '../correlate/storm.js';
+import { newDelivery, planTriggers } from '../deliver/plan.js';
+import type { CompiledPolicy } from '../policy/compile.js';
+import type { Change, IncidentRef, Snapshot, StateBackend } from '../state/backend.js';
+import type { IdGenerator } from '../store/index.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import type { LifecycleBus, LifecycleKind } from './lifecycle.js';
+import { OpenIncidents, refOf, type OpenRef } from './open-incidents.js';
+import {
+  learnExternalId,
+  nextMark,
+  staleReason,
+  type ProviderChange,
+  type ProviderEvent,
+  type ProviderEventResult,
+} from './provider-events.js';
+import { audit, lifecycleEvent, newIncident, type Actor } from './records.js';
+import { applyTransition, type TransitionOutcome, type TransitionRequest } from './transitions.js';
+import type { IncidentAction } from './state-machine.js';
+
+export type Outcome = 'paged' | 'deduplicated' | 'recorded' | 'suppressed' | 'ignored' | 'resolved';
+
+export interface ApplyResult {
+  outcome: Outcome;
+  incident: { id: string; correlation_id: string } | null;
+  /** New deliveries: the caller hands them to the outbox. */
+  deliveries: Delivery[];
+  /** Pending deliveries withdrawn (superseded): the caller tells the outbox. */
+  withdrawn: Delivery[];
+  storm: boolean;
+}
+
+export type TransitionResult =
+  | { ok: true; changed: boolean; incident: Incident; deliveries: Delivery[]; withdrawn: Delivery[] }
+  | { ok: false; reason: string; incident: Incident | null };
+
+export interface IncidentsDeps {
+  state: StateBackend;
+  ids: IdGenerator;
+  clock: Clock;
+  lifecycle: LifecycleBus;
+  logger: Logger;
+  metrics: Metrics;
+  policy(): CompiledPolicy;
+}
+
+const PIPELINE: Actor = { actor: 'incident-router', source: 'pipeline' };
+/** Occurrences of repeats are written back this often; a repeat itself never waits for it. */
+const WRITE_BACK_MS = 250;
+/** A change that writes nothing yet: the start of one. */
+const BLANK: Change = Object.freeze({ incident: null, deliveries: [], audit: [], durable: false });
+const NOTHING: ApplyResult = Object.freeze({
+  outcome: 'ignored',
+  incident: null,
+  deliveries: [],
+  withdrawn: [],
+  storm: false,
+}) as ApplyResult;
+
+export class Incidents {
+  readonly open = new OpenIncidents();
+  private readonly storm = new StormGuard();
+  /** Fingerprints whose incident is being resolved by the pipeline, until its follow-ups exist. */
+  private readonly closing = new Map<string, Promise<unknown>>();
+  private writeBack: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: IncidentsDeps) {}
+
+  /** Load the local view of open incidents. */
+  async start(): Promise<{ open: number }> {
+    for (const ref of await this.deps.state.openIncidents()) this.open.set(ref.fingerprint, refOf(ref));
+    await this.refreshGauges();
+    return { open: this.open.size };
+  }
+
+  /**
+   * What a decision does: correlate it with the open incidents, then open, count, fold, resolve or
+   * record. Takes effect now, in call order; synchronous unless something must be written.
+   */
+  apply(decision: Decision, input: PipelineInput, nowMs: number): ApplyResult | Promise<ApplyResult> {
+    const { settings, stormWindowMs } = this.deps.policy();
+    const admit = (service: string): boolean =>
+      this.storm.admit(service, nowMs, settings.storm.max_new_incidents, stormWindowMs);
+    const c = correlate(decision, this.open, admit);
+    switch (c.kind) {
+      case 'ignore':
+        return NOTHING;
+      case 'record':
+        return this.record(decision, input, nowMs);
+      case 'resolve':
+        return c.ref === undefined ? NOTHING : this.resolve(decision, c.fingerprint, c.ref);
+      case 'repeat':
+        return this.repeat(c, nowMs);
+      case 'open':
+        return this.openIncident(decision, input, nowMs, c.storm);
+    }
+  }
+
+  private record(decision: Decision, input: PipelineInput, nowMs: number): ApplyResult {
+    this.deps.lifecycle.recorded({
+      at: new Date(nowMs).toISOString(),
+      reason: decision.suppressed ? 'suppressed' : 'info',
+      service: decision.service,
+      team: decision.team,
+      severity: decision.severity,
+      rule: decision.classification.rule,
+      fingerprint: decision.fingerprint,
+      message: input.event.message,
+      suppressed_by: decision.suppressed_by?.rule ?? null,
+      policy_version: decision.policy.version,
+    });
+    return { ...NOTHING, outcome: decision.suppressed ? 'suppressed' : 'recorded' };
+  }
+
+  /** Counted in memory at once; written back within WRITE_BACK_MS (a crash may lose the count, never the incident). */
+  private repeat(c: Extract<Correlation<OpenRef>, { kind: 'repeat' }>, nowMs: number): ApplyResult {
+    this.open.repeat(c.fingerprint, c.ref, nowMs);
+    this.writeBack ??= setTimeout(() => {
+      this.writeBack = null;
+      void this.flush();
+    }, WRITE_BACK_MS);
+    this.writeBack.unref();
+    const incident = { id: c.ref.id, correlation_id: c.ref.correlationId };
+    return { outcome: 'deduplicated', incident, deliveries: [], withdrawn: [], storm: c.storm };
+  }
+
+  private async openIncident(
+    decision: Decision,
+    input: PipelineInput,
+    nowMs: number,
+    storm: boolean,
+  ): Promise<ApplyResult> {
+    const nowIso = new Date(nowMs).toISOString();
+    const stormFp = storm ? stormFingerprint(decision.service) : null;
+    const incident = newIncident(
+      { id: this.deps.ids.incidentId(), correlationId: this.deps.ids.correlationId() },
+      decision,
+      input,
+      nowIso,
+      stormFp === null
+        ? null
+        : {
+            fingerprint: stormFp,
+            providerKey: providerKey(stormFp),
+            title: `Alert storm on ${decision.service}: new incidents folded into one`,
+          },
+    );
+    // Reserved now, in event order: a later alert of it is a repeat, and a later resolve of it
+    // queues behind this open.
+    const reserved = refOf(incident);
+    this.open.set(incident.fingerprint, reserved);
+    const previousResolve = this.closing.get(incident.fingerprint);
+    const deliveries = planTriggers(decision.routes).map((p) =>
+      newDelivery(this.deps.ids.deliveryId(), incident, p, nowMs),
+    );
+    const type = storm ? 'storm_opened' : 'opened';
+    const opened = audit(incident, type, PIPELINE, decision.policy.version, nowIso, why(decision), {
+      details: { decision },
+    });
+    try {
+      // Queued now, so a resolve of it that comes next waits for it. A previous incident of this
+      // fingerprint still being resolved goes first: its resolve deliveries must exist before this
+      // incident's triggers, which share its provider key.
+      const outcome = await this.deps.state.create(incident, deliveries, [opened], previousResolve);
+      if (!outcome.created) return this.lostRace(incident.fingerprint, reserved, outcome.existing, storm);
+    } catch (err) {
+      if (this.open.get(incident.fingerprint) === reserved) this.open.delete(incident.fingerprint);
+      throw err;
+    }
+    this.deps.lifecycle.incident(
+      lifecycleEvent('triggered', incident, PIPELINE, nowIso, {
+        decision_rule: decision.classification.rule,
+      }),
+    );
+    void this.refreshGauges();
+    const ref = { id: incident.id, correlation_id: incident.correlation_id };
+    return { outcome: 'paged', incident: ref, deliveries, withdrawn: [], storm };
+  }
+
+  /** Another replica opened the fingerprint first: ours is a repeat of its incident. */
+  private lostRace(fingerprint: string, reserved: OpenRef, winner: IncidentRef, storm: boolean): ApplyResult {
+    const ref = refOf(winner);
+    this.open.replace(fingerprint, reserved, ref);
+    this.open.repeat(fingerprint, ref, reserved.lastSeenMs);
+    const incident = { id: ref.id, correlation_id: ref.correlationId };
+    return { outcome: 'deduplicated', incident, deliveries: [], withdrawn: [], storm };
+  }
+
+  private async resolve(decision: Decision, fingerprint: string, ref: OpenRef): Promise<ApplyResult> {
+    // Takes effect now, in event order: the next failure of this fingerprint opens a new incident
+    // even while this one's resolution is still being written.
+    this.open.delete(fingerprint);
+    const actor: Actor = { actor: `policy:${decision.classification.rule}`, source: 'pipeline' };
+    const resolving = this.transition(ref.id, 'resolve', actor, null);
+    this.closing.set(fingerprint, resolving);
+    let result: TransitionResult;
+    try {
+      result = await resolving;
+    } catch (err) {
+      if (!this.open.get(fingerprint)) this.open.set(fingerprint, ref);
+      throw err;
+    } finally {
+      if (this.closing.get(fingerprint) === resolving) this.closing.delete(fingerprint);
+    }
+    const changed = result.ok && result.changed;
+    return {
+      outcome: changed ? 'resolved' : 'ignored',
+      incident: { id: ref.id, correlation_id: ref.correlationId },
+      deliveries: result.ok ? result.deliveries : [],
+      withdrawn: result.ok ? result.withdrawn : [],
+      storm: false,
+    };
+  }
+
+  /** A state change from the pipeline or the API; follow-ups go to every provider holding it. */
+  async transition(
+    id: string,
+    action: IncidentAction,
+    actor: Actor,
+    origin: string | null,
+    note: string | null = null,
+  ): Promise<TransitionResult> {
+    const request: TransitionRequest = { action, actor, origin, note, detail: null };
+    const nowMs = this.deps.clock.now();
+    const outcome = await this.deps.state.update(id, { deliveries: action === 'resolve' }, (snap) =>
+      this.transitionIn(snap, request, nowMs, BLANK),
+    );
+    if (outcome === null) return { ok: false, reason: `no incident ${id}`, incident: null };
+    return this.transitioned(outcome, request);
+  }
+
+  /** The state machine on the snapshot's incident, with what else the same write carries (`extra`). */
+  private transitionIn(
+    snap: Snapshot,
+    request: TransitionRequest,
+    nowMs: number,
+    extra: Change,
+  ): { change: Change; result: TransitionOutcome } {
+    const incident = snap.incident;
+    const newer = this.open.get(incident.fingerprint);
+    const t = applyTransition(incident, request, {
+      nowMs,
+      policyVersion: this.deps.policy().stamp.version,
+      newerOpen: newer === undefined ? null : newer.id,
+      pending: snap.deliveries,
+      deliveryId: () => this.deps.ids.deliveryId(),
+    });
+    if (!t.ok || !t.changed) {
+      const dirty = t.holdChanged || extra.incident !== null;
+      const audit = t.ok ? extra.audit : [...extra.audit, t.audit];
+      return { change: { ...extra, incident: dirty ? incident : null, audit }, result: t };
+    }
+    const deliveries = [...extra.deliveries, ...t.withdrawn, ...t.deliveries];
+    const change = { ...extra, incident, deliveries, audit: [...extra.audit, t.audit], durable: true };
+    return { change, result: t };
+  }
+
+  /** After a transition is written: the local view, the lifecycle event, the gauges. */
+  private transitioned(t: TransitionOutcome, request: TransitionRequest): TransitionResult {
+    if (!t.ok) return { ok: false, reason: t.reason, incident: t.incident };
+    if (!t.changed) return { ok: true, changed: false, incident: t.incident, deliveries: [], withdrawn: [] };
+    const { incident } = t;
+    if (incident.state === 'resolved') {
+      // Only this incident's entry: a newer incident may hold the fingerprint already.
+      if (this.open.get(incident.fingerprint)?.id === incident.id) this.open.delete(incident.fingerprint);
+    } else if (request.action === 'reopen') this.open.set(incident.fingerprint, refOf(incident));
+    this.announce(t.kind, incident, request);
+    return { ok: true, changed: true, incident, deliveries: t.deliveries, withdrawn: t.withdrawn };
+  }
+
+  private announce(kind: LifecycleKind, incident: Incident, request: TransitionRequest): void {
+    const nowIso = new Date(this.deps.clock.now()).toISOString();
+    const source = request.actor.sourceEventId ? { source_event_id: request.actor.sourceEventId } : {};
+    this.deps.lifecycle.incident(
+      lifecycleEvent(kind, incident, request.actor, nowIso, { action: request.action, ...source }),
+    );
+    void this.refreshGauges();
+  }
+
+  /**
+   * What a provider reported (a webhook), in one write with its replay mark: refused when stale
+   * (older than the newest event applied from that provider instance) or illegal, recorded on the
+   * timeline either way; a change syncs every other provider holding the incident.
+   */
+  async applyProviderEvent(
+    id: string,
+    change: ProviderChange,
+    event: ProviderEvent,
+  ): Promise<ProviderEventResult> {
+    const nowMs = this.deps.clock.now();
+    const nowIso = new Date(nowMs).toISOString();
+    const version = this.deps.policy().stamp.version;
+    const actor: Actor = { actor: event.actor, source: event.provider, sourceEventId: event.eventId };
+    const request: TransitionRequest | null =
+      change.kind === 'transition'
+        ? { action: change.action, actor, origin: event.provider, note: change.note, detail: change.detail }
+        : null;
+    type Read = ProviderEventResult | { result: 'transition'; t: TransitionOutcome };
+    const needs = { marks: true, deliveries: request?.action === 'resolve', webhookId: event.webhookId };
+    const read = await this.deps.state.update<Read>(id, needs, (snap) => {
+      const incident = snap.incident;
+      if (event.webhookId !== null && snap.seen(event.webhookId))
+        return { change: null, result: { result: 'replay' } };
+      const mark = snap.marks[event.provider];
+      const base: Change = { ...BLANK, webhookId: event.webhookId };
+      const stale = staleReason(change, event, mark);
+      if (stale !== null) {
+        const entry = audit(incident, 'stale_event', actor, version, nowIso, `ignored, stale: ${stale}`);
+        return { change: { ...base, audit: [entry] }, result: { result: 'stale', incident, reason: stale } };
+      }
+      const next = nextMark(event, mark);
+      const ref = learnExternalId(incident.holds[event.provider], event.externalId);
+      const extra: Change = {
+        ...base,
+        incident: ref === null ? null : incident,
+        ...(next === null ? {} : { marks: { [event.provider]: next } }),
+        ...(ref === null ? {} : { refs: [ref] }),
+      };
+      if (request !== null) {
+        const { change: written, result: t } = this.transitionIn(snap, request, nowMs, extra);
+        return { change: written, result: { result: 'transition', t } };
+      }
+      if (change.kind !== 'timeline') return { change: extra, result: { result: 'observed', incident } };
+      const details = change.details ? { details: change.details } : {};
+      const entry = audit(incident, change.type, actor, version, nowIso, change.message, details);
+      return { change: { ...extra, audit: [entry] }, result: { result: 'noted', incident } };
+    });
+    if (read === null) return { result: 'missing' };
+    if (read.result !== 'transition') return read;
+    const r = this.transitioned(read.t, request as TransitionRequest);
+    if (!r.ok) return { result: 'refused', incident: r.incident as Incident, reason: r.reason };
+    return r.changed
+      ? { result: 'applied', incident: r.incident, deliveries: r.deliveries, withdrawn: r.withdrawn }
+      : { result: 'unchanged', incident: r.incident };
+  }
+
+  // --- reads ---------------------------------------------------------------------------------
+
+  get(id: string): Promise<Incident | undefined> {
+    return this.deps.state.get(id);
+  }
+
+  /** The live occurrence count of an open incident (written back in batches). */
+  live(incident: Incident): Incident {
+    const ref = this.open.get(incident.fingerprint);
+    if (!ref || ref.id !== incident.id || ref.unsaved === 0) return incident;
+    return {
+      ...incident,
+      occurrences: incident.occurrences + ref.unsaved,
+      last_seen: new Date(Math.max(ref.lastSeenMs, Date.parse(incident.last_seen))).toISOString(),
+      ...(incident.storm ? { storm: { folded: incident.storm.folded + ref.unsaved } } : {}),
+    };
+  }
+
+  newFollowUp(incident: Incident, plan: Parameters<typeof newDelivery>[2]): Delivery {
+    return newDelivery(this.deps.ids.deliveryId(), incident, plan, this.deps.clock.now());
+  }
+
+  // --- occurrence write-back -----------------------------------------------------------------
+
+  /** Writes back the occurrences counted since the last write-back; resolves when they are written. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.writeOccurrences());
+    return this.flushing;
+  }
+
+  private async writeOccurrences(): Promise<void> {
+    await Promise.all(
+      this.open.takeDirty().map(async ({ ref, count }) => {
+        if (count === 0) return;
+        try {
+          await this.deps.state.addOccurrences(ref.id, count, ref.lastSeenMs);
+          this.open.written(ref, count);
+        } catch (err) {
+          this.open.unwritten(ref);
+          this.deps.logger.warn(
+            { event: 'occurrences_unsaved', incident: ref.id, err },
+            'could not write back occurrences; will retry',
+          );
+        }
+      }),
+    );
+  }
+
+  async refreshGauges(): Promise<void> {
+    const counts = await this.deps.state.countByState();
+    for (const [state, n] of Object.entries(counts)) this.deps.metrics.incidents.set({ state }, n);
+  }
+
+  /** Stop the write-back timer and write what is counted (shutdown). */
+  async stop(): Promise<void> {
+    if (this.writeBack) clearTimeout(this.writeBack);
+    this.writeBack = null;
+    await this.flush();
+  }
+}
+
+/** The opening timeline message: how the decision got here. */
+function why(decision: Decision): string {
+  const upgraded = decision.upgrades.length
+    ? ` (upgraded by ${decision.upgrades.map((u) => u.rule).join(', ')})`
+    : '';
+  const routes = decision.routes.map((r) => `${r.name} (${r.mode}: ${r.providers.join(', ')})`).join(' + ');
+  return `${decision.classification.rule} → ${decision.severity}${upgraded} → route ${routes}`;
+}

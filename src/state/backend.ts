@@ -1,0 +1,132 @@
+// The state backend: where incidents, their deliveries (the outbox entries and their history),
+// their timelines, provider marks, webhook replay marks and breaker states live. Two
+// implementations (docs/architecture.md, "State backends"): LevelDB in one process (leveldb.ts,
+// the default) and NATS JetStream shared by every replica of a cluster (jetstream/).
+//
+// The incident core (src/incidents/incidents.ts) never writes anything else: a new incident is one
+// `create`, every later change one `update`, a read-modify-write that the backend serialises (a
+// per-incident lock in one process, compare-and-set on a revision across processes) and retries.
+import type { AuditEntry, Delivery, Incident, IncidentState } from '../domain/incident.js';
+import type { ProviderMark } from '../store/index.js';
+import type { NewAuditEntry } from '../store/index.js';
+
+export type { ProviderMark, NewAuditEntry };
+
+/** What `update` reads before a change: the incident, and what the change asked for. */
+export interface Snapshot {
+  incident: Incident;
+  /** This incident's deliveries, oldest first (only when asked for: `needs.deliveries`). */
+  deliveries: readonly Delivery[];
+  /** The newest event applied from each provider instance (only when asked for: `needs.marks`). */
+  marks: Readonly<Record<string, ProviderMark>>;
+  /** Whether a provider webhook with this replay id was applied to the incident already. */
+  seen(webhookId: string): boolean;
+}
+
+/** One change of one incident: written whole or not at all. */
+export interface Change {
+  /** Its new version (the backend bumps the revision), or null when only the rest changes. */
+  incident: Incident | null;
+  /** New deliveries, and changed ones (status, attempts, results). */
+  deliveries: readonly Delivery[];
+  audit: readonly NewAuditEntry[];
+  marks?: Readonly<Record<string, ProviderMark>>;
+  /** Provider-side names to find it by (`<type>:<their id>`). */
+  refs?: readonly string[];
+  /** The provider webhook this change applies, marked in the same write (replays are refused). */
+  webhookId?: string | null;
+  /** Made durable before the promise resolves (LevelDB: fsync): opens, resolves, outbox changes. */
+  durable: boolean;
+}
+
+/** A change's decision: what to write (or null: nothing), and what to tell the caller. */
+export interface Decided<T> {
+  change: Change | null;
+  result: T;
+}
+
+export type Mutation<T> = (snapshot: Snapshot) => Decided<T>;
+
+export interface UpdateNeeds {
+  deliveries?: boolean;
+  marks?: boolean;
+  /** A webhook replay id `Snapshot.seen` will be asked about (LevelDB reads its mark first). */
+  webhookId?: string | null;
+}
+
+/** The small facts the hot path keeps per open incident (dedup, counts, lists). */
+export interface IncidentRef {
+  id: string;
+  correlationId: string;
+  fingerprint: string;
+  providerKey: string;
+  service: string;
+  state: IncidentState;
+  occurrences: number;
+  lastSeenMs: number;
+}
+
+export interface IncidentDetail {
+  incident: Incident;
+  timeline: AuditEntry[];
+  deliveries: Delivery[];
+}
+
+export type CreateOutcome = { created: true } | { created: false; existing: IncidentRef };
+
+export interface IncidentFilter {
+  state?: IncidentState;
+  service?: string;
+  team?: string;
+  /** Default 100. */
+  limit?: number;
+  /** Only incidents older than this id (the previous page's last id). */
+  before?: string;
+}
+
+/** Persisted circuit-breaker states, by provider instance. */
+export interface BreakerStore {
+  getBreaker(name: string): Promise<unknown | undefined>;
+  putBreaker(name: string, state: unknown): Promise<void>;
+}
+
+export interface StateBackend extends BreakerStore {
+  readonly kind: 'leveldb' | 'jetstream';
+  /** The open incidents, for the local view (dedup of repeats without a round trip). */
+  openIncidents(): Promise<IncidentRef[]>;
+  /**
+   * A new incident with its first deliveries and timeline entries. Across replicas exactly one
+   * incident of a fingerprint is open: a loser learns the winner.
+   */
+  create(
+    incident: Incident,
+    deliveries: readonly Delivery[],
+    audit: readonly NewAuditEntry[],
+    /** Written only once this settles; changes of the incident asked for meanwhile queue behind it. */
+    after?: Promise<unknown>,
+  ): Promise<CreateOutcome>;
+  /** Read, decide, write one incident, serialised and retried on conflict; null when it does not exist. */
+  update<T>(id: string, needs: UpdateNeeds, mutate: Mutation<T>): Promise<T | null>;
+  /** Occurrences counted in memory since the last write-back (repeats never wait for this). */
+  addOccurrences(id: string, count: number, lastSeenMs: number): Promise<void>;
+  get(id: string): Promise<Incident | undefined>;
+  list(filter: IncidentFilter): Promise<Incident[]>;
+  /** One incident with its timeline and deliveries, as of one moment. */
+  detail(id: string): Promise<IncidentDetail | null>;
+  /** Incidents known to providers by `ref` (a provider key, or `<type>:<their id>`), newest first. */
+  findByRef(ref: string, limit: number): Promise<string[]>;
+  countByState(): Promise<Record<IncidentState, number>>;
+  /** Marks a webhook that matched no incident; false when it was marked before (a replay). */
+  markWebhook(id: string): Promise<boolean>;
+  seenWebhook(id: string): Promise<boolean>;
+  /**
+   * Retention: deletes incidents resolved before `resolvedBefore` (with their deliveries and
+   * timelines) and webhook replay marks older than `webhooksBefore`; returns how many incidents.
+   */
+  prune(cutoffs: { resolvedBefore: number; webhooksBefore: number }): Promise<number>;
+  /** Bytes of storage in use (approximate). */
+  storageBytes(): Promise<number>;
+  /** Resolves when every change begun so far has been written. */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
