@@ -2,7 +2,6 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
     // Integration tests spawn nats-server, the sidecar and LevelDB; on a shared 2-core machine
     // they need room, not speed.
     testTimeout: 30_000,
@@ -12,5 +11,18 @@ export default defineConfig({
     // .ci/run reads the JSON report; people read the default one.
     reporters: ['default', 'json'],
     outputFile: { json: '.tmp/vitest-report.json' },
+    projects: [
+      { extends: true, test: { name: 'leveldb', include: ['tests/**/*.test.ts'] } },
+      {
+        // The behaviour tests again with incident state in NATS JetStream (cluster mode's
+        // backend, one replica): every behaviour works in both (tests/helpers/app.ts, TEST_STATE).
+        extends: true,
+        test: {
+          name: 'jetstream',
+          include: ['tests/integration/**/*.test.ts', 'tests/ingest/nats-*.test.ts'],
+          env: { TEST_STATE: 'jetstream' },
+        },
+      },
+    ],
   },
 });

@@ -28,6 +28,11 @@ import { PatternChecker } from './policy/redos.js';
 import { startSandbox, type Sandbox } from './sandbox/index.js';
 import { pointAtSandbox } from './sandbox/wire.js';
 import type { StateBackend } from './state/backend.js';
+import { openBuckets } from './state/jetstream/buckets.js';
+import { Membership } from './state/jetstream/membership.js';
+import { OutboxWorker } from './state/jetstream/outbox-worker.js';
+import { ClusterLimiter } from './state/jetstream/rate-limit.js';
+import { JetStreamState } from './state/jetstream/state.js';
 import { LevelDbState } from './state/leveldb.js';
 import { Retention } from './state/retention.js';
 import { IdGenerator } from './store/index.js';
@@ -61,6 +66,8 @@ export interface Running {
   incidents: Incidents;
   /** What sends the outbox: the dispatcher (LevelDB) or the cluster's outbox workers (JetStream). */
   engine: DeliveryEngine;
+  /** Cluster mode (JetStream state): the shared state and this replica's membership. */
+  cluster: Cluster | null;
   pipeline: Pipeline;
   retention: Retention;
   providers: ProviderRuntime;
@@ -69,6 +76,14 @@ export interface Running {
   sandbox: Sandbox | null;
   nats: NatsIngest | null;
   unmatched: UnmatchedWebhooks;
+}
+
+/** The backend chosen by STATE, and in cluster mode what the replicas share. */
+type Backend = { state: LevelDbState; cluster: null } | { state: JetStreamState; cluster: Cluster };
+
+export interface Cluster {
+  state: JetStreamState;
+  membership: Membership;
 }
 
 /** The credentials inbound webhooks must carry (PagerDuty signing secrets, the OpsGenie token). */
@@ -134,11 +149,11 @@ export class App {
   /** Load the policy (throws PolicyError with every problem), open the store, resume the outbox, listen. */
   async start(): Promise<{ url: string }> {
     await this.policies.start();
-    const state = await LevelDbState.open(this.config.dataDir, this.clock);
+    const backend = await this.openState();
     try {
-      this.running = await this.build(state);
+      this.running = await this.build(backend);
     } catch (err) {
-      await state.close();
+      await backend.state.close();
       throw err;
     }
     // A client that sends its headers or body slowly (a slowloris) holds a socket only this long;
@@ -165,6 +180,7 @@ export class App {
     this.pointSandboxWebhooksHere();
     if (this.options.watchPolicy ?? true) this.policies.watch();
     this.running.nats?.start(); // in the background: HTTP serves whether or not NATS is there
+    await this.running.cluster?.membership.start(this.url());
     const url = this.url();
     this.logger.info(
       { event: 'listening', url, sandbox: this.config.sandbox, data_dir: this.config.dataDir },
@@ -173,8 +189,31 @@ export class App {
     return { url };
   }
 
-  private async build(state: LevelDbState): Promise<Running> {
+  /** LevelDB in this process, or the cluster's JetStream buckets (failing clearly without NATS). */
+  private async openState(): Promise<Backend> {
+    const { cluster, nats } = this.config;
+    if (cluster === null || nats === null)
+      return { state: await LevelDbState.open(this.config.dataDir, this.clock), cluster: null };
+    this.metrics.registry.setDefaultLabels({ replica: cluster.replica });
+    const buckets = await openBuckets(nats.servers, cluster);
+    const state = new JetStreamState(buckets, this.logger, this.metrics);
+    await state.start();
+    const self = {
+      replica: cluster.replica,
+      version: VERSION,
+      started_at: new Date(this.startedAt).toISOString(),
+    };
+    const membership = new Membership(buckets.members, self, this.logger, this.metrics);
+    this.logger.info(
+      { event: 'cluster_state', cluster: cluster.name, replica: cluster.replica, replicas: cluster.replicas },
+      `cluster mode: state in NATS JetStream (${cluster.name}), replica ${cluster.replica}`,
+    );
+    return { state, cluster: { state, membership } };
+  }
+
+  private async build(backend: Backend): Promise<Running> {
     const { clock, logger, metrics } = this;
+    const { state, cluster } = backend;
     const sandbox = await this.sandbox();
     const policy = (): ReturnType<PolicyManager['current']>['compiled'] => this.policies.current().compiled;
     const lifecycle = new LifecycleBus();
@@ -196,23 +235,39 @@ export class App {
       incidentUrl: (id) => `${this.config.publicUrl}/?incident=${encodeURIComponent(id)}`,
       deliveryId: () => ids.deliveryId(),
     });
-    const engine = new Dispatcher({
+    const attempts = {
       clock,
       random: this.options.random ?? Math.random,
       breakers,
       hooks: recorder,
       logger,
       metrics,
-    });
+    };
+    const engine: DeliveryEngine =
+      cluster === null
+        ? new Dispatcher(attempts)
+        : new OutboxWorker({
+            ...attempts,
+            state: cluster.state,
+            limiters: (limit) => new ClusterLimiter(cluster.state.buckets.rates, limit),
+          });
     const providers: ProviderRuntime = new ProviderRuntime({
       engine,
       breakers,
       rewrite: sandbox ? pointAtSandbox(sandbox) : (specs) => ({ ...specs }),
     });
+    await incidents.start();
+    if (cluster === null) await this.resumeOutbox(backend.state, engine as Dispatcher);
+    else {
+      const waiting = await engine.pendingCount();
+      if (waiting > 0)
+        logger.info(
+          { event: 'outbox_resumed', pending: waiting },
+          `resuming ${waiting} pending deliveries (the cluster's outbox)`,
+        );
+    }
     providers.apply(policy());
     this.policies.onChange((p) => providers.apply(p.compiled));
-    await incidents.start();
-    await this.resumeOutbox(state, engine);
     const pipeline = new Pipeline({
       policies: this.policies,
       incidents,
@@ -231,13 +286,20 @@ export class App {
           logger,
         })
       : null;
-    const retention = new Retention({ state, clock, logger, retentionMs: this.config.retentionMs });
+    const retention = new Retention({
+      state,
+      clock,
+      logger,
+      retentionMs: this.config.retentionMs,
+      ...(cluster ? { mayRun: () => cluster.membership.leads() } : {}),
+    });
     retention.start();
     const unmatched = new UnmatchedWebhooks();
     return {
       state,
       incidents,
       engine,
+      cluster,
       pipeline,
       retention,
       providers,
@@ -311,13 +373,32 @@ export class App {
         }));
       },
       incidentsByState: () => r.state.countByState(),
-      deliveriesPending: () => r.engine.pendingCount(),
+      deliveriesPending: () => r.engine.pendingCount().catch(() => -1),
       policy: () => {
         if (!this.policies.isLoaded()) return null;
         const { stamp } = this.policies.current().compiled;
         return { ...stamp, last_reload_ok: this.policies.lastReload()?.ok ?? true };
       },
       nats: () => r.nats?.status() ?? null,
+      state: async () => {
+        const bytes = await r.state.storageBytes().catch(() => 0);
+        this.metrics.storageBytes.set(bytes);
+        return { backend: r.state.kind, storage_bytes: bytes };
+      },
+      cluster: async () => {
+        const cluster = r.cluster;
+        if (cluster === null || this.config.cluster === null) return null;
+        const [replicas, pending] = await Promise.all([
+          cluster.membership.live().catch(() => []),
+          r.engine.pendingCount().catch(() => -1),
+        ]);
+        return {
+          name: this.config.cluster.name,
+          replica: this.config.cluster.replica,
+          replicas,
+          deliveries_pending: pending,
+        };
+      },
       webhooks: () => ({
         pagerduty: { configured: this.webhookCredentials.pagerdutySecrets.length > 0 },
         opsgenie: { configured: this.webhookCredentials.opsgenieToken !== null },
@@ -333,6 +414,7 @@ export class App {
           readiness: [
             { name: 'policy', ready: () => this.policies.isLoaded() },
             { name: 'store', ready: () => this.running !== null },
+            { name: 'state', ready: () => this.running?.cluster?.state.reachable() ?? this.running !== null },
           ],
         }),
         policyRouter({
@@ -427,6 +509,7 @@ export class App {
         running.sandbox.opsgenie.configureWebhook(null);
       }
       await running.providers.close();
+      await running.cluster?.membership.stop();
       await running.state.close();
       if (running.sandbox && this.ownsSandbox) await running.sandbox.stop();
     }

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// incident-router's command line (SPEC §8): serve | validate | test | dry-run.
+// incident-router's command line (docs/configuration.md, "Command line"): serve | validate | test | dry-run.
 import { setFlagsFromString } from 'node:v8';
 import { App, VERSION } from './app.js';
 import { ENV_VARS, loadConfig } from './config/config.js';

@@ -1,6 +1,6 @@
 // Request bodies, read as raw bytes with a limit. One reader for every route: JSON routes parse
 // the bytes; webhook routes verify signatures on the exact bytes before parsing (a body parser
-// that re-serialises would break the HMAC: LIBRARIES.md §4).
+// that re-serialises would break the HMAC: docs/providers.md, "PagerDuty webhook signatures").
 import type { Context } from 'koa';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../domain/json-shape.js';
 import { AppError } from '../errors.js';

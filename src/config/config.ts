@@ -1,5 +1,5 @@
-// Environment → Config, once, at start (SPEC §7). Every problem is reported, one line each; nothing
-// past this module reads process.env or applies defaults.
+// Environment → Config, once, at start (docs/configuration.md). Every problem is reported, one line
+// each; nothing past this module reads process.env or applies defaults.
 import { availableParallelism, hostname } from 'node:os';
 import { formatDuration, parseDuration } from '../domain/duration.js';
 import { isAbsolute, resolve } from 'node:path';
@@ -7,7 +7,9 @@ import { ConfigError } from '../errors.js';
 import { LOG_LEVELS, type LogLevelName } from '../telemetry/logger.js';
 
 export interface NatsConfig {
+  /** NATS_URL as given (shown in health); `servers` is the list it names. */
   url: string;
+  servers: string[];
   subject: string;
   /** JetStream mode when set: durable pull consumer on this stream. */
   stream: string | null;
@@ -94,7 +96,11 @@ export const ENV_VARS: readonly { name: string; default: string; help: string }[
     help: 'jetstream state: this replica in /api/v1/health',
   },
   { name: 'RETENTION', default: '30d', help: 'how long resolved incidents are kept (e.g. 7d, 720h)' },
-  { name: 'NATS_URL', default: '(unset: no NATS)', help: 'e.g. nats://127.0.0.1:4222' },
+  {
+    name: 'NATS_URL',
+    default: '(unset: no NATS)',
+    help: 'e.g. nats://127.0.0.1:4222; several servers of a cluster comma-separated',
+  },
   { name: 'NATS_SUBJECT', default: 'logs.>', help: 'subject of incoming log events' },
   { name: 'NATS_STREAM', default: '(unset: core NATS)', help: 'JetStream stream; enables the no-loss mode' },
   { name: 'NATS_DURABLE', default: 'incident-router', help: 'durable consumer name in JetStream mode' },
@@ -180,6 +186,26 @@ class Reader {
     }
   }
 
+  /** A comma-separated list of URLs (a NATS cluster's servers). */
+  urls(name: string, protocols: readonly string[]): string[] {
+    const raw = this.optional(name);
+    if (raw === null) return [];
+    const out: string[] = [];
+    for (const part of raw
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p) => p !== '')) {
+      try {
+        const u = new URL(part);
+        if (protocols.includes(u.protocol)) out.push(part);
+        else this.problems.push(`${name}: ${JSON.stringify(part)} is not a ${protocols.join(' or ')} URL`);
+      } catch {
+        this.problems.push(`${name}: ${JSON.stringify(part)} is not a URL`);
+      }
+    }
+    return out;
+  }
+
   subject(name: string, fallback: string, wildcards: boolean): string {
     const raw = this.text(name, fallback);
     const token = wildcards ? /^([^.\s*>]+|\*)(\.([^.\s*>]+|\*))*(\.>)?$|^>$/ : /^[^.\s*>]+(\.[^.\s*>]+)*$/;
@@ -246,7 +272,8 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, cwd = proc
   const r = new Reader(env);
   const port = r.integer('PORT', 8000, 0, 65535);
   const host = r.text('HOST', '127.0.0.1');
-  const natsUrl = r.url('NATS_URL', ['nats:', 'tls:', 'ws:', 'wss:']);
+  const natsServers = r.urls('NATS_URL', ['nats:', 'tls:', 'ws:', 'wss:']);
+  const natsUrl = natsServers.length === 0 ? null : natsServers.join(',');
   const subject = r.subject('NATS_SUBJECT', 'logs.>', true);
   const streamRaw = r.optional('NATS_STREAM');
   const stream = streamRaw === null ? null : r.name('NATS_STREAM', streamRaw);
@@ -290,6 +317,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, cwd = proc
         ? null
         : {
             url: natsUrl,
+            servers: natsServers,
             subject,
             stream,
             durable,

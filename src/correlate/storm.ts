@@ -1,7 +1,7 @@
-// Storm control (SPEC §4): beyond `max_new_incidents` new incidents for one service inside the
-// window, further alerts of that service fold into one storm incident with a count. The window
-// slides. State is per service and bounded: old timestamps fall out as they age, and a service
-// with none left is forgotten at the next sweep (at most one window later).
+// Storm control (docs/architecture.md, "The flow of one event"): beyond `max_new_incidents` new
+// incidents for one service inside the window, further alerts of that service fold into one storm
+// incident with a count. The window slides. State is per service and bounded: old timestamps fall out
+// as they age, and a service with none left is forgotten at the next sweep (at most one window later).
 export class StormGuard {
   /** Recent new-incident times by service, oldest first. */
   private readonly opened = new Map<string, number[]>();

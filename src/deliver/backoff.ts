@@ -1,7 +1,8 @@
 // Retry delays. Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter", 2015):
 // delay = random in [0, min(max, initial · 2^attempt)]; it spreads retries of many pages that
-// failed together better than any other scheme there. A provider's Retry-After is a floor (SPEC §4),
-// itself capped, so a hostile or mistaken header cannot park a page for hours.
+// failed together better than any other scheme there. A provider's Retry-After is a floor
+// (docs/architecture.md, "The dispatcher"), itself capped, so a hostile or mistaken header cannot park
+// a page for hours.
 export const RETRY_AFTER_CEILING_MS = 3_600_000;
 const OUTAGE_INITIAL_MS = 1_000;
 // 2^52 already exceeds any sane cap; beyond it the arithmetic would only produce Infinity.

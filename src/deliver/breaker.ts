@@ -1,7 +1,8 @@
-// One circuit breaker per provider instance (SPEC §4): closed → open after consecutive failures or
-// a failure rate within a window; half open after a cool-down, admitting exactly one probe; closed
-// again after a successful probe, open again (a fresh cool-down) after a failed one.
-// The state is plain JSON so the dispatcher can persist it on every transition and restore it.
+// One circuit breaker per provider instance (docs/architecture.md, "Circuit breakers"): closed → open
+// after consecutive failures or a failure rate within a window; half open after a cool-down, admitting
+// exactly one probe; closed again after a successful probe, open again (a fresh cool-down) after a
+// failed one. The state is plain JSON so the dispatcher can persist it on every transition and restore
+// it.
 import type { Clock } from '../domain/clock.js';
 import { durationMs } from '../domain/duration.js';
 import type { BreakerSettings } from '../policy/types.js';

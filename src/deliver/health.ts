@@ -1,5 +1,6 @@
-// Provider health for /api/v1/health, /metrics and the dashboard (SPEC §4): success rate and
-// latency percentiles over the last N requests, plus when it last worked and last failed.
+// Provider health for /api/v1/health, /metrics and the dashboard (docs/architecture.md,
+// "Circuit breakers"): success rate and latency percentiles over the last N requests, plus when it last
+// worked and last failed.
 
 export interface HealthSample {
   ok: boolean;

@@ -1,7 +1,7 @@
-// From a decision's routes to the trigger deliveries of a new incident (SPEC §3): a `mode: all`
-// route sends to each of its providers, each tracked on its own; a `mode: failover` route is one
-// delivery that moves along its providers. A provider already reached by an earlier route is not
-// sent the same incident twice.
+// From a decision's routes to the trigger deliveries of a new incident (docs/policy-language.md,
+// "Routes"): a `mode: all` route sends to each of its providers, each tracked on its own; a
+// `mode: failover` route is one delivery that moves along its providers. A provider already reached by
+// an earlier route is not sent the same incident twice.
 import type { RouteChoice } from '../domain/decision.js';
 import type { Delivery, DeliveryAction } from '../domain/incident.js';
 

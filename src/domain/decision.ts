@@ -43,7 +43,7 @@ export interface Suppression {
   reason: string;
 }
 
-/** The full, explainable answer of `decide` (SPEC §5 dry-run shape). */
+/** The full, explainable answer of `decide` (docs/http-api.md, "POST /api/v1/policy/dry-run"). */
 export interface Decision {
   policy: PolicyStamp;
   at: string;

@@ -2,7 +2,10 @@ import type { PolicyStamp, RouteChoice } from './decision.js';
 import type { LogLevel } from './log-event.js';
 import type { Severity } from './severity.js';
 
-/** SPEC §4: triggered → acknowledged → resolved (resolved → triggered on reopen). */
+/**
+ * triggered → acknowledged → resolved (resolved → triggered on reopen): docs/architecture.md,
+ * "Incident states".
+ */
 export const INCIDENT_STATES = ['triggered', 'acknowledged', 'resolved'] as const;
 export type IncidentState = (typeof INCIDENT_STATES)[number];
 
@@ -60,7 +63,7 @@ export interface Incident {
   policy: PolicyStamp;
   routes: RouteChoice[];
   holds: Record<string, ProviderHold>;
-  /** A storm incident folds many alerts of one service (SPEC §4). */
+  /** A storm incident folds many alerts of one service (docs/architecture.md, "The flow of one event"). */
   storm: { folded: number } | null;
   /** Monotonic revision, bumped on every write. */
   revision: number;
@@ -69,7 +72,10 @@ export interface Incident {
 export type DeliveryAction = 'trigger' | 'acknowledge' | 'resolve' | 'note';
 export type DeliveryStatus = 'pending' | 'done' | 'superseded' | 'failed';
 
-/** One outbox entry: written before it is sent, marked done only after a 2xx (SPEC §4). */
+/**
+ * One outbox entry: written before it is sent, marked done only after a 2xx (docs/architecture.md,
+ * "The outbox").
+ */
 export interface Delivery {
   id: string;
   incident_id: string;

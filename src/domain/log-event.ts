@@ -1,6 +1,6 @@
 import type { Severity } from './severity.js';
 
-/** Log levels accepted on input (SPEC §2). */
+/** Log levels accepted on input (docs/nats.md, "Input: log events"). */
 export const LOG_LEVELS = [
   'trace',
   'debug',

@@ -1,4 +1,4 @@
-/** Severities, lowest to highest (SPEC §3). Only `low` and above page. */
+/** Severities, lowest to highest (docs/policy-language.md, "Severities"). Only `low` and above page. */
 export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 

@@ -5,7 +5,7 @@
 // failovers, exhausted providers and refusals are on the timeline.
 import type { Clock } from '../domain/clock.js';
 import type { Delivery, Incident, ProviderHold } from '../domain/incident.js';
-import type { DeliveryHooks, FailureOutcome } from '../deliver/dispatcher.js';
+import type { DeliveryHooks, FailureOutcome } from '../deliver/attempts.js';
 import { newDelivery, type NewDelivery } from '../deliver/plan.js';
 import type { ProviderError, ProviderRequest, ProviderResponse } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
@@ -120,39 +120,49 @@ export class DeliveryRecorder implements DeliveryHooks {
     const nowIso = new Date(this.deps.clock.now()).toISOString();
     const first = delivery.attempts_on_current <= 1 && outcome.kind === 'retry';
     const notable = outcome.kind !== 'retry' || first;
-    const announce = await this.deps.state.update(delivery.incident_id, {}, ({ incident }) => {
-      const change: Change = {
-        incident: null,
-        deliveries: [delivery],
-        audit: [],
-        durable: outcome.kind !== 'retry',
-      };
-      if (!notable) return { change, result: null };
-      // Provider errors already say who, the status and the reason: "pagerduty: HTTP 400 (client_error): …".
-      const next = describe(outcome);
-      const type =
-        outcome.kind === 'retry'
-          ? 'delivery_retry'
-          : outcome.kind === 'failover'
-            ? 'failover'
-            : 'delivery_failed';
-      const entry = audit(
-        incident,
-        type,
-        DISPATCHER,
-        this.deps.policyVersion(),
-        nowIso,
-        `${delivery.action} failed: ${error.message}; ${next}`,
-        {
-          provider,
-          details: { delivery_id: delivery.id, reason: error.reason, status: error.status },
-        },
-      );
-      const failedForGood =
-        (outcome.kind === 'exhausted' && outcome.first) ||
-        (outcome.kind === 'refused' && delivery.status === 'failed');
-      return { change: { ...change, audit: [entry] }, result: failedForGood ? { incident, next } : null };
-    });
+    const announce = await this.deps.state.update(
+      delivery.incident_id,
+      { deliveries: true },
+      ({ incident, deliveries }) => {
+        // Withdrawn while it was being attempted (its incident resolved): it stays withdrawn.
+        if (
+          delivery.status === 'pending' &&
+          deliveries.find((x) => x.id === delivery.id)?.status === 'superseded'
+        )
+          delivery.status = 'superseded';
+        const change: Change = {
+          incident: null,
+          deliveries: [delivery],
+          audit: [],
+          durable: outcome.kind !== 'retry',
+        };
+        if (!notable) return { change, result: null };
+        // Provider errors already say who, the status and the reason: "pagerduty: HTTP 400 (client_error): …".
+        const next = describe(outcome);
+        const type =
+          outcome.kind === 'retry'
+            ? 'delivery_retry'
+            : outcome.kind === 'failover'
+              ? 'failover'
+              : 'delivery_failed';
+        const entry = audit(
+          incident,
+          type,
+          DISPATCHER,
+          this.deps.policyVersion(),
+          nowIso,
+          `${delivery.action} failed: ${error.message}; ${next}`,
+          {
+            provider,
+            details: { delivery_id: delivery.id, reason: error.reason, status: error.status },
+          },
+        );
+        const failedForGood =
+          (outcome.kind === 'exhausted' && outcome.first) ||
+          (outcome.kind === 'refused' && delivery.status === 'failed');
+        return { change: { ...change, audit: [entry] }, result: failedForGood ? { incident, next } : null };
+      },
+    );
     if (announce) this.announceFailure(delivery, error, announce.incident, announce.next, nowIso);
   }
 

@@ -58,6 +58,7 @@ export interface IncidentsDeps {
 const PIPELINE: Actor = { actor: 'incident-router', source: 'pipeline' };
 /** Occurrences of repeats are written back this often; a repeat itself never waits for it. */
 const WRITE_BACK_MS = 250;
+const CLOSED_REMEMBERED = 10_000;
 /** A change that writes nothing yet: the start of one. */
 const BLANK: Change = Object.freeze({ incident: null, deliveries: [], audit: [], durable: false });
 const NOTHING: ApplyResult = Object.freeze({
@@ -73,6 +74,8 @@ export class Incidents {
   private readonly storm = new StormGuard();
   /** Fingerprints whose incident is being resolved by the pipeline, until its follow-ups exist. */
   private readonly closing = new Map<string, Promise<unknown>>();
+  /** Incidents this replica resolved lately (cluster: late remote news of them is ignored). */
+  private readonly closed = new Set<string>();
   private writeBack: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -81,6 +84,7 @@ export class Incidents {
   /** Load the local view of open incidents. */
   async start(): Promise<{ open: number }> {
     for (const ref of await this.deps.state.openIncidents()) this.open.set(ref.fingerprint, refOf(ref));
+    this.deps.state.follow?.({ changed: (ref) => this.remote(ref) });
     await this.refreshGauges();
     return { open: this.open.size };
   }
@@ -189,9 +193,30 @@ export class Incidents {
     return { outcome: 'paged', incident: ref, deliveries, withdrawn: [], storm };
   }
 
+  /** Another replica opened, changed or resolved the latest incident of a fingerprint. */
+  private remote(ref: IncidentRef): void {
+    const current = this.open.get(ref.fingerprint);
+    // A change that was on its way before this replica resolved the incident must not reopen it
+    // here: an alert would then count as a repeat of what is over. (The shared key bucket still
+    // decides who opens: a view missing an open incident costs a lost race, never a page.)
+    if (ref.state !== 'resolved' && this.closed.has(ref.id)) return;
+    if (ref.state === 'resolved') {
+      if (current?.id === ref.id) this.open.delete(ref.fingerprint);
+    } else if (current?.id !== ref.id) {
+      // The key bucket holds only winners: a reservation of ours for this fingerprint will lose.
+      this.open.set(ref.fingerprint, refOf(ref));
+    }
+  }
+
+  private rememberClosed(id: string): void {
+    this.closed.add(id);
+    if (this.closed.size > CLOSED_REMEMBERED) this.closed.delete(this.closed.values().next().value as string);
+  }
+
   /** Another replica opened the fingerprint first: ours is a repeat of its incident. */
   private lostRace(fingerprint: string, reserved: OpenRef, winner: IncidentRef, storm: boolean): ApplyResult {
-    const ref = refOf(winner);
+    const current = this.open.get(fingerprint);
+    const ref = current?.id === winner.id ? current : refOf(winner);
     this.open.replace(fingerprint, reserved, ref);
     this.open.repeat(fingerprint, ref, reserved.lastSeenMs);
     const incident = { id: ref.id, correlation_id: ref.correlationId };
@@ -202,6 +227,7 @@ export class Incidents {
     // Takes effect now, in event order: the next failure of this fingerprint opens a new incident
     // even while this one's resolution is still being written.
     this.open.delete(fingerprint);
+    this.rememberClosed(ref.id);
     const actor: Actor = { actor: `policy:${decision.classification.rule}`, source: 'pipeline' };
     const resolving = this.transition(ref.id, 'resolve', actor, null);
     this.closing.set(fingerprint, resolving);
@@ -273,9 +299,13 @@ export class Incidents {
     if (!t.changed) return { ok: true, changed: false, incident: t.incident, deliveries: [], withdrawn: [] };
     const { incident } = t;
     if (incident.state === 'resolved') {
+      this.rememberClosed(incident.id);
       // Only this incident's entry: a newer incident may hold the fingerprint already.
       if (this.open.get(incident.fingerprint)?.id === incident.id) this.open.delete(incident.fingerprint);
-    } else if (request.action === 'reopen') this.open.set(incident.fingerprint, refOf(incident));
+    } else if (request.action === 'reopen') {
+      this.closed.delete(incident.id);
+      this.open.set(incident.fingerprint, refOf(incident));
+    }
     this.announce(t.kind, incident, request);
     return { ok: true, changed: true, incident, deliveries: t.deliveries, withdrawn: t.withdrawn };
   }

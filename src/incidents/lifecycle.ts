@@ -1,5 +1,5 @@
-// Lifecycle events (SPEC §6): what happened to incidents, for NATS subscribers downstream
-// (`incidents.<kind>`, `alerts.recorded`) and the dashboard's live stream. Publishing is
+// Lifecycle events (docs/nats.md, "Lifecycle events"): what happened to incidents, for NATS subscribers
+// downstream (`incidents.<kind>`, `alerts.recorded`) and the dashboard's live stream. Publishing is
 // fire-and-forget: a subscriber's failure never blocks or fails the pipeline.
 import type { Severity } from '../domain/severity.js';
 

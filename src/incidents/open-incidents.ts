@@ -74,7 +74,8 @@ export class OpenIncidents implements IncidentLookup {
     winner.lastSeenMs = Math.max(winner.lastSeenMs, reserved.lastSeenMs);
     if (winner.unsaved > 0) this.dirty.add(winner);
     this.dirty.delete(reserved);
-    if (this.byFingerprint.get(fingerprint) === reserved) this.byFingerprint.set(fingerprint, winner);
+    const current = this.byFingerprint.get(fingerprint);
+    if (current === reserved || current === undefined) this.byFingerprint.set(fingerprint, winner);
   }
 
   /** What to write back now: each dirty ref and its count; call `written` once a count is stored. */

@@ -40,9 +40,9 @@ export type ProviderEventResult =
 /**
  * Why a state change is stale, or null when it is not: it happened (provider's clock) before the
  * newest event already applied from the same provider instance. Providers deliver one incident's
- * events in order but retries and concurrent deliveries can reorder them (PagerDuty
- * webhooks/02-Behavior.md); an older event must not undo a newer one. Notes are facts in any
- * order and never stale; events without a time cannot be judged and pass.
+ * events in order but retries and concurrent deliveries can reorder them (docs/providers.md,
+ * "PagerDuty webhook delivery behaviour"); an older event must not undo a newer one. Notes are facts in
+ * any order and never stale; events without a time cannot be judged and pass.
  */
 export function staleReason(
   change: ProviderChange,

@@ -1,6 +1,6 @@
-// The incident state machine (SPEC §4): triggered → acknowledged → resolved; acknowledged →
-// triggered on unacknowledge; resolved → triggered on reopen; `escalated` is recorded beside the
-// state. A transition that does not apply is refused with the reason, never forced.
+// The incident state machine (docs/architecture.md, "Incident states"): triggered → acknowledged →
+// resolved; acknowledged → triggered on unacknowledge; resolved → triggered on reopen; `escalated` is
+// recorded beside the state. A transition that does not apply is refused with the reason, never forced.
 import type { IncidentState } from '../domain/incident.js';
 
 export type IncidentAction = 'acknowledge' | 'unacknowledge' | 'resolve' | 'reopen' | 'escalate';

@@ -1,13 +1,13 @@
-// Validation of incoming events at the boundary (SPEC §2): JSON Schema via ajv, plus what a schema
-// cannot say (attribute size, keys that would poison prototypes, UTF-8). After this, the pipeline
-// trusts the types.
+// Validation of incoming events at the boundary (docs/nats.md, "Input: log events"): JSON Schema via
+// ajv, plus what a schema cannot say (attribute size, keys that would poison prototypes, UTF-8). After
+// this, the pipeline trusts the types.
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { findForbiddenKey, MAX_JSON_DEPTH, nestsDeeperThan } from '../domain/json-shape.js';
 import type { AlertInput, LogEvent } from '../domain/log-event.js';
 import { isDateTime } from './date-time.js';
 
-/** Attributes may be at most 64 KiB serialized (SPEC §2). */
+/** Attributes may be at most 64 KiB serialized (docs/nats.md, "Input: log events"). */
 export const MAX_ATTRIBUTES_BYTES = 65_536;
 /** A whole raw event: message (64 KiB) + attributes (64 KiB) + the other fields, with room. */
 export const MAX_EVENT_BYTES = 140 * 1024;

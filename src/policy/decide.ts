@@ -1,5 +1,6 @@
 // The decision: one function of (input, policy, now, open incidents) → Decision with its trace
-// (SPEC §1, §5). It serves live traffic, the dry-run endpoint and `incident-router test` alike.
+// (docs/policy-language.md, "How a decision is made"). It serves live traffic, the dry-run endpoint and
+// `incident-router test` alike.
 //
 // Every rule is first tested by its synchronous predicate (conditions.ts: json-rules-engine's own
 // operators, no allocation); a rule that passes is then evaluated by json-rules-engine, whose
@@ -43,7 +44,10 @@ export interface DecideOptions {
 const DEFAULT_TITLE = compileTemplate('{service}: {message}');
 const DEFAULT_FINGERPRINT = compileTemplate('{service}:{rule}');
 
-/** The facts of one stage (SPEC §3), as one literal of a fixed shape (cheaper than spreading). */
+/**
+ * The facts of one stage (docs/policy-language.md, "Facts"), as one literal of a fixed shape (cheaper
+ * than spreading).
+ */
 function stageFacts(
   input: PipelineInput,
   team: string,

@@ -3,7 +3,8 @@
 // rule) and `Engine#operators` (the operator map, whose `get` applies `not:`-style decorators).
 // We evaluate rules one at a time with their own Almanac instead of calling `Engine#run`, because
 // `run` keeps its status on the shared Engine: two concurrent runs can make one of them skip rules
-// (LIBRARIES.md §1, pitfall 1). Versions are pinned exactly in package.json for this reason.
+// (docs/policy-language.md, "How a decision is made"). Versions are pinned exactly in package.json for
+// this reason.
 import { Almanac, Engine, Fact, Rule, type RuleResult, type TopLevelCondition } from 'json-rules-engine';
 
 export interface EngineOperator {

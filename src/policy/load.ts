@@ -1,7 +1,8 @@
 // The policy directory → one validated PolicyDocument, or every problem with its `file:line:col`
-// (SPEC §3). The steps: YAML with positions and `${ENV}` (load/source.ts), the JSON schema per
-// file (load/schema.ts), the merge (load/merge.ts), checks across the merged policy (load/check-*.ts),
-// defaults, revision and secrets (load/build.ts). A policy is loaded whole or not at all.
+// (docs/policy-language.md, "Errors and warnings"). The steps: YAML with positions and `${ENV}`
+// (load/source.ts), the JSON schema per file (load/schema.ts), the merge (load/merge.ts), checks across
+// the merged policy (load/check-*.ts), defaults, revision and secrets (load/build.ts). A policy is
+// loaded whole or not at all.
 import { errorMessage, type PolicyProblem } from '../errors.js';
 import {
   MAP_SECTIONS,

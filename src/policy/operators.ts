@@ -1,5 +1,5 @@
-// incident-router's custom json-rules-engine operators (SPEC §3) and the path resolver for
-// `path` into object facts.
+// incident-router's custom json-rules-engine operators (docs/policy-language.md, "Operators") and the
+// path resolver for `path` into object facts.
 import { isSeverity, severityAtLeast } from '../domain/severity.js';
 import type { CustomOperator } from './engine.js';
 import type { PatternCheck } from './patterns.js';

@@ -2,7 +2,8 @@
 // recheck (an automata-based ReDoS checker) classifies it. Linear patterns run on V8's own engine;
 // patterns that V8 would match in polynomial time (the everyday `connection.*refused`) run on RE2
 // (re2js, a linear-time automaton), so no input can stall the pipeline; patterns that can
-// backtrack exponentially are refused (SPEC §3), whatever engine could run them.
+// backtrack exponentially are refused (docs/policy-language.md, "Regular expressions"), whatever engine
+// could run them.
 import { RE2JS } from 're2js';
 import type { ReDoSVerdict } from './redos.js';
 

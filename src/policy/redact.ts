@@ -1,4 +1,5 @@
-// The policy as it may be shown (API, dashboard): every secret masked to `****` + last 4 (SPEC §3).
+// The policy as it may be shown (API, dashboard): every secret masked to `****` + last 4
+// (docs/http-api.md, "Secrets").
 import { maskSecret } from '../domain/secrets.js';
 import type { PolicyDocument, ProviderSpec, TeamSpec } from './types.js';
 

@@ -1,4 +1,5 @@
-// `{field}` placeholders in titles, fingerprints and resolve targets (SPEC §3), compiled once.
+// `{field}` placeholders in titles, fingerprints and resolve targets (docs/policy-language.md,
+// "Templates"), compiled once.
 import type { Facts } from './conditions.js';
 
 export const TEMPLATE_FIELDS = [

@@ -1,6 +1,6 @@
-// Policy test cases (SPEC §8): YAML files of {name, event | alert, at, expect}. Each case runs
-// through the same `decide` as live traffic; every expected field is compared, including time
-// windows (through `at`) and suppression, like `amtool config routes test` but wider.
+// Policy test cases (docs/policy-language.md, "Test cases"): YAML files of {name, event | alert, at,
+// expect}. Each case runs through the same `decide` as live traffic; every expected field is compared,
+// including time windows (through `at`) and suppression, like `amtool config routes test` but wider.
 import { LineCounter, parseDocument, isMap, isSeq, type Node } from 'yaml';
 import type { Decision } from '../domain/decision.js';
 import { alertToInput, eventToInput, type PipelineInput } from '../domain/log-event.js';

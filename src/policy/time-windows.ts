@@ -1,4 +1,4 @@
-// Named time windows for the `within` operator (SPEC §3): Prometheus Alertmanager's
+// Named time windows for the `within` operator (docs/policy-language.md, "Time windows"): Alertmanager's
 // `time_interval` syntax (prometheus.io/docs/alerting/latest/configuration/#time_interval) plus
 // cron windows. A window contains an instant when any of its entries does; an empty list of
 // entries contains nothing. Interval entries live in time-windows/interval.ts, cron entries in

@@ -1,13 +1,13 @@
-// The policy language (SPEC §3) as TypeScript types. `PolicyDocument` is the merged, schema-valid
-// content of the policy directory after `${ENV}` interpolation; `schemas/policy.schema.json` is
-// its contract. Compiled forms live in compile.ts.
+// The policy language (docs/policy-language.md) as TypeScript types. `PolicyDocument` is the merged,
+// schema-valid content of the policy directory after `${ENV}` interpolation;
+// `schemas/policy.schema.json` is its contract. Compiled forms live in compile.ts.
 import type { DeliveryMode } from '../domain/decision.js';
 import type { LogLevel } from '../domain/log-event.js';
 import type { Severity } from '../domain/severity.js';
 
 export const API_VERSION = 'incident-router/v1';
 
-/** Facts a condition may read (SPEC §3). */
+/** Facts a condition may read (docs/policy-language.md, "Facts"). */
 export const FACTS = [
   'message',
   'level',
@@ -152,7 +152,10 @@ export interface TeamProviderOverride {
   /** webhook: this team's own endpoint. */
   url?: string;
 }
-/** SPEC §3: a team maps provider instance names to overrides, e.g. `payments: { pagerduty: { routing_key: … } }`. */
+/**
+ * A team maps provider instance names to overrides, e.g. `payments: { pagerduty: { routing_key: … } }`
+ * (docs/policy-language.md, "Teams").
+ */
 export type TeamSpec = Record<string, TeamProviderOverride>;
 
 export interface ServiceSpec {

@@ -25,7 +25,10 @@ export interface ProviderRegistry {
   close(): Promise<void>;
 }
 
-/** One provider instance's override per team: `teams.<team>.<provider>` (SPEC §3). */
+/**
+ * One provider instance's override per team: `teams.<team>.<provider>` (docs/policy-language.md,
+ * "Teams").
+ */
 export function teamOverrides(
   provider: string,
   teams: Readonly<Record<string, TeamSpec>>,

@@ -1,6 +1,7 @@
-// Payload limits are enforced by truncation, never by a rejected request (SPEC §4). Vendors do not say
-// whether "characters" are UTF-16 units or code points; we count UTF-16 units, which is never fewer than
-// code points, and never cut a surrogate pair, so both readings hold.
+// Payload limits are enforced by truncation, never by a rejected request (docs/providers.md,
+// "How payloads are kept within limits"). Vendors do not say whether "characters" are UTF-16 units or
+// code points; we count UTF-16 units, which is never fewer than code points, and never cut a surrogate
+// pair, so both readings hold.
 
 /** One UTF-16 unit, one code point, three UTF-8 bytes. */
 export const ELLIPSIS = '…';

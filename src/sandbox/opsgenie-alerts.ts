@@ -1,7 +1,8 @@
 // OpsGenie's alert bookkeeping as the Alert API documents it (docs.opsgenie.com/docs/alert-api): a create
 // whose alias matches an open alert only increments its count ("alias … is the key element of alert
 // deduplication"); identifiers are the alert id, its tiny id or its alias; every request is processed
-// asynchronously and leaves a request status (NOTES §4.4). Human actions in the web UI are here too.
+// asynchronously and leaves a request status (docs/providers.md, "OpsGenie request status"). Human
+// actions in the web UI are here too.
 import { Book } from './book.js';
 import type { Clock } from '../domain/clock.js';
 import { SimulatorError } from './errors.js';

@@ -127,7 +127,8 @@ export class OpsGenieApi {
     if (!checked.ok) return reply.unprocessable(meta(), checked.errors);
     const alert = this.deps.alerts.find(identifier, type);
     if (alert === undefined) {
-      // Async API: still 202; the failure only shows in the request status (NOTES §4.3–4.4).
+      // Async API: still 202; the failure only shows in the request status (docs/providers.md,
+      // "OpsGenie request status").
       this.record(requestId, action, false, 'Alert does not exist');
       return { ...reply.accepted(meta()), note: `${action}: alert does not exist` };
     }

@@ -1,6 +1,7 @@
 // The OpsGenie Alert API's answers. Shapes: opsgenie-oas `SuccessResponse` {result, took, requestId},
-// `ErrorResponse` {message, took, requestId} plus the `errors` map the live API adds on 422 (NOTES §4.5);
-// headers X-Request-ID, X-Response-Time, X-RateLimit-State/-Reason/-Period-In-Sec (responses/common.yaml).
+// `ErrorResponse` {message, took, requestId} plus the `errors` map the live API adds on 422
+// (docs/providers.md, "OpsGenie answers and errors"); headers X-Request-ID, X-Response-Time,
+// X-RateLimit-State/-Reason/-Period-In-Sec (responses/common.yaml).
 import { STATUS_CODES } from 'node:http';
 import type { SimReply } from './http.js';
 
@@ -60,7 +61,7 @@ export function invalidJson(meta: ReplyMeta): SimReply {
   return failure(meta, 400, 'Invalid JSON body');
 }
 
-/** 422 with the per-field map, as observed live (NOTES §4.5). */
+/** 422 with the per-field map, as observed live (docs/providers.md, "OpsGenie answers and errors"). */
 export function unprocessable(meta: ReplyMeta, errors: Record<string, string>): SimReply {
   return failure(meta, 422, 'Request body is not processable. Please check the errors.', errors);
 }

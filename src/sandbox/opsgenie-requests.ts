@@ -1,6 +1,7 @@
 // OpsGenie request statuses: every alert request is asynchronous (202 only means "accepted"); its outcome
-// is read from `GET /v2/alerts/requests/{requestId}` (docs.opsgenie.com/docs/alert-api; NOTES §4.4, whose
-// sample shows both `success` and `isSuccess`). Bounded so a long demo does not grow without limit.
+// is read from `GET /v2/alerts/requests/{requestId}` (docs.opsgenie.com/docs/alert-api, whose sample
+// shows both `success` and `isSuccess`; docs/providers.md, "OpsGenie request status"). Bounded so a
+// long demo does not grow without limit.
 
 export interface AlertRequestStatus {
   success: boolean;

@@ -1,7 +1,7 @@
 // The OpsGenie outgoing webhook integration ("Opsgenie to Webhook" action mappings), body as documented at
 // docs.opsgenie.com/docs/callbacks and /docs/marid-alert-action-data: `{source: {name, type}, alert: {…},
 // action, integrationId, integrationName}`. OpsGenie signs nothing; the integration's custom headers
-// carry a shared token, here `X-Webhook-Token` (SPEC §5).
+// carry a shared token, here `X-Webhook-Token` (docs/http-api.md, "Webhooks").
 import { uuid } from './ids.js';
 import type { OpsGenieAction, OpsGenieAlert } from './opsgenie-alerts.js';
 import type { WebhookDelivery, WebhookSender } from './webhook-sender.js';

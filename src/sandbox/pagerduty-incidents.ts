@@ -1,5 +1,5 @@
-// PagerDuty's incident bookkeeping as the Events API documents it (developer-docs events-API-v2/
-// 02-Trigger-Events.md): events are keyed by (routing_key, dedup_key); a trigger opens an incident when
+// PagerDuty's incident bookkeeping as the Events API documents it (docs/providers.md,
+// "PagerDuty events"): events are keyed by (routing_key, dedup_key); a trigger opens an incident when
 // none is open, else is folded into the open one; acknowledge/resolve apply only to an incident opened
 // with the SAME routing key, otherwise they are silently dropped (still 202: the API is asynchronous);
 // after a resolve, the next trigger opens a new incident. Human actions in the web UI are here too.

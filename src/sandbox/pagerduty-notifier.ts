@@ -1,6 +1,6 @@
 // Sends the PagerDuty simulator's V3 webhooks: signed `X-PagerDuty-Signature: v1=…` (one entry per secret
 // in force, comma-separated, as during a rotation), `X-Webhook-Id` fixed across retries, JSON body
-// (developer-docs webhooks/02-Behavior.md, 04-Signatures.md). The User-Agent is what PagerDuty's
+// (docs/providers.md, "PagerDuty webhooks"). The User-Agent is what PagerDuty's
 // deliveries are seen to send [unverified: not in the docs reached].
 import type { Clock } from '../domain/clock.js';
 import { uuid } from './ids.js';

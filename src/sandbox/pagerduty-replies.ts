@@ -1,6 +1,6 @@
 // The Events API v2's answers. Shapes from api-schema reference/events-v2/openapiv3.json
 // (`components.responses.Success` and `Error` = {status, message, errors[]}); strings as the spec examples
-// and observed responses show them (see NOTES §1.3).
+// and observed responses show them (docs/providers.md, "PagerDuty answers").
 import { STATUS_CODES } from 'node:http';
 import type { SimReply } from './http.js';
 
@@ -26,7 +26,7 @@ export function unrecognizedObject(): SimReply {
   };
 }
 
-/** Over 512 KB (01-Overview.md "Size Limits"). The status and wording are not documented: 413 is the
+/** Over 512 KB (docs/providers.md, "PagerDuty limits"). The status and wording are not documented: 413 is the
  *  HTTP meaning and keeps the request out of the sidecar's retry path, as a 400 would. */
 export function tooLarge(): SimReply {
   return {
@@ -39,8 +39,11 @@ export function tooLarge(): SimReply {
   };
 }
 
-/** "429 - Request Limit Exceeded" (05-Rate-Limits.md); the body is not documented, so it follows the
- *  spec's `Error` component. No Retry-After is documented; an injected 429 may add one. */
+/**
+ * "429 - Request Limit Exceeded" (docs/providers.md, "PagerDuty rate limits"); the body is not
+ * documented, so it follows the spec's `Error` component. No Retry-After is documented; an injected 429
+ * may add one.
+ */
 export function throttled(retryAfterSec?: number): SimReply {
   return {
     status: 429,

@@ -152,7 +152,8 @@ export class PagerDutySimulator extends Simulator {
   }
 
   private accept(event: PagerDutyEvent, body: Record<string, unknown>): SimReply {
-    // 02-Trigger-Events.md: a trigger without dedup_key gets a generated one, returned in the response.
+    // Trigger Events (docs/providers.md, "PagerDuty events"): a trigger without dedup_key gets a
+    // generated one, returned in the response.
     const dedupKey = event.dedupKey ?? uuid();
     const result = this.book.apply(event, dedupKey, body);
     this.notifyApi(result, event.routingKey);

@@ -1,16 +1,17 @@
 // The PagerDuty Events API v2's own checks, hand-written from the vendor's docs and its observed error
 // strings — deliberately NOT our JSON Schemas, so the sidecar is tested against a second, independent
-// encoding of the contract. Sources: developer-docs events-API-v2/02-Trigger-Events.md (limits),
-// api-schema reference/events-v2/openapiv3.json (fields, enums), observed 400 bodies cited per message.
+// encoding of the contract. Sources: PagerDuty's Trigger Events docs (limits; docs/providers.md,
+// "PagerDuty limits"), api-schema reference/events-v2/openapiv3.json (fields, enums), observed 400
+// bodies cited per message.
 import { isPlainObject } from './json.js';
 
-/** 02-Trigger-Events.md: "routing_key … 32 characters"; observed errors (below) say alphanumeric. */
+/** Trigger Events: "routing_key … 32 characters"; observed errors (below) say alphanumeric. */
 export const ROUTING_KEY_LENGTH = 32;
-/** 02-Trigger-Events.md: dedup_key "Maximum of 255 characters". */
+/** Trigger Events: dedup_key "Maximum of 255 characters". */
 export const MAX_DEDUP_KEY_CHARS = 255;
-/** 02-Trigger-Events.md: summary "Maximum of 1024 characters". */
+/** Trigger Events: summary "Maximum of 1024 characters". */
 export const MAX_SUMMARY_CHARS = 1024;
-/** 01-Overview.md "Size Limits": "Events API payloads are limited to 512 KB". KB is ambiguous (512 000 or
+/** Overview, "Size Limits": "Events API payloads are limited to 512 KB". KB is ambiguous (512 000 or
  *  524 288 bytes); the simulator takes the stricter reading, the same cap the sidecar enforces. */
 export const MAX_EVENT_BYTES = 512_000;
 

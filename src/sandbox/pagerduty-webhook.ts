@@ -1,7 +1,8 @@
-// PagerDuty Webhooks V3 bodies, shaped as developer-docs webhooks/01-Overview.md documents them: one event
-// per delivery, `{event: {id, event_type, resource_type, occurred_at, agent, client, data}}`, `data` an
-// incident (`type: "incident"`, `incident_key` = the Events API dedup_key) or, for `incident.annotated`,
-// an `incident_note`. Object links point at the simulator itself, so a human can follow them.
+// PagerDuty Webhooks V3 bodies, shaped as PagerDuty documents them (docs/providers.md,
+// "PagerDuty webhook events"): one event per delivery,
+// `{event: {id, event_type, resource_type, occurred_at, agent, client, data}}`, `data` an incident
+// (`type: "incident"`, `incident_key` = the Events API dedup_key) or, for `incident.annotated`, an
+// `incident_note`. Object links point at the simulator itself, so a human can follow them.
 import { createHash } from 'node:crypto';
 import { maskSecret } from '../domain/secrets.js';
 import { uuid } from './ids.js';

@@ -1,5 +1,5 @@
 // An emulated per-key rate limit over a rolling 60 s window, off unless asked for. PagerDuty: "approximately
-// 120 calls/minute per integration key", 60 s look-back (developer-docs events-API-v2/05-Rate-Limits.md);
+// 120 calls/minute per integration key", 60 s look-back (docs/providers.md, "PagerDuty rate limits");
 // OpsGenie: token buckets per minute and per second (docs.opsgenie.com/docs/api-rate-limiting). One rolling
 // minute is enough to exercise the sidecar's 429 handling; the real numbers vary by plan.
 import type { Clock } from '../domain/clock.js';

@@ -1,8 +1,8 @@
 // HMAC signatures the simulators produce and check.
 // PagerDuty Webhooks V3: `X-PagerDuty-Signature: v1=<lowercase hex HMAC-SHA256(key = the secret's literal
 // bytes, message = the raw body)>`, several `v1=` joined by `,` during secret rotation; a receiver accepts
-// any match (developer-docs webhooks/04-Signatures.md; go-pagerduty webhookv3). incident-router's own
-// webhook provider signs the same way in `X-Incident-Router-Signature`.
+// any match (docs/providers.md, "PagerDuty webhook signatures"; go-pagerduty webhookv3).
+// incident-router's own webhook provider signs the same way in `X-Incident-Router-Signature`.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export function hmacSha256Hex(secret: string, body: string | Buffer): string {

@@ -1,8 +1,8 @@
 // Webhook delivery from a simulator back to the sidecar, with PagerDuty's documented behaviour: retry on
 // timeouts, connection errors, 5xx and 429; any other 4xx is permanent and dropped; deliveries for one
-// incident stay in order (developer-docs webhooks/02-Behavior.md). PagerDuty retries for up to 48 h; a
-// simulator retries a few times with a short backoff so tests stay fast. OpsGenie documents no retry
-// policy; its simulator uses the same one.
+// incident stay in order (docs/providers.md, "PagerDuty webhook delivery behaviour"). PagerDuty retries
+// for up to 48 h; a simulator retries a few times with a short backoff so tests stay fast. OpsGenie
+// documents no retry policy; its simulator uses the same one.
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../domain/clock.js';
@@ -12,7 +12,7 @@ export interface WebhookRetryPolicy {
   attempts: number;
   /** Wait before retry n: backoffMs × 2^(n-1). */
   backoffMs: number;
-  /** PagerDuty expects a 2xx within 5 s (02-Behavior.md). */
+  /** PagerDuty expects a 2xx within 5 s (docs/providers.md, "PagerDuty webhook delivery behaviour"). */
   timeoutMs: number;
 }
 
@@ -165,7 +165,10 @@ function stopSignal(): AbortController {
   return controller;
 }
 
-/** PagerDuty retries 5xx and 429; any other non-2xx is permanent (02-Behavior.md). */
+/**
+ * PagerDuty retries 5xx and 429; any other non-2xx is permanent (docs/providers.md,
+ * "PagerDuty webhooks").
+ */
 function isRetryable(status: number): boolean {
   return status === 429 || status >= 500;
 }

@@ -90,8 +90,15 @@ export interface BreakerStore {
   putBreaker(name: string, state: unknown): Promise<void>;
 }
 
+/** The latest incident of a fingerprint changed in another replica (cluster mode). */
+export interface RemoteChanges {
+  changed(ref: IncidentRef): void;
+}
+
 export interface StateBackend extends BreakerStore {
   readonly kind: 'leveldb' | 'jetstream';
+  /** Other replicas' opens and resolves, for the local view (none in one process). */
+  follow?(listener: RemoteChanges): void;
   /** The open incidents, for the local view (dedup of repeats without a round trip). */
   openIncidents(): Promise<IncidentRef[]>;
   /**

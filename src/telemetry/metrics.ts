@@ -67,7 +67,7 @@ const REDUNDANT_TOTALS = [
 
 /**
  * Every metric of the sidecar, on its own registry (tests build several apps in one process).
- * Names are part of the contract (SPEC §5) and keep their meaning across versions.
+ * Names are part of the contract (docs/http-api.md, "GET /metrics") and keep their meaning across versions.
  */
 export class Metrics {
   readonly registry = new Registry();
@@ -158,6 +158,22 @@ export class Metrics {
   readonly natsConnected = new Gauge({
     name: 'incident_router_nats_connected',
     help: '1 while connected to NATS.',
+    registers: [this.registry],
+  });
+
+  readonly storageBytes = new Gauge({
+    name: 'incident_router_storage_bytes',
+    help: 'Bytes the state backend uses (LevelDB files, or the cluster’s JetStream buckets and outbox).',
+    registers: [this.registry],
+  });
+  readonly clusterReplicas = new Gauge({
+    name: 'incident_router_cluster_replicas',
+    help: 'Live replicas of the cluster, as this replica sees them (cluster mode).',
+    registers: [this.registry],
+  });
+  readonly stateRecordsInvalid = new Counter({
+    name: 'incident_router_state_records_invalid_total',
+    help: 'Stored records that did not parse (logged with their key and skipped).',
     registers: [this.registry],
   });
 

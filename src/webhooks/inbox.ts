@@ -1,7 +1,8 @@
 // Every provider webhook, once authenticated and read, goes through here: replay check, match to an
 // incident and to the provider instance that sent it, then one call to the incident service, which
 // applies the change, writes the replay mark in the same batch and queues the sync deliveries. The
-// answer never waits for a delivery (PagerDuty expects a 2xx within 5 s: webhooks/02-Behavior.md).
+// answer never waits for a delivery (PagerDuty expects a 2xx within 5 s: docs/providers.md,
+// "PagerDuty webhook delivery behaviour").
 import type { Clock } from '../domain/clock.js';
 import type { Outbox } from '../deliver/outbox.js';
 import type { Incidents } from '../incidents/incidents.js';

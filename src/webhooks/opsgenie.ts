@@ -1,9 +1,10 @@
-// OpsGenie outgoing webhooks (docs.opsgenie.com/docs/callbacks, …/marid-alert-action-data; NOTES §5):
-// `{source: {name, type}, alert: {alertId, alias, username, updatedAt, note?, owner?, …}, action,
-// integrationId, integrationName}`. OpsGenie signs nothing and sends no delivery id; the token
-// header is checked by the route, and replays are recognised by a hash of the event's identity.
-// Action names beyond Create, Acknowledge, AddNote, AssignOwnership, Close, Delete (the callbacks
-// page) come from OpsGenie's OEC scripts or the UI [unverified]; unknown actions are ignored.
+// OpsGenie outgoing webhooks (docs.opsgenie.com/docs/callbacks, …/marid-alert-action-data;
+// docs/providers.md, "OpsGenie webhooks"):
+// `{source: {name, type}, alert: {alertId, alias, username, updatedAt, note?, owner?, …}, action, integrationId, integrationName}`.
+// OpsGenie signs nothing and sends no delivery id; the token header is checked by the route, and
+// replays are recognised by a hash of the event's identity. Action names beyond Create, Acknowledge,
+// AddNote, AssignOwnership, Close, Delete (the callbacks page) come from OpsGenie's OEC scripts or the
+// UI [unverified]; unknown actions are ignored.
 import type { ProviderChange } from '../incidents/provider-events.js';
 import { ACTOR } from '../providers/opsgenie/payload.js';
 import { digest, isObject, safeId, text, type InboundEvent, type ReadResult } from './inbound.js';

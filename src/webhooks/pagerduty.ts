@@ -1,4 +1,4 @@
-// PagerDuty Webhooks V3 (developer-docs webhooks/01-Overview.md, NOTES §3.1–3.2): one event per
+// PagerDuty Webhooks V3 (docs/providers.md, "PagerDuty webhook events"): one event per
 // delivery, `{event: {id, event_type, resource_type, occurred_at, agent, client, data}}`; `data` is
 // the incident (`id`, `incident_key`, `status`, …) or, for `incident.annotated`, an incident_note
 // (`{incident: {id}, content}`). Unknown event types must be accepted and ignored: PagerDuty adds
@@ -73,7 +73,8 @@ export function readPagerDutyWebhook(body: unknown): ReadResult {
   const agent = isObject(event['agent']) ? event['agent'] : null;
   const actor = text(agent?.['summary'], 100) ?? clientName(event['client']) ?? 'PagerDuty';
   // [unverified] PagerDuty names the Events API integration as the agent of changes made through it,
-  // as the simulator does (webhooks/01-Overview.md shows only user agents).
+  // as the simulator does (PagerDuty's examples show only user agents: docs/providers.md,
+  // "PagerDuty webhook events").
   const echo = agent?.['type'] === 'inbound_integration_reference';
   const occurred = typeof event['occurred_at'] === 'string' ? Date.parse(event['occurred_at']) : NaN;
   const inbound: InboundEvent = {

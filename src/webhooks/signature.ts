@@ -1,4 +1,4 @@
-// PagerDuty Webhooks V3 signatures (developer-docs webhooks/04-Signatures.md, NOTES §3.3):
+// PagerDuty Webhooks V3 signatures (docs/providers.md, "PagerDuty webhook signatures"):
 // `X-PagerDuty-Signature: v1=<lowercase hex HMAC-SHA256(key = the secret's literal bytes, message =
 // the raw body)>`, several `v1=` entries joined by `,` while a secret rotates; any one valid entry is
 // enough. Other versions are ignored. The secret looks like base64 and must NOT be decoded

@@ -1,8 +1,9 @@
-// The policy endpoints over real HTTP (SPEC §5): GET, validate, reload, dry-run, hot reload.
+// The policy endpoints over real HTTP (docs/http-api.md, "Policy"): GET, validate, reload, dry-run, hot
+// reload.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { get, post, startTestApp, waitFor, type TestApp } from '../helpers/app.js';
+import { get, post, startTestApp, waitFor, type TestApp, exposition } from '../helpers/app.js';
 
 const ROUTING_KEY = 'abcdefghijklmnopqrstuvwxyz123456';
 const TOKEN = 'a-long-api-token-for-tests';
@@ -171,9 +172,7 @@ describe('policy API', () => {
       true,
     );
     expect((await get(`${t.url}/api/v1/policy`)).body.revision).toBe(before.revision);
-    expect((await get(`${t.url}/metrics`)).body).toMatch(
-      /^incident_router_policy_last_reload_successful 0$/m,
-    );
+    expect(await exposition(t.url)).toMatch(/^incident_router_policy_last_reload_successful 0$/m);
     const dry = await post(`${t.url}/api/v1/policy/dry-run`, {
       alert: { title: 'x', source: 'database', severity: 'critical', service_name: 'payment-service' },
     });
@@ -182,9 +181,7 @@ describe('policy API', () => {
     await writeFile(join(t.policyDir, 'broken.yaml'), 'apiVersion: incident-router/v1\n');
     const ok = await post(`${t.url}/api/v1/policy/reload`, {}, auth);
     expect(ok).toMatchObject({ status: 200, body: { ok: true, trigger: 'api' } });
-    expect((await get(`${t.url}/metrics`)).body).toMatch(
-      /^incident_router_policy_last_reload_successful 1$/m,
-    );
+    expect(await exposition(t.url)).toMatch(/^incident_router_policy_last_reload_successful 1$/m);
   });
 
   it('reload requires the API token', async () => {

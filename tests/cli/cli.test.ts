@@ -1,4 +1,5 @@
-// The command line (SPEC §8) as a user runs it: exit codes, every problem printed, signals.
+// The command line (docs/configuration.md, "Command line") as a user runs it: exit codes, every problem
+// printed, signals.
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -154,7 +155,7 @@ describe('incident-router CLI', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('PORT="eighty": expected an integer');
     expect(r.stderr).toContain('LOG_LEVEL="chatty": expected one of');
-    expect(r.stderr).toContain('NATS_URL="http://x": expected a nats: or tls: or ws: or wss: URL');
+    expect(r.stderr).toContain('NATS_URL: "http://x" is not a nats: or tls: or ws: or wss: URL');
     expect(r.stderr).toContain('API_TOKEN: use at least 16 characters');
   });
 

@@ -7,7 +7,29 @@ import { loadConfig } from '../../src/config/config.js';
 import type { Clock } from '../../src/domain/clock.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
+import { NatsServer } from './nats-server.js';
 import { SHIPPED_POLICY_DIR } from './policy.js';
+
+/**
+ * The state backend the integration tests run against: LevelDB (default), or NATS JetStream when
+ * TEST_STATE=jetstream (vitest.config.ts runs them both ways). In JetStream mode each app gets its
+ * own buckets (a fresh CLUSTER_NAME) on a nats-server shared by the test file.
+ */
+export const TEST_STATE: 'leveldb' | 'jetstream' =
+  process.env['TEST_STATE'] === 'jetstream' ? 'jetstream' : 'leveldb';
+
+let stateServer: Promise<NatsServer> | null = null;
+
+/** The environment that selects the test state backend (for `serve` processes too). */
+export async function stateEnv(env: Record<string, string> = {}): Promise<Record<string, string>> {
+  if (TEST_STATE === 'leveldb') return {};
+  stateServer ??= NatsServer.start().then((server) => {
+    process.once('exit', () => server.kill());
+    return server;
+  });
+  const url = env['NATS_URL'] ?? (await stateServer).url;
+  return { STATE: 'jetstream', NATS_URL: url, CLUSTER_NAME: `t${Math.random().toString(36).slice(2, 10)}` };
+}
 
 export interface TestApp {
   app: App;
@@ -74,7 +96,15 @@ export async function startTestApp(
         }
       : {};
   const config = loadConfig(
-    { PORT: '0', POLICY_DIR: policyDir, DATA_DIR: dataDir, LOG_LEVEL: logLevel, ...providers, ...env },
+    {
+      PORT: '0',
+      POLICY_DIR: policyDir,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: logLevel,
+      ...providers,
+      ...(await stateEnv(env)),
+      ...env,
+    },
     { sandbox: !production },
   );
   let captured = '';
@@ -143,4 +173,16 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * The Prometheus exposition without the `replica` label that cluster mode adds to every metric,
+ * so one assertion reads the same against either state backend.
+ */
+export async function exposition(url: string): Promise<string> {
+  const text = (await get(`${url}/metrics`)).body as string;
+  return text
+    .replace(/\{replica="[^"]*"\}/g, '')
+    .replace(/,replica="[^"]*"/g, '')
+    .replace(/\{replica="[^"]*",/g, '{');
 }

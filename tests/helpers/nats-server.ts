@@ -75,6 +75,11 @@ export class NatsServer {
     await exited;
   }
 
+  /** At process exit, synchronously: the server must not outlive the test worker. */
+  kill(): void {
+    this.child?.kill('SIGKILL');
+  }
+
   async dispose(): Promise<void> {
     await this.stop();
     await rm(this.storeDir, { recursive: true, force: true });

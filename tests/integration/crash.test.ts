@@ -10,16 +10,19 @@ import {
   startSandbox,
   type Sandbox,
 } from '../../src/sandbox/index.js';
-import { get, post, waitFor } from '../helpers/app.js';
+import { get, post, stateEnv, waitFor } from '../helpers/app.js';
 import { keysAtProviders } from '../helpers/sandbox.js';
 import { exited, startServe } from '../helpers/cli.js';
 import { SHIPPED_POLICY_DIR } from '../helpers/policy.js';
 
 let sandbox: Sandbox;
 let root: string;
+/** The state backend under test, the same for the sidecar and its restart. */
+let state: Record<string, string>;
 
 beforeAll(async () => {
   sandbox = await startSandbox();
+  state = await stateEnv();
   root = await mkdtemp(join(tmpdir(), 'ir-crash-'));
   await cp(SHIPPED_POLICY_DIR, join(root, 'policies'), { recursive: true });
 });
@@ -38,6 +41,7 @@ function env(): Record<string, string> {
     PAGERDUTY_EVENTS_URL: sandbox.urls.pagerdutyEvents,
     OPSGENIE_API_KEY: SANDBOX_OPSGENIE_API_KEY,
     OPSGENIE_API_URL: sandbox.urls.opsgenie,
+    ...state,
   };
 }
 

@@ -1,7 +1,7 @@
 // The incidents API: filters, detail, manual actions and their errors.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { get, post, startTestApp, waitFor, type TestApp } from '../helpers/app.js';
+import { get, post, startTestApp, waitFor, type TestApp, exposition } from '../helpers/app.js';
 
 let sandbox: Sandbox;
 let t: TestApp;
@@ -102,7 +102,7 @@ describe('incidents API', () => {
       code: 'validation_failed',
       details: { accepted: 0, rejected: [{ index: 0, errors: expect.any(Array) }] },
     });
-    const metrics = (await get(`${t.url}/metrics`)).body as string;
+    const metrics = await exposition(t.url);
     expect(metrics).toMatch(/incident_router_events_invalid_total\{source="http"\} 3/);
     expect(metrics).toMatch(/incident_router_events_invalid_total\{source="alerts"\} 1/);
   });

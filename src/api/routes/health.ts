@@ -18,6 +18,15 @@ export interface HealthSource {
   deliveriesPending(): Promise<number>;
   policy(): { version: string; revision: string; last_reload_ok: boolean } | null;
   nats(): { connected: boolean; mode: string } | null;
+  /** Where state lives, and the bytes it uses. */
+  state(): Promise<{ backend: string; storage_bytes: number }>;
+  /** Cluster mode: this replica, the live ones, the cluster's pending deliveries; null in one process. */
+  cluster(): Promise<{
+    name: string;
+    replica: string;
+    replicas: unknown[];
+    deliveries_pending: number;
+  } | null>;
   /** Whether inbound webhooks can be authenticated, and how many matched no incident. */
   webhooks(): { pagerduty: { configured: boolean }; opsgenie: { configured: boolean }; unmatched: number };
 }
@@ -61,6 +70,8 @@ export function healthRouter(deps: {
       deliveries_pending: await deps.source.deliveriesPending(),
       policy,
       nats,
+      state: await deps.source.state(),
+      cluster: await deps.source.cluster(),
       webhooks: deps.source.webhooks(),
       uptime_seconds: Math.round((deps.clock.now() - deps.startedAt) / 1000),
       version: deps.version,

@@ -1,5 +1,5 @@
-// Incidents (SPEC §5): list with filters, one with its timeline and deliveries, manual actions
-// propagated to the providers through the outbox.
+// Incidents (docs/http-api.md, "Incidents"): list with filters, one with its timeline and deliveries,
+// manual actions propagated to the providers through the outbox.
 import Router from '@koa/router';
 import { INCIDENT_STATES, type Incident, type IncidentState } from '../../domain/incident.js';
 import { maskSecret } from '../../domain/secrets.js';

@@ -1,4 +1,5 @@
-// HTTP ingest (SPEC §5): the brief's alert shape and log events, through the same pipeline as NATS.
+// HTTP ingest (docs/http-api.md, "Ingest"): the brief's alert shape and log events, through the same
+// pipeline as NATS.
 import Router from '@koa/router';
 import type { Clock } from '../../domain/clock.js';
 import { alertToInput, eventToInput } from '../../domain/log-event.js';

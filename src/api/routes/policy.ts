@@ -1,4 +1,4 @@
-// /api/v1/policy: what is active, validate a candidate, reload, and dry-run (SPEC §5).
+// /api/v1/policy: what is active, validate a candidate, reload, and dry-run (docs/http-api.md, "Policy").
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Clock } from '../../domain/clock.js';

@@ -1,7 +1,7 @@
-// Inbound provider webhooks (SPEC §5): PagerDuty V3, signed; OpsGenie, with a shared token header.
-// Credentials are checked before anything else and on the exact bytes received; nothing changes
-// on a refusal. A path may name the provider instance (`/pagerduty/<instance>`) when a policy has
-// several of one type (src/webhooks/match.ts).
+// Inbound provider webhooks (docs/http-api.md, "Webhooks"): PagerDuty V3, signed; OpsGenie, with a
+// shared token header. Credentials are checked before anything else and on the exact bytes received;
+// nothing changes on a refusal. A path may name the provider instance (`/pagerduty/<instance>`) when a
+// policy has several of one type (src/webhooks/match.ts).
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Clock } from '../../domain/clock.js';
@@ -40,8 +40,9 @@ export interface WebhooksRouterDeps {
   metrics: Metrics;
 }
 
-// PagerDuty guarantees delivery up to 55 KB and drops anything over 256 KB (webhooks/02-Behavior.md);
-// OpsGenie truncates descriptions and details to 1000 chars (callbacks docs): 256 KB fits both.
+// PagerDuty guarantees delivery up to 55 KB and drops anything over 256 KB (docs/providers.md,
+// "PagerDuty webhook delivery behaviour"); OpsGenie truncates descriptions and details to 1000 chars
+// (callbacks docs): 256 KB fits both.
 export const WEBHOOK_BODY_LIMIT = 256 * 1024;
 
 export function webhooksRouter(deps: WebhooksRouterDeps): Router {
@@ -141,7 +142,10 @@ async function authenticatePagerDuty(ctx: Context, deps: WebhooksRouterDeps): Pr
   return raw;
 }
 
-/** The shared token (SPEC §5: OpsGenie signs nothing) before the body is even read. */
+/**
+ * The shared token (OpsGenie signs nothing: docs/providers.md, "OpsGenie webhooks") before the body is
+ * even read.
+ */
 async function authenticateOpsGenie(ctx: Context, deps: WebhooksRouterDeps): Promise<Buffer> {
   const token = deps.opsgenieToken;
   if (token === null)

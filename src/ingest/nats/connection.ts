@@ -1,6 +1,6 @@
 // One NATS connection for the sidecar: it reconnects by itself for ever, never blocks start-up
 // (HTTP keeps serving while NATS is away), and reports its state to metrics, health and the log.
-// LIBRARIES.md §2: the client's defaults give up after ~20 s; a sidecar must not.
+// The client's defaults give up after ~20 s; a sidecar must not (docs/nats.md, "Connection and shutdown").
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
@@ -25,7 +25,9 @@ export class NatsLink {
   };
   private readonly onConnectListeners: ((nc: NatsConnection) => void)[] = [];
 
-  constructor(private readonly deps: { url: string; logger: Logger; metrics: Metrics; name?: string }) {}
+  constructor(
+    private readonly deps: { servers: string[]; logger: Logger; metrics: Metrics; name?: string },
+  ) {}
 
   /** Connects in the background; listeners run once the first connection is up. */
   start(): void {
@@ -46,7 +48,7 @@ export class NatsLink {
     while (!this.closing && this.nc === null) {
       try {
         const nc = await connect({
-          servers: this.deps.url,
+          servers: this.deps.servers,
           name: this.deps.name ?? 'incident-router',
           maxReconnectAttempts: -1,
           reconnectTimeWait: 500,
@@ -71,7 +73,7 @@ export class NatsLink {
         if (attempt++ % 20 === 0)
           this.deps.logger.warn(
             { event: 'nats_connect_failed', err: (err as Error).message },
-            `cannot reach NATS at ${this.deps.url}; retrying (HTTP keeps serving)`,
+            `cannot reach NATS at ${this.deps.servers.join(",")}; retrying (HTTP keeps serving)`,
           );
         await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** Math.min(attempt, 5))));
       }

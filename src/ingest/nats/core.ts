@@ -1,6 +1,6 @@
-// Core NATS (SPEC §6): a queue-group subscription on NATS_SUBJECT. At-most-once by nature: a
-// message is gone once delivered, so a bounded queue drops (and counts) what the sidecar cannot
-// take rather than growing memory without bound. JetStream mode is the no-loss mode.
+// Core NATS (docs/nats.md, "Core mode"): a queue-group subscription on NATS_SUBJECT. At-most-once by
+// nature: a message is gone once delivered, so a bounded queue drops (and counts) what the sidecar
+// cannot take rather than growing memory without bound. JetStream mode is the no-loss mode.
 //
 // Messages are handled in arrival order. While the queue is short each is handled at once; when it
 // builds up, runs of it go to the triage worker first (triage.ts), which leaves the main thread only

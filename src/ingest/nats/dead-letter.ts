@@ -1,5 +1,6 @@
-// Dead letters (SPEC §6): what could not be processed goes to `incident-router.dlq` with the raw
-// payload, the reason, the subject and the time, and is counted. Never silently dropped.
+// Dead letters (docs/nats.md, "Dead letters"): what could not be processed goes to
+// `incident-router.dlq` with the raw payload, the reason, the subject and the time, and is counted.
+// Never silently dropped.
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';

@@ -1,4 +1,4 @@
-// NATS ingest (SPEC §6): one connection, core or JetStream mode, dead letters, lifecycle events out.
+// NATS ingest (docs/nats.md): one connection, core or JetStream mode, dead letters, lifecycle events out.
 import type { NatsConfig } from '../../config/config.js';
 import type { Clock } from '../../domain/clock.js';
 import type { LifecycleBus } from '../../incidents/lifecycle.js';
@@ -48,7 +48,7 @@ export class NatsIngest {
       logger: Logger;
     },
   ) {
-    this.link = new NatsLink({ url: config.url, logger: deps.logger, metrics: deps.metrics });
+    this.link = new NatsLink({ servers: config.servers, logger: deps.logger, metrics: deps.metrics });
     this.processor = new OrderedProcessor(deps.pipeline, deps.metrics, config.maxInFlight);
     const deadLetters = new DeadLetters({
       subject: config.deadLetterSubject,

@@ -1,7 +1,7 @@
-// JetStream mode (SPEC §6): a durable pull consumer. A message is acked only once its decision and
-// deliveries are durably recorded; an internal failure naks it with a delay; after `max_deliver`
-// it goes to the dead-letter subject and is terminated. This is the no-loss mode: a crash leaves
-// unacked messages for redelivery, and provider-side dedup keys make re-processing safe.
+// JetStream mode (docs/nats.md, "JetStream mode"): a durable pull consumer. A message is acked only
+// once its decision and deliveries are durably recorded; an internal failure naks it with a delay;
+// after `max_deliver` it goes to the dead-letter subject and is terminated. This is the no-loss mode: a
+// crash leaves unacked messages for redelivery, and provider-side dedup keys make re-processing safe.
 import {
   AckPolicy,
   DeliverPolicy,

@@ -1,6 +1,6 @@
-// Lifecycle events out (SPEC §6): `incidents.<kind>` for incident changes and `alerts.recorded`
-// for info-classified and suppressed alerts, so ticketing, e-mail and digests can subscribe.
-// While NATS is away they are not buffered beyond the client's own reconnect buffer.
+// Lifecycle events out (docs/nats.md, "Lifecycle events"): `incidents.<kind>` for incident changes and
+// `alerts.recorded` for info-classified and suppressed alerts, so ticketing, e-mail and digests can
+// subscribe. While NATS is away they are not buffered beyond the client's own reconnect buffer.
 // Published once per event-loop turn (per-turn.ts).
 import type { LifecycleBus } from '../../incidents/lifecycle.js';
 import type { NatsLink } from './connection.js';

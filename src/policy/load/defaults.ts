@@ -6,7 +6,7 @@ import { isPlainObject } from './merge.js';
 export const DEFAULT_SETTINGS: Readonly<Settings> = deepFreeze({
   timezone: 'UTC',
   storm: { max_new_incidents: 10, window: '1m' },
-  // Levels not listed give `info` (SPEC §3): counted, never paged.
+  // Levels not listed give `info` (docs/policy-language.md, "Severities"): counted, never paged.
   level_severity: { fatal: 'high', critical: 'high', error: 'low' },
   delivery: {
     timeout: '5s',

@@ -1,6 +1,7 @@
 // `${NAME}` and `${NAME:-default}` in string values, replaced from the environment at load time
-// (SPEC §3). `$${` writes a literal `${`. The syntax and the `:-` rule (unset or empty → default)
-// are the shell's and docker compose's, which policy authors already know.
+// (docs/policy-language.md, "Environment interpolation"). `$${` writes a literal `${`. The syntax and
+// the `:-` rule (unset or empty → default) are the shell's and docker compose's, which policy authors
+// already know.
 import { visit } from 'yaml';
 import type { Document } from 'yaml';
 
@@ -76,7 +77,7 @@ function resolve(reference: string, env: Env, withhold: boolean, problems: strin
 }
 
 // In YAML flow collections a plain scalar ends at `{` and `}`, so `{ routing_key: ${KEY} }`, the
-// form SPEC §3 itself shows, is not YAML. Before parsing, references are hidden behind two
+// form docs/policy-language.md itself shows, is not YAML. Before parsing, references are hidden behind two
 // private-use characters of the same length (so offsets, hence positions, do not move) and they
 // are restored in every scalar before interpolation.
 const OPEN = '\uE000';

@@ -1,7 +1,7 @@
-// The files of a policy directory become one policy (SPEC §3): map sections merge by key (a key
-// defined twice is an error naming both places), rule lists concatenate and are ordered by
-// priority (higher first, default 0), then file name, then position. `version` and `settings`
-// come from one file each. Every merged item remembers where it came from.
+// The files of a policy directory become one policy (docs/policy-language.md, "Files and merging"): map
+// sections merge by key (a key defined twice is an error naming both places), rule lists concatenate
+// and are ordered by priority (higher first, default 0), then file name, then position. `version` and
+// `settings` come from one file each. Every merged item remembers where it came from.
 import { MAP_SECTIONS, RULE_SECTIONS, type MapSection, type RuleSection, type SourceRef } from '../types.js';
 import type { Reporter, Where } from './report.js';
 import type { Path } from './source.js';

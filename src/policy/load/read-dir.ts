@@ -1,4 +1,5 @@
-// The policy directory → its sources: every `*.yaml` / `*.yml` file directly in it (SPEC §3).
+// The policy directory → its sources: every `*.yaml` / `*.yml` file directly in it
+// (docs/policy-language.md, "Files and merging").
 import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';

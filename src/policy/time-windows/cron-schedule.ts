@@ -1,8 +1,8 @@
 // Where a cron window stands at an instant: the latest fire at or before it, and the fire after.
 //
 // The fires are those cron-parser's next() yields when stepped forward from the past, which is
-// what a scheduler would see. Across DST (LIBRARIES.md §5; checked with cron-parser 5.10.5 on the
-// 2026 dates in tests/policy/time-windows.test.ts):
+// what a scheduler would see. Across DST (docs/policy-language.md, "Time windows"; checked with
+// cron-parser 5.10.5 on the 2026 dates in tests/policy/time-windows.test.ts):
 // - a fire in the skipped hour moves forward by the gap: "30 2 * * *" fires at 03:30 on
 //   Europe/Berlin's 2026-03-29 and on America/New_York's 2026-03-08;
 // - a fire in the repeated hour happens once, at its first occurrence ("30 2 * * *" in Berlin on

@@ -67,7 +67,8 @@ function compileExpression(
     return null;
   }
   // cron-parser pads short expressions ("*/5" runs every minute on Sundays and Fridays) and its
-  // strict mode demands a seconds field, so the field count is ours to check (LIBRARIES.md §5).
+  // strict mode demands a seconds field, so the field count is ours to check (docs/policy-language.md,
+  // "Time windows").
   if (text.split(/\s+/).filter((field) => field !== '').length !== 5) {
     problems.push({
       path,

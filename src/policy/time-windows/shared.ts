@@ -30,7 +30,7 @@ export function describe(value: unknown): string {
 /**
  * The entry's IANA zone: its own `location`, else the policy's `settings.timezone`. Checked with
  * luxon before anything uses it: luxon turns an unknown zone into an invalid DateTime and
- * cron-parser into "CronDate: unhandled timestamp" (LIBRARIES.md §5).
+ * cron-parser into "CronDate: unhandled timestamp" (docs/policy-language.md, "Time windows").
  */
 export function resolveZone(
   entry: Record<string, unknown>,

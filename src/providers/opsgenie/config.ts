@@ -1,6 +1,7 @@
 // The effective settings of one OpsGenie provider instance: the policy's spec plus the teams' overrides.
 // The base URL keeps any path prefix, so the same provider can target Jira Service Management Operations'
-// Opsgenie-shaped API (`https://api.atlassian.com/jsm/ops/integration`, NOTES §6).
+// Opsgenie-shaped API (`https://api.atlassian.com/jsm/ops/integration`; docs/providers.md,
+// "Jira Service Management Operations").
 import type { Severity } from '../../domain/severity.js';
 import type { OpsgenieProviderSpec, OpsgenieResponder, TeamProviderOverride } from '../../policy/types.js';
 import type { Target } from '../provider.js';

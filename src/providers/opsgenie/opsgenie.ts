@@ -1,7 +1,8 @@
 // OpsGenie Alert API v2 (and JSM Operations' Opsgenie-shaped API): create, acknowledge, close and add note
 // by alias, `Authorization: GenieKey <key>`. Every action answers 202 "Request will be processed"
 // (asynchronous); 400/422 are permanent, 401/402/403 are credentials, 429/5xx/network are worth retrying
-// (docs.opsgenie.com/docs/alert-api, /docs/response, /docs/api-rate-limiting; NOTES §4).
+// (docs.opsgenie.com/docs/alert-api, /docs/response, /docs/api-rate-limiting; docs/providers.md,
+// "OpsGenie Alert API v2").
 import type { DeliveryAction, Incident } from '../../domain/incident.js';
 import { header, httpFailure, jsonField, parseRetryAfterMs, type HttpAnswer } from '../http.js';
 import { HttpProvider, type HttpProviderOptions } from '../http-provider.js';
@@ -24,7 +25,7 @@ const DEFAULT_NOTE: Record<Exclude<DeliveryAction, 'trigger'>, (incident: Incide
   note: (i) => `Note from incident-router (incident ${i.id})`,
 };
 
-/** A wrong region answers 401 to a valid key (healthchecks/healthchecks#294, NOTES §4.1). */
+/** A wrong region answers 401 to a valid key (docs/providers.md, "OpsGenie hosts and authentication"). */
 const AUTH_HINT = 'wrong API key, or wrong region (EU accounts use api.eu.opsgenie.com)?';
 
 export class OpsGenieProvider extends HttpProvider<OpsGenieConfig> {
@@ -88,7 +89,10 @@ export class OpsGenieProvider extends HttpProvider<OpsGenieConfig> {
   }
 }
 
-/** `{message, errors?: {field: text}}` (NOTES §4.5), or the raw text when the body is not that. */
+/**
+ * `{message, errors?: {field: text}}` (docs/providers.md, "OpsGenie answers and errors"), or the raw
+ * text when the body is not that.
+ */
 function vendorText(answer: HttpAnswer): string {
   const message = jsonField(answer.json, 'message');
   const errors = jsonField(answer.json, 'errors');

@@ -1,5 +1,6 @@
 // Pure builders of OpsGenie Alert API v2 bodies (opsgenie/opsgenie-oas definitions/alert.yaml). The OAS has
-// no lengths; every limit below is from the field table of docs.opsgenie.com/docs/alert-api (NOTES §4.2).
+// no lengths; every limit below is from the field table of docs.opsgenie.com/docs/alert-api
+// (docs/providers.md, "OpsGenie create alert").
 import type { Incident } from '../../domain/incident.js';
 import type { OpsgenieResponder } from '../../policy/types.js';
 import { budgetDetails, truncateText } from '../truncate.js';

@@ -1,6 +1,6 @@
 // PagerDuty Events API v2 (POST {url}, e.g. https://events.pagerduty.com/v2/enqueue): one attempt per
 // `send`. 202 is accepted; 400 is permanent; 429, 5xx and network errors are worth retrying
-// (developer-docs docs/events-API-v2/01-Overview.md, 05-Rate-Limits.md; NOTES §1.3).
+// (docs/providers.md, "PagerDuty answers" and "PagerDuty rate limits").
 import { header, httpFailure, jsonField, parseRetryAfterMs, type HttpAnswer } from '../http.js';
 import { HttpProvider, NOTHING_SENT, type HttpProviderOptions } from '../http-provider.js';
 import { ProviderError, type ProviderRequest, type ProviderResponse } from '../provider.js';

@@ -1,15 +1,15 @@
 // Pure builders of PagerDuty Events API v2 bodies (PagerDuty/api-schema reference/events-v2/openapiv3.json;
-// limits from developer-docs docs/events-API-v2/02-Trigger-Events.md and 01-Overview.md "Size Limits").
+// limits from PagerDuty's Trigger Events and Overview docs: docs/providers.md, "PagerDuty limits").
 import type { Incident } from '../../domain/incident.js';
 import { ELLIPSIS, jsonBytes, truncateBytes, truncateText, utf8Bytes } from '../truncate.js';
 import type { PagerDutySeverity } from './config.js';
 
 export const PAGERDUTY_LIMITS = {
-  /** 02-Trigger-Events.md: summary "Maximum of 1024 characters". */
+  /** Trigger Events: summary "Maximum of 1024 characters". */
   summaryChars: 1024,
-  /** 02-Trigger-Events.md: dedup_key "Maximum of 255 characters". */
+  /** Trigger Events: dedup_key "Maximum of 255 characters". */
   dedupKeyChars: 255,
-  /** 01-Overview.md: "Events API payloads are limited to 512 KB"; 512 000 is the stricter reading of KB. */
+  /** Overview: "Events API payloads are limited to 512 KB"; 512 000 is the stricter reading of KB. */
   eventBytes: 512_000,
 } as const;
 

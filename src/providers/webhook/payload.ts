@@ -1,6 +1,6 @@
 // incident-router's own webhook body (schemas/webhook-incident.schema.json, version incident-router/v1)
 // and its signature: `X-Incident-Router-Signature: v1=<lowercase hex HMAC-SHA256(secret, raw body)>`,
-// the scheme PagerDuty uses for its V3 webhooks (developer-docs webhooks/04-Signatures.md).
+// the scheme PagerDuty uses for its V3 webhooks (docs/providers.md, "incident-router's own webhook").
 import { createHmac } from 'node:crypto';
 import type { Incident } from '../../domain/incident.js';
 import { truncateText } from '../truncate.js';
@@ -35,7 +35,7 @@ export interface WebhookBody {
   };
 }
 
-/** An escalated incident nobody has acknowledged yet shows as `escalated` (SPEC §4 states). */
+/** An escalated incident nobody has acknowledged yet shows as `escalated` (docs/providers.md). */
 function state(incident: Incident): WebhookState {
   return incident.escalated && incident.state === 'triggered' ? 'escalated' : incident.state;
 }

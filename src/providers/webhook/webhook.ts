@@ -1,5 +1,6 @@
 // The generic webhook provider: one signed JSON POST per incident change to a chat or e-mail gateway
-// (SPEC §3). Any 2xx is delivered; statuses and transport failures map like the vendors' (see http.ts).
+// (docs/providers.md, "incident-router's own webhook"). Any 2xx is delivered; statuses and transport
+// failures map like the vendors' (see http.ts).
 import { header, httpFailure, jsonField, parseRetryAfterMs, type HttpAnswer } from '../http.js';
 import { HttpProvider, NOTHING_SENT, type HttpProviderOptions } from '../http-provider.js';
 import type { ProviderRequest, ProviderResponse } from '../provider.js';

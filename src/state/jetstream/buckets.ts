@@ -1,0 +1,143 @@
+// The JetStream resources a cluster shares (docs/architecture.md, "Cluster mode"), created at start
+// when missing, named after CLUSTER_NAME so several clusters can share one NATS:
+//
+//   KV <name>_keys       provider key → the latest incident of that fingerprint (dedup: create/CAS)
+//   KV <name>_incidents  incident id → the incident record (record.ts), changed by CAS only
+//   KV <name>_refs       a provider's own id of an incident → our incident id (webhooks)
+//   KV <name>_webhooks   replay marks of webhooks that matched no incident (bucket TTL 72 h)
+//   KV <name>_breakers   circuit-breaker state per provider instance
+//   KV <name>_members    replica heartbeats (bucket TTL: a replica that stops beating disappears)
+//   KV <name>_rates      calls per credential per minute, shared by every replica (bucket TTL 2 min)
+//   stream <name>_outbox work queue of deliveries to send, one durable consumer shared by all
+//
+// Every bucket keeps one value per key (history 1): storage is bounded by what is live plus
+// retention. A bucket that exists keeps its own settings (nats.js does not change them).
+import { AckPolicy, jetstreamManager, RetentionPolicy, type JetStreamManager } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import type { ClusterConfig } from '../../config/config.js';
+import { StoreError, errorMessage } from '../../errors.js';
+
+export interface Buckets {
+  nc: NatsConnection;
+  jsm: JetStreamManager;
+  keys: KV;
+  incidents: KV;
+  refs: KV;
+  webhooks: KV;
+  breakers: KV;
+  members: KV;
+  rates: KV;
+  outbox: { stream: string; subject: (deliveryId: string) => string; consumer: string };
+}
+
+/** Heartbeats every few seconds; a replica silent this long is gone. */
+export const MEMBER_TTL_MS = 15_000;
+const WEBHOOK_TTL_MS = 72 * 3_600_000;
+const RATE_TTL_MS = 120_000;
+/** A delivery being sent is redelivered to another replica after this long without an ack. */
+export const OUTBOX_ACK_WAIT_MS = 30_000;
+/** Deliveries waiting out a nak delay keep their slot: room for a long outage's backlog. */
+const OUTBOX_MAX_ACK_PENDING = 50_000;
+
+/** Connects (failing clearly when no server answers) and opens every bucket and the outbox. */
+export async function openBuckets(servers: string[], cluster: ClusterConfig): Promise<Buckets> {
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      servers,
+      name: `incident-router ${cluster.replica}`,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      reconnectJitter: 250,
+      pingInterval: 5_000,
+      maxPingOut: 2,
+    });
+  } catch (err) {
+    throw new StoreError(
+      `STATE=jetstream: cannot reach NATS at ${servers.join(', ')} (${errorMessage(err)}); cluster mode keeps its state there and does not start without it`,
+      { cause: err },
+    );
+  }
+  try {
+    return await open(nc, cluster);
+  } catch (err) {
+    await nc.close().catch(() => undefined);
+    throw new StoreError(
+      `STATE=jetstream: cannot open the cluster's JetStream buckets (${errorMessage(err)}); is JetStream enabled on the server?`,
+      { cause: err },
+    );
+  }
+}
+
+async function open(nc: NatsConnection, cluster: ClusterConfig): Promise<Buckets> {
+  const kvm = new Kvm(nc);
+  const base = { replicas: cluster.replicas, history: 1 };
+  const bucket = (suffix: string, extra: { ttl?: number } = {}): Promise<KV> =>
+    kvm.create(`${cluster.name}_${suffix}`, { ...base, ...extra });
+  const [keys, incidents, refs, webhooks, breakers, members, rates] = await Promise.all([
+    bucket('keys'),
+    bucket('incidents'),
+    bucket('refs'),
+    bucket('webhooks', { ttl: WEBHOOK_TTL_MS }),
+    bucket('breakers'),
+    bucket('members', { ttl: MEMBER_TTL_MS }),
+    bucket('rates', { ttl: RATE_TTL_MS }),
+  ]);
+  const jsm = await jetstreamManager(nc);
+  const outbox = await openOutbox(jsm, cluster);
+  return { nc, jsm, keys, incidents, refs, webhooks, breakers, members, rates, outbox };
+}
+
+async function openOutbox(jsm: JetStreamManager, cluster: ClusterConfig): Promise<Buckets['outbox']> {
+  const stream = `${cluster.name}_outbox`;
+  const prefix = `${cluster.name}.outbox`;
+  const consumer = 'sender';
+  const exists = await jsm.streams.info(stream).then(
+    () => true,
+    () => false,
+  );
+  if (!exists)
+    await jsm.streams
+      .add({
+        name: stream,
+        subjects: [`${prefix}.>`],
+        retention: RetentionPolicy.Workqueue,
+        num_replicas: cluster.replicas,
+        duplicate_window: nanos(120_000),
+      })
+      .catch(async (err: unknown) => {
+        // Another replica made it first.
+        if (
+          !(await jsm.streams.info(stream).then(
+            () => true,
+            () => false,
+          ))
+        )
+          throw err;
+      });
+  const has = await jsm.consumers.info(stream, consumer).then(
+    () => true,
+    () => false,
+  );
+  if (!has)
+    await jsm.consumers
+      .add(stream, {
+        durable_name: consumer,
+        ack_policy: AckPolicy.Explicit,
+        ack_wait: nanos(OUTBOX_ACK_WAIT_MS),
+        max_ack_pending: OUTBOX_MAX_ACK_PENDING,
+        max_deliver: -1,
+      })
+      .catch(async (err: unknown) => {
+        // Another replica made it first.
+        if (
+          !(await jsm.consumers.info(stream, consumer).then(
+            () => true,
+            () => false,
+          ))
+        )
+          throw err;
+      });
+  return { stream, subject: (id) => `${prefix}.${id}`, consumer };
+}

@@ -1,0 +1,190 @@
+// The cluster's outbox sender (docs/architecture.md, "Cluster mode"): every replica consumes the
+// outbox work queue through one shared durable consumer, so each delivery goes to one replica at a
+// time. The record is the truth: a message whose delivery no record holds (its write failed after
+// the publish) is dropped once it is old enough; one already done or withdrawn is acked. Retries
+// and backoff are naks with a delay (never sooner than Retry-After: attempts.ts decides when); a
+// replica that dies mid-delivery leaves it to another after ack_wait. Order per provider key and
+// provider: a delivery waits (a short nak) while an older one of the same key and provider is
+// pending, in its incident or in the incident that held the key before.
+import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import type { Clock } from '../../domain/clock.js';
+import type { Delivery } from '../../domain/incident.js';
+import { Attempts, type AttemptsDeps } from '../../deliver/attempts.js';
+import type { DeliveryEngine } from '../../deliver/engine.js';
+import type { ProviderHealth } from '../../deliver/health.js';
+import type { DeliverySettings, ProviderSpec } from '../../policy/types.js';
+import type { ProviderRegistry } from '../../providers/registry.js';
+import type { Logger } from '../../telemetry/logger.js';
+import type { IncidentRecord } from './record.js';
+import type { JetStreamState } from './state.js';
+
+/** A message whose delivery no record holds is dropped after this long (the write that would have recorded it failed). */
+const ORPHAN_AFTER_MS = 30_000;
+/** How soon a delivery waiting for its turn (an older one pending) is looked at again. */
+const TURN_WAIT_MS = 200;
+const KEEPALIVE_MS = 10_000;
+/** How long a withdrawn delivery may still be in flight elsewhere: an attempt's timeout and its record. */
+const IN_FLIGHT_AT_MOST_MS = 10_000;
+const RESTART_MS = 2_000;
+
+export interface OutboxWorkerDeps extends AttemptsDeps {
+  state: JetStreamState;
+  clock: Clock;
+  logger: Logger;
+  maxInFlight?: number;
+}
+
+export class OutboxWorker implements DeliveryEngine {
+  private readonly attempts: Attempts;
+  private messages: ConsumerMessages | null = null;
+  private readonly inFlight = new Map<string, string>(); // delivery id → provider
+  private slotWaiters: (() => void)[] = [];
+  private running = false;
+  private stopped = false;
+
+  constructor(private readonly deps: OutboxWorkerDeps) {
+    this.attempts = new Attempts(deps);
+  }
+
+  configure(
+    providers: ProviderRegistry,
+    specs: Readonly<Record<string, ProviderSpec>>,
+    settings: DeliverySettings,
+  ): void {
+    this.attempts.configure(providers, specs, settings);
+    if (!this.running && !this.stopped) {
+      this.running = true;
+      void this.loop();
+    }
+  }
+
+  /** The backend published each new delivery with the write that made it. */
+  enqueue(): void {}
+
+  /** Withdrawn deliveries are marked in their record; a worker that picks one up acks it. */
+  withdraw(): void {}
+
+  healthOf(provider: string): ProviderHealth {
+    return this.attempts.healthOf(provider);
+  }
+
+  /** This replica's deliveries in flight, by provider (the cluster's waiting ones are in `pendingCount`). */
+  pendingByProvider(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const provider of this.inFlight.values())
+      if (provider !== '') out[provider] = (out[provider] ?? 0) + 1;
+    return out;
+  }
+
+  /** Deliveries the whole cluster has still to send: the outbox stream's waiting and unacked messages. */
+  async pendingCount(): Promise<number> {
+    const { jsm, outbox } = this.deps.state.buckets;
+    const info = await jsm.consumers.info(outbox.stream, outbox.consumer);
+    return info.num_pending + info.num_ack_pending;
+  }
+
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0 || (await this.pendingCount()) > 0)
+      await new Promise((r) => setTimeout(r, 50));
+  }
+
+  async stop(graceMs: number): Promise<void> {
+    this.stopped = true;
+    await this.messages?.close().catch(() => undefined);
+    const deadline = Date.now() + graceMs;
+    while (this.inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  private async loop(): Promise<void> {
+    const { buckets } = this.deps.state;
+    const max = this.deps.maxInFlight ?? 64;
+    while (!this.stopped) {
+      try {
+        const consumer = await jetstream(buckets.nc).consumers.get(
+          buckets.outbox.stream,
+          buckets.outbox.consumer,
+        );
+        // A short expiry: a lost consumer leader is noticed in seconds, not after 30 s.
+        this.messages = await consumer.consume({ max_messages: max, expires: 5_000 });
+        for await (const m of this.messages) {
+          while (this.inFlight.size >= max) await new Promise<void>((r) => this.slotWaiters.push(r));
+          void this.handle(m);
+          if (this.stopped) break;
+        }
+      } catch (err) {
+        if (this.stopped) return;
+        this.deps.logger.error({ event: 'outbox_consume_failed', err }, 'outbox consumer failed; restarting');
+        await new Promise((r) => setTimeout(r, RESTART_MS));
+      }
+    }
+  }
+
+  private async handle(m: JsMsg): Promise<void> {
+    let ref: { incident: string; delivery: string };
+    try {
+      ref = m.json<{ incident: string; delivery: string }>();
+    } catch {
+      m.term(); // not ours to read: nothing can ever send it
+      return;
+    }
+    this.inFlight.set(ref.delivery, '');
+    const keepalive = setInterval(() => m.working(), KEEPALIVE_MS);
+    try {
+      await this.deliver(m, ref);
+    } catch (err) {
+      this.deps.logger.warn(
+        { event: 'outbox_delivery_failed', delivery: ref.delivery, err },
+        'outbox delivery failed; it comes back',
+      );
+      m.nak(1_000);
+    } finally {
+      clearInterval(keepalive);
+      this.inFlight.delete(ref.delivery);
+      this.slotWaiters.shift()?.();
+    }
+  }
+
+  private async deliver(m: JsMsg, ref: { incident: string; delivery: string }): Promise<void> {
+    const { clock, state } = this.deps;
+    const read = await state.read(ref.incident);
+    const d = read?.record.deliveries.find((x) => x.id === ref.delivery);
+    if (read === null || d === undefined) {
+      const ageMs = Date.now() - Number(m.info.timestampNanos) / 1_000_000;
+      if (ageMs < ORPHAN_AFTER_MS) m.nak(TURN_WAIT_MS);
+      else m.ack(); // its write never happened: nothing to send
+      return;
+    }
+    if (d.status !== 'pending') return m.ack();
+    this.inFlight.set(d.id, Attempts.providerOf(d));
+    if (!(await this.isTurn(read.record, d))) return m.nak(TURN_WAIT_MS);
+    const now = clock.now();
+    if (d.next_attempt_at > now + 5) return m.nak(d.next_attempt_at - now);
+    await this.attempts.run(d);
+    if (d.status === 'pending') m.nak(Math.max(0, d.next_attempt_at - clock.now()));
+    else m.ack();
+  }
+
+  /** No older delivery to the same provider and key is pending, here or in the incident before. */
+  private async isTurn(record: IncidentRecord, d: Delivery): Promise<boolean> {
+    if (olderPending(record.deliveries, d, Infinity)) return false;
+    if (record.previous === null || d.action !== 'trigger') return true;
+    const previous = await this.deps.state.read(record.previous);
+    return previous === null || !olderPending(previous.record.deliveries, d, this.deps.clock.now());
+  }
+}
+
+/**
+ * Whether a delivery before `d` to the same provider and key is still to go. A trigger withdrawn
+ * moments ago (`nowMs` given: the incident before) may be in flight at another replica: if it lands,
+ * its catch-up resolve must go before `d`, so it counts until it has had time to finish.
+ */
+function olderPending(deliveries: readonly Delivery[], d: Delivery, nowMs: number): boolean {
+  const provider = Attempts.providerOf(d);
+  for (const x of deliveries) {
+    if (x.id === d.id) return false;
+    if (x.provider_key !== d.provider_key || Attempts.providerOf(x) !== provider) continue;
+    if (x.status === 'pending') return true;
+    if (x.status === 'superseded' && nowMs - Date.parse(x.updated_at) < IN_FLIGHT_AT_MOST_MS) return true;
+  }
+  return false;
+}

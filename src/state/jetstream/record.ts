@@ -1,0 +1,113 @@
+// One incident as the cluster stores it: a KV value holding the incident, its deliveries (the outbox
+// entries and their history), its timeline, its provider marks and the webhooks recently applied to
+// it. One value, so one compare-and-set changes all of it at once (docs/architecture.md, "Cluster
+// mode").
+import type { AuditEntry, Delivery, Incident } from '../../domain/incident.js';
+import type { Change, IncidentRef, ProviderMark } from '../backend.js';
+
+export const RECORD_VERSION = 1;
+/** Webhook replay ids kept per incident; older ones are in the shared webhook bucket. */
+const WEBHOOK_IDS_KEPT = 64;
+/** Timeline entries kept per incident: the first (the decision) and the newest. */
+const AUDIT_KEPT = 1_000;
+
+export interface IncidentRecord {
+  v: number;
+  incident: Incident;
+  deliveries: Delivery[];
+  audit: AuditEntry[];
+  marks: Record<string, ProviderMark>;
+  webhooks: string[];
+  /** The incident that held this provider key before, if any: its deliveries go first. */
+  previous: string | null;
+}
+
+/** The latest incident of a provider key (one per fingerprint), as the key bucket holds it. */
+export interface KeyEntry extends IncidentRef {
+  team: string;
+  severity: string;
+}
+
+export function newRecord(
+  incident: Incident,
+  deliveries: readonly Delivery[],
+  audit: readonly Omit<AuditEntry, 'seq'>[],
+  previous: string | null,
+): IncidentRecord {
+  return {
+    v: RECORD_VERSION,
+    incident,
+    deliveries: [...deliveries],
+    audit: audit.map((a, i) => ({ seq: i + 1, ...a })),
+    marks: {},
+    webhooks: [],
+    previous,
+  };
+}
+
+/** A record read from the bucket, or null with the reason when it is not one (never thrown). */
+export function parseRecord(
+  bytes: Uint8Array,
+): { ok: true; record: IncidentRecord } | { ok: false; reason: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (err) {
+    return { ok: false, reason: `not JSON: ${(err as Error).message}` };
+  }
+  const r = value as Partial<IncidentRecord> | null;
+  if (r === null || typeof r !== 'object' || r.v !== RECORD_VERSION)
+    return { ok: false, reason: 'not a version 1 record' };
+  if (typeof r.incident?.id !== 'string' || !Array.isArray(r.deliveries) || !Array.isArray(r.audit))
+    return { ok: false, reason: 'missing incident, deliveries or audit' };
+  return {
+    ok: true,
+    record: { marks: {}, webhooks: [], previous: null, ...r } as IncidentRecord,
+  };
+}
+
+/** The record after `change`; `revision` is the record's stored revision of the incident. */
+export function applyChange(record: IncidentRecord, change: Change): IncidentRecord {
+  const incident =
+    change.incident === null
+      ? record.incident
+      : { ...change.incident, revision: record.incident.revision + 1 };
+  if (change.incident !== null) change.incident.revision = incident.revision;
+  const deliveries = [...record.deliveries];
+  for (const d of change.deliveries) {
+    const i = deliveries.findIndex((x) => x.id === d.id);
+    if (i === -1) deliveries.push(d);
+    else deliveries[i] = d;
+  }
+  let audit = record.audit;
+  if (change.audit.length > 0) {
+    const last = record.audit.at(-1)?.seq ?? 0;
+    audit = [...record.audit, ...change.audit.map((a, i) => ({ seq: last + i + 1, ...a }))];
+    if (audit.length > AUDIT_KEPT) audit = [audit[0] as AuditEntry, ...audit.slice(-(AUDIT_KEPT - 1))];
+  }
+  const webhooks = change.webhookId
+    ? [...record.webhooks, change.webhookId].slice(-WEBHOOK_IDS_KEPT)
+    : record.webhooks;
+  return { ...record, incident, deliveries, audit, marks: { ...record.marks, ...change.marks }, webhooks };
+}
+
+/** Deliveries of `change` that the record did not hold: the ones to publish to the outbox. */
+export function newDeliveries(record: IncidentRecord | null, change: Change): Delivery[] {
+  const known = new Set(record?.deliveries.map((d) => d.id) ?? []);
+  return change.deliveries.filter((d) => d.status === 'pending' && !known.has(d.id));
+}
+
+export function keyEntryOf(incident: Incident): KeyEntry {
+  return {
+    id: incident.id,
+    correlationId: incident.correlation_id,
+    fingerprint: incident.fingerprint,
+    providerKey: incident.provider_key,
+    service: incident.service,
+    team: incident.team,
+    severity: incident.severity,
+    state: incident.state,
+    occurrences: incident.occurrences,
+    lastSeenMs: Date.parse(incident.last_seen),
+  };
+}

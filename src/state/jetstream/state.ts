@@ -1,0 +1,442 @@
+// The cluster's state backend: incidents in NATS JetStream KV, shared by every replica
+// (docs/architecture.md, "Cluster mode"). Opening an incident is a KV `create` (or a compare-and-set
+// over a resolved one) on its provider key: one replica wins, the others learn the winner. Every
+// later change is a compare-and-set on the incident record's revision, retried on conflict. A new
+// delivery is published to the outbox stream before the write that records it: a crash between
+// the two leaves a message whose delivery no record holds, which the outbox workers drop, never a
+// recorded delivery that nobody sends.
+import { createHash } from 'node:crypto';
+import { JetStreamApiCodes, JetStreamApiError, jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import type { KvEntry } from '@nats-io/kv';
+import type { Delivery, Incident, IncidentState } from '../../domain/incident.js';
+import { AppError, errorMessage, StoreError } from '../../errors.js';
+import { KeyedSerial } from '../../incidents/serial.js';
+import { idAt } from '../../store/ids.js';
+import type { Logger } from '../../telemetry/logger.js';
+import type { Metrics } from '../../telemetry/metrics.js';
+import type {
+  Change,
+  CreateOutcome,
+  IncidentDetail,
+  IncidentFilter,
+  IncidentRef,
+  Mutation,
+  NewAuditEntry,
+  RemoteChanges,
+  StateBackend,
+  UpdateNeeds,
+} from '../backend.js';
+import type { Buckets } from './buckets.js';
+import {
+  applyChange,
+  keyEntryOf,
+  newDeliveries,
+  newRecord,
+  parseRecord,
+  type IncidentRecord,
+  type KeyEntry,
+} from './record.js';
+import { IdIndex, KeyView } from './views.js';
+
+/** How long one operation keeps trying through a NATS leader election or a reconnect. */
+const UNAVAILABLE_AFTER_MS = 20_000;
+const MAX_CONFLICTS = 100;
+const encoder = new TextEncoder();
+const encode = (value: unknown): Uint8Array => encoder.encode(JSON.stringify(value));
+
+export function isConflict(err: unknown): boolean {
+  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence;
+}
+
+export class JetStreamState implements StateBackend {
+  readonly kind = 'jetstream';
+  private readonly serial = new KeyedSerial();
+  private readonly js: JetStreamClient;
+  readonly keys: KeyView;
+  private readonly ids: IdIndex;
+
+  constructor(
+    readonly buckets: Buckets,
+    private readonly logger: Logger,
+    private readonly metrics: Pick<Metrics, 'stateRecordsInvalid'>,
+  ) {
+    this.js = jetstream(buckets.nc);
+    const invalid = (): void => this.metrics.stateRecordsInvalid.inc();
+    this.keys = new KeyView(buckets.keys, logger, invalid);
+    this.ids = new IdIndex(buckets.incidents, logger);
+  }
+
+  /** Follows the shared buckets; resolves once what they hold has been replayed. */
+  async start(): Promise<void> {
+    this.watchConnection();
+    await Promise.all([this.keys.start(), this.ids.start()]);
+    await Promise.all([this.keys.ready, this.ids.ready]);
+  }
+
+  /** Other replicas' opens and resolves, for the incident core's local view. */
+  follow(listener: RemoteChanges): void {
+    this.keys.listen(listener);
+  }
+
+  private connected = true;
+
+  /** Whether NATS is reachable now (readiness). */
+  reachable(): boolean {
+    return this.connected && !this.buckets.nc.isClosed();
+  }
+
+  /** Follows the connection's status for readiness. */
+  private watchConnection(): void {
+    void (async () => {
+      for await (const s of this.buckets.nc.status()) {
+        if (s.type === 'disconnect' || s.type === 'reconnecting') this.connected = false;
+        if (s.type === 'reconnect') this.connected = true;
+      }
+    })();
+  }
+
+  async openIncidents(): Promise<IncidentRef[]> {
+    return [...this.keys.entries.values()].filter((e) => e.state !== 'resolved');
+  }
+
+  create(
+    incident: Incident,
+    deliveries: readonly Delivery[],
+    audit: readonly NewAuditEntry[],
+    after?: Promise<unknown>,
+  ): Promise<CreateOutcome> {
+    return this.serial.run(incident.id, async () => {
+      await after?.catch(() => undefined);
+      return this.available('open an incident', () => this.createOnce(incident, deliveries, audit));
+    });
+  }
+
+  private async createOnce(
+    incident: Incident,
+    deliveries: readonly Delivery[],
+    audit: readonly NewAuditEntry[],
+  ): Promise<CreateOutcome> {
+    const key = incident.provider_key;
+    for (let i = 0; i < MAX_CONFLICTS; i++) {
+      const marker = await this.buckets.keys.get(key);
+      const current = marker?.operation === 'PUT' ? this.keyEntry(marker) : null;
+      if (current !== null && current.state !== 'resolved' && current.id !== incident.id)
+        return this.lost(incident.id, current);
+      await this.publish(deliveries);
+      await this.buckets.incidents.put(
+        incident.id,
+        encode(newRecord(incident, deliveries, audit, current?.id ?? null)),
+      );
+      try {
+        const entry = encode(keyEntryOf(incident));
+        if (marker === null || marker.operation !== 'PUT') await this.buckets.keys.create(key, entry);
+        else await this.buckets.keys.update(key, entry, marker.revision);
+        return { created: true };
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+      }
+    }
+    throw new StoreError(`incident ${incident.id}: too many concurrent changes of key ${key}`);
+  }
+
+  /** Another replica's incident holds the key: ours is withdrawn (its published deliveries are orphans). */
+  private async lost(id: string, winner: KeyEntry): Promise<CreateOutcome> {
+    await this.buckets.incidents.purge(id).catch(() => undefined);
+    return { created: false, existing: winner };
+  }
+
+  /** The record holds deliveries, marks and webhook ids: `needs` asks for nothing more here. */
+  update<T>(id: string, _needs: UpdateNeeds, mutate: Mutation<T>): Promise<T | null> {
+    return this.serial.run(id, () => this.available('change an incident', () => this.updateOnce(id, mutate)));
+  }
+
+  private async updateOnce<T>(id: string, mutate: Mutation<T>): Promise<T | null> {
+    for (let i = 0; i < MAX_CONFLICTS; i++) {
+      const read = await this.read(id);
+      if (read === null) return null;
+      const { record, revision } = read;
+      const { change, result } = mutate({
+        incident: structuredClone(record.incident),
+        deliveries: structuredClone(record.deliveries),
+        marks: record.marks,
+        seen: (webhookId) => record.webhooks.includes(webhookId),
+      });
+      if (change === null) return result;
+      const next = applyChange(record, change);
+      await this.publish(newDeliveries(record, change));
+      try {
+        await this.buckets.incidents.update(id, encode(next), revision);
+      } catch (err) {
+        if (isConflict(err)) continue;
+        throw err;
+      }
+      await this.afterWrite(record.incident, next.incident, change);
+      return result;
+    }
+    throw new StoreError(`incident ${id}: too many concurrent changes`);
+  }
+
+  /** The key bucket follows the incident's state; refs make it findable by provider ids. */
+  private async afterWrite(before: Incident, after: Incident, change: Change): Promise<void> {
+    const tasks: Promise<unknown>[] = (change.refs ?? []).map((ref) =>
+      this.buckets.refs.put(refKeyOf(ref), encode({ id: after.id })),
+    );
+    if (before.state !== after.state) tasks.push(this.setKeyState(after));
+    await Promise.all(tasks);
+  }
+
+  private async setKeyState(incident: Incident): Promise<void> {
+    for (let i = 0; i < MAX_CONFLICTS; i++) {
+      const marker = await this.buckets.keys.get(incident.provider_key);
+      if (marker?.operation !== 'PUT' || this.keyEntry(marker)?.id !== incident.id) return; // a newer incident holds it
+      try {
+        await this.buckets.keys.update(incident.provider_key, encode(keyEntryOf(incident)), marker.revision);
+        return;
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+      }
+    }
+  }
+
+  /** Publishes new deliveries to the outbox, each once (its id is the stream's dedup id). */
+  private async publish(deliveries: readonly Delivery[]): Promise<void> {
+    const { outbox } = this.buckets;
+    await Promise.all(
+      deliveries.map((d) =>
+        this.js.publish(outbox.subject(d.id), encode({ incident: d.incident_id, delivery: d.id }), {
+          msgID: d.id,
+          retries: 8,
+        }),
+      ),
+    );
+  }
+
+  async addOccurrences(id: string, count: number, lastSeenMs: number): Promise<void> {
+    await this.update(id, {}, ({ incident }) => {
+      incident.occurrences += count;
+      if (lastSeenMs > Date.parse(incident.last_seen))
+        incident.last_seen = new Date(lastSeenMs).toISOString();
+      if (incident.storm) incident.storm.folded += count;
+      return { change: { incident, deliveries: [], audit: [], durable: false }, result: undefined };
+    });
+  }
+
+  /** The record and its revision, or null when there is none (or it does not parse: logged, counted). */
+  async read(id: string): Promise<{ record: IncidentRecord; revision: number } | null> {
+    const entry = await this.buckets.incidents.get(id);
+    if (entry === null || entry.operation !== 'PUT') return null;
+    const parsed = parseRecord(entry.value);
+    if (!parsed.ok) {
+      this.metrics.stateRecordsInvalid.inc();
+      this.logger.error(
+        { event: 'state_record_invalid', bucket: 'incidents', key: id, reason: parsed.reason },
+        `incident record ${id} does not parse (${parsed.reason}); ignored`,
+      );
+      return null;
+    }
+    return { record: parsed.record, revision: entry.revision };
+  }
+
+  async get(id: string): Promise<Incident | undefined> {
+    return (await this.available('read an incident', () => this.read(id)))?.record.incident;
+  }
+
+  async detail(id: string): Promise<IncidentDetail | null> {
+    const read = await this.available('read an incident', () => this.read(id));
+    if (read === null) return null;
+    return {
+      incident: read.record.incident,
+      timeline: read.record.audit,
+      deliveries: read.record.deliveries,
+    };
+  }
+
+  async list(filter: IncidentFilter): Promise<Incident[]> {
+    const limit = filter.limit ?? 100;
+    const matches = (i: Incident): boolean =>
+      (filter.state === undefined || i.state === filter.state) &&
+      (filter.service === undefined || i.service === filter.service) &&
+      (filter.team === undefined || i.team === filter.team);
+    const candidates =
+      filter.state === 'triggered' || filter.state === 'acknowledged'
+        ? this.openIds(filter)
+        : this.ids.newestFirst(filter.before);
+    const found: Incident[] = [];
+    for (let batch = take(candidates, limit); batch.length > 0; batch = take(candidates, limit)) {
+      const incidents = await Promise.all(batch.map((id) => this.get(id)));
+      for (const i of incidents) if (i !== undefined && matches(i) && found.length < limit) found.push(i);
+      if (found.length >= limit) break;
+    }
+    return found;
+  }
+
+  /** Open incidents of a state from the key view, newest first. */
+  private *openIds(filter: IncidentFilter): Generator<string> {
+    const ids = [...this.keys.entries.values()]
+      .filter(
+        (e) =>
+          e.state === filter.state &&
+          (filter.service === undefined || e.service === filter.service) &&
+          (filter.team === undefined || e.team === filter.team) &&
+          (filter.before === undefined || e.id < filter.before),
+      )
+      .map((e) => e.id)
+      .sort()
+      .reverse();
+    yield* ids;
+  }
+
+  async findByRef(ref: string, limit: number): Promise<string[]> {
+    if (/^ir-[0-9a-f]{40}$/.test(ref)) return this.chain(ref, limit);
+    const entry = await this.buckets.refs.get(refKeyOf(ref)).catch(() => null);
+    if (entry?.operation !== 'PUT') return [];
+    const { id } = entry.json<{ id: string }>();
+    return typeof id === 'string' ? [id] : [];
+  }
+
+  /** The incidents of a provider key, newest first: the latest, then each one's predecessor. */
+  private async chain(key: string, limit: number): Promise<string[]> {
+    const out: string[] = [];
+    const marker = await this.buckets.keys.get(key);
+    let id: string | null = marker?.operation === 'PUT' ? (this.keyEntry(marker)?.id ?? null) : null;
+    while (id !== null && out.length < limit && !out.includes(id)) {
+      out.push(id);
+      id = (await this.read(id))?.record.previous ?? null;
+    }
+    return out;
+  }
+
+  async countByState(): Promise<Record<IncidentState, number>> {
+    const open = this.keys.counts();
+    return { ...open, resolved: Math.max(0, this.ids.size - open.triggered - open.acknowledged) };
+  }
+
+  async markWebhook(id: string): Promise<boolean> {
+    try {
+      await this.buckets.webhooks.create(webhookKeyOf(id), encode({ at: Date.now() }));
+      return true;
+    } catch (err) {
+      if (isConflict(err)) return false;
+      throw err;
+    }
+  }
+
+  async seenWebhook(id: string): Promise<boolean> {
+    return (await this.buckets.webhooks.get(webhookKeyOf(id)))?.operation === 'PUT';
+  }
+
+  async getBreaker(name: string): Promise<unknown | undefined> {
+    const entry = await this.buckets.breakers.get(name).catch(() => null);
+    return entry?.operation === 'PUT' ? entry.json<unknown>() : undefined;
+  }
+
+  async putBreaker(name: string, state: unknown): Promise<void> {
+    await this.buckets.breakers.put(name, encode(state));
+  }
+
+  /** Retention: resolved incidents created and resolved before the cutoff go, with their refs. */
+  async prune(cutoffs: { resolvedBefore: number; webhooksBefore: number }): Promise<number> {
+    let deleted = 0;
+    for (const id of [...this.ids.olderThan(idAt(cutoffs.resolvedBefore))]) {
+      const read = await this.read(id);
+      const incident = read?.record.incident;
+      if (
+        !incident ||
+        incident.state !== 'resolved' ||
+        Date.parse(incident.resolved_at ?? '') >= cutoffs.resolvedBefore
+      )
+        continue;
+      await this.forget(incident);
+      deleted++;
+    }
+    return deleted; // webhook marks expire with their bucket's TTL
+  }
+
+  private async forget(incident: Incident): Promise<void> {
+    const marker = await this.buckets.keys.get(incident.provider_key);
+    if (marker?.operation === 'PUT' && this.keyEntry(marker)?.id === incident.id)
+      await this.buckets.keys.purge(incident.provider_key).catch(() => undefined);
+    for (const h of Object.values(incident.holds))
+      if (h.external_id)
+        await this.buckets.refs.purge(refKeyOf(`${h.type}:${h.external_id}`)).catch(() => undefined);
+    await this.buckets.incidents.purge(incident.id);
+  }
+
+  async storageBytes(): Promise<number> {
+    const { keys, incidents, refs, webhooks, breakers, members, rates } = this.buckets;
+    const sizes = await Promise.all(
+      [keys, incidents, refs, webhooks, breakers, members, rates].map((kv) =>
+        kv.status().then((s) => s.size),
+      ),
+    );
+    const outbox = await this.buckets.jsm.streams.info(this.buckets.outbox.stream);
+    return sizes.reduce((a, b) => a + b, 0) + outbox.state.bytes;
+  }
+
+  idle(): Promise<void> {
+    return this.serial.idle();
+  }
+
+  async close(): Promise<void> {
+    await this.serial.idle();
+    this.keys.stop();
+    this.ids.stop();
+    await this.buckets.nc.drain().catch(() => undefined);
+  }
+
+  private keyEntry(entry: KvEntry): KeyEntry | null {
+    try {
+      return entry.json<KeyEntry>();
+    } catch {
+      this.metrics.stateRecordsInvalid.inc();
+      this.logger.error(
+        { event: 'state_record_invalid', bucket: 'keys', key: entry.key },
+        `key ${entry.key} does not parse`,
+      );
+      return null;
+    }
+  }
+
+  /**
+   * Runs `op`, riding out a NATS leader election or reconnect (no responders, timeouts) for up to
+   * 20 s; past that, the state is unreachable: 503 over HTTP, a nak for JetStream input.
+   */
+  private async available<T>(what: string, op: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + UNAVAILABLE_AFTER_MS;
+    for (let wait = 100; ; wait = Math.min(wait * 2, 2_000)) {
+      try {
+        return await op();
+      } catch (err) {
+        if (err instanceof StoreError || isConflict(err)) throw err;
+        if (this.buckets.nc.isClosed() || Date.now() + wait > deadline)
+          throw new AppError(
+            'not_ready',
+            `cannot ${what}: the cluster's state in NATS JetStream is unreachable (${errorMessage(err)})`,
+            {
+              cause: err,
+            },
+          );
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+}
+
+/** A provider's own id (`<type>:<id>`) as a KV key: letters, digits and `_-.` only. */
+export function refKeyOf(ref: string): string {
+  return `r.${Buffer.from(ref).toString('base64url')}`;
+}
+
+function webhookKeyOf(id: string): string {
+  return createHash('sha256').update(id).digest('hex');
+}
+
+function take(ids: Iterator<string>, n: number): string[] {
+  const out: string[] = [];
+  while (out.length < n) {
+    const r = ids.next();
+    if (r.done === true) break;
+    out.push(r.value);
+  }
+  return out;
+}

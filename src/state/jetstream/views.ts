@@ -1,0 +1,156 @@
+// What each replica keeps in memory of the shared state, fed by KV watches (docs/architecture.md,
+// "Cluster mode"): the latest incident of every provider key (dedup without a round trip, open
+// lists, counts) and the ids of every stored incident (lists of resolved ones, retention). A watch
+// replays what is stored, then follows live changes; "replay done" is the first entry with no
+// pending left (nats.js gives no such signal itself).
+import type { KV, KvWatchEntry } from '@nats-io/kv';
+import type { QueuedIterator } from '@nats-io/transport-node';
+import type { Logger } from '../../telemetry/logger.js';
+import type { KeyEntry } from './record.js';
+
+export interface KeyListener {
+  /** A provider key's latest incident changed (opened, acknowledged, resolved…), here or elsewhere. */
+  changed(entry: KeyEntry): void;
+}
+
+/** Follows a bucket until stopped; resolves `ready` once what was stored has been replayed. */
+abstract class Follower {
+  private iter: QueuedIterator<KvWatchEntry> | null = null;
+  readonly ready: Promise<void>;
+  private markReady!: () => void;
+  private stopped = false;
+
+  constructor(
+    protected readonly kv: KV,
+    protected readonly logger: Logger,
+    private readonly what: string,
+  ) {
+    this.ready = new Promise((resolve) => (this.markReady = resolve));
+  }
+
+  async start(options: { headers_only?: boolean } = {}): Promise<void> {
+    // An empty bucket sends nothing until its first write: nothing to wait for.
+    if ((await this.kv.status()).values === 0) this.markReady();
+    this.iter = await this.kv.watch({ key: '>', ...options });
+    void this.follow(this.iter);
+  }
+
+  private async follow(iter: QueuedIterator<KvWatchEntry>): Promise<void> {
+    try {
+      for await (const e of iter) {
+        this.apply(e);
+        if (e.delta === 0) this.markReady();
+      }
+    } catch (err) {
+      if (!this.stopped)
+        this.logger.error({ event: 'watch_failed', bucket: this.what, err }, `watch of ${this.what} ended`);
+    }
+  }
+
+  protected abstract apply(e: KvWatchEntry): void;
+
+  stop(): void {
+    this.stopped = true;
+    this.iter?.stop();
+  }
+}
+
+/** Provider key → its latest incident, as the key bucket says. */
+export class KeyView extends Follower {
+  readonly entries = new Map<string, KeyEntry>();
+  private readonly listeners = new Set<KeyListener>();
+  constructor(
+    kv: KV,
+    logger: Logger,
+    private readonly onInvalid: () => void,
+  ) {
+    super(kv, logger, 'keys');
+  }
+
+  listen(listener: KeyListener): void {
+    this.listeners.add(listener);
+  }
+
+  protected apply(e: KvWatchEntry): void {
+    if (e.operation !== 'PUT') {
+      this.entries.delete(e.key);
+      return;
+    }
+    let entry: KeyEntry;
+    try {
+      entry = e.json<KeyEntry>();
+      if (typeof entry.id !== 'string' || typeof entry.fingerprint !== 'string')
+        throw new Error('not a key entry');
+    } catch (err) {
+      this.onInvalid();
+      this.logger.error(
+        { event: 'state_record_invalid', bucket: 'keys', key: e.key, err },
+        `key ${e.key} does not parse; ignored`,
+      );
+      return;
+    }
+    this.entries.set(e.key, entry);
+    for (const l of this.listeners) l.changed(entry);
+  }
+
+  /** Open (not resolved) incidents, by state. */
+  counts(): { triggered: number; acknowledged: number } {
+    let triggered = 0;
+    let acknowledged = 0;
+    for (const e of this.entries.values()) {
+      if (e.state === 'triggered') triggered++;
+      else if (e.state === 'acknowledged') acknowledged++;
+    }
+    return { triggered, acknowledged };
+  }
+}
+
+/** Every stored incident id, sorted (ids sort by creation time). */
+export class IdIndex extends Follower {
+  private readonly ids: string[] = [];
+
+  constructor(kv: KV, logger: Logger) {
+    super(kv, logger, 'incidents');
+  }
+
+  override start(): Promise<void> {
+    return super.start({ headers_only: true });
+  }
+
+  protected apply(e: KvWatchEntry): void {
+    const i = this.position(e.key);
+    const present = this.ids[i] === e.key;
+    if (e.operation === 'PUT' && !present) this.ids.splice(i, 0, e.key);
+    if (e.operation !== 'PUT' && present) this.ids.splice(i, 1);
+  }
+
+  /** Where `id` is or would be: binary search (appends, the common case, cost one comparison). */
+  private position(id: string): number {
+    const last = this.ids.at(-1);
+    if (last === undefined || last < id) return this.ids.length;
+    let lo = 0;
+    let hi = this.ids.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.ids[mid] as string) < id) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  get size(): number {
+    return this.ids.length;
+  }
+
+  /** Ids newest first, below `before` when given. */
+  *newestFirst(before?: string): Generator<string> {
+    const start = before === undefined ? this.ids.length : this.position(before);
+    for (let i = start - 1; i >= 0; i--) yield this.ids[i] as string;
+  }
+
+  /** Ids created before `id`, oldest first. */
+  *olderThan(id: string): Generator<string> {
+    const end = this.position(id);
+    for (let i = 0; i < end; i++) yield this.ids[i] as string;
+  }
+}
