@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Build stage: compile TypeScript with the full dependency tree.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -10,7 +10,7 @@ COPY schemas ./schemas
 RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: production dependencies, compiled code, schemas and the bundled policy; no root.
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8000 DATA_DIR=/var/lib/incident-router POLICY_DIR=/app/policies
 # Two malloc arenas instead of up to 16 on two cores: glibc keeps what each arena once held, and
 # the sidecar's native allocations (LevelDB, sockets) come from several threads. About 20 MB less

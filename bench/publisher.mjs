@@ -1,8 +1,10 @@
 // A separate process that publishes log events, so publishing never shares the measured process's
 // event loop. Usage:
 //   publisher.mjs <url> <subject> <kind> <count> [--rate N] [--seed N] [--alerting PCT] [--jetstream]
+// --rate paces both modes (events/s); without it, publishing goes as fast as it can.
 // kinds: gen (the generator's realistic mix), storm (one identical critical line), unique (each
-// event a new critical incident of its own service).
+// event a new critical incident of its own service), paging (each event a new incident of its own
+// service that the shipped policy sends to both providers: a database connection refused).
 import { connect } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { eventLines } from '../scripts/gen-log-events.mjs';
@@ -42,6 +44,17 @@ function lines() {
       }),
     );
   }
+  if (kind === 'paging') {
+    return Array.from({ length: count }, (_, i) =>
+      JSON.stringify({
+        timestamp: '2026-11-24T15:00:00Z',
+        service: `db-client-${i}`,
+        level: 'error',
+        source: 'database',
+        message: 'connection refused to postgres',
+      }),
+    );
+  }
   throw new Error(`unknown kind ${kind}`);
 }
 
@@ -51,21 +64,24 @@ process.stdout.write('ready\n');
 await new Promise((resolve) => process.stdin.once('data', resolve)); // go
 process.stdin.destroy(); // an open stdin would keep this process alive
 const t0 = performance.now();
+/** Wait until event `i` is due at --rate. Called every 100 events only: no await per event in a flood. */
+async function pace(i) {
+  const wait = t0 + ((i + 1) * 1000) / rate - performance.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+}
 if (useJs) {
   const js = jetstream(nc);
   const window = [];
-  for (const line of all) {
-    window.push(js.publish(subject, line));
+  for (let i = 0; i < all.length; i++) {
+    window.push(js.publish(subject, all[i]));
     if (window.length >= 256) await Promise.all(window.splice(0));
+    if (rate > 0 && i % 100 === 99) await pace(i);
   }
   await Promise.all(window);
 } else {
   for (let i = 0; i < all.length; i++) {
     nc.publish(subject, all[i]);
-    if (rate > 0 && i % 100 === 99) {
-      const wait = t0 + ((i + 1) * 1000) / rate - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    }
+    if (rate > 0 && i % 100 === 99) await pace(i);
     if (i % 2000 === 1999) await nc.flush();
   }
   await nc.flush();

@@ -32,7 +32,10 @@ async function post(url, headers, body) {
   return { status: res.statusCode, text };
 }
 
-/** Signed as PagerDuty signs (webhooks/04-Signatures.md), one X-Webhook-Id per delivery. */
+/**
+ * Signed as PagerDuty signs (docs/providers.md, "PagerDuty webhook signatures"), one X-Webhook-Id per
+ * delivery.
+ */
 function pagerDutyAck(incident, i) {
   const body = JSON.stringify({
     event: {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Deterministic generator of realistic log events (SPEC §2 shape), for tests and benchmarks.
-// Adapted from the team's shared generator so that the project stays self-contained.
+// Deterministic generator of realistic log events (docs/nats.md, "Input: log events"), for tests and
+// benchmarks. Adapted from the team's shared generator so that the project stays self-contained.
 //
 // As a module:  import { generateEvents } from './gen-log-events.mjs'  → array of JSON lines
 // As a CLI:     gen-log-events.mjs [--count N] [--seed S] [--alerting PCT] [--start ISO] [--rate EV_PER_S]

@@ -249,7 +249,7 @@ export class App {
         : new OutboxWorker({
             ...attempts,
             state: cluster.state,
-            limiters: (limit) => new ClusterLimiter(cluster.state.buckets.rates, limit),
+            limiters: (limit) => new ClusterLimiter(cluster.state.buckets.rates, cluster.state.locks, limit),
           });
     const providers: ProviderRuntime = new ProviderRuntime({
       engine,

@@ -5,7 +5,7 @@
 import { changesNothing, type Decision } from '../domain/decision.js';
 import { stormFingerprint } from './storm.js';
 
-export interface OpenLookup<R> {
+export interface OpenLookup<R extends { lastEventMs: number }> {
   get(fingerprint: string): R | undefined;
 }
 
@@ -16,19 +16,33 @@ export type Correlation<R> =
   | { kind: 'record' }
   /** A resolve rule: the open incident it names, if any. */
   | { kind: 'resolve'; fingerprint: string; ref: R | undefined }
+  /**
+   * A resolve rule whose line is older than the newest failure of the incident it names: a late or
+   * redelivered recovery (JetStream redelivers what a crash left unacked after ack_wait, behind
+   * newer lines). Resolving would close an incident whose failure is current: ignored.
+   */
+  | { kind: 'stale_resolve'; fingerprint: string; ref: R }
   /** A paged alert whose fingerprint (or its service's storm incident) is open already. */
   | { kind: 'repeat'; fingerprint: string; ref: R; storm: boolean }
   /** A paged alert that opens an incident: its own, or the service's storm incident. */
   | { kind: 'open'; storm: boolean };
 
-/** `admit(service)`: whether the storm guard lets one more new incident of the service open now. */
-export function correlate<R>(
+/**
+ * `admit(service)`: whether the storm guard lets one more new incident of the service open now.
+ * `eventMs`: the event's own time.
+ */
+export function correlate<R extends { lastEventMs: number }>(
   decision: Decision,
+  eventMs: number,
   open: OpenLookup<R>,
   admit: (service: string) => boolean,
 ): Correlation<R> {
-  if (decision.resolves !== null)
-    return { kind: 'resolve', fingerprint: decision.resolves, ref: open.get(decision.resolves) };
+  if (decision.resolves !== null) {
+    const ref = open.get(decision.resolves);
+    if (ref !== undefined && eventMs < ref.lastEventMs)
+      return { kind: 'stale_resolve', fingerprint: decision.resolves, ref };
+    return { kind: 'resolve', fingerprint: decision.resolves, ref };
+  }
   if (!decision.paged) return changesNothing(decision) ? { kind: 'ignore' } : { kind: 'record' };
   const existing = open.get(decision.fingerprint);
   if (existing !== undefined)

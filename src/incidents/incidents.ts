@@ -16,7 +16,7 @@ import type { IdGenerator } from '../store/index.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { LifecycleBus, LifecycleKind } from './lifecycle.js';
-import { OpenIncidents, refOf, type OpenRef } from './open-incidents.js';
+import { eventMs, OpenIncidents, refOf, type OpenRef } from './open-incidents.js';
 import {
   learnExternalId,
   nextMark,
@@ -97,7 +97,7 @@ export class Incidents {
     const { settings, stormWindowMs } = this.deps.policy();
     const admit = (service: string): boolean =>
       this.storm.admit(service, nowMs, settings.storm.max_new_incidents, stormWindowMs);
-    const c = correlate(decision, this.open, admit);
+    const c = correlate(decision, eventMs(input.event.timestamp), this.open, admit);
     switch (c.kind) {
       case 'ignore':
         return NOTHING;
@@ -105,8 +105,11 @@ export class Incidents {
         return this.record(decision, input, nowMs);
       case 'resolve':
         return c.ref === undefined ? NOTHING : this.resolve(decision, c.fingerprint, c.ref);
+      case 'stale_resolve':
+        this.deps.metrics.staleResolves.inc();
+        return NOTHING;
       case 'repeat':
-        return this.repeat(c, nowMs);
+        return this.repeat(c, nowMs, eventMs(input.event.timestamp));
       case 'open':
         return this.openIncident(decision, input, nowMs, c.storm);
     }
@@ -129,8 +132,12 @@ export class Incidents {
   }
 
   /** Counted in memory at once; written back within WRITE_BACK_MS (a crash may lose the count, never the incident). */
-  private repeat(c: Extract<Correlation<OpenRef>, { kind: 'repeat' }>, nowMs: number): ApplyResult {
-    this.open.repeat(c.fingerprint, c.ref, nowMs);
+  private repeat(
+    c: Extract<Correlation<OpenRef>, { kind: 'repeat' }>,
+    nowMs: number,
+    atMs: number,
+  ): ApplyResult {
+    this.open.repeat(c.fingerprint, c.ref, nowMs, atMs);
     this.writeBack ??= setTimeout(() => {
       this.writeBack = null;
       void this.flush();
@@ -218,7 +225,7 @@ export class Incidents {
     const current = this.open.get(fingerprint);
     const ref = current?.id === winner.id ? current : refOf(winner);
     this.open.replace(fingerprint, reserved, ref);
-    this.open.repeat(fingerprint, ref, reserved.lastSeenMs);
+    this.open.repeat(fingerprint, ref, reserved.lastSeenMs, reserved.lastEventMs);
     const incident = { id: ref.id, correlation_id: ref.correlationId };
     return { outcome: 'deduplicated', incident, deliveries: [], withdrawn: [], storm };
   }

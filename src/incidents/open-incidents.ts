@@ -13,6 +13,11 @@ export interface OpenRef {
   /** Occurrences as last known to this process (written and unwritten). */
   occurrences: number;
   lastSeenMs: number;
+  /**
+   * The newest event time (the log line's own timestamp) among its occurrences seen here: a
+   * recovery line older than this does not resolve it (a redelivered or late line, not news).
+   */
+  lastEventMs: number;
   /** Occurrences counted here and not written back yet. */
   unsaved: number;
 }
@@ -25,6 +30,7 @@ export function refOf(incident: Incident | IncidentRef): OpenRef {
       service: incident.service,
       occurrences: incident.occurrences,
       lastSeenMs: incident.lastSeenMs,
+      lastEventMs: -Infinity,
       unsaved: 0,
     };
   return {
@@ -33,6 +39,7 @@ export function refOf(incident: Incident | IncidentRef): OpenRef {
     service: incident.service,
     occurrences: incident.occurrences,
     lastSeenMs: Date.parse(incident.last_seen),
+    lastEventMs: eventMs(incident.event.timestamp),
     unsaved: 0,
   };
 }
@@ -60,10 +67,11 @@ export class OpenIncidents implements IncidentLookup {
   }
 
   /** One more alert of an open incident: counted now, written at the next write-back. */
-  repeat(fingerprint: string, ref: OpenRef, atMs: number): void {
+  repeat(fingerprint: string, ref: OpenRef, atMs: number, eventAtMs = -Infinity): void {
     ref.occurrences++;
     ref.unsaved++;
     if (atMs > ref.lastSeenMs) ref.lastSeenMs = atMs;
+    if (eventAtMs > ref.lastEventMs) ref.lastEventMs = eventAtMs;
     this.dirty.add(ref);
   }
 
@@ -72,6 +80,7 @@ export class OpenIncidents implements IncidentLookup {
     winner.occurrences += reserved.unsaved;
     winner.unsaved += reserved.unsaved;
     winner.lastSeenMs = Math.max(winner.lastSeenMs, reserved.lastSeenMs);
+    winner.lastEventMs = Math.max(winner.lastEventMs, reserved.lastEventMs);
     if (winner.unsaved > 0) this.dirty.add(winner);
     this.dirty.delete(reserved);
     const current = this.byFingerprint.get(fingerprint);
@@ -101,4 +110,10 @@ export class OpenIncidents implements IncidentLookup {
   values(): IterableIterator<OpenRef> {
     return this.byFingerprint.values();
   }
+}
+
+/** An event's own time (RFC 3339, validated at the boundary) in epoch ms; -Infinity if unreadable. */
+export function eventMs(timestamp: string): number {
+  const ms = Date.parse(timestamp);
+  return Number.isFinite(ms) ? ms : -Infinity;
 }

@@ -161,6 +161,11 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly staleResolves = new Counter({
+    name: 'incident_router_stale_resolves_total',
+    help: 'Recovery lines older than the newest failure of the incident they name: not applied.',
+    registers: [this.registry],
+  });
   readonly storageBytes = new Gauge({
     name: 'incident_router_storage_bytes',
     help: 'Bytes the state backend uses (LevelDB files, or the cluster’s JetStream buckets and outbox).',

@@ -11,7 +11,7 @@ export interface InboundEvent {
   eventType: string;
   /** The provider's id of the event (PagerDuty `event.id`; OpsGenie has none: the dedup hash). */
   eventId: string;
-  /** Replay key: PagerDuty `X-Webhook-Id`, OpsGenie a hash of the event's identity. */
+  /** Replay key: PagerDuty the signed `event.id`, OpsGenie a hash of the event's identity. */
   dedupId: string;
   /** When it happened, by the provider's clock (epoch ms), or null. */
   occurredAtMs: number | null;

@@ -2,7 +2,8 @@
 // `X-PagerDuty-Signature: v1=<lowercase hex HMAC-SHA256(key = the secret's literal bytes, message =
 // the raw body)>`, several `v1=` entries joined by `,` while a secret rotates; any one valid entry is
 // enough. Other versions are ignored. The secret looks like base64 and must NOT be decoded
-// (go-pagerduty uses []byte(secret)). No timestamp is signed: replays are stopped by X-Webhook-Id.
+// (go-pagerduty uses []byte(secret)). No timestamp is signed: replays are stopped by the
+// signed body's `event.id` (and events older than 72 h are refused as stale).
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export type SignatureCheck =

@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-function binary(): string {
+export function natsServerBinary(): string {
   for (const candidate of ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server']) {
     if (existsSync(candidate)) return candidate;
   }
@@ -49,9 +49,13 @@ export class NatsServer {
   /** Start (again) on the same port with the same JetStream directory. */
   async restart(): Promise<void> {
     if (this.child) throw new Error('nats-server is already running');
-    const child = spawn(binary(), ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      natsServerBinary(),
+      ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.child = child;
     let output = '';
     await new Promise<void>((resolve, reject) => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clockFrom } from '../../src/domain/clock.js';
 import { changesNothing } from '../../src/domain/decision.js';
-import { eventToInput } from '../../src/domain/log-event.js';
+import { eventToInput, type LogEvent } from '../../src/domain/log-event.js';
 import { decide, NO_INCIDENTS } from '../../src/policy/decide.js';
 import { Triage } from '../../src/ingest/nats/triage.js';
 import { Verdict } from '../../src/ingest/nats/triage-protocol.js';
@@ -147,9 +147,10 @@ describe('core NATS with triage', () => {
     try {
       await waitFor(async () => (await get(`${t.url}/api/v1/health`)).body.nats?.connected === true);
       // Waves of events until the worker runs (it starts when a backlog first builds), then the rest.
-      const warm = events({ count: 2_000, seed: 35, alerting: 10 });
-      const list: typeof warm = [];
+      // Each wave is later in event time: a line older than an incident's newest is not news to it.
+      const list: LogEvent[] = [];
       for (let wave = 0; wave < 5; wave++) {
+        const warm = events({ count: 2_000, seed: 35, alerting: 10, start: `2026-11-23T0${wave}:00:00Z` });
         await publishLines(
           nc,
           'tri.app',
@@ -160,7 +161,7 @@ describe('core NATS with triage', () => {
         if (health.nats.triage.state === 'running') break;
         await new Promise((r) => setTimeout(r, 500));
       }
-      const rest = events({ count: 10_000, seed: 34, alerting: 10 });
+      const rest = events({ count: 10_000, seed: 34, alerting: 10, start: '2026-11-23T08:00:00Z' });
       list.push(...rest);
       await publishLines(
         nc,

@@ -1,4 +1,4 @@
-// Decision semantics on a small inline policy: one scenario per rule of SPEC §3.
+// Decision semantics on a small inline policy: one scenario per rule of docs/policy-language.md.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { alertToInput, eventToInput, type LogEvent } from '../../src/domain/log-event.js';
 import { providerKey } from '../../src/domain/provider-key.js';

@@ -113,7 +113,7 @@ describe('loadPolicy - interpolation', () => {
     ]);
   });
 
-  it('accepts references inside flow maps, as the example policy of SPEC §3 writes them', () => {
+  it('accepts references inside flow maps, as the original example policy writes them', () => {
     const text = readFileSync(`${FIXTURES}spec-example.yaml.txt`, 'utf8');
     expect(text).toContain('pagerduty: { routing_key: ${PD_KEY_PAYMENTS} }');
     // The example's catalog names a team "ml" that its teams section does not define.

@@ -6,7 +6,7 @@ import { send } from './support.js';
 const KEY = 'e93facc04764012d7bfb002500d5d1a6';
 const PROVIDER_KEY = 'ir-3f2a9c0b1d4e5f60718293a4b5c6d7e8f9012345';
 
-// PagerDuty/api-schema createV2Event example (NOTES §1.2).
+// PagerDuty/api-schema createV2Event example (docs/providers.md, "PagerDuty events").
 const pdSpecTrigger = {
   routing_key: KEY,
   event_action: 'trigger',
@@ -55,7 +55,7 @@ const trigger = (payload: Record<string, unknown>, top: Record<string, unknown> 
   payload: { ...pdOurTrigger.payload, ...payload },
 });
 
-// docs.opsgenie.com/docs/alert-api sample request (NOTES §4.2).
+// docs.opsgenie.com/docs/alert-api sample request (docs/providers.md, "OpsGenie create alert").
 const ogDocsCreate = {
   message: 'An example alert message',
   alias: 'Life is too short for no alias',

@@ -1,4 +1,5 @@
-// The PagerDuty V3 signature test vector (go-pagerduty webhookv3_test.go plus derived cases, NOTES §3.3).
+// The PagerDuty V3 signature test vector (go-pagerduty webhookv3_test.go plus derived cases;
+// docs/providers.md, "PagerDuty webhook signatures").
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { signV1 } from '../../src/sandbox/index.js';

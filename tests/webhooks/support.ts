@@ -154,7 +154,7 @@ async function send(url: string, headers: Record<string, string>, body: string) 
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
 
-/** A PagerDuty V3 envelope for an incident (developer-docs webhooks/01-Overview.md). */
+/** A PagerDuty V3 envelope for an incident (docs/providers.md, "PagerDuty webhook events"). */
 export function pagerDutyEvent(
   eventType: string,
   incident: { id: string; incident_key: string | null; status?: string },

@@ -73,7 +73,7 @@ export class NatsLink {
         if (attempt++ % 20 === 0)
           this.deps.logger.warn(
             { event: 'nats_connect_failed', err: (err as Error).message },
-            `cannot reach NATS at ${this.deps.servers.join(",")}; retrying (HTTP keeps serving)`,
+            `cannot reach NATS at ${this.deps.servers.join(',')}; retrying (HTTP keeps serving)`,
           );
         await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** Math.min(attempt, 5))));
       }

@@ -6,7 +6,7 @@ import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 
 /** `failed`: valid, but processing it failed (core NATS cannot redeliver it). */
-export type DeadLetterReason = 'invalid' | 'max_deliver' | 'oversize' | 'failed';
+export type DeadLetterReason = 'invalid' | 'max_deliver' | 'failed';
 
 export class DeadLetters {
   private logged = 0;

@@ -8,6 +8,7 @@
 //   KV <name>_breakers   circuit-breaker state per provider instance
 //   KV <name>_members    replica heartbeats (bucket TTL: a replica that stops beating disappears)
 //   KV <name>_rates      calls per credential per minute, shared by every replica (bucket TTL 2 min)
+//   KV <name>_leases     one writer at a time per incident and provider key (locks.ts; TTL 30 s)
 //   stream <name>_outbox work queue of deliveries to send, one durable consumer shared by all
 //
 // Every bucket keeps one value per key (history 1): storage is bounded by what is live plus
@@ -17,6 +18,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import type { ClusterConfig } from '../../config/config.js';
 import { StoreError, errorMessage } from '../../errors.js';
+import { LEASE_TTL_MS } from './locks.js';
 
 export interface Buckets {
   nc: NatsConnection;
@@ -28,6 +30,10 @@ export interface Buckets {
   breakers: KV;
   members: KV;
   rates: KV;
+  /** Writer leases (locks.ts), their stream, and whether the buckets are replicated. */
+  leases: KV;
+  leaseStream: string;
+  replicated: boolean;
   outbox: { stream: string; subject: (deliveryId: string) => string; consumer: string };
 }
 
@@ -59,23 +65,34 @@ export async function openBuckets(servers: string[], cluster: ClusterConfig): Pr
       { cause: err },
     );
   }
-  try {
-    return await open(nc, cluster);
-  } catch (err) {
-    await nc.close().catch(() => undefined);
-    throw new StoreError(
-      `STATE=jetstream: cannot open the cluster's JetStream buckets (${errorMessage(err)}); is JetStream enabled on the server?`,
-      { cause: err },
-    );
+  // A new R3 bucket needs its stream leader elected (seconds on a fresh cluster, more while every
+  // replica creates them at once): time-outs are retried for a while before giving up.
+  const deadline = Date.now() + OPEN_TIMEOUT_MS;
+  for (let wait = 500; ; wait = Math.min(wait * 2, 5_000)) {
+    try {
+      return await open(nc, cluster);
+    } catch (err) {
+      if (Date.now() + wait < deadline && !nc.isClosed()) {
+        await new Promise((r) => setTimeout(r, wait));
+        continue;
+      }
+      await nc.close().catch(() => undefined);
+      throw new StoreError(
+        `STATE=jetstream: cannot open the cluster's JetStream buckets (${errorMessage(err)}); is JetStream enabled on the server?`,
+        { cause: err },
+      );
+    }
   }
 }
+
+const OPEN_TIMEOUT_MS = 60_000;
 
 async function open(nc: NatsConnection, cluster: ClusterConfig): Promise<Buckets> {
   const kvm = new Kvm(nc);
   const base = { replicas: cluster.replicas, history: 1 };
   const bucket = (suffix: string, extra: { ttl?: number } = {}): Promise<KV> =>
     kvm.create(`${cluster.name}_${suffix}`, { ...base, ...extra });
-  const [keys, incidents, refs, webhooks, breakers, members, rates] = await Promise.all([
+  const [keys, incidents, refs, webhooks, breakers, members, rates, leases] = await Promise.all([
     bucket('keys'),
     bucket('incidents'),
     bucket('refs'),
@@ -83,15 +100,33 @@ async function open(nc: NatsConnection, cluster: ClusterConfig): Promise<Buckets
     bucket('breakers'),
     bucket('members', { ttl: MEMBER_TTL_MS }),
     bucket('rates', { ttl: RATE_TTL_MS }),
+    bucket('leases', { ttl: LEASE_TTL_MS }),
   ]);
   const jsm = await jetstreamManager(nc);
   const outbox = await openOutbox(jsm, cluster);
-  return { nc, jsm, keys, incidents, refs, webhooks, breakers, members, rates, outbox };
+  const leaseStream = `KV_${cluster.name}_leases`;
+  const replicated = cluster.replicas > 1;
+  return {
+    nc,
+    jsm,
+    keys,
+    incidents,
+    refs,
+    webhooks,
+    breakers,
+    members,
+    rates,
+    leases,
+    leaseStream,
+    replicated,
+    outbox,
+  };
 }
 
 async function openOutbox(jsm: JetStreamManager, cluster: ClusterConfig): Promise<Buckets['outbox']> {
   const stream = `${cluster.name}_outbox`;
-  const prefix = `${cluster.name}.outbox`;
+  // A private subject (like _INBOX), so no log subject such as `>` can take the outbox's messages.
+  const prefix = `_IR.${cluster.name}.outbox`;
   const consumer = 'sender';
   const exists = await jsm.streams.info(stream).then(
     () => true,

@@ -23,6 +23,7 @@ const ORPHAN_AFTER_MS = 30_000;
 /** How soon a delivery waiting for its turn (an older one pending) is looked at again. */
 const TURN_WAIT_MS = 200;
 const KEEPALIVE_MS = 10_000;
+const WINNERS_REMEMBERED = 10_000;
 /** How long a withdrawn delivery may still be in flight elsewhere: an attempt's timeout and its record. */
 const IN_FLIGHT_AT_MOST_MS = 10_000;
 const RESTART_MS = 2_000;
@@ -38,6 +39,8 @@ export class OutboxWorker implements DeliveryEngine {
   private readonly attempts: Attempts;
   private messages: ConsumerMessages | null = null;
   private readonly inFlight = new Map<string, string>(); // delivery id → provider
+  /** Incidents known to have won their provider key. */
+  private readonly winners = new Set<string>();
   private slotWaiters: (() => void)[] = [];
   private running = false;
   private stopped = false;
@@ -148,10 +151,10 @@ export class OutboxWorker implements DeliveryEngine {
     const { clock, state } = this.deps;
     const read = await state.read(ref.incident);
     const d = read?.record.deliveries.find((x) => x.id === ref.delivery);
-    if (read === null || d === undefined) {
+    if (read === null || d === undefined || !(await this.won(read.record))) {
       const ageMs = Date.now() - Number(m.info.timestampNanos) / 1_000_000;
       if (ageMs < ORPHAN_AFTER_MS) m.nak(TURN_WAIT_MS);
-      else m.ack(); // its write never happened: nothing to send
+      else m.ack(); // its write never happened, or its open lost to another replica's: nothing to send
       return;
     }
     if (d.status !== 'pending') return m.ack();
@@ -162,6 +165,35 @@ export class OutboxWorker implements DeliveryEngine {
     await this.attempts.run(d);
     if (d.status === 'pending') m.nak(Math.max(0, d.next_attempt_at - clock.now()));
     else m.ack();
+  }
+
+  /**
+   * Whether the incident won its provider key (the record of a replica that lost the race to open
+   * it is deleted, but a failed delete must not page anyone): it is the key's latest incident, or
+   * one before it. A winner's key is written moments after its record: asked again a few times.
+   */
+  private async won(record: IncidentRecord): Promise<boolean> {
+    const id = record.incident.id;
+    if (this.winners.has(id)) return true;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 5 * 2 ** attempt));
+      if (await this.inChain(record.incident.provider_key, id)) {
+        this.winners.add(id);
+        if (this.winners.size > WINNERS_REMEMBERED)
+          this.winners.delete(this.winners.values().next().value as string);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private async inChain(key: string, id: string): Promise<boolean> {
+    let current = await this.deps.state.latestOf(key);
+    for (let hops = 0; current !== null && hops < 5; hops++) {
+      if (current === id) return true;
+      current = (await this.deps.state.read(current))?.record.previous ?? null;
+    }
+    return false;
   }
 
   /** No older delivery to the same provider and key is pending, here or in the incident before. */

@@ -6,7 +6,9 @@
 // the two leaves a message whose delivery no record holds, which the outbox workers drop, never a
 // recorded delivery that nobody sends.
 import { createHash } from 'node:crypto';
-import { JetStreamApiCodes, JetStreamApiError, jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { isConflict } from './conflict.js';
+import { Locks } from './locks.js';
 import type { KvEntry } from '@nats-io/kv';
 import type { Delivery, Incident, IncidentState } from '../../domain/incident.js';
 import { AppError, errorMessage, StoreError } from '../../errors.js';
@@ -38,20 +40,21 @@ import {
 } from './record.js';
 import { IdIndex, KeyView } from './views.js';
 
+// Deletes, never purges: a live KV watch missed most purges in our runs (nats.js 3.4 with
+// nats-server 2.9.10: 3 of 150 seen), while every delete arrives; a delete marker is a few bytes.
+
 /** How long one operation keeps trying through a NATS leader election or a reconnect. */
 const UNAVAILABLE_AFTER_MS = 20_000;
 const MAX_CONFLICTS = 100;
+const DISCONNECTED_GRACE_MS = 2_000;
 const encoder = new TextEncoder();
 const encode = (value: unknown): Uint8Array => encoder.encode(JSON.stringify(value));
-
-export function isConflict(err: unknown): boolean {
-  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence;
-}
 
 export class JetStreamState implements StateBackend {
   readonly kind = 'jetstream';
   private readonly serial = new KeyedSerial();
   private readonly js: JetStreamClient;
+  readonly locks: Locks;
   readonly keys: KeyView;
   private readonly ids: IdIndex;
 
@@ -61,6 +64,7 @@ export class JetStreamState implements StateBackend {
     private readonly metrics: Pick<Metrics, 'stateRecordsInvalid'>,
   ) {
     this.js = jetstream(buckets.nc);
+    this.locks = new Locks(buckets.leases, buckets.jsm, buckets.leaseStream, buckets.replicated);
     const invalid = (): void => this.metrics.stateRecordsInvalid.inc();
     this.keys = new KeyView(buckets.keys, logger, invalid);
     this.ids = new IdIndex(buckets.incidents, logger);
@@ -79,6 +83,7 @@ export class JetStreamState implements StateBackend {
   }
 
   private connected = true;
+  private disconnectedAt = 0;
 
   /** Whether NATS is reachable now (readiness). */
   reachable(): boolean {
@@ -89,7 +94,10 @@ export class JetStreamState implements StateBackend {
   private watchConnection(): void {
     void (async () => {
       for await (const s of this.buckets.nc.status()) {
-        if (s.type === 'disconnect' || s.type === 'reconnecting') this.connected = false;
+        if ((s.type === 'disconnect' || s.type === 'reconnecting') && this.connected) {
+          this.connected = false;
+          this.disconnectedAt = Date.now();
+        }
         if (s.type === 'reconnect') this.connected = true;
       }
     })();
@@ -107,7 +115,13 @@ export class JetStreamState implements StateBackend {
   ): Promise<CreateOutcome> {
     return this.serial.run(incident.id, async () => {
       await after?.catch(() => undefined);
-      return this.available('open an incident', () => this.createOnce(incident, deliveries, audit));
+      // Kept across retries: an attempt that timed out may have written the record all the same.
+      const progress = { written: false };
+      return this.available('open an incident', () =>
+        this.locks.hold(`k.${incident.provider_key}`, () =>
+          this.createOnce(incident, deliveries, audit, progress),
+        ),
+      );
     });
   }
 
@@ -115,13 +129,17 @@ export class JetStreamState implements StateBackend {
     incident: Incident,
     deliveries: readonly Delivery[],
     audit: readonly NewAuditEntry[],
+    progress: { written: boolean },
   ): Promise<CreateOutcome> {
     const key = incident.provider_key;
     for (let i = 0; i < MAX_CONFLICTS; i++) {
       const marker = await this.buckets.keys.get(key);
       const current = marker?.operation === 'PUT' ? this.keyEntry(marker) : null;
       if (current !== null && current.state !== 'resolved' && current.id !== incident.id)
-        return this.lost(incident.id, current);
+        return progress.written
+          ? this.lost(incident.id, current, deliveries)
+          : { created: false, existing: current };
+      progress.written = true;
       await this.publish(deliveries);
       await this.buckets.incidents.put(
         incident.id,
@@ -139,15 +157,31 @@ export class JetStreamState implements StateBackend {
     throw new StoreError(`incident ${incident.id}: too many concurrent changes of key ${key}`);
   }
 
-  /** Another replica's incident holds the key: ours is withdrawn (its published deliveries are orphans). */
-  private async lost(id: string, winner: KeyEntry): Promise<CreateOutcome> {
-    await this.buckets.incidents.purge(id).catch(() => undefined);
+  /**
+   * Another replica's incident holds the key: ours is withdrawn, with the outbox messages of its
+   * deliveries (were they left, the outbox workers would drop them once old enough to be orphans).
+   */
+  private async lost(id: string, winner: KeyEntry, published: readonly Delivery[]): Promise<CreateOutcome> {
+    const { jsm, outbox } = this.buckets;
+    await Promise.all([
+      this.buckets.incidents.delete(id),
+      ...published.map((d) => jsm.streams.purge(outbox.stream, { filter: outbox.subject(d.id) })),
+    ]).catch((err: unknown) =>
+      this.logger.warn(
+        { event: 'lost_race_cleanup_failed', incident: id, err },
+        'could not clean up a lost open',
+      ),
+    );
     return { created: false, existing: winner };
   }
 
   /** The record holds deliveries, marks and webhook ids: `needs` asks for nothing more here. */
   update<T>(id: string, _needs: UpdateNeeds, mutate: Mutation<T>): Promise<T | null> {
-    return this.serial.run(id, () => this.available('change an incident', () => this.updateOnce(id, mutate)));
+    return this.serial.run(id, () =>
+      this.available('change an incident', () =>
+        this.locks.hold(`i.${id}`, () => this.updateOnce(id, mutate)),
+      ),
+    );
   }
 
   private async updateOnce<T>(id: string, mutate: Mutation<T>): Promise<T | null> {
@@ -181,7 +215,8 @@ export class JetStreamState implements StateBackend {
     const tasks: Promise<unknown>[] = (change.refs ?? []).map((ref) =>
       this.buckets.refs.put(refKeyOf(ref), encode({ id: after.id })),
     );
-    if (before.state !== after.state) tasks.push(this.setKeyState(after));
+    if (before.state !== after.state)
+      tasks.push(this.locks.hold(`k.${after.provider_key}`, () => this.setKeyState(after)));
     await Promise.all(tasks);
   }
 
@@ -235,6 +270,12 @@ export class JetStreamState implements StateBackend {
       return null;
     }
     return { record: parsed.record, revision: entry.revision };
+  }
+
+  /** The id of a provider key's latest incident, read now (not from the view). */
+  async latestOf(key: string): Promise<string | null> {
+    const marker = await this.buckets.keys.get(key);
+    return marker?.operation === 'PUT' ? (this.keyEntry(marker)?.id ?? null) : null;
   }
 
   async get(id: string): Promise<Incident | undefined> {
@@ -355,11 +396,11 @@ export class JetStreamState implements StateBackend {
   private async forget(incident: Incident): Promise<void> {
     const marker = await this.buckets.keys.get(incident.provider_key);
     if (marker?.operation === 'PUT' && this.keyEntry(marker)?.id === incident.id)
-      await this.buckets.keys.purge(incident.provider_key).catch(() => undefined);
+      await this.buckets.keys.delete(incident.provider_key).catch(() => undefined);
     for (const h of Object.values(incident.holds))
       if (h.external_id)
-        await this.buckets.refs.purge(refKeyOf(`${h.type}:${h.external_id}`)).catch(() => undefined);
-    await this.buckets.incidents.purge(incident.id);
+        await this.buckets.refs.delete(refKeyOf(`${h.type}:${h.external_id}`)).catch(() => undefined);
+    await this.buckets.incidents.delete(incident.id);
   }
 
   async storageBytes(): Promise<number> {
@@ -404,21 +445,22 @@ export class JetStreamState implements StateBackend {
   private async available<T>(what: string, op: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + UNAVAILABLE_AFTER_MS;
     for (let wait = 100; ; wait = Math.min(wait * 2, 2_000)) {
+      // Disconnected for a while: answer now (503) rather than hold the caller for a reconnect.
+      if (!this.connected && Date.now() - this.disconnectedAt > DISCONNECTED_GRACE_MS)
+        throw this.unreachable(what, new Error('not connected to NATS'));
       try {
         return await op();
       } catch (err) {
         if (err instanceof StoreError || isConflict(err)) throw err;
-        if (this.buckets.nc.isClosed() || Date.now() + wait > deadline)
-          throw new AppError(
-            'not_ready',
-            `cannot ${what}: the cluster's state in NATS JetStream is unreachable (${errorMessage(err)})`,
-            {
-              cause: err,
-            },
-          );
+        if (this.buckets.nc.isClosed() || Date.now() + wait > deadline) throw this.unreachable(what, err);
         await new Promise((r) => setTimeout(r, wait));
       }
     }
+  }
+
+  private unreachable(what: string, cause: unknown): AppError {
+    const message = `cannot ${what}: the cluster's state in NATS JetStream is unreachable (${errorMessage(cause)})`;
+    return new AppError('not_ready', message, { cause });
   }
 }
 

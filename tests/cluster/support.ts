@@ -1,0 +1,182 @@
+// Cluster-mode tests (issue 12): real sidecar processes in cluster mode on a 3-node nats-server
+// cluster, provider simulators in the test process, and a workload whose expected outcome does not
+// depend on which replica handles which event (phases: every replica finishes one before the next).
+import type { ChildProcess } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  SANDBOX_OPSGENIE_API_KEY,
+  SANDBOX_PAGERDUTY_ROUTING_KEY,
+  type Sandbox,
+} from '../../src/sandbox/index.js';
+import { get, noRateLimit, waitFor } from '../helpers/app.js';
+import { exited, startServe } from '../helpers/cli.js';
+import { SHIPPED_POLICY_DIR } from '../helpers/policy.js';
+import { noStorm } from '../ingest/support.js';
+
+export const NOW_ISO = '2026-11-24T15:00:00Z';
+
+export interface Replica {
+  name: string;
+  url: string;
+  child: ChildProcess;
+  output(): string;
+}
+
+export interface ClusterFixture {
+  root: string;
+  env(replica: string): Record<string, string>;
+  dispose(): Promise<void>;
+}
+
+/** A policy directory (the shipped one, edited) and the environment every replica shares. */
+export async function clusterFixture(
+  sandbox: Sandbox,
+  shared: Record<string, string>,
+  edits: Record<string, (text: string) => string> = {},
+): Promise<ClusterFixture> {
+  const root = await mkdtemp(join(tmpdir(), 'ir-cluster-'));
+  const policies = join(root, 'policies');
+  await cp(SHIPPED_POLICY_DIR, policies, { recursive: true });
+  const all: Record<string, (text: string) => string> = {
+    '00-settings.yaml': noStorm,
+    'providers.yaml': noRateLimit,
+  };
+  // A test's own edit of a file comes after the defaults' (its rate limit replaces the removed one).
+  for (const [file, edit] of Object.entries(edits)) {
+    const base = all[file];
+    all[file] = base === undefined || file === 'providers.yaml' ? edit : (text) => edit(base(text));
+  }
+  for (const [file, edit] of Object.entries(all))
+    await writeFile(join(policies, file), edit(await readFile(join(policies, file), 'utf8')));
+  return {
+    root,
+    env: (replica) => ({
+      PORT: '0',
+      POLICY_DIR: policies,
+      DATA_DIR: join(root, `data-${replica}`),
+      LOG_LEVEL: 'info',
+      STATE: 'jetstream',
+      CLUSTER_REPLICAS: '3',
+      REPLICA_NAME: replica,
+      PAGERDUTY_ROUTING_KEY: SANDBOX_PAGERDUTY_ROUTING_KEY,
+      PAGERDUTY_EVENTS_URL: sandbox.urls.pagerdutyEvents,
+      OPSGENIE_API_KEY: SANDBOX_OPSGENIE_API_KEY,
+      OPSGENIE_API_URL: sandbox.urls.opsgenie,
+      PAGERDUTY_WEBHOOK_SECRET: 'cluster-test-pagerduty-secret',
+      OPSGENIE_WEBHOOK_TOKEN: 'cluster-test-opsgenie-token',
+      ...shared,
+    }),
+    dispose: () => rm(root, { recursive: true, force: true }),
+  };
+}
+
+export async function startReplica(fixture: ClusterFixture, name: string): Promise<Replica> {
+  const started = await startServe([], fixture.env(name));
+  return { name, ...started };
+}
+
+export async function stopReplica(replica: Replica, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (replica.child.exitCode === null) {
+    replica.child.kill(signal);
+    await exited(replica.child);
+  }
+  // What it logged, for a person looking into a failure (.tmp is not committed).
+  await mkdir('.tmp/cluster', { recursive: true });
+  await writeFile(`.tmp/cluster/replica-${replica.name}-${Date.now()}.log`, replica.output());
+}
+
+export const SERVICES = Array.from({ length: 200 }, (_, i) => `svc-${String(i).padStart(3, '0')}`);
+
+const line = (service: string, level: string, message: string, source = 'database'): string =>
+  JSON.stringify({ timestamp: NOW_ISO, service, level, source, message });
+
+export const failing = (service: string): string => line(service, 'error', 'connection refused to postgres');
+export const recovered = (service: string): string => line(service, 'info', 'connection pool recovered');
+/** A line that changes nothing (a cache miss at info): most of any real stream. */
+export const noise = (i: number): string =>
+  line(`web-${i % 50}`, 'info', `cache miss rate increased by ${i % 7}%`, 'cache');
+
+/**
+ * 20,000 events in four phases over 200 services: everyone fails (40 repeats each, interleaved),
+ * the even half recovers, everyone fails again (the even half opens a second incident, the odd half
+ * repeats), everyone recovers; noise throughout. Expected: 300 incidents, all resolved.
+ */
+export function phases(): string[][] {
+  let n = 0;
+  const withNoise = (lines: string[], count: number): string[] => {
+    const out: string[] = [];
+    const every = Math.max(1, Math.floor(lines.length / Math.max(1, count)));
+    lines.forEach((l, i) => {
+      out.push(l);
+      if (i % every === 0 && count-- > 0) out.push(noise(n++));
+    });
+    while (count-- > 0) out.push(noise(n++));
+    return out;
+  };
+  const burst = (): string[] => Array.from({ length: 40 }, () => SERVICES.map(failing)).flat();
+  return [
+    withNoise(burst(), 1_800),
+    withNoise(SERVICES.filter((_, i) => i % 2 === 0).map(recovered), 50),
+    withNoise(burst(), 1_800),
+    withNoise(SERVICES.map(recovered), 50),
+  ];
+}
+
+export interface Listed {
+  id: string;
+  fingerprint: string;
+  provider_key: string;
+  state: string;
+  holds: Record<string, { state: string }>;
+}
+
+/** Every incident a replica lists (the API pages by 500). */
+export async function allIncidents(url: string, query = ''): Promise<Listed[]> {
+  const out: Listed[] = [];
+  let before: string | null = null;
+  do {
+    const page = (await get(`${url}/api/v1/incidents?limit=500${query}${before ? `&before=${before}` : ''}`))
+      .body as {
+      incidents: Listed[];
+      next: string | null;
+    };
+    out.push(...page.incidents);
+    before = page.next;
+  } while (before !== null);
+  return out;
+}
+
+/** Until every replica shows `n` incidents in `state` (the shared state has settled for all). */
+export async function settled(
+  replicas: Replica[],
+  state: string,
+  n: number,
+  timeoutMs = 120_000,
+): Promise<void> {
+  let seen: unknown[] = [];
+  try {
+    await waitFor(
+      async () => {
+        seen = await Promise.all(
+          replicas.map(async (r) => (await get(`${r.url}/api/v1/health`)).body.incidents),
+        );
+        return seen.every((counts) => (counts as Record<string, number>)[state] === n);
+      },
+      timeoutMs,
+      250,
+    );
+  } catch (err) {
+    throw new Error(`replicas did not all reach ${state}=${n}: ${JSON.stringify(seen)}`, { cause: err });
+  }
+}
+
+/** Until the cluster has nothing left to send. */
+export async function drained(replica: Replica, timeoutMs = 120_000): Promise<void> {
+  await waitFor(
+    async () => (await get(`${replica.url}/api/v1/health`)).body.deliveries_pending === 0,
+    timeoutMs,
+    250,
+  );
+}

@@ -1,0 +1,35 @@
+// A recovery line older than the newest failure of its incident does not resolve it. JetStream
+// redelivers what a crash left unacked only after ack_wait, behind newer lines: a recovery replayed
+// late would otherwise close an incident whose failure is current, and the next page would be lost
+// (found by the soak run: bench/soak.mjs).
+import { describe, expect, it } from 'vitest';
+import { exposition, get, post, startTestApp } from '../helpers/app.js';
+
+const line = (timestamp: string, level: string, message: string) => ({
+  timestamp,
+  service: 'order-service',
+  level,
+  source: 'database',
+  message,
+});
+
+describe('late lines', () => {
+  it('a recovery older than the newest failure is ignored; a newer one resolves', async () => {
+    const t = await startTestApp();
+    try {
+      const fail = (ts: string) =>
+        post(`${t.url}/api/v1/events`, line(ts, 'error', 'connection refused to postgres'));
+      const recover = (ts: string) =>
+        post(`${t.url}/api/v1/events`, line(ts, 'info', 'connection pool recovered'));
+      expect((await fail('2026-11-24T10:00:00Z')).body.outcomes).toEqual({ paged: 1 });
+      expect((await fail('2026-11-24T10:00:05Z')).body.outcomes).toEqual({ deduplicated: 1 });
+      expect((await recover('2026-11-24T10:00:03Z')).body.outcomes).toEqual({ ignored: 1 });
+      const open = (await get(`${t.url}/api/v1/incidents?state=triggered`)).body.incidents;
+      expect(open).toHaveLength(1);
+      expect(await exposition(t.url)).toMatch(/^incident_router_stale_resolves_total 1$/m);
+      expect((await recover('2026-11-24T10:00:06Z')).body.outcomes).toEqual({ resolved: 1 });
+    } finally {
+      await t.stop();
+    }
+  });
+});
