@@ -5,7 +5,7 @@
 // it.
 import type { Clock } from '../domain/clock.js';
 import { durationMs } from '../domain/duration.js';
-import type { BreakerSettings } from '../policy/types.js';
+import type { BreakerSettings } from './settings.js';
 
 export interface BreakerSample {
   at: number;

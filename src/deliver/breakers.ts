@@ -1,7 +1,7 @@
 // One circuit breaker per provider instance, restored from the store at start and persisted on
 // every change of state, so an open breaker stays open across a restart.
 import type { Clock } from '../domain/clock.js';
-import type { BreakerSettings } from '../policy/types.js';
+import type { BreakerSettings } from './settings.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { breakerGauge, CircuitBreaker, parseBreakerState, type BreakerState } from './breaker.js';

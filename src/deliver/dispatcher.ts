@@ -6,7 +6,8 @@
 // trigger, and a reopened fingerprint's trigger never overtakes the previous incident's resolve.
 import type { Clock } from '../domain/clock.js';
 import type { Delivery } from '../domain/incident.js';
-import type { DeliverySettings, ProviderSpec } from '../policy/types.js';
+import type { DeliverySettings } from './settings.js';
+import type { ProviderSpec } from '../providers/spec.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';

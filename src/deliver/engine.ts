@@ -1,7 +1,8 @@
 // What sends the outbox: this process's dispatcher (LevelDB state: dispatcher.ts) or the cluster's
 // outbox workers (JetStream state: src/state/jetstream/outbox-worker.ts). The rest of the sidecar
 // configures it on every policy load and reads its health; new deliveries reach it as an Outbox.
-import type { DeliverySettings, ProviderSpec } from '../policy/types.js';
+import type { DeliverySettings } from './settings.js';
+import type { ProviderSpec } from '../providers/spec.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ProviderHealth } from './health.js';
 import type { Outbox } from './outbox.js';

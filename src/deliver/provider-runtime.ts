@@ -1,7 +1,7 @@
 // The providers of the active policy. A policy reload builds new provider clients and hands them to
 // the delivery engine; the old ones are closed once attempts that may still use them have finished.
 import type { CompiledPolicy } from '../policy/compile.js';
-import type { ProviderSpec } from '../policy/types.js';
+import type { ProviderSpec } from '../providers/spec.js';
 import { createProviders, type ProviderRegistry } from '../providers/registry.js';
 import type { Breakers } from './breakers.js';
 import type { DeliveryEngine } from './engine.js';

@@ -9,7 +9,7 @@
 // also keeps within fixed per-minute windows such as OpsGenie's.
 //
 // Keys are credentials: they are held only as Map keys and never logged or put in errors.
-import type { RateLimit } from '../policy/types.js';
+import type { RateLimit } from '../providers/spec.js';
 
 export type TakeResult = { ok: true } | { ok: false; retryAtMs: number };
 

@@ -1,5 +1,5 @@
 // Builds the named provider instances of a policy, each with its teams' overrides and its own HTTP pool.
-import type { ProviderSpec, TeamProviderOverride, TeamSpec } from '../policy/types.js';
+import type { ProviderSpec, TeamProviderOverride, TeamSpec } from './spec.js';
 import type { HttpProviderOptions } from './http-provider.js';
 import { OpsGenieConfig } from './opsgenie/config.js';
 import { OpsGenieProvider } from './opsgenie/opsgenie.js';

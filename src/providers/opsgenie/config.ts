@@ -3,7 +3,7 @@
 // Opsgenie-shaped API (`https://api.atlassian.com/jsm/ops/integration`; docs/providers.md,
 // "Jira Service Management Operations").
 import type { Severity } from '../../domain/severity.js';
-import type { OpsgenieProviderSpec, OpsgenieResponder, TeamProviderOverride } from '../../policy/types.js';
+import type { OpsgenieProviderSpec, OpsgenieResponder, TeamProviderOverride } from '../spec.js';
 import type { Target } from '../provider.js';
 
 export type OpsGeniePriority = OpsgenieProviderSpec['priority_map'][Severity];

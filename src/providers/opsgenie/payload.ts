@@ -2,7 +2,7 @@
 // no lengths; every limit below is from the field table of docs.opsgenie.com/docs/alert-api
 // (docs/providers.md, "OpsGenie create alert").
 import type { Incident } from '../../domain/incident.js';
-import type { OpsgenieResponder } from '../../policy/types.js';
+import type { OpsgenieResponder } from '../spec.js';
 import { budgetDetails, truncateText } from '../truncate.js';
 import type { OpsGeniePriority } from './config.js';
 

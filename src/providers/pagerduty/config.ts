@@ -1,6 +1,6 @@
 // The effective settings of one PagerDuty provider instance: the policy's spec plus the teams' overrides.
 import type { Severity } from '../../domain/severity.js';
-import type { PagerDutyProviderSpec, TeamProviderOverride } from '../../policy/types.js';
+import type { PagerDutyProviderSpec, TeamProviderOverride } from '../spec.js';
 import type { Target } from '../provider.js';
 
 export type PagerDutySeverity = PagerDutyProviderSpec['severity_map'][Severity];

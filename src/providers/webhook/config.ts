@@ -1,5 +1,5 @@
 // The effective settings of one webhook provider instance: the policy's spec plus the teams' overrides.
-import type { TeamProviderOverride, WebhookProviderSpec } from '../../policy/types.js';
+import type { TeamProviderOverride, WebhookProviderSpec } from '../spec.js';
 import { headerSecrets } from '../../domain/secrets.js';
 import type { Target } from '../provider.js';
 

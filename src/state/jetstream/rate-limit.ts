@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { KV } from '@nats-io/kv';
 import type { CallLimiter } from '../../deliver/attempts.js';
 import type { TakeResult } from '../../deliver/rate-limiter.js';
-import type { RateLimit } from '../../policy/types.js';
+import type { RateLimit } from '../../providers/spec.js';
 import { isConflict } from './conflict.js';
 import type { Locks } from './locks.js';
 
