@@ -154,10 +154,15 @@ export function parseEvent(raw: Uint8Array): Validated<LogEvent> {
   } catch (err) {
     return { ok: false, errors: [`invalid JSON: ${(err as Error).message}`] };
   }
-  // JSON.parse makes `__proto__` an own key; scan only when the text could contain one. A payload
-  // under 64 KiB cannot hold oversize attributes.
+  // JSON.parse makes `__proto__` an own key; scan only when the text could contain one, spelled
+  // out or with `\u` escapes (`"\u005f\u005fproto__"` is the same key). A payload under 64 KiB
+  // cannot hold oversize attributes.
   return checkEvent(value, {
-    scanKeys: text.includes('__proto__') || text.includes('constructor') || text.includes('prototype'),
+    scanKeys:
+      text.includes('__proto__') ||
+      text.includes('constructor') ||
+      text.includes('prototype') ||
+      text.includes('\\u'),
     measureAttributes: raw.byteLength > MAX_ATTRIBUTES_BYTES,
   });
 }

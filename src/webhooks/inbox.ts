@@ -34,6 +34,8 @@ export interface InboxAnswer {
 // PagerDuty retries a delivery for up to 48 h (docs/providers.md): ids are kept a day longer, and
 // pruned by the retention janitor (src/state/retention.ts).
 export const WEBHOOK_ID_RETENTION_MS = 72 * 3_600_000;
+/** How far ahead of ours a provider's clock may run before its event time is not believed. */
+const CLOCK_AHEAD_TOLERANCE_MS = 5 * 60_000;
 
 export class WebhookInbox {
   /** Copies of one delivery in flight at once (a retry after a timeout) run one after another. */
@@ -46,7 +48,8 @@ export class WebhookInbox {
     return this.deps.providers()[name]?.type === provider;
   }
 
-  receive(event: InboundEvent, instance: string | null): Promise<InboxAnswer> {
+  receive(received: InboundEvent, instance: string | null): Promise<InboxAnswer> {
+    const event = this.withPlausibleTime(received);
     const previous = this.inFlight.get(event.dedupId) ?? Promise.resolve();
     const work = previous.catch(() => undefined).then(() => this.process(event, instance));
     this.inFlight.set(event.dedupId, work);
@@ -105,6 +108,26 @@ export class WebhookInbox {
       status: 200,
       body: { result: outcome.result, incident_id: incident.id, state: outcome.incident.state, ...reason },
     };
+  }
+
+  /**
+   * The provider's clock orders its events (an older one never undoes a newer one), so a time far in
+   * the future, or past the last JavaScript date, would make every later event of that provider look
+   * stale for good. Such a time is replaced by ours when it arrives, and logged.
+   */
+  private withPlausibleTime(event: InboundEvent): InboundEvent {
+    const now = this.deps.clock.now();
+    if (event.occurredAtMs === null || event.occurredAtMs <= now + CLOCK_AHEAD_TOLERANCE_MS) return event;
+    this.deps.logger.warn(
+      {
+        event: 'webhook_time_ahead',
+        provider: event.provider,
+        event_type: event.eventType,
+        occurred_at_ms: event.occurredAtMs,
+      },
+      `${event.provider} webhook ${event.eventType} is dated ${Math.round((event.occurredAtMs - now) / 60_000)} min ahead of our clock; ordered by its arrival instead`,
+    );
+    return { ...event, occurredAtMs: now };
   }
 
   /**

@@ -61,7 +61,8 @@ export function readOpsGenieWebhook(body: unknown): ReadResult {
     return { kind: 'invalid', message: 'expected an OpsGenie webhook {"action", "alert": {…}}' };
   const action = body['action'];
   const alert = body['alert'];
-  const mapping = MAPPINGS[action];
+  // Own keys only: `constructor`, `toString` and friends are not event types.
+  const mapping = Object.hasOwn(MAPPINGS, action) ? MAPPINGS[action] : undefined;
   if (mapping === undefined) return { kind: 'ignored', eventType: action, reason: 'action not mapped' };
   const source = isObject(body['source']) ? body['source'] : {};
   const actor = text(alert['username'], 100) ?? text(source['name'], 100) ?? 'OpsGenie';

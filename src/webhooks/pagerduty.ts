@@ -67,7 +67,8 @@ export function readPagerDutyWebhook(body: unknown): ReadResult {
     };
   const eventType = event['event_type'];
   if (eventType === 'pagey.ping') return { kind: 'ignored', eventType, reason: 'ping' };
-  const mapping = MAPPINGS[eventType];
+  // Own keys only: `constructor`, `toString` and friends are not event types.
+  const mapping = Object.hasOwn(MAPPINGS, eventType) ? MAPPINGS[eventType] : undefined;
   if (mapping === undefined) return { kind: 'ignored', eventType, reason: 'event type not mapped' };
   const data = isObject(event['data']) ? event['data'] : {};
   const agent = isObject(event['agent']) ? event['agent'] : null;

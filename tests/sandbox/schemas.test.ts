@@ -145,7 +145,7 @@ describe('outbound schemas - valid examples pass', () => {
     ['opsgenie-action', 'empty', {}],
     [
       'opsgenie-action',
-      'the NOTES example',
+      'a close with user, source and note',
       { user: 'alert-router', source: 'alert-router', note: 'Resolved upstream (incident ir-3f…)' },
     ],
     ['opsgenie-note', 'a note', { note: 'still broken', user: 'incident-router' }],

@@ -8,6 +8,13 @@ import type { Metrics } from '../../telemetry/metrics.js';
 /** `failed`: valid, but processing it failed (core NATS cannot redeliver it). */
 export type DeadLetterReason = 'invalid' | 'max_deliver' | 'failed';
 
+/** nats-server's default when the server does not say. */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+/** The payload's key, quotes and the truncation flag. */
+const ENVELOPE_BYTES = 64;
+
+const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
+
 export class DeadLetters {
   private logged = 0;
 
@@ -23,15 +30,22 @@ export class DeadLetters {
       deliveries?: number;
     },
   ): void {
-    const body = {
+    const head = {
       reason: letter.reason,
-      errors: letter.errors,
+      errors: letter.errors.slice(0, 20),
       subject: letter.subject,
       received_at: new Date().toISOString(),
       size: letter.payload.byteLength,
-      // Raw bytes, whatever they are (invalid UTF-8 included).
-      payload_base64: Buffer.from(letter.payload).toString('base64'),
       ...(letter.deliveries === undefined ? {} : { deliveries: letter.deliveries }),
+    };
+    // Raw bytes, whatever they are (invalid UTF-8 included), as many as fit: base64 grows them by a
+    // third, and a dead letter over the server's max_payload could not be published at all.
+    const room = (nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD) - jsonBytes(head) - ENVELOPE_BYTES;
+    const keep = Math.max(0, Math.min(letter.payload.byteLength, Math.floor(room / 4) * 3));
+    const body = {
+      ...head,
+      payload_base64: Buffer.from(letter.payload.subarray(0, keep)).toString('base64'),
+      ...(keep < letter.payload.byteLength ? { payload_truncated: true } : {}),
     };
     try {
       nc.publish(this.deps.subject, JSON.stringify(body));
