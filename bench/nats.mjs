@@ -25,8 +25,11 @@ async function decisionsOf(app) {
   return values.reduce((n, v) => n + v.value, 0);
 }
 
-/** Wait until `count()` reaches `target` or stops moving for `idleMs`; returns [reached, ms since start]. */
-async function until(count, target, started, idleMs = 5_000) {
+/**
+ * Wait until `count()` reaches `target` or stops moving for `idleMs`, asking every `everyMs`;
+ * returns [reached, ms since start].
+ */
+export async function until(count, target, started, idleMs = 5_000, everyMs = 20) {
   let last = -1;
   let lastChange = performance.now();
   for (;;) {
@@ -36,7 +39,7 @@ async function until(count, target, started, idleMs = 5_000) {
       last = n;
       lastChange = performance.now();
     } else if (performance.now() - lastChange > idleMs) return [n, lastChange - started];
-    await sleep(20);
+    await sleep(everyMs);
   }
 }
 
@@ -52,7 +55,7 @@ function freePort() {
 }
 
 /** A phase's figures as soon as it ends, so a long run shows its progress. */
-function progress(name, figures) {
+export function progress(name, figures) {
   console.error(`  ${name}: ${JSON.stringify(figures)}`);
   return figures;
 }
@@ -166,9 +169,14 @@ async function jsSidecar(url, sandbox, n) {
 
 /**
  * A sidecar process (the built `serve`, as deployed) against the in-process simulators, which send
- * their signed webhooks back to it like the real providers do (`echo: false` stops them).
+ * their signed webhooks back to it like the real providers do (`echo: false` stops them). `env`
+ * adds to its environment (bench/cluster.mjs: STATE=jetstream and the cluster's settings).
  */
-async function spawnSidecar(url, sandbox, { subject, maxPending = '10000', echo = true }) {
+export async function spawnSidecar(
+  url,
+  sandbox,
+  { subject, maxPending = '10000', echo = true, env: extra = {} },
+) {
   const root = await mkdtemp(join(tmpdir(), 'ir-bench-child-'));
   const policyDir = join(root, 'policies');
   await cp(new URL('../policies', import.meta.url).pathname, policyDir, { recursive: true });
@@ -200,6 +208,7 @@ async function spawnSidecar(url, sandbox, { subject, maxPending = '10000', echo 
     OPSGENIE_WEBHOOK_TOKEN: token,
     // As the Dockerfile and `npm start` run it.
     MALLOC_ARENA_MAX: '2',
+    ...extra,
   };
   // BENCH_CHILD_NODE_ARGS: e.g. `--cpu-prof --cpu-prof-dir=.tmp/child` to profile the sidecar.
   const nodeArgs = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -233,6 +242,8 @@ async function spawnSidecar(url, sandbox, { subject, maxPending = '10000', echo 
     await sleep(50);
   while ((await (await get('/api/v1/health')).json()).nats?.connected !== true) await sleep(50);
   return {
+    pid: child.pid,
+    url: base,
     get,
     /** A sample of the Prometheus text exposition, by name (with escaped label braces). */
     metric: async (name) => {
@@ -249,7 +260,10 @@ async function spawnSidecar(url, sandbox, { subject, maxPending = '10000', echo 
     },
     stop: async () => {
       child.kill('SIGTERM');
+      // A sidecar that does not finish its shutdown must not hang the benchmark's end.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       await exited;
+      clearTimeout(timer);
       await log.close();
       await rm(root, { recursive: true, force: true });
     },
@@ -257,12 +271,11 @@ async function spawnSidecar(url, sandbox, { subject, maxPending = '10000', echo 
 }
 
 /**
- * Publish → simulator received, at 1,000 events/s of which 10% page (each to both providers).
- * The first 2 s warm the sidecar up and are reported apart (`coldP99`): a process that has just
- * started runs its code unoptimised and opens its connections.
+ * Publish → simulator received, at 1,000 events/s of which 10% page (each to both providers), on
+ * `lat.app` to whatever sidecars listen. The first 2 s warm the sidecars up and are reported apart
+ * (`coldP99`): a process that has just started runs its code unoptimised and opens its connections.
  */
-async function latency(url, sandbox, { echo = true } = {}) {
-  const sidecar = await spawnSidecar(url, sandbox, { subject: 'lat.>', echo });
+export async function latencySamples(url, sandbox) {
   const nc = await connect({ servers: url });
   try {
     const noise = JSON.stringify({
@@ -297,7 +310,12 @@ async function latency(url, sandbox, { echo = true } = {}) {
     }
     await nc.flush();
     const received = () => [...sandbox.pagerduty.requests(), ...sandbox.opsgenie.requests()];
-    while (received().length < 2 * sent.size) await sleep(50);
+    const deadline = Date.now() + 120_000;
+    while (received().length < 2 * sent.size) {
+      if (Date.now() > deadline)
+        throw new Error(`latency: ${received().length} of ${2 * sent.size} requests after 120 s`);
+      await sleep(50);
+    }
     const samples = received().map((r) => {
       const summary = String(r.body?.payload?.summary ?? r.body?.message ?? '');
       const tag = /(warm|lat)-\d+/.exec(summary)?.[0];
@@ -312,17 +330,24 @@ async function latency(url, sandbox, { echo = true } = {}) {
           .slice(0, 30)
           .join(' '),
       );
+    return { p50: percentile(ms, 50), p99: percentile(ms, 99), n: ms.length, coldP99: percentile(cold, 99) };
+  } finally {
+    await nc.close();
+  }
+}
+
+/** `latencySamples` through one fresh sidecar process. */
+async function latency(url, sandbox, { echo = true } = {}) {
+  const sidecar = await spawnSidecar(url, sandbox, { subject: 'lat.>', echo });
+  try {
+    const figures = await latencySamples(url, sandbox);
     await sleep(1_000); // the last webhooks
     return {
-      p50: percentile(ms, 50),
-      p99: percentile(ms, 99),
-      n: ms.length,
-      coldP99: percentile(cold, 99),
+      ...figures,
       webhooks: await sidecar.metricSum('incident_router_webhooks_total'),
       triage: (await (await sidecar.get('/api/v1/health')).json()).nats?.triage,
     };
   } finally {
-    await nc.close();
     await sidecar.stop();
   }
 }

@@ -1,13 +1,20 @@
 // `npm run bench`: every benchmark, each printing a table of measured figures beside a ceiling
 // measured in the same run. Run one alone with `node --expose-gc bench/<name>.mjs`.
 import { cpus } from 'node:os';
+import { benchCluster } from './cluster.mjs';
 import { benchDecide } from './decide.mjs';
 import { benchDelivery } from './delivery.mjs';
 import { benchNats } from './nats.mjs';
 import { benchWebhooks } from './webhooks.mjs';
 
 const only = process.argv[2];
-const benches = { decide: benchDecide, delivery: benchDelivery, nats: benchNats, webhooks: benchWebhooks };
+const benches = {
+  decide: benchDecide,
+  delivery: benchDelivery,
+  nats: benchNats,
+  webhooks: benchWebhooks,
+  cluster: benchCluster,
+};
 console.log(
   `incident-router benchmarks · Node ${process.version} · ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
 );
