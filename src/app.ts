@@ -4,6 +4,7 @@ import type { DestinationStream } from 'pino';
 import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { createApi } from './api/app.js';
@@ -20,19 +21,15 @@ import { ProviderRuntime } from './deliver/provider-runtime.js';
 import { DeliveryRecorder } from './incidents/delivery-outcomes.js';
 import { Incidents } from './incidents/incidents.js';
 import { LifecycleBus } from './incidents/lifecycle.js';
-import { NatsIngest } from './ingest/nats/index.js';
+import type { NatsIngest } from './ingest/nats/index.js';
 import { Pipeline } from './pipeline.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import { PolicyManager } from './policy/manager.js';
 import { PatternChecker } from './policy/redos.js';
-import { startSandbox, type Sandbox } from './sandbox/index.js';
-import { pointAtSandbox } from './sandbox/wire.js';
+import type { Sandbox } from './sandbox/index.js';
 import type { StateBackend } from './state/backend.js';
-import { openBuckets } from './state/jetstream/buckets.js';
-import { Membership } from './state/jetstream/membership.js';
-import { OutboxWorker } from './state/jetstream/outbox-worker.js';
-import { ClusterLimiter } from './state/jetstream/rate-limit.js';
-import { JetStreamState } from './state/jetstream/state.js';
+import type { Membership } from './state/jetstream/membership.js';
+import type { JetStreamState } from './state/jetstream/state.js';
 import { LevelDbState } from './state/leveldb.js';
 import { Retention } from './state/retention.js';
 import { IdGenerator } from './store/index.js';
@@ -98,7 +95,7 @@ export class App {
   readonly metrics = new Metrics({ defaultMetrics: true });
   readonly scrubber = new SecretScrubber();
   /** One regular-expression checker for the policy on disk and candidates alike (redos.ts). */
-  private readonly checker = new PatternChecker();
+  private readonly checker: PatternChecker;
   readonly policies: PolicyManager;
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
@@ -114,6 +111,7 @@ export class App {
     this.clock = options.clock ?? systemClock;
     this.startedAt = this.clock.now();
     this.webhookCredentials = webhookCredentialsFor(config);
+    this.checker = new PatternChecker(join(config.dataDir, 'policy-regex-verdicts.json'));
     this.scrubber.set('config', [
       ...config.secretValues,
       config.apiToken,
@@ -150,6 +148,7 @@ export class App {
   async start(): Promise<{ url: string }> {
     await this.policies.start();
     const backend = await this.openState();
+    void this.checker.persist();
     try {
       this.running = await this.build(backend);
     } catch (err) {
@@ -195,6 +194,12 @@ export class App {
     if (cluster === null || nats === null)
       return { state: await LevelDbState.open(this.config.dataDir, this.clock), cluster: null };
     this.metrics.registry.setDefaultLabels({ replica: cluster.replica });
+    // Loaded only here: one sidecar on LevelDB never pays for the cluster's modules (memory, start).
+    const [{ openBuckets }, { JetStreamState }, { Membership }] = await Promise.all([
+      import('./state/jetstream/buckets.js'),
+      import('./state/jetstream/state.js'),
+      import('./state/jetstream/membership.js'),
+    ]);
     const buckets = await openBuckets(nats.servers, cluster);
     const state = new JetStreamState(buckets, this.logger, this.metrics);
     await state.start();
@@ -243,18 +248,24 @@ export class App {
       logger,
       metrics,
     };
-    const engine: DeliveryEngine =
-      cluster === null
-        ? new Dispatcher(attempts)
-        : new OutboxWorker({
-            ...attempts,
-            state: cluster.state,
-            limiters: (limit) => new ClusterLimiter(cluster.state.buckets.rates, cluster.state.locks, limit),
-          });
+    let engine: DeliveryEngine;
+    if (cluster === null) engine = new Dispatcher(attempts);
+    else {
+      const [{ OutboxWorker }, { ClusterLimiter }] = await Promise.all([
+        import('./state/jetstream/outbox-worker.js'),
+        import('./state/jetstream/rate-limit.js'),
+      ]);
+      engine = new OutboxWorker({
+        ...attempts,
+        state: cluster.state,
+        limiters: (limit) => new ClusterLimiter(cluster.state.buckets.rates, cluster.state.locks, limit),
+      });
+    }
+    const { pointAtSandbox } = sandbox ? await import('./sandbox/wire.js') : { pointAtSandbox: null };
     const providers: ProviderRuntime = new ProviderRuntime({
       engine,
       breakers,
-      rewrite: sandbox ? pointAtSandbox(sandbox) : (specs) => ({ ...specs }),
+      rewrite: sandbox && pointAtSandbox ? pointAtSandbox(sandbox) : (specs) => ({ ...specs }),
     });
     await incidents.start();
     if (cluster === null) await this.resumeOutbox(backend.state, engine as Dispatcher);
@@ -277,7 +288,7 @@ export class App {
       logger,
     });
     const nats = this.config.nats
-      ? new NatsIngest(this.config.nats, {
+      ? new (await import('./ingest/nats/index.js')).NatsIngest(this.config.nats, {
           pipeline,
           policies: this.policies,
           clock,
@@ -330,6 +341,7 @@ export class App {
     const base = this.config.port;
     const ports =
       base === 0 || base > 65532 ? undefined : { pagerduty: base + 1, opsgenie: base + 2, webhook: base + 3 };
+    const { startSandbox } = await import('./sandbox/index.js');
     const sandbox =
       this.options.sandbox ??
       (await startSandbox({ host: this.config.host, ...(ports ? { ports } : {}) }).catch(() =>

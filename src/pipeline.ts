@@ -70,4 +70,30 @@ export class Pipeline {
     const result = await this.apply(decided);
     return { ...result, decision: decided.decision };
   }
+
+  /**
+   * A batch (`POST /api/v1/events`) as one: decided and applied in order, each taking effect before
+   * the next is decided, while the writes they need are awaited together, so new incidents of one
+   * batch share the writer's group commits and repeats never wait behind them. Resolves once every
+   * one is durable; when any failed, rejects with the first failure after all have settled (what
+   * did take effect stays: the caller's client retries and dedup absorbs the repeats).
+   */
+  async processAll(inputs: readonly PipelineInput[]): Promise<PipelineResult[]> {
+    const pending: MaybePromise<PipelineResult>[] = [];
+    for (const input of inputs) {
+      let decided = this.decide(input);
+      if (decided instanceof Promise) decided = await decided; // json-rules-engine: order still holds
+      const { decision } = decided;
+      try {
+        pending.push(andThen(this.apply(decided), (result) => ({ ...result, decision })));
+      } catch (err) {
+        pending.push(Promise.reject(err));
+        break;
+      }
+    }
+    const settled = await Promise.allSettled(pending);
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    return settled.map((s) => (s as PromiseFulfilledResult<PipelineResult>).value);
+  }
 }

@@ -9,6 +9,8 @@
 // no stream of requests with fresh patterns can grow memory (docs/policy-language.md, "Regular
 // expressions").
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
@@ -18,6 +20,11 @@ export type ReDoSVerdict =
   | { status: 'unknown'; error: string };
 
 export type Verdicts = ReadonlyMap<string, ReDoSVerdict>;
+
+interface SavedVerdicts {
+  recheck: string;
+  verdicts: Record<string, ReDoSVerdict>;
+}
 
 /** Per pattern for a policy on disk; a pattern that runs out of time is `unknown` (it runs on RE2). */
 export const CHECK_TIMEOUT_MS = 10_000;
@@ -51,7 +58,10 @@ process.stdout.write(JSON.stringify(verdicts));
 process.exit(0);
 `;
 
-const recheckUrl = pathToFileURL(createRequire(import.meta.url).resolve('recheck')).href;
+const require = createRequire(import.meta.url);
+const recheckUrl = pathToFileURL(require.resolve('recheck')).href;
+/** Verdicts are recheck's: a saved one counts only for the version that gave it. */
+const RECHECK_VERSION = (require('recheck/package.json') as { version: string }).version;
 const CHILD_ARGS = ['--input-type=module', '-e', CHILD, recheckUrl];
 // Not the parent's NODE_OPTIONS (a profiler, a heap flag): the checker runs plain.
 const childEnv = (): NodeJS.ProcessEnv => ({ ...process.env, NODE_OPTIONS: '' });
@@ -203,6 +213,26 @@ export class CheckRefused extends Error {
 export class PatternChecker {
   private tail: Promise<unknown> = Promise.resolve();
   private waiting = 0;
+  /** The last verdicts of the policy on disk, for `persist` (a first start checks before DATA_DIR exists). */
+  private lastDisk: Verdicts | null = null;
+
+  /**
+   * `file`: where the verdicts of the policy on disk are kept between runs (in DATA_DIR), so a
+   * restart with an unchanged policy starts no checker (a child costs 300–500 ms before it
+   * answers). Read once here; a missing, unreadable or other-version file is only a cold start.
+   */
+  constructor(private readonly file: string | null = null) {
+    if (file === null) return;
+    try {
+      const saved = JSON.parse(readFileSync(file, 'utf8')) as SavedVerdicts;
+      if (saved.recheck !== RECHECK_VERSION) return;
+      for (const [source, verdict] of Object.entries(saved.verdicts)) {
+        if (verdict.status === 'safe' || verdict.status === 'vulnerable') verdictCache.set(source, verdict);
+      }
+    } catch {
+      // not there yet, or not ours to trust: checked afresh
+    }
+  }
 
   verdicts(sources: Iterable<string>, origin: 'disk' | 'candidate'): Promise<Verdicts> {
     const unique = [...new Set(sources)];
@@ -216,10 +246,35 @@ export class PatternChecker {
       const still = missing.filter((s) => verdictCache.get(s) === undefined);
       const fresh =
         still.length === 0 ? new Map<string, ReDoSVerdict>() : await checkInChild(still, perPatternMs);
-      return withCache(unique, () => fresh);
+      const verdicts = withCache(unique, () => fresh);
+      if (origin === 'disk') await this.save(verdicts);
+      return verdicts;
     });
     this.tail = run.catch(() => undefined).finally(() => this.waiting--);
     return run;
+  }
+
+  /** Saves the policy on disk's last verdicts again: once DATA_DIR exists (the store made it). */
+  async persist(): Promise<void> {
+    if (this.lastDisk !== null) await this.save(this.lastDisk);
+  }
+
+  /**
+   * The policy on disk's verdicts, replacing the last saved (a crash mid-write leaves the old file).
+   * No mkdir here: DATA_DIR is the store's to create and to refuse (src/store/data-dir.ts).
+   */
+  private async save(verdicts: Verdicts): Promise<void> {
+    this.lastDisk = verdicts;
+    if (this.file === null) return;
+    const kept: Record<string, ReDoSVerdict> = {};
+    for (const [source, verdict] of verdicts) if (verdict.status !== 'unknown') kept[source] = verdict;
+    const saved: SavedVerdicts = { recheck: RECHECK_VERSION, verdicts: kept };
+    try {
+      await writeFile(`${this.file}.tmp`, JSON.stringify(saved));
+      await rename(`${this.file}.tmp`, this.file);
+    } catch {
+      // only a slower next start
+    }
   }
 
   private admit(newPatterns: number): void {

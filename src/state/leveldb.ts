@@ -31,17 +31,8 @@ export class LevelDbState implements StateBackend {
     return new LevelDbState(await Store.open(dir, { clock }));
   }
 
-  async openIncidents(): Promise<IncidentRef[]> {
-    return (await this.store.loadOpenIncidents()).map(({ incident }) => ({
-      id: incident.id,
-      correlationId: incident.correlation_id,
-      fingerprint: incident.fingerprint,
-      providerKey: incident.provider_key,
-      service: incident.service,
-      state: incident.state,
-      occurrences: incident.occurrences,
-      lastSeenMs: Date.parse(incident.last_seen),
-    }));
+  openIncidents(): Promise<IncidentRef[]> {
+    return this.store.openSummaries();
   }
 
   /** Every delivery still to send, oldest first: the dispatcher's work at start. */

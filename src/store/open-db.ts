@@ -5,7 +5,6 @@ import type { IncidentState } from '../domain/incident.js';
 import { StoreError, errorMessage } from '../errors.js';
 import { prepareDataDir } from './data-dir.js';
 import { IncidentIndex } from './incident-index.js';
-import type { IndexedIncident } from './incident-index.js';
 import {
   META_INCIDENT_COUNTS,
   META_REFS_INDEXED,
@@ -21,6 +20,20 @@ export interface Opened {
   db: Db;
   subs: Sublevels;
   index: IncidentIndex;
+  /** The open incidents read to build the index, as the small facts the incident core keeps. */
+  open: OpenSummary[];
+}
+
+/** What the incident core's local view needs of an open incident (src/incidents/open-incidents.ts). */
+export interface OpenSummary {
+  id: string;
+  correlationId: string;
+  fingerprint: string;
+  providerKey: string;
+  service: string;
+  state: IncidentState;
+  occurrences: number;
+  lastSeenMs: number;
 }
 
 export async function openDb(dir: string): Promise<Opened> {
@@ -37,7 +50,7 @@ export async function openDb(dir: string): Promise<Opened> {
     const subs = openSublevels(db);
     await checkSchema(dir, db, subs);
     await indexRefs(db, subs);
-    return { db, subs, index: await loadIndex(db, subs) };
+    return { db, subs, ...(await loadIndex(db, subs)) };
   } catch (err) {
     await db.close().catch(() => undefined);
     throw err instanceof StoreError
@@ -70,24 +83,38 @@ async function checkSchema(dir: string, db: Db, subs: Sublevels): Promise<void> 
     );
 }
 
-async function loadIndex(db: Db, subs: Sublevels): Promise<IncidentIndex> {
+/**
+ * The open index, from the `open` sublevel and the incidents it names: read once at start, and
+ * handed on as summaries so the incident core's view needs no second read of 100,000 incidents.
+ */
+async function loadIndex(db: Db, subs: Sublevels): Promise<{ index: IncidentIndex; open: OpenSummary[] }> {
   const entries = await subs.open.iterator().all();
   const incidents = entries.length > 0 ? await subs.incidents.getMany(entries.map(([, id]) => id)) : [];
-  const open: Array<{ id: string } & IndexedIncident> = [];
+  const open: OpenSummary[] = [];
   const stale: string[] = [];
   entries.forEach(([fingerprint, id], i) => {
     const incident = incidents[i];
     // Every batch keeps the index exact; an entry that disagrees came from outside this code. Heal it.
     if (!incident || incident.state === 'resolved' || incident.fingerprint !== fingerprint)
       stale.push(fingerprint);
-    else open.push({ id, fingerprint, state: incident.state });
+    else
+      open.push({
+        id,
+        correlationId: incident.correlation_id,
+        fingerprint,
+        providerKey: incident.provider_key,
+        service: incident.service,
+        state: incident.state,
+        occurrences: incident.occurrences,
+        lastSeenMs: Date.parse(incident.last_seen),
+      });
   });
   if (stale.length > 0)
     await db.batch(
       stale.map((key) => ({ type: 'del' as const, sublevel: subs.open, key })),
       { sync: true },
     );
-  return new IncidentIndex(open, await loadCounts(db, subs));
+  return { index: new IncidentIndex(open, await loadCounts(db, subs)), open };
 }
 
 async function loadCounts(db: Db, subs: Sublevels): Promise<Record<IncidentState, number>> {

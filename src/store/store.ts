@@ -7,6 +7,7 @@ import type { AuditEntry, Delivery, Incident, IncidentState } from '../domain/in
 import { StoreError } from '../errors.js';
 import { AuditSeqs } from './audit-seq.js';
 import type { IncidentIndex } from './incident-index.js';
+import type { OpenSummary } from './open-db.js';
 import {
   auditRange,
   deliveryIdOfIncidentKey,
@@ -44,6 +45,8 @@ const DEFAULT_LIST_LIMIT = 100;
 export class Store {
   private readonly writer: Writer;
   private closing: Promise<void> | null = null;
+  /** The open incidents as read at open, until the first `openSummaries` takes them. */
+  private openAtStart: OpenSummary[] | null;
 
   private constructor(
     readonly dir: string,
@@ -51,14 +54,16 @@ export class Store {
     private readonly subs: Sublevels,
     private readonly index: IncidentIndex,
     private readonly clock: Clock,
+    openAtStart: OpenSummary[],
   ) {
+    this.openAtStart = openAtStart;
     this.writer = new Writer(db, subs, index, new AuditSeqs(), clock);
   }
 
   /** Opens (creating if needed) the data directory; refuses a directory another process holds. */
   static async open(dir: string, options: { clock?: Clock } = {}): Promise<Store> {
-    const { db, subs, index } = await openDb(dir);
-    return new Store(dir, db, subs, index, options.clock ?? systemClock);
+    const { db, subs, index, open } = await openDb(dir);
+    return new Store(dir, db, subs, index, options.clock ?? systemClock, open);
   }
 
   /** Waits for queued commits, then releases the LevelDB lock. */
@@ -88,7 +93,27 @@ export class Store {
     return Promise.resolve(this.index.byFingerprint.get(fingerprint));
   }
 
-  /** Seeds the dedup cache at start. */
+  /**
+   * The open incidents' small facts (the incident core's view at start): the first call takes what
+   * the open read (no second pass over every open incident), later ones read them again.
+   */
+  async openSummaries(): Promise<OpenSummary[]> {
+    const atStart = this.openAtStart;
+    this.openAtStart = null;
+    if (atStart !== null) return atStart;
+    return (await this.loadOpenIncidents()).map(({ fingerprint, incident }) => ({
+      id: incident.id,
+      correlationId: incident.correlation_id,
+      fingerprint,
+      providerKey: incident.provider_key,
+      service: incident.service,
+      state: incident.state,
+      occurrences: incident.occurrences,
+      lastSeenMs: Date.parse(incident.last_seen),
+    }));
+  }
+
+  /** Every open incident, whole. */
   async loadOpenIncidents(): Promise<Array<{ fingerprint: string; incident: Incident }>> {
     const entries = [...this.index.byFingerprint];
     const incidents = await this.getMany(entries.map(([, id]) => id));

@@ -1,6 +1,8 @@
-// The sidecar killed with SIGKILL while deliveries are pending (issue 3): after a restart every
-// alert reaches a provider and each fingerprint has exactly one incident at the simulators.
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+// The sidecar killed with SIGKILL while deliveries are pending (issue 3), and in the middle of a
+// burst of new incidents whose writes share group commits (issue 13): after a restart every alert
+// answered 202 exists, reaches its providers, and each fingerprint has exactly one incident at the
+// simulators.
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +12,7 @@ import {
   startSandbox,
   type Sandbox,
 } from '../../src/sandbox/index.js';
-import { get, post, stateEnv, waitFor } from '../helpers/app.js';
+import { get, noRateLimit, post, stateEnv, waitFor } from '../helpers/app.js';
 import { keysAtProviders } from '../helpers/sandbox.js';
 import { exited, startServe } from '../helpers/cli.js';
 import { SHIPPED_POLICY_DIR } from '../helpers/policy.js';
@@ -103,6 +105,99 @@ describe('crash recovery', () => {
           expect(atProviders).toBe(incident.severity === 'critical' ? 2 : 1);
         }
         expect(pdKeys.length + ogKeys.length).toBe(12 + 4 * 2);
+      } finally {
+        second.child.kill('SIGTERM');
+        await exited(second.child);
+      }
+    },
+  );
+
+  it(
+    'SIGKILL in a burst of new incidents over HTTP: every one answered 202 exists after restart and is at each provider once',
+    { timeout: 180_000 },
+    async () => {
+      // Many new incidents at once: no client-side rate limit, no storm folding (distinct services).
+      const providers = join(root, 'policies', 'providers.yaml');
+      await writeFile(providers, noRateLimit(await readFile(providers, 'utf8')));
+      sandbox.pagerduty.reset();
+      sandbox.opsgenie.reset();
+      const first = await startServe([], env());
+      // Answered 202: by incident id (/alerts) and by service (/events, which answers counts).
+      const acceptedIds: string[] = [];
+      const acceptedServices: string[] = [];
+      let next = 0;
+      let killed = false;
+      const KILL_AFTER = 160;
+      const worker = async (w: number): Promise<void> => {
+        while (!killed) {
+          const n = next++;
+          try {
+            if (w % 2 === 0) {
+              const service = `burst-alert-${n}`;
+              const { status, body } = await post(`${first.url}/api/v1/alerts`, {
+                title: 'Database Connection Failed',
+                source: 'database',
+                severity: 'critical',
+                service_name: service,
+              });
+              if (status === 202 && !killed) acceptedIds.push(body.incident_id);
+            } else {
+              const services = Array.from({ length: 8 }, (_, i) => `burst-events-${n}-${i}`);
+              const events = services.map((service) => ({
+                timestamp: new Date().toISOString(),
+                service,
+                level: 'error',
+                source: 'database',
+                message: 'connection refused to postgres',
+              }));
+              const { status, body } = await post(`${first.url}/api/v1/events`, events);
+              if (status === 202 && !killed) {
+                expect(body.outcomes.paged).toBe(8);
+                acceptedServices.push(...services);
+              }
+            }
+          } catch {
+            return; // the connection died with the process
+          }
+          if (acceptedIds.length + acceptedServices.length >= KILL_AFTER && !killed) {
+            killed = true;
+            first.child.kill('SIGKILL');
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: 8 }, (_, w) => worker(w)));
+      await exited(first.child);
+      expect(acceptedIds.length + acceptedServices.length).toBeGreaterThanOrEqual(KILL_AFTER);
+
+      const second = await startServe([], env());
+      try {
+        await waitFor(
+          async () => (await get(`${second.url}/api/v1/health`)).body.deliveries_pending === 0,
+          90_000,
+          200,
+        );
+        const keys: string[] = [];
+        for (const id of acceptedIds) {
+          const { status, body } = await get(`${second.url}/api/v1/incidents/${id}`);
+          expect(status, `incident ${id} answered 202 before the kill`).toBe(200);
+          keys.push(body.provider_key);
+        }
+        for (const service of acceptedServices) {
+          const { body } = await get(`${second.url}/api/v1/incidents?service=${service}`);
+          expect(body.incidents, `the incident of ${service}, answered 202 before the kill`).toHaveLength(1);
+          keys.push(body.incidents[0].provider_key);
+        }
+        // Exactly one incident per key at each provider (a delivery in flight at the kill is sent
+        // again, and the provider dedups it by key: never a second incident).
+        const { pagerduty: pdKeys, opsgenie: ogKeys } = keysAtProviders(sandbox);
+        expect(new Set(pdKeys).size).toBe(pdKeys.length);
+        expect(new Set(ogKeys).size).toBe(ogKeys.length);
+        const pd = new Set(pdKeys);
+        const og = new Set(ogKeys);
+        for (const key of keys) {
+          expect(pd.has(key), `${key} at PagerDuty`).toBe(true);
+          expect(og.has(key), `${key} at OpsGenie`).toBe(true);
+        }
       } finally {
         second.child.kill('SIGTERM');
         await exited(second.child);
