@@ -159,7 +159,10 @@ function sidecarProcess(env, logPath) {
     async start() {
       // Appended across the restart: a crash or a warning must not pass unseen.
       const file = await open(logPath, 'a');
-      child = spawn(process.execPath, [main, 'serve'], { env, stdio: ['ignore', file.fd, file.fd] });
+      child = spawn(process.execPath, ['--max-semi-space-size=8', main, 'serve'], {
+        env,
+        stdio: ['ignore', file.fd, file.fd],
+      });
       const own = child;
       exited = new Promise((r) => own.once('exit', (code, signal) => r(code ?? signal)));
       // An exit nobody asked for is the first thing to know about a failed run.

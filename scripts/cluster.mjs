@@ -106,7 +106,7 @@ async function main() {
     await start(
       `sidecar ${r.name}`,
       process.execPath,
-      [join(ROOT, 'dist', 'main.js'), 'serve'],
+      ['--max-semi-space-size=8', join(ROOT, 'dist', 'main.js'), 'serve'],
       sidecarEnv(r, sandbox),
       /listening on/,
     );

@@ -28,10 +28,11 @@ ${ENV_VARS.map((v) => `  ${v.name.padEnd(width)}  ${v.help} (default: ${v.defaul
  * V8 lets the heap grow to several times what is live before a full collection when allocation is
  * fast, and keeps those pages afterwards: a burst of 100,000 new incidents left a sidecar at over
  * 600 MB RSS with 80 MB live. A fixed growth of 25% over live keeps it near 300 MB at the same
- * throughput (bench/nats.mjs). An explicit --heap-growing-percent in NODE_OPTIONS wins.
+ * throughput (bench/nats.mjs). An explicit --heap-growing-percent on node's command line wins.
  */
 function boundHeapGrowth(): void {
-  if (!(process.env['NODE_OPTIONS'] ?? '').includes('heap-growing-percent'))
+  // Node refuses it in NODE_OPTIONS, so only the command line can give it.
+  if (!process.execArgv.some((arg) => arg.includes('heap-growing-percent')))
     setFlagsFromString('--heap-growing-percent=25');
 }
 

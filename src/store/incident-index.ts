@@ -104,6 +104,11 @@ export class IndexDraft {
     return this.index.byId.get(id) ?? this.prior.get(id) ?? null;
   }
 
+  /** The incident that holds `fingerprint` in the `open` index once this draft applies. */
+  ownerOf(fingerprint: string): string | undefined {
+    return this.owner(fingerprint);
+  }
+
   private owner(fingerprint: string): string | undefined {
     const drafted = this.owners.get(fingerprint);
     if (drafted !== undefined) return drafted ?? undefined;

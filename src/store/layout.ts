@@ -41,7 +41,8 @@ export type Sublevel<V> = AbstractSublevel<Db, string | Buffer | Uint8Array, str
 
 export interface Sublevels {
   incidents: Sublevel<Incident>;
-  open: Sublevel<string>;
+  /** Fingerprint → its open incident: an `OpenEntry`, or (written before schema 1's entries) its id. */
+  open: Sublevel<OpenEntry | string>;
   deliveries: Sublevel<Delivery>;
   pending: Sublevel<string>;
   byIncident: Sublevel<string>;
@@ -60,12 +61,39 @@ export interface ProviderMark {
   event_id: string;
 }
 
+/**
+ * What the incident core keeps of an open incident (src/incidents/open-incidents.ts), kept in the
+ * `open` index beside its id and rewritten with every write of the incident while it is open: a
+ * start reads these small entries, never the 100,000 incidents behind them.
+ */
+export interface OpenEntry {
+  id: string;
+  correlation_id: string;
+  provider_key: string;
+  service: string;
+  state: IncidentState;
+  occurrences: number;
+  last_seen: string;
+}
+
+export function openEntryOf(incident: Incident): OpenEntry {
+  return {
+    id: incident.id,
+    correlation_id: incident.correlation_id,
+    provider_key: incident.provider_key,
+    service: incident.service,
+    state: incident.state,
+    occurrences: incident.occurrences,
+    last_seen: incident.last_seen,
+  };
+}
+
 export function openSublevels(db: Db): Sublevels {
   const sub = <V>(name: string): Sublevel<V> =>
     db.sublevel<string, V>(name, { keyEncoding: 'utf8', valueEncoding: 'json' });
   return {
     incidents: sub<Incident>('incidents'),
-    open: sub<string>('open'),
+    open: sub<OpenEntry | string>('open'),
     deliveries: sub<Delivery>('deliveries'),
     pending: sub<string>('pending'),
     byIncident: sub<string>('by_incident'),

@@ -1,5 +1,6 @@
 // Opening the data directory: the LevelDB lock, the schema version, and the in-memory indexes
 // that mirror the `open` sublevel and the incident counts.
+import type { AbstractBatchOperation } from 'abstract-level';
 import { Level } from 'level';
 import type { IncidentState } from '../domain/incident.js';
 import { StoreError, errorMessage } from '../errors.js';
@@ -11,10 +12,11 @@ import {
   META_SCHEMA_VERSION,
   SCHEMA_VERSION,
   emptyCounts,
+  openEntryOf,
   openSublevels,
   refKey,
 } from './layout.js';
-import type { Db, Sublevels } from './layout.js';
+import type { Db, OpenEntry, Sublevels } from './layout.js';
 
 export interface Opened {
   db: Db;
@@ -84,37 +86,46 @@ async function checkSchema(dir: string, db: Db, subs: Sublevels): Promise<void> 
 }
 
 /**
- * The open index, from the `open` sublevel and the incidents it names: read once at start, and
- * handed on as summaries so the incident core's view needs no second read of 100,000 incidents.
+ * The open index, from the `open` sublevel alone: each entry carries what the incident core keeps
+ * (layout.ts, `OpenEntry`), written in the same batch as its incident, so a start reads no
+ * incident. Entries of an older store (an id alone) are checked against their incidents, and an
+ * entry that disagrees with its incident (written from outside this code) is healed.
  */
 async function loadIndex(db: Db, subs: Sublevels): Promise<{ index: IncidentIndex; open: OpenSummary[] }> {
-  const entries = await subs.open.iterator().all();
-  const incidents = entries.length > 0 ? await subs.incidents.getMany(entries.map(([, id]) => id)) : [];
   const open: OpenSummary[] = [];
-  const stale: string[] = [];
-  entries.forEach(([fingerprint, id], i) => {
+  const bare: [fingerprint: string, id: string][] = [];
+  for (const [fingerprint, entry] of await subs.open.iterator().all()) {
+    if (typeof entry === 'string') bare.push([fingerprint, entry]);
+    else open.push(summaryOf(fingerprint, entry));
+  }
+  const incidents = bare.length > 0 ? await subs.incidents.getMany(bare.map(([, id]) => id)) : [];
+  // Healed and upgraded once: the next start reads the entries alone.
+  const fixes: AbstractBatchOperation<Db, string, unknown>[] = [];
+  bare.forEach(([fingerprint], i) => {
     const incident = incidents[i];
-    // Every batch keeps the index exact; an entry that disagrees came from outside this code. Heal it.
     if (!incident || incident.state === 'resolved' || incident.fingerprint !== fingerprint)
-      stale.push(fingerprint);
-    else
-      open.push({
-        id,
-        correlationId: incident.correlation_id,
-        fingerprint,
-        providerKey: incident.provider_key,
-        service: incident.service,
-        state: incident.state,
-        occurrences: incident.occurrences,
-        lastSeenMs: Date.parse(incident.last_seen),
-      });
+      fixes.push({ type: 'del', sublevel: subs.open, key: fingerprint });
+    else {
+      const entry = openEntryOf(incident);
+      fixes.push({ type: 'put', sublevel: subs.open, key: fingerprint, value: entry });
+      open.push(summaryOf(fingerprint, entry));
+    }
   });
-  if (stale.length > 0)
-    await db.batch(
-      stale.map((key) => ({ type: 'del' as const, sublevel: subs.open, key })),
-      { sync: true },
-    );
+  if (fixes.length > 0) await db.batch(fixes, { sync: true });
   return { index: new IncidentIndex(open, await loadCounts(db, subs)), open };
+}
+
+function summaryOf(fingerprint: string, entry: OpenEntry): OpenSummary {
+  return {
+    id: entry.id,
+    correlationId: entry.correlation_id,
+    fingerprint,
+    providerKey: entry.provider_key,
+    service: entry.service,
+    state: entry.state,
+    occurrences: entry.occurrences,
+    lastSeenMs: Date.parse(entry.last_seen),
+  };
 }
 
 async function loadCounts(db: Db, subs: Sublevels): Promise<Record<IncidentState, number>> {

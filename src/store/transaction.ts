@@ -4,7 +4,15 @@
 // Keys are validated here too, so a transaction that reaches commit cannot fail on its own data.
 import type { AuditEntry, Delivery, Incident, IncidentState } from '../domain/incident.js';
 import { StoreError, errorMessage } from '../errors.js';
-import { auditKey, idKey, incidentDeliveryKey, plainKey, providerMarkKey, refKey } from './layout.js';
+import {
+  auditKey,
+  idKey,
+  incidentDeliveryKey,
+  openEntryOf,
+  plainKey,
+  providerMarkKey,
+  refKey,
+} from './layout.js';
 import type { ProviderMark } from './layout.js';
 
 /** An audit entry before the store numbers it. */
@@ -20,6 +28,8 @@ export type TxOp =
       /** Its first write (revision 1): nothing of it is on disk yet, so the writer need not look. */
       created: boolean;
       json: string;
+      /** Its `open` index entry while open (layout.ts, `OpenEntry`), as JSON text. */
+      openEntry: string;
     }
   | { kind: 'delivery'; id: string; incidentId: string; pending: boolean; json: string }
   | { kind: 'audit'; entry: NewAuditEntry; json: string }
@@ -51,6 +61,7 @@ export class Transaction {
       state: incident.state,
       created: incident.revision === 1,
       json: serialize(`incident ${incident.id}`, incident),
+      openEntry: JSON.stringify(openEntryOf(incident)),
     });
   }
 

@@ -142,10 +142,11 @@ export class Writer {
       case 'incident':
         ops.push(this.put(subs.incidents, op.id, op.json));
         for (const change of draft.put(op.id, { fingerprint: op.fingerprint, state: op.state })) {
-          if (change.type === 'put')
-            ops.push(this.put(subs.open, change.fingerprint, JSON.stringify(change.id)));
-          else ops.push({ type: 'del', sublevel: subs.open, key: change.fingerprint });
+          if (change.type === 'del') ops.push({ type: 'del', sublevel: subs.open, key: change.fingerprint });
         }
+        // Its open entry follows every write while it holds the fingerprint (counts, state).
+        if (op.state !== 'resolved' && draft.ownerOf(op.fingerprint) === op.id)
+          ops.push(this.put(subs.open, op.fingerprint, op.openEntry));
         return null;
       case 'delivery':
         ops.push(this.put(subs.deliveries, op.id, op.json));

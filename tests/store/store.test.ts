@@ -262,3 +262,45 @@ describe('store - webhook ids', () => {
     expect(await store.seenWebhook('new')).toBe(true);
   });
 });
+
+describe('store - the open incidents at start', () => {
+  it('reads each open incident from its index entry, current with its last write', async () => {
+    const base = incident({ id: 'inc_1', fingerprint: 'fp-a' });
+    await put(base);
+    await put({ ...base, revision: 2, occurrences: 7, last_seen: '2026-11-24T15:00:05.000Z' });
+    await put(incident({ id: 'inc_2', fingerprint: 'fp-b', state: 'resolved' }));
+    await reopen();
+    expect(await store.openSummaries()).toEqual([
+      {
+        id: 'inc_1',
+        correlationId: base.correlation_id,
+        fingerprint: 'fp-a',
+        providerKey: base.provider_key,
+        service: base.service,
+        state: base.state,
+        occurrences: 7,
+        lastSeenMs: Date.parse('2026-11-24T15:00:05.000Z'),
+      },
+    ]);
+  });
+
+  it('reads an older store whose index holds ids alone, and heals an entry without its incident', async () => {
+    const old = incident({ id: 'inc_old', fingerprint: 'fp-old', occurrences: 3 });
+    await store.close();
+    const { Level } = await import('level');
+    const db = new Level<string, unknown>(dir, { keyEncoding: 'utf8', valueEncoding: 'json' });
+    const open = db.sublevel<string, unknown>('open', { keyEncoding: 'utf8', valueEncoding: 'json' });
+    const incidents = db.sublevel<string, unknown>('incidents', {
+      keyEncoding: 'utf8',
+      valueEncoding: 'json',
+    });
+    await incidents.put('inc_old', old);
+    await open.put('fp-old', 'inc_old');
+    await open.put('fp-gone', 'inc_gone');
+    await db.close();
+    store = await Store.open(dir, { clock });
+    const summaries = await store.openSummaries();
+    expect(summaries.map((s) => [s.fingerprint, s.id, s.occurrences])).toEqual([['fp-old', 'inc_old', 3]]);
+    expect(await store.openIncidentId('fp-gone')).toBeUndefined();
+  });
+});
