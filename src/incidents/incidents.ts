@@ -57,7 +57,7 @@ export interface IncidentsDeps {
 
 const PIPELINE: Actor = { actor: 'incident-router', source: 'pipeline' };
 /** Occurrences of repeats are written back this often; a repeat itself never waits for it. */
-const WRITE_BACK_MS = 250;
+const WRITE_BACK_MS = 1_000;
 const CLOSED_REMEMBERED = 10_000;
 /** A change that writes nothing yet: the start of one. */
 const BLANK: Change = Object.freeze({ incident: null, deliveries: [], audit: [], durable: false });

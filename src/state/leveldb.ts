@@ -95,13 +95,24 @@ export class LevelDbState implements StateBackend {
     if (change.incident !== null) this.remember(change.incident);
   }
 
-  async addOccurrences(id: string, count: number, lastSeenMs: number): Promise<void> {
-    await this.update(id, {}, ({ incident }) => {
-      incident.occurrences += count;
-      if (lastSeenMs > Date.parse(incident.last_seen))
-        incident.last_seen = new Date(lastSeenMs).toISOString();
-      if (incident.storm) incident.storm.folded += count;
-      return { change: { incident, deliveries: [], audit: [], durable: false }, result: undefined };
+  /**
+   * The hot write: every repeated incident, every write-back. A shallow copy of the cached
+   * incident with its counts, not `update`'s deep clone and reads: 10,000 incidents repeating at
+   * once cost one small batch of puts (unsynced: a crash may cost the count, never the incident).
+   */
+  addOccurrences(id: string, count: number, lastSeenMs: number): Promise<void> {
+    return this.serial.run(id, async () => {
+      const current = await this.get(id);
+      if (!current) return;
+      const next: Incident = {
+        ...current,
+        occurrences: current.occurrences + count,
+        revision: current.revision + 1,
+      };
+      if (lastSeenMs > Date.parse(current.last_seen)) next.last_seen = new Date(lastSeenMs).toISOString();
+      if (current.storm) next.storm = { ...current.storm, folded: current.storm.folded + count };
+      await this.store.commit(this.store.transaction().putIncident(next), { sync: false });
+      this.remember(next);
     });
   }
 

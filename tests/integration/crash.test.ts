@@ -73,9 +73,9 @@ describe('crash recovery', () => {
       }
       const pending = (await get(`${first.url}/api/v1/health`)).body.deliveries_pending;
       expect(pending).toBeGreaterThanOrEqual(16);
-      // Repeats are counted in memory and written back within 250 ms: a crash sooner than that
+      // Repeats are counted in memory and written back within a second: a crash sooner than that
       // can cost the count (never the incident). Past it, the counts are on disk.
-      await new Promise((r) => setTimeout(r, 750));
+      await new Promise((r) => setTimeout(r, 2_000));
       first.child.kill('SIGKILL');
       await exited(first.child);
 
