@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, each printing a table of measured figures beside a ceiling
 // measured in the same run. Run one alone with `node --expose-gc bench/<name>.mjs`.
 import { cpus } from 'node:os';
+import { benchAlertmanager } from './alertmanager.mjs';
 import { benchCluster } from './cluster.mjs';
 import { benchDecide } from './decide.mjs';
 import { benchDelivery } from './delivery.mjs';
@@ -14,6 +15,8 @@ const benches = {
   nats: benchNats,
   webhooks: benchWebhooks,
   cluster: benchCluster,
+  // Side by side with Prometheus Alertmanager; skipped when no `alertmanager` binary is on the PATH.
+  alertmanager: benchAlertmanager,
 };
 console.log(
   `incident-router benchmarks · Node ${process.version} · ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
