@@ -1,6 +1,9 @@
 // NATS ingest (issue 4), each figure beside a ceiling measured in the same run:
 //   - core NATS, 1M events of which 3% page, through the whole sidecar vs a bare nats.js
 //     subscriber that only JSON-parses;
+//   - core NATS paced (issue 13): the highest rate of the 3% mix a sidecar takes with zero drops,
+//     and at twice that rate how many events that page or resolve are lost (docs/nats.md, "Load
+//     shedding");
 //   - JetStream durable consumption vs a bare consume+ack loop;
 //   - p99 from publish to the provider simulator receiving the request, 1,000 events/s, 10% paging;
 //   - a storm of 100,000 identical critical events in 10 s: incidents per provider;
@@ -215,7 +218,7 @@ export async function spawnSidecar(
   const main = new URL('../dist/main.js', import.meta.url).pathname;
   // Its warnings and errors go to a file: a crash must not pass unseen.
   const log = await open(join(tmpdir(), `ir-bench-sidecar-${port}.log`), 'w');
-  const child = spawn(process.execPath, [...nodeArgs, main, 'serve'], {
+  const child = spawn(process.execPath, ['--max-semi-space-size=8', ...nodeArgs, main, 'serve'], {
     env,
     stdio: ['ignore', log.fd, log.fd],
   });
@@ -268,6 +271,107 @@ export async function spawnSidecar(
       await rm(root, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One paced run through a fresh sidecar process (the built `serve`, default NATS_MAX_PENDING),
+ * warmed up with 30,000 events at 15,000/s: `rate` events/s of the publisher's `kind` for
+ * `seconds`, counted from after the warm-up. Returns what it decided and dropped,
+ * and the rate the publisher actually kept (on two shared cores it may fall short of `rate`).
+ * `flood` kind: also the marked paging and resolving events published and seen to page and
+ * resolve (by their lifecycle events, `incidents.triggered` and `incidents.resolved`).
+ */
+export async function pacedRun(url, sandbox, { rate, seconds = 4, kind = 'gen', every = 2_000 }) {
+  const n = Math.round(rate * seconds);
+  const subject = `paced.${kind}`;
+  const sidecar = await spawnSidecar(url, sandbox, { subject: 'paced.>', echo: false });
+  const nc = await connect({ servers: url });
+  const seen = { triggered: new Set(), resolved: new Set() };
+  for (const kindOf of ['triggered', 'resolved'])
+    nc.subscribe(`incidents.${kindOf}`, {
+      callback: (_e, m) => {
+        const service = m.json().service;
+        if (typeof service === 'string' && service.startsWith('flood-')) seen[kindOf].add(service);
+      },
+    });
+  await nc.flush();
+  try {
+    const decisions = () => sidecar.metricSum('incident_router_decisions_total');
+    const dropped = () => sidecar.metricSum('incident_router_events_dropped_total');
+    // Warm up first (JIT, the policy engine's memo, the triage worker): a sidecar that has just
+    // started decides its first events many times slower, which is not the sustained rate.
+    const warm = await publisher([url, subject, 'gen', '30000', '--rate', '15000', '--seed', '7']);
+    const tw = performance.now();
+    warm.go();
+    await warm.done;
+    await until(async () => (await decisions()) + (await dropped()), 30_000, tw, 3_000, 100);
+    const [decided0, dropped0] = [await decisions(), await dropped()];
+    const reasons0 = await droppedByReason(sidecar);
+    const args = [url, subject, kind, String(n), '--rate', String(rate), '--alerting', '3', '--seed', '1'];
+    const pub = await publisher([...args, '--every', String(every)]);
+    const t = performance.now();
+    pub.go();
+    const out = await pub.done;
+    const publishedMs = Number(/in (\d+) ms/.exec(out)?.[1] ?? NaN);
+    await until(async () => (await decisions()) + (await dropped()) - decided0 - dropped0, n, t, 3_000, 100);
+    await sleep(500); // the last lifecycle events
+    const byReason = Object.fromEntries(
+      Object.entries(await droppedByReason(sidecar)).map(([r, v]) => [r, v - (reasons0[r] ?? 0)]),
+    );
+    const marked = { paging: 0, resolving: 0 };
+    if (kind === 'flood')
+      for (let i = every - 1; i < n; i += every) {
+        marked.paging++;
+        if (i + every * 50 + Math.floor(every / 2) < n) marked.resolving++;
+      }
+    return {
+      rate,
+      kept: Math.round((n / publishedMs) * 1000),
+      decided: (await decisions()) - decided0,
+      dropped: (await dropped()) - dropped0,
+      byReason,
+      ...(kind === 'flood'
+        ? {
+            paging: marked.paging,
+            paged: seen.triggered.size,
+            resolving: marked.resolving,
+            resolved: seen.resolved.size,
+          }
+        : {}),
+    };
+  } finally {
+    await nc.close();
+    await sidecar.stop();
+  }
+}
+
+async function droppedByReason(sidecar) {
+  const text = await (await sidecar.get('/metrics')).text();
+  return Object.fromEntries(
+    [...text.matchAll(/^incident_router_events_dropped_total\{reason="([^"]+)"\} (\S+)$/gm)].map((m) => [
+      m[1],
+      Number(m[2]),
+    ]),
+  );
+}
+
+/**
+ * The highest paced rate (of `rates`, in order) that a sidecar took without dropping anything:
+ * each rate a few seconds with a fresh sidecar, stopping at the first that drops. A rate passes
+ * only if the publisher kept within 5% of it.
+ */
+export const LOSSLESS_RATES = [50_000, 75_000, 100_000, 125_000, 150_000, 175_000, 200_000];
+
+export async function losslessSearch(url, sandbox, rates, seconds = 4) {
+  const runs = [];
+  let best = 0;
+  for (const rate of rates) {
+    const run = progress('paced', await pacedRun(url, sandbox, { rate, seconds }));
+    runs.push(run);
+    if (run.dropped > 0 || run.kept < rate * 0.95) break;
+    best = rate;
+  }
+  return { best, runs };
 }
 
 /**
@@ -473,6 +577,9 @@ export async function benchNats({ events = 1_000_000, jsEvents = 200_000 } = {})
   const sandbox = await startSandbox();
   try {
     const { ceil, core, ratios } = await coreRounds(server.url, sandbox, events);
+    const lossless = progress('lossless', await losslessSearch(server.url, sandbox, LOSSLESS_RATES));
+    const floodRate = 2 * Math.max(lossless.best, LOSSLESS_RATES[0]);
+    const flood = progress('flood', await pacedRun(server.url, sandbox, { rate: floodRate, kind: 'flood' }));
     const jsCeil = progress('JetStream ceiling', await jsCeiling(server.url, jsEvents));
     const js = progress('JetStream sidecar', await jsSidecar(server.url, sandbox, jsEvents));
     // The simulators run in this process: collect what the throughput phases left before timing
@@ -492,6 +599,26 @@ export async function benchNats({ events = 1_000_000, jsEvents = 200_000 } = {})
         ratio: coreRatio.toFixed(3),
         target: '≥ 50,000/s, ratio ≥ 0.25',
         met: pass(core.perSecond >= 50_000 && coreRatio >= 0.25),
+      },
+      {
+        figure: `core NATS paced, 3% paging, 4 s per rate (${lossless.runs.map((r) => `${fmt(r.rate)}: ${fmt(r.dropped)} dropped, publisher ${fmt(r.kept)}/s`).join('; ')}): highest rate with zero drops`,
+        measured: `${fmt(lossless.best)}/s`,
+        ceiling: `${fmt(ceil.perSecond)} (bare subscriber, above)`,
+        ratio: (lossless.best / ceil.perSecond).toFixed(3),
+        target: '≥ 150,000/s',
+        met: pass(lossless.best >= 150_000),
+      },
+      {
+        figure: `core NATS flood at ${fmt(floodRate)}/s (2× that; publisher ${fmt(flood.kept)}/s), ${fmt(flood.paging)} marked paging and ${fmt(flood.resolving)} resolving events among the 3% mix: lost`,
+        measured: `${fmt(flood.paging - flood.paged)} paging, ${fmt(flood.resolving - flood.resolved)} resolving (dropped: ${Object.entries(
+          flood.byReason,
+        )
+          .map(([reason, n]) => `${fmt(n)} ${reason}`)
+          .join(', ')})`,
+        ceiling: '',
+        ratio: '',
+        target: '0',
+        met: pass(flood.paged === flood.paging && flood.resolved === flood.resolving),
       },
       {
         figure: `JetStream durable, ${fmt(jsEvents)} events: decided and acked/s`,
@@ -574,6 +701,28 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     progress('JetStream sidecar', await jsSidecar(server.url, sandbox, 200_000));
     if (process.argv[3] !== 'noisy') await quietDisk(server.url);
     progress('latency', await latency(server.url, sandbox));
+    await sandbox.stop();
+    await server.stop();
+  } else if (phase === 'paced' || phase === 'lossless' || phase === 'flood') {
+    // paced <rate> [seconds] [kind]: one run; lossless [rates…]: the search; flood <rate>: 2× row.
+    const server = await startNatsServer();
+    const sandbox = await startSandbox();
+    const nums = process.argv.slice(3).map(Number);
+    if (phase === 'paced')
+      progress(
+        'paced',
+        await pacedRun(server.url, sandbox, {
+          rate: nums[0],
+          seconds: nums[1] ?? 4,
+          kind: process.argv[5] ?? 'gen',
+        }),
+      );
+    else if (phase === 'flood')
+      progress(
+        'flood',
+        await pacedRun(server.url, sandbox, { rate: nums[0], seconds: nums[1] ?? 4, kind: 'flood' }),
+      );
+    else progress('lossless', await losslessSearch(server.url, sandbox, nums.length ? nums : LOSSLESS_RATES));
     await sandbox.stop();
     await server.stop();
   } else if (phase === 'core') {

@@ -4,7 +4,11 @@
 // --rate paces both modes (events/s); without it, publishing goes as fast as it can.
 // kinds: gen (the generator's realistic mix), storm (one identical critical line), unique (each
 // event a new critical incident of its own service), paging (each event a new incident of its own
-// service that the shipped policy sends to both providers: a database connection refused).
+// service that the shipped policy sends to both providers: a database connection refused), flood
+// (the gen mix with every --every'th line (default 200) replaced by a marked pair member: a
+// connection refused on its own service `flood-<k>`, which pages, and --every × 50 lines later that
+// service's `connection pool recovered`, which resolves it; the bench counts both by their
+// lifecycle events).
 import { connect } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { eventLines } from '../scripts/gen-log-events.mjs';
@@ -54,6 +58,30 @@ function lines() {
         message: 'connection refused to postgres',
       }),
     );
+  }
+  if (kind === 'flood') {
+    const every = Number(flag('every', '200'));
+    const gap = every * 50;
+    const all = [
+      ...eventLines({ count, alerting: Number(flag('alerting', '3')), seed: Number(flag('seed', '1')) }),
+    ];
+    const marked = (k, message, level) =>
+      JSON.stringify({
+        timestamp: '2026-11-24T15:00:00Z',
+        service: `flood-${k}`,
+        level,
+        source: 'database',
+        message,
+      });
+    let k = 0;
+    // Failures at every'th line, each one's recovery `gap` lines later (offset by half a step so
+    // the two never land on the same line); the last failures may have no room for theirs.
+    for (let i = every - 1; i < count; i += every, k++) {
+      all[i] = marked(k, 'connection refused to postgres', 'error');
+      const r = i + gap + Math.floor(every / 2);
+      if (r < count) all[r] = marked(k, 'database connection pool recovered', 'info');
+    }
+    return all;
   }
   throw new Error(`unknown kind ${kind}`);
 }

@@ -105,7 +105,7 @@ export const ENV_VARS: readonly { name: string; default: string; help: string }[
   { name: 'NATS_STREAM', default: '(unset: core NATS)', help: 'JetStream stream; enables the no-loss mode' },
   { name: 'NATS_DURABLE', default: 'incident-router', help: 'durable consumer name in JetStream mode' },
   { name: 'NATS_DLQ_SUBJECT', default: 'incident-router.dlq', help: 'dead-letter subject' },
-  { name: 'NATS_MAX_PENDING', default: '10000', help: 'core NATS: events queued before dropping' },
+  { name: 'NATS_MAX_PENDING', default: '10000', help: 'core NATS: events queued before shedding noise' },
   { name: 'NATS_MAX_IN_FLIGHT', default: '2000', help: 'outcomes awaiting durability at once' },
   { name: 'NATS_MAX_DELIVER', default: '5', help: 'JetStream: deliveries before the dead-letter subject' },
   { name: 'NATS_ACK_WAIT_MS', default: '30000', help: 'JetStream: ack wait before redelivery' },

@@ -5,11 +5,21 @@
 // Messages are handled in arrival order. While the queue is short each is handled at once; when it
 // builds up, runs of it go to the triage worker first (triage.ts), which leaves the main thread only
 // the events that change something.
+//
+// Load shedding (docs/nats.md, "Load shedding"): from half of NATS_MAX_PENDING queued, the main thread
+// drops queued events that neither page nor resolve (`noise_shed`) rather than anything newer: by the
+// worker's verdicts (recorded or suppressed events), or by the cheap check of the raw bytes
+// (shed-filter.ts) for what it decides itself. At NATS_MAX_PENDING, that check drops arriving noise and
+// keeps what may page or resolve, up to twice NATS_MAX_PENDING; only beyond that, or when the policy
+// cannot be checked that way, are messages dropped unjudged (`queue_full`).
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import type { DeadLetters } from './dead-letter.js';
 import type { OrderedProcessor } from './processor.js';
+import type { ActivePolicy } from '../../policy/active.js';
+import type { PolicyManager } from '../../policy/manager.js';
+import { shedFilter, type ShedFilter } from './shed-filter.js';
 import { MIN_SKIP_SHARE, type Triage } from './triage.js';
 import { Verdict, type BatchView } from './triage-protocol.js';
 
@@ -37,6 +47,12 @@ export class CoreIngest {
   skipped = 0;
   private running = false;
   private readonly dropped;
+  private readonly shed;
+  /** Depth from which load is shed (see the top of this file). */
+  private readonly shedFrom: number;
+  /** The cheap check for the policy it was built from (rebuilt when the policy changes). */
+  private filter: ShedFilter | null = null;
+  private filterFor: ActivePolicy | null = null;
 
   constructor(
     private readonly deps: {
@@ -47,9 +63,12 @@ export class CoreIngest {
       metrics: Metrics;
       logger: Logger;
       triage: Triage | null;
+      policies: PolicyManager;
     },
   ) {
     this.dropped = deps.metrics.eventsDropped.tally('queue_full');
+    this.shed = deps.metrics.eventsDropped.tally('noise_shed');
+    this.shedFrom = Math.max(1, Math.floor(deps.maxPending / 2));
   }
 
   start(nc: NatsConnection): void {
@@ -73,12 +92,32 @@ export class CoreIngest {
   }
 
   private enqueue(nc: NatsConnection, msg: Msg): void {
-    if (this.depth() >= this.deps.maxPending) {
-      this.dropped.inc();
-      return;
-    }
+    const depth = this.depth();
+    if (depth >= this.deps.maxPending && !this.keepWhenFull(msg, depth)) return;
     this.queue.push(msg);
     if (!this.running) void this.run(nc);
+  }
+
+  /** The queue is full: drop `msg` unless it may page or resolve and there is still room for that. */
+  private keepWhenFull(msg: Msg, depth: number): boolean {
+    const filter = this.currentFilter();
+    if (filter !== null && depth < 2 * this.deps.maxPending) {
+      if (filter.mayMatter(msg.data)) return true;
+      this.shed.inc();
+      return false;
+    }
+    this.dropped.inc();
+    return false;
+  }
+
+  /** The cheap check for the policy in force, or null when it cannot be built for it. */
+  private currentFilter(): ShedFilter | null {
+    const policy = this.deps.policies.current();
+    if (policy !== this.filterFor) {
+      this.filter = shedFilter(policy.loaded.document);
+      this.filterFor = policy;
+    }
+    return this.filter;
   }
 
   private take(): Msg {
@@ -102,8 +141,13 @@ export class CoreIngest {
           const waiting = this.finish(nc, batch);
           if (waiting) await waiting;
         } else if (this.head < this.queue.length) {
-          const waiting = this.handle(nc, this.take());
-          if (waiting) await waiting;
+          const msg = this.take();
+          if (this.depth() + 1 >= this.shedFrom && this.currentFilter()?.mayMatter(msg.data) === false)
+            this.shed.inc();
+          else {
+            const waiting = this.handle(nc, msg);
+            if (waiting) await waiting;
+          }
         } else break;
         // Most events are handled synchronously; a long run of them must still let timers,
         // HTTP and the store's writes have their turn.
@@ -135,10 +179,11 @@ export class CoreIngest {
   /** A batch's events in order: the skipped ones counted, the others handled as without triage. */
   private finish(nc: NatsConnection, batch: Batch): Promise<void> | undefined {
     const triage = this.deps.triage as Triage; // there are batches only with triage
+    const shedding = this.depth() >= this.shedFrom;
     this.batched -= batch.msgs.length;
     const usable = triage.verdicts(batch.view);
     this.sendBatches(); // the worker works on the next ones meanwhile
-    return this.finishFrom(nc, batch, 0, usable, triage);
+    return this.finishFrom(nc, batch, 0, usable, triage, shedding);
   }
 
   /** Synchronous unless an event's handling waits; then it goes on from the next one. */
@@ -148,17 +193,31 @@ export class CoreIngest {
     from: number,
     usable: boolean,
     triage: Triage,
+    shedding: boolean,
   ): Promise<void> | undefined {
     // After a wait the policy may have changed: the marks then no longer count.
     const verdicts = usable && (from === 0 || triage.current(batch.view)) ? batch.view.verdicts : null;
+    // Without verdicts, shedding goes by the cheap check instead (it only clears noise).
+    const filter = shedding && verdicts === null ? this.currentFilter() : null;
     for (let i = from; i < batch.msgs.length; i++) {
-      if (verdicts?.[i] === Verdict.Skip) {
+      const verdict = verdicts?.[i];
+      const msg = batch.msgs[i] as Msg;
+      if (filter !== null && !filter.mayMatter(msg.data)) {
+        this.shed.inc();
+        continue;
+      }
+      if (verdict === Verdict.Skip) {
         this.deps.processor.countIgnored();
         this.skipped++;
         continue;
       }
-      const waiting = this.handle(nc, batch.msgs[i] as Msg);
-      if (waiting) return waiting.then(() => this.finishFrom(nc, batch, i + 1, verdicts !== null, triage));
+      if (verdict === Verdict.Minor && shedding) {
+        this.shed.inc();
+        continue;
+      }
+      const waiting = this.handle(nc, msg);
+      if (waiting)
+        return waiting.then(() => this.finishFrom(nc, batch, i + 1, verdicts !== null, triage, shedding));
     }
     return undefined;
   }

@@ -69,6 +69,7 @@ export class NatsIngest {
             metrics: deps.metrics,
             logger: deps.logger,
             triage: this.triage,
+            policies: deps.policies,
           })
         : null;
     this.js =

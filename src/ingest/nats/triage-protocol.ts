@@ -10,6 +10,12 @@ export const Verdict = {
   Decide: 0,
   /** Changes nothing whatever the incident state (`changesNothing`): count it as ignored. */
   Skip: 1,
+  /**
+   * Neither pages nor resolves, but is recorded or suppressed (`alerts.recorded`): decided on the
+   * main thread, except while the queue sheds load, when it is dropped before anything that may
+   * page or resolve (docs/nats.md, "Load shedding").
+   */
+  Minor: 2,
 } as const;
 
 const Status = { Pending: 0, Working: 1, Done: 2, Taken: 3 } as const;

@@ -42,6 +42,9 @@ function triage(batch: BatchView): void {
         continue;
       }
       if (changesNothing(decision)) batch.verdicts[i] = Verdict.Skip;
+      // Recorded or suppressed: what the queue sheds first when it must (core.ts). A resolve or a
+      // page (with or without an open incident, which only fills `incident`) stays Decide.
+      else if (!decision.paged && decision.resolves === null) batch.verdicts[i] = Verdict.Minor;
     }
     batch.generation = generation;
   } catch (err) {

@@ -1,0 +1,210 @@
+// The cheap pre-check of load shedding (docs/nats.md, "Load shedding"): from the raw bytes of a
+// message, without parsing it, whether it may page or resolve under the policy in force. Core mode
+// asks it only for messages that arrive while the queue is full (core.ts): those it clears are
+// dropped as noise, the rest are kept. It must never clear an event that would page or resolve, so
+// it is built to say "may" whenever it is unsure:
+//
+// - Every classify rule that may page or resolve (a resolve rule, one without a severity of its own,
+//   one whose severity pages or may be upgraded to one that does) yields words that any event it
+//   matches must contain (a literal run of each alternative of a `matches` pattern, the value of
+//   `equal` and `in`); such a rule with a condition it cannot bound that way, or a pattern it
+//   cannot read, turns the filter off (null: every message is kept, as before). Rules that only
+//   record are left out: what they match is noise here.
+// - An event no classify rule matches takes its severity from `settings.level_severity`; its level
+//   may matter when that severity pages, or when an upgrade rule could raise it to one that does
+//   (conditions on `severity` are read, every other condition is assumed to hold).
+// - A message with a backslash (a JSON escape could spell any word), a non-ASCII byte (case folding
+//   beyond ASCII) or a level it cannot read is kept.
+import { isPagingSeverity, type Severity } from '../../domain/severity.js';
+import { LOG_LEVELS, type LogLevel } from '../../domain/log-event.js';
+import type { Condition, PolicyDocument } from '../../policy/types.js';
+
+/** Words an event must contain, any one of them (case-insensitive); null: no bound known. */
+type Words = string[] | null;
+
+const MIN_WORD = 3;
+const LITERAL = /[A-Za-z0-9 _\-:/=,;'"<>@#%&!~`]/;
+/** Facts that are event fields written verbatim in the raw JSON. */
+const RAW_FACTS = new Set(['message', 'source', 'service', 'host', 'trace_id', 'level']);
+
+/**
+ * Required literals of a regular expression, one per top-level alternative (the longest literal
+ * run of each); null if any alternative has none of at least MIN_WORD characters, or the pattern
+ * uses what this reader does not follow (groups with `(?`, numeric or unicode escapes).
+ */
+export function requiredWords(source: string): string[] | null {
+  if (source.includes('(?')) return null;
+  const words: string[] = [];
+  let best = '';
+  let run = '';
+  let depth = 0;
+  const endRun = (): void => {
+    if (run.length > best.length) best = run;
+    run = '';
+  };
+  const endAlternative = (): boolean => {
+    endRun();
+    if (best.length < MIN_WORD) return false;
+    words.push(best);
+    best = '';
+    return true;
+  };
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i] as string;
+    if (c === '\\') {
+      const next = source[i + 1] ?? '';
+      if (/[xucpPk0-9]/.test(next)) return null;
+      endRun();
+      i++;
+      continue;
+    }
+    if (c === '[') {
+      endRun();
+      for (i++; i < source.length && source[i] !== ']'; i++) if (source[i] === '\\') i++;
+      continue;
+    }
+    if (c === '(') {
+      endRun();
+      depth++;
+      continue;
+    }
+    if (c === ')') {
+      depth--;
+      continue;
+    }
+    if (depth > 0) continue; // inside a group: nothing there is counted on
+    if (c === '|') {
+      if (!endAlternative()) return null;
+      continue;
+    }
+    if (c === '?' || c === '*' || c === '{') {
+      run = run.slice(0, -1); // the character before is optional (or its count unknown)
+      endRun();
+      if (c === '{') while (i < source.length && source[i] !== '}') i++;
+      continue;
+    }
+    if (c === '+') {
+      endRun(); // the character before is there at least once: the run up to it stands
+      continue;
+    }
+    if (LITERAL.test(c)) run += c;
+    else endRun();
+  }
+  if (depth !== 0 || !endAlternative()) return null;
+  return words;
+}
+
+/**
+ * Words one of which any event matching `condition` contains: a list of groups that must all be
+ * present (each group: any one word). An empty list means nothing is known; null means a condition
+ * this cannot bound where a bound was needed.
+ */
+function wordsOf(condition: Condition, doc: PolicyDocument, depth = 0): Words[] {
+  if (depth > 16) return [];
+  if ('all' in condition) return condition.all.flatMap((c) => wordsOf(c, doc, depth + 1));
+  if ('any' in condition) {
+    const union: string[] = [];
+    for (const child of condition.any) {
+      const group = narrowest(wordsOf(child, doc, depth + 1));
+      if (group === undefined) return []; // this branch may match anything
+      union.push(...group);
+    }
+    return [union];
+  }
+  if ('not' in condition) return [];
+  if ('condition' in condition) {
+    const named = doc.conditions[condition.condition];
+    return named === undefined ? [] : wordsOf(named, doc, depth + 1);
+  }
+  if (!RAW_FACTS.has(condition.fact) || condition.path !== undefined) return [];
+  const { operator, value } = condition;
+  if (operator === 'matches' && typeof value === 'string') return [requiredWords(value)];
+  if (operator === 'equal' && typeof value === 'string' && value.length > 0) return [[value]];
+  if (operator === 'in' && Array.isArray(value) && value.every((v) => typeof v === 'string' && v !== ''))
+    return [value as string[]];
+  return [];
+}
+
+/** Of groups that must all be present, the one least likely to be (its shortest word the longest). */
+function narrowest(groups: readonly Words[]): string[] | undefined {
+  let best: string[] | undefined;
+  let bestLength = -1;
+  for (const group of groups) {
+    if (group === null || group.length === 0) continue;
+    const shortest = Math.min(...group.map((w) => w.length));
+    if (shortest > bestLength) [best, bestLength] = [group, shortest];
+  }
+  return best;
+}
+
+/** Whether `condition` could hold for an event of classified severity `severity` (other facts: maybe). */
+function mayHold(condition: Condition, severity: Severity, doc: PolicyDocument, depth = 0): boolean {
+  if (depth > 16) return true;
+  if ('all' in condition) return condition.all.every((c) => mayHold(c, severity, doc, depth + 1));
+  if ('any' in condition) return condition.any.some((c) => mayHold(c, severity, doc, depth + 1));
+  if ('not' in condition) return true;
+  if ('condition' in condition) {
+    const named = doc.conditions[condition.condition];
+    return named === undefined || mayHold(named, severity, doc, depth + 1);
+  }
+  if (condition.fact !== 'severity' || condition.path !== undefined) return true;
+  const { operator, value } = condition;
+  if (operator === 'equal') return value === severity;
+  if (operator === 'notEqual') return value !== severity;
+  if (operator === 'in' && Array.isArray(value)) return value.includes(severity);
+  if (operator === 'notIn' && Array.isArray(value)) return !value.includes(severity);
+  return true;
+}
+
+const escape = (word: string): string => word.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+const decoder = new TextDecoder();
+
+export interface ShedFilter {
+  /** False only for a message that certainly neither pages nor resolves. */
+  mayMatter(raw: Uint8Array): boolean;
+}
+
+/** The filter for a policy, or null when some classify rule cannot be bounded (keep everything). */
+export function shedFilter(doc: PolicyDocument): ShedFilter | null {
+  // A severity may page if it does, or if an upgrade rule could raise it to one that does.
+  const mayPage = (severity: Severity): boolean =>
+    isPagingSeverity(severity) ||
+    doc.upgrade.some((u) => isPagingSeverity(u.severity) && mayHold(u.when, severity, doc));
+  const words = new Set<string>();
+  for (const rule of doc.classify) {
+    // A rule that only records (its own severity cannot page, it resolves nothing) needs no words.
+    if (rule.resolve === undefined && rule.severity !== undefined && !mayPage(rule.severity)) continue;
+    if (rule.when === undefined) return null; // matches every event
+    // A rule is bounded by any one of its groups; it must have at least one readable group.
+    const group = narrowest(wordsOf(rule.when, doc));
+    if (group === undefined) return null;
+    for (const w of group) words.add(w);
+  }
+  const levels = new Set<string>();
+  for (const level of LOG_LEVELS) {
+    if (mayPage(doc.settings.level_severity[level as LogLevel] ?? 'info')) levels.add(level);
+  }
+  const any = words.size === 0 ? null : new RegExp([...words].map(escape).join('|'), 'i');
+  const quiet = LOG_LEVELS.filter((l) => !levels.has(l));
+  return {
+    mayMatter(raw: Uint8Array): boolean {
+      const text = decoder.decode(raw);
+      if (text.length !== raw.byteLength || text.includes('\\')) return true;
+      if (any?.test(text)) return true;
+      return !quietLevel(text, quiet);
+    },
+  };
+}
+
+/** Whether every `"level"` key of the text has one of the `quiet` levels (false when unsure). */
+function quietLevel(text: string, quiet: readonly string[]): boolean {
+  let found = false;
+  for (let at = text.indexOf('"level"'); at !== -1; at = text.indexOf('"level"', at + 7)) {
+    const slice = text.slice(at, at + 40);
+    if (!/^"level"\s*:/.test(slice)) continue; // the word as a value, not a key
+    const m = /^"level"\s*:\s*"([a-z]*)"/.exec(slice);
+    if (m === null || !quiet.includes(m[1] as string)) return false;
+    found = true;
+  }
+  return found;
+}
