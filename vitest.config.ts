@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Stops the nats-servers that forked workers leave behind (tests/global-setup.ts).
+    globalSetup: ['tests/global-setup.ts'],
     maxWorkers: 2,
     // .ci/run reads the JSON report; people read the default one.
     reporters: ['default', 'json'],
