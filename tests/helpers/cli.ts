@@ -59,9 +59,13 @@ export function startServe(
   });
 }
 
+/**
+ * Resolves once `child` has exited. A process ended by a signal has a null `exitCode` and its
+ * `signalCode` set: one that is already gone must not wait for an `exit` event it has had.
+ */
 export function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
     else child.on('exit', (code) => resolve(code));
   });
 }

@@ -91,7 +91,7 @@ export class NatsCluster {
   async killNode(i: number): Promise<void> {
     const child = (this.nodes[i] as Node).child;
     (this.nodes[i] as Node).child = null;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
