@@ -2,10 +2,19 @@
 // src/store/layout.ts). Changes of one incident are serialised by a per-incident queue in memory
 // and each is one atomic LevelDB batch; recent incidents are cached. The outbox is this process's
 // dispatcher, fed from `pendingDeliveries` at start (docs/architecture.md, "State backends").
+//
+// Pipelined changes (docs/performance.md, "Delivery path"): an incident's next change may start
+// as soon as the previous one is submitted to the store's single writer, not once it is durable;
+// the caller of each change still waits for its own commit (fsync when durable). The writer keeps
+// submission order, and fails everything queued behind a failed batch, so no change derived from
+// a lost one is ever written. Two outcomes of one incident (PagerDuty and OpsGenie answering
+// within a few ms of each other) then share one batch instead of waiting one fsync apiece.
 import type { Delivery, Incident, IncidentState } from '../domain/incident.js';
 import { KeyedSerial } from '../incidents/serial.js';
 import { Store } from '../store/index.js';
+import type { Transaction } from '../store/transaction.js';
 import type { Clock } from '../domain/clock.js';
+import type { ProviderMark } from '../store/index.js';
 import type {
   Change,
   CreateOutcome,
@@ -19,11 +28,24 @@ import type {
 } from './backend.js';
 
 const CACHE_LIMIT = 5_000;
+/** Provider marks of this many incidents are kept (most have none: one shared empty record). */
+const MARKS_LIMIT = 50_000;
+const NO_MARKS: Readonly<Record<string, ProviderMark>> = Object.freeze({});
 
 export class LevelDbState implements StateBackend {
   readonly kind = 'leveldb';
   private readonly serial = new KeyedSerial();
   private readonly cache = new Map<string, Incident>();
+  /**
+   * Incidents whose latest change is submitted but not yet committed: the version the next change
+   * of that incident starts from. Only changes read it; `get` answers what is committed.
+   */
+  private readonly staged = new Map<string, { incident: Incident; committed: Promise<unknown> }>();
+  /**
+   * Committed provider marks by incident (every webhook reads them to refuse stale events): known
+   * empty for an incident opened here, else read once. Only changes write marks.
+   */
+  private readonly marks = new Map<string, Readonly<Record<string, ProviderMark>>>();
 
   constructor(readonly store: Store) {}
 
@@ -56,34 +78,47 @@ export class LevelDbState implements StateBackend {
       for (const a of audit) tx.appendAudit(a);
       await this.store.commit(tx, { sync: true });
       this.remember(incident);
+      this.rememberMarks(incident.id, NO_MARKS);
       return { created: true as const };
     });
   }
 
   update<T>(id: string, needs: UpdateNeeds, mutate: Mutation<T>): Promise<T | null> {
-    return this.serial.run(id, async () => {
-      const current = await this.get(id);
-      if (!current) return null;
-      const [deliveries, marks, seen] = await Promise.all([
-        needs.deliveries ? this.store.listDeliveries(id) : [],
-        needs.marks ? this.store.providerMarks(id) : {},
-        needs.webhookId ? this.store.seenWebhook(needs.webhookId) : false,
-      ]);
-      const { change, result } = mutate({
-        incident: structuredClone(current),
-        deliveries,
-        marks,
-        seen: (webhookId) => seen && webhookId === needs.webhookId,
+    const reads = needs.deliveries === true || needs.marks === true || Boolean(needs.webhookId);
+    return this.serial
+      .run(id, async () => {
+        // Deliveries, marks and replay marks are read from disk: the previous change must be there.
+        if (reads) await this.settled(id);
+        const current = this.staged.get(id)?.incident ?? this.cache.get(id) ?? (await this.get(id));
+        if (!current) return { result: null, committed: null };
+        const [deliveries, marks, seen] = reads
+          ? await Promise.all([
+              needs.deliveries ? this.store.listDeliveries(id) : [],
+              needs.marks ? this.providerMarks(id) : {},
+              needs.webhookId ? this.store.seenWebhook(needs.webhookId) : false,
+            ])
+          : [[], {}, false];
+        const { change, result } = mutate({
+          incident: structuredClone(current),
+          deliveries,
+          marks,
+          seen: (webhookId) => seen && webhookId === needs.webhookId,
+        });
+        // Submitted before this task ends, so the next change of this incident starts from it.
+        return { result, committed: change === null ? null : this.write(current, change) };
+      })
+      .then(async ({ result, committed }) => {
+        await committed;
+        return result;
       });
-      if (change !== null) await this.write(id, current.revision, change);
-      return result;
-    });
   }
 
-  private async write(id: string, revision: number, change: Change): Promise<void> {
+  /** Submits one change; the promise settles when it is committed (durable when asked). */
+  private write(current: Incident, change: Change): Promise<unknown> {
+    const id = current.id;
     const tx = this.store.transaction();
     if (change.incident !== null) {
-      change.incident.revision = revision + 1;
+      change.incident.revision = current.revision + 1;
       tx.putIncident(change.incident);
     }
     for (const d of change.deliveries) tx.putDelivery(d);
@@ -91,8 +126,72 @@ export class LevelDbState implements StateBackend {
     for (const [provider, mark] of Object.entries(change.marks ?? {})) tx.putProviderMark(id, provider, mark);
     for (const ref of change.refs ?? []) tx.indexIncidentRef(ref, id);
     if (change.webhookId) tx.markWebhook(change.webhookId);
-    await this.store.commit(tx, { sync: change.durable });
-    if (change.incident !== null) this.remember(change.incident);
+    const committed = this.submit(
+      id,
+      tx,
+      change.incident ?? current,
+      change.incident !== null,
+      change.durable,
+    );
+    const marks = change.marks;
+    if (marks !== undefined && Object.keys(marks).length > 0)
+      committed.then(
+        () => {
+          const known = this.marks.get(id);
+          if (known !== undefined) this.rememberMarks(id, { ...known, ...marks });
+        },
+        () => this.marks.delete(id),
+      );
+    return committed;
+  }
+
+  /** An incident's provider marks, from memory when known (read after its last change settled). */
+  private async providerMarks(id: string): Promise<Readonly<Record<string, ProviderMark>>> {
+    const known = this.marks.get(id);
+    if (known !== undefined) return known;
+    const read = await this.store.providerMarks(id);
+    // Only changes (serialised with this read) write marks: what was read is still true.
+    this.rememberMarks(id, Object.keys(read).length === 0 ? NO_MARKS : read);
+    return read;
+  }
+
+  private rememberMarks(id: string, marks: Readonly<Record<string, ProviderMark>>): void {
+    this.marks.delete(id);
+    this.marks.set(id, marks);
+    if (this.marks.size > MARKS_LIMIT) this.marks.delete(this.marks.keys().next().value as string);
+  }
+
+  /**
+   * Commits `tx`. `next` is what later changes of the incident start from at once (the new version,
+   * or the one this change started from when only its deliveries or timeline changed), and what
+   * `get` answers once `changed` is committed. A failed commit forgets it: the next change reads
+   * the incident from disk again.
+   */
+  private submit(
+    id: string,
+    tx: Transaction,
+    next: Incident,
+    changed: boolean,
+    sync: boolean,
+  ): Promise<unknown> {
+    const committed = this.store.commit(tx, { sync });
+    const entry = { incident: next, committed };
+    this.staged.set(id, entry);
+    const done = (ok: boolean): void => {
+      if (this.staged.get(id) === entry) this.staged.delete(id);
+      if (!ok) this.cache.delete(id);
+      else if (changed) this.remember(next);
+    };
+    committed.then(
+      () => done(true),
+      () => done(false),
+    );
+    return committed;
+  }
+
+  /** Resolves once the incident's last submitted change has settled (either way). */
+  private async settled(id: string): Promise<void> {
+    await this.staged.get(id)?.committed.catch(() => undefined);
   }
 
   /**
@@ -101,19 +200,22 @@ export class LevelDbState implements StateBackend {
    * once cost one small batch of puts (unsynced: a crash may cost the count, never the incident).
    */
   addOccurrences(id: string, count: number, lastSeenMs: number): Promise<void> {
-    return this.serial.run(id, async () => {
-      const current = await this.get(id);
-      if (!current) return;
-      const next: Incident = {
-        ...current,
-        occurrences: current.occurrences + count,
-        revision: current.revision + 1,
-      };
-      if (lastSeenMs > Date.parse(current.last_seen)) next.last_seen = new Date(lastSeenMs).toISOString();
-      if (current.storm) next.storm = { ...current.storm, folded: current.storm.folded + count };
-      await this.store.commit(this.store.transaction().putIncident(next), { sync: false });
-      this.remember(next);
-    });
+    return this.serial
+      .run(id, async () => {
+        const current = this.staged.get(id)?.incident ?? this.cache.get(id) ?? (await this.get(id));
+        if (!current) return null;
+        const next: Incident = {
+          ...current,
+          occurrences: current.occurrences + count,
+          revision: current.revision + 1,
+        };
+        if (lastSeenMs > Date.parse(current.last_seen)) next.last_seen = new Date(lastSeenMs).toISOString();
+        if (current.storm) next.storm = { ...current.storm, folded: current.storm.folded + count };
+        return this.submit(id, this.store.transaction().putIncident(next), next, true, false);
+      })
+      .then(async (committed) => {
+        await committed;
+      });
   }
 
   async get(id: string): Promise<Incident | undefined> {
@@ -131,6 +233,7 @@ export class LevelDbState implements StateBackend {
   /** The incident with its timeline and deliveries, read in turn with its own changes. */
   detail(id: string): Promise<IncidentDetail | null> {
     return this.serial.run(id, async () => {
+      await this.settled(id);
       const incident = await this.get(id);
       if (!incident) return null;
       const [timeline, deliveries] = await Promise.all([
@@ -175,6 +278,7 @@ export class LevelDbState implements StateBackend {
       total += n;
       if (n === 0) break;
     }
+    this.marks.clear(); // pruned incidents' marks went with them; the rest are read again
     for (const id of [...this.cache.keys()]) {
       const cached = this.cache.get(id);
       if (cached?.state === 'resolved' && Date.parse(cached.resolved_at ?? '') < cutoffs.resolvedBefore)
@@ -189,13 +293,14 @@ export class LevelDbState implements StateBackend {
 
   /** Waits for every queued change, then closes the store. */
   async close(): Promise<void> {
-    await this.serial.idle();
+    await this.idle();
     await this.store.close();
   }
 
   /** Resolves when every change queued so far has been written. */
-  idle(): Promise<void> {
-    return this.serial.idle();
+  async idle(): Promise<void> {
+    await this.serial.idle();
+    await this.store.idle();
   }
 
   private remember(incident: Incident): void {

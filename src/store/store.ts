@@ -23,6 +23,8 @@ import { openDb } from './open-db.js';
 import { Transaction, type ForgottenKey } from './transaction.js';
 import { idAt } from './ids.js';
 import { Writer } from './writer.js';
+import { RefCache } from './ref-cache.js';
+import { KeyFilter } from './key-filter.js';
 import type { Committed } from './writer.js';
 
 export interface IncidentFilter {
@@ -44,6 +46,10 @@ const DEFAULT_LIST_LIMIT = 100;
 
 export class Store {
   private readonly writer: Writer;
+  private readonly refs: RefCache;
+  /** Refs and webhook ids on disk (key-filter.ts): most lookups of either find nothing. */
+  private readonly refFilter: KeyFilter;
+  private readonly webhookFilter: KeyFilter;
   private closing: Promise<void> | null = null;
   /** The open incidents as read at open, until the first `openSummaries` takes them. */
   private openAtStart: OpenSummary[] | null;
@@ -57,7 +63,21 @@ export class Store {
     openAtStart: OpenSummary[],
   ) {
     this.openAtStart = openAtStart;
-    this.writer = new Writer(db, subs, index, new AuditSeqs(), clock);
+    const openedAt = idAt(clock.now());
+    this.refs = new RefCache((id) => id >= openedAt);
+    const subsRefs = subs.refs;
+    this.refFilter = new KeyFilter(async function* () {
+      for await (const key of subsRefs.keys()) yield key.slice(0, key.lastIndexOf('!'));
+    });
+    this.webhookFilter = new KeyFilter(() => subs.webhooks.keys());
+    this.writer = new Writer(db, subs, index, new AuditSeqs(), clock, {
+      refAdded: (ref, id) => {
+        this.refs.added(ref, id);
+        this.refFilter.add(ref);
+      },
+      refRemoved: (ref, id) => this.refs.removed(ref, id),
+      webhookMarked: (id) => this.webhookFilter.add(id),
+    });
   }
 
   /** Opens (creating if needed) the data directory; refuses a directory another process holds. */
@@ -70,6 +90,11 @@ export class Store {
   close(): Promise<void> {
     this.closing ??= this.writer.idle().then(() => this.db.close());
     return this.closing;
+  }
+
+  /** Resolves once every commit submitted so far has settled. */
+  idle(): Promise<void> {
+    return this.writer.idle();
   }
 
   transaction(): Transaction {
@@ -196,7 +221,8 @@ export class Store {
 
   /** Whether a provider webhook delivery id was already processed (replays are dropped). */
   seenWebhook(id: string): Promise<boolean> {
-    return id === '' ? Promise.resolve(false) : this.subs.webhooks.has(id);
+    if (id === '' || !this.webhookFilter.mayHave(id)) return Promise.resolve(false);
+    return this.subs.webhooks.has(id);
   }
 
   /** Marks a webhook id on its own; prefer `tx.markWebhook` in the batch that applies the webhook. */
@@ -213,7 +239,10 @@ export class Store {
   }
 
   // --- provider refs and marks (inbound webhooks) -------------------------------------------------
-  /** Incidents known to providers by `ref` (a provider key or `<type>:<their id>`), newest first. */
+  /**
+   * Incidents known to providers by `ref` (a provider key or `<type>:<their id>`), newest first:
+   * from memory when the ref cache knows enough (ref-cache.ts), else read and remembered.
+   */
   async incidentIdsByRef(ref: string, limit = 20): Promise<string[]> {
     let range: ReturnType<typeof refRange>;
     try {
@@ -221,8 +250,14 @@ export class Store {
     } catch {
       return []; // not a ref we could have stored (empty, `!`, control characters): nothing has it
     }
+    const cached = this.refs.lookup(ref, limit);
+    if (cached !== null) return cached;
+    if (!this.refFilter.mayHave(ref)) return [];
+    const token = this.refs.mark();
     const keys = await this.subs.refs.keys({ ...range, reverse: true, limit }).all();
-    return keys.map(incidentIdOfRefKey);
+    const ids = keys.map(incidentIdOfRefKey);
+    this.refs.loaded(ref, ids, limit, token);
+    return ids;
   }
 
   /** The newest event applied to an incident from one provider instance, if any. */

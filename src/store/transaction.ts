@@ -31,12 +31,20 @@ export type TxOp =
       /** Its `open` index entry while open (layout.ts, `OpenEntry`), as JSON text. */
       openEntry: string;
     }
-  | { kind: 'delivery'; id: string; incidentId: string; pending: boolean; json: string }
+  | {
+      kind: 'delivery';
+      id: string;
+      incidentId: string;
+      pending: boolean;
+      /** Attempted, so written before with its `by_incident` link: the link is not written again. */
+      linked: boolean;
+      json: string;
+    }
   | { kind: 'audit'; entry: NewAuditEntry; json: string }
   | { kind: 'breaker'; name: string; json: string }
   | { kind: 'webhook'; id: string }
   | { kind: 'forget_webhook'; id: string }
-  | { kind: 'ref'; key: string }
+  | { kind: 'ref'; key: string; ref: string; incidentId: string }
   | { kind: 'provider_mark'; key: string; json: string }
   /** A resolved incident past retention, and every key that belongs to it (gathered by the store). */
   | { kind: 'forget_incident'; id: string; keys: readonly ForgottenKey[] };
@@ -73,6 +81,7 @@ export class Transaction {
       id: delivery.id,
       incidentId: delivery.incident_id,
       pending: delivery.status === 'pending',
+      linked: delivery.attempts > 0,
       json: serialize(`delivery ${delivery.id}`, delivery),
     });
   }
@@ -101,7 +110,7 @@ export class Transaction {
 
   /** Makes the incident findable by `ref`: its provider key, or `<provider type>:<their id>`. */
   indexIncidentRef(ref: string, incidentId: string): this {
-    return this.add({ kind: 'ref', key: refKey(ref, incidentId) });
+    return this.add({ kind: 'ref', key: refKey(ref, incidentId), ref, incidentId });
   }
 
   /** Remembers the newest event applied to the incident from this provider instance. */

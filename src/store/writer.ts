@@ -1,3 +1,4 @@
+import type { AbstractBatchOperation } from 'abstract-level';
 // The single writer. Commits are queued and flushed one group at a time, and each group is ONE
 // LevelDB batch: atomic, so a crash keeps all of it or none of it.
 //
@@ -6,11 +7,17 @@
 // in-memory indexes (IncidentIndex, AuditSeqs) also need flushes to happen one after another.
 // Why groups: while one batch (say a `sync` fsync) is in flight, later commits collect and go out
 // together in the next batch, so high-rate occurrence counters cost one batch per group, not each.
-import type { AbstractBatchOperation } from 'abstract-level';
 import type { AuditEntry } from '../domain/incident.js';
 import type { Clock } from '../domain/clock.js';
 import type { AuditSeqs, SeqDraft } from './audit-seq.js';
 import type { IncidentIndex, IndexDraft, IndexedIncident } from './incident-index.js';
+
+/** What a committed batch wrote that the store's in-memory lookups follow (ref cache, key filters). */
+export interface CommitListener {
+  refAdded(ref: string, incidentId: string): void;
+  refRemoved(ref: string, incidentId: string): void;
+  webhookMarked(id: string): void;
+}
 import { META_INCIDENT_COUNTS, auditKey, auditRange, incidentDeliveryKey, seqOfAuditKey } from './layout.js';
 import type { Db, Sublevels } from './layout.js';
 import { numberedAuditJson } from './transaction.js';
@@ -21,7 +28,22 @@ export interface Committed {
   audit: AuditEntry[];
 }
 
-type BatchOp = AbstractBatchOperation<Db, string, unknown>;
+/** One LevelDB operation with its key prefixed by its sublevel and its value JSON text already. */
+type BatchOp = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
+
+/**
+ * abstract-level's private write: what its public `batch` calls once it has copied each operation,
+ * looked up its encodings and prefixed its key (about 5 µs per operation, 10% of the sidecar's CPU
+ * while opening incidents: docs/performance.md, "Delivery path"). Our keys are prefixed and our
+ * values encoded already, so the writer calls it directly when nothing else would see the batch
+ * (no prewrite hook, no `write` listener) and the database is open; else the public one.
+ */
+interface RawBatch {
+  status: string;
+  hooks: { prewrite: { noop: boolean } };
+  listenerCount(event: string): number;
+  _batch(ops: BatchOp[], options: { sync: boolean }): Promise<void>;
+}
 
 interface Queued {
   tx: Transaction;
@@ -43,6 +65,7 @@ export class Writer {
     private readonly index: IncidentIndex,
     private readonly seqs: AuditSeqs,
     private readonly clock: Clock,
+    private readonly listener: CommitListener,
   ) {}
 
   submit(tx: Transaction, sync: boolean): Promise<Committed> {
@@ -64,7 +87,10 @@ export class Writer {
         const results = await this.flush(group);
         group.forEach((queued, i) => queued.resolve(results[i] as Committed));
       } catch (err) {
-        for (const queued of group) queued.reject(err);
+        // Everything queued behind a failed batch fails with it: a caller may have derived a
+        // change from one still in flight (LevelDbState hands an incident to its next change when
+        // the write is submitted, not when it is durable: docs/performance.md, "Delivery path").
+        for (const queued of group.concat(this.queue.splice(0))) queued.reject(err);
       }
     }
     this.running = null;
@@ -76,12 +102,39 @@ export class Writer {
     const seqDraft = this.seqs.draft();
     const ops: BatchOp[] = [];
     const results = group.map(({ tx }) => this.translate(tx, draft, seqDraft, ops));
+
     if (draft.countsChanged)
       ops.push(this.put(this.subs.meta, META_INCIDENT_COUNTS, JSON.stringify(draft.counts)));
-    await this.db.batch(ops, { sync: group.some((queued) => queued.sync) });
+    await this.write(
+      ops,
+      group.some((queued) => queued.sync),
+    );
     draft.apply();
     seqDraft.apply();
+    for (const { tx } of group) this.notify(tx);
     return results;
+  }
+
+  /** Tells the listener what a committed transaction wrote. */
+  private notify(tx: Transaction): void {
+    for (const op of tx.ops()) {
+      if (op.kind === 'ref') this.listener.refAdded(op.ref, op.incidentId);
+      else if (op.kind === 'webhook') this.listener.webhookMarked(op.id);
+      else if (op.kind === 'forget_incident')
+        for (const k of op.keys) {
+          if (k.sublevel !== 'refs') continue;
+          const at = k.key.lastIndexOf('!');
+          this.listener.refRemoved(k.key.slice(0, at), k.key.slice(at + 1));
+        }
+    }
+  }
+
+  private write(ops: BatchOp[], sync: boolean): Promise<void> {
+    const raw = this.db as unknown as RawBatch;
+    if (raw.status === 'open' && raw.hooks.prewrite.noop && raw.listenerCount('write') === 0)
+      return raw._batch(ops, { sync });
+    const encoded = ops.map((op) => ({ ...op, keyEncoding: 'utf8', valueEncoding: 'utf8' }));
+    return this.db.batch(encoded as AbstractBatchOperation<Db, string, unknown>[], { sync });
   }
 
   /**
@@ -142,7 +195,7 @@ export class Writer {
       case 'incident':
         ops.push(this.put(subs.incidents, op.id, op.json));
         for (const change of draft.put(op.id, { fingerprint: op.fingerprint, state: op.state })) {
-          if (change.type === 'del') ops.push({ type: 'del', sublevel: subs.open, key: change.fingerprint });
+          if (change.type === 'del') ops.push(this.del(subs.open, change.fingerprint));
         }
         // Its open entry follows every write while it holds the fingerprint (counts, state).
         if (op.state !== 'resolved' && draft.ownerOf(op.fingerprint) === op.id)
@@ -150,12 +203,9 @@ export class Writer {
         return null;
       case 'delivery':
         ops.push(this.put(subs.deliveries, op.id, op.json));
-        ops.push(
-          op.pending
-            ? this.put(subs.pending, op.id, '""')
-            : { type: 'del', sublevel: subs.pending, key: op.id },
-        );
-        ops.push(this.put(subs.byIncident, incidentDeliveryKey(op.incidentId, op.id), '""'));
+        ops.push(op.pending ? this.put(subs.pending, op.id, '""') : this.del(subs.pending, op.id));
+        // An attempted delivery was written before it could be attempted, link included.
+        if (!op.linked) ops.push(this.put(subs.byIncident, incidentDeliveryKey(op.incidentId, op.id), '""'));
         return null;
       case 'audit': {
         const seq = seqs.next(op.entry.incident_id);
@@ -169,7 +219,7 @@ export class Writer {
         ops.push(this.put(subs.webhooks, op.id, JSON.stringify({ at: this.clock.now() })));
         return null;
       case 'forget_webhook':
-        ops.push({ type: 'del', sublevel: subs.webhooks, key: op.id });
+        ops.push(this.del(subs.webhooks, op.id));
         return null;
       case 'ref':
         ops.push(this.put(subs.refs, op.key, '""'));
@@ -179,16 +229,20 @@ export class Writer {
         return null;
       case 'forget_incident':
         draft.forget(op.id);
-        for (const k of op.keys) ops.push({ type: 'del', sublevel: subs[k.sublevel], key: k.key });
+        for (const k of op.keys) ops.push(this.del(subs[k.sublevel], k.key));
         return null;
       default:
         return assertNever(op);
     }
   }
 
-  /** Values arrive as JSON text already; `utf8` stops the sublevel's json encoding running twice. */
+  /** Values arrive as JSON text already: written as they are, under the sublevel's prefix. */
   private put(sublevel: Sublevels[keyof Sublevels], key: string, json: string): BatchOp {
-    return { type: 'put', sublevel, key, value: json, valueEncoding: 'utf8' };
+    return { type: 'put', key: sublevel.prefix + key, value: json };
+  }
+
+  private del(sublevel: Sublevels[keyof Sublevels], key: string): BatchOp {
+    return { type: 'del', key: sublevel.prefix + key };
   }
 }
 

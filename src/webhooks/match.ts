@@ -38,6 +38,12 @@ export async function findIncident(
     if (incident) return incident;
   }
   if (providerKey === null) return null;
+  // The newest incident of the key first: it is nearly always the one, and one id is what the
+  // state backends know in memory for a key (docs/performance.md, "Delivery path").
+  const [latest] = await finder.incidentIdsByRef(providerKey, 1);
+  const first = latest === undefined ? undefined : await finder.get(latest);
+  if (first && fits(first, provider, externalId)) return first;
+  if (latest === undefined) return null;
   let newest: Incident | null = null;
   for (const id of await finder.incidentIdsByRef(providerKey, CANDIDATES)) {
     const incident = await finder.get(id);

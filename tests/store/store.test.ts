@@ -53,6 +53,41 @@ describe('store - round trips', () => {
     expect(await store.getBreaker('opsgenie')).toBeUndefined();
   });
 
+  it('writes through the public batch when something else watches the database, and the same', async () => {
+    // The writer skips abstract-level's batch bookkeeping only when nothing would see the batch
+    // (src/store/writer.ts): a `write` listener takes the public path, which must store the same.
+    const db = (store as unknown as { db: { on(e: string, f: (ops: unknown[]) => void): void } }).db;
+    const seen: unknown[][] = [];
+    db.on('write', (ops) => seen.push(ops));
+    const inc = incident({ id: 'inc_1' });
+    const d = delivery({ id: 'd_1', incident_id: 'inc_1' });
+    await store.commit(store.transaction().putIncident(inc).putDelivery(d).indexIncidentRef('k', 'inc_1'));
+    await store.markWebhook('wh-1');
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    await reopen();
+    expect(await store.getIncident('inc_1')).toEqual(inc);
+    expect(await store.getDelivery('d_1')).toEqual(d);
+    expect(await store.listDeliveries('inc_1')).toEqual([d]);
+    expect(await store.incidentIdsByRef('k')).toEqual(['inc_1']);
+    expect(await store.seenWebhook('wh-1')).toBe(true);
+  });
+
+  it('answers refs and webhook ids written since start from memory, and the rest from disk', async () => {
+    const fresh = `inc_${'z'.repeat(8)}`; // created after the store opened: newer than anything on disk
+    await store.commit(store.transaction().indexIncidentRef('k', 'inc_1').indexIncidentRef('k', 'inc_2'));
+    await store.markWebhook('wh-1');
+    await reopen();
+    expect(await store.seenWebhook('wh-1')).toBe(true);
+    expect(await store.seenWebhook('wh-2')).toBe(false);
+    await store.commit(store.transaction().indexIncidentRef('k', fresh).indexIncidentRef('k', 'inc_0'));
+    expect(await store.incidentIdsByRef('k', 1)).toEqual([fresh]);
+    expect(await store.incidentIdsByRef('k')).toEqual([fresh, 'inc_2', 'inc_1', 'inc_0']);
+    expect(await store.incidentIdsByRef('k', 2)).toEqual([fresh, 'inc_2']);
+    await store.markWebhook('wh-2');
+    expect(await store.seenWebhook('wh-2')).toBe(true);
+    expect(await store.incidentIdsByRef('nothing')).toEqual([]);
+  });
+
   it('creates a missing, nested data directory', async () => {
     const nested = await Store.open(join(dir, 'a', 'b', 'data'));
     await nested.commit(nested.transaction().putIncident(incident({ id: 'inc_1' })));

@@ -111,7 +111,7 @@ export class OutboxWorker implements DeliveryEngine {
         // A short expiry: a lost consumer leader is noticed in seconds, not after 30 s.
         this.messages = await consumer.consume({ max_messages: max, expires: 5_000 });
         for await (const m of this.messages) {
-          while (this.inFlight.size >= max) await new Promise<void>((r) => this.slotWaiters.push(r));
+          if (this.inFlight.size >= max) await this.slotFor(m);
           void this.handle(m);
           if (this.stopped) break;
         }
@@ -120,6 +120,21 @@ export class OutboxWorker implements DeliveryEngine {
         this.deps.logger.error({ event: 'outbox_consume_failed', err }, 'outbox consumer failed; restarting');
         await new Promise((r) => setTimeout(r, RESTART_MS));
       }
+    }
+  }
+
+  /**
+   * Waits for an attempt to finish. The message is ours meanwhile: it says so every KEEPALIVE_MS,
+   * or past ack_wait the server hands it to another replica while it still waits here, and both
+   * send it (docs/performance.md, "Delivery path").
+   */
+  private async slotFor(m: JsMsg): Promise<void> {
+    const keepalive = setInterval(() => m.working(), KEEPALIVE_MS);
+    try {
+      while (this.inFlight.size >= (this.deps.maxInFlight ?? 64))
+        await new Promise<void>((r) => this.slotWaiters.push(r));
+    } finally {
+      clearInterval(keepalive);
     }
   }
 
