@@ -2,7 +2,7 @@
 // range, then counted in memory; only the writer allocates, one flush at a time, so seqs are
 // strictly increasing per incident, across restarts too. Memory is bounded: a forgotten incident
 // is simply seeded from disk again.
-const REMEMBERED_INCIDENTS = 10_000;
+const REMEMBERED_INCIDENTS = 100_000;
 
 export class AuditSeqs {
   private readonly last = new Map<string, number>();
