@@ -7,14 +7,18 @@ import { App } from '../dist/app.js';
 import { loadConfig } from '../dist/config/config.js';
 import { silentLogger } from '../dist/telemetry/logger.js';
 
-/** `edits`: policy file name → text transformation. */
-export async function startBenchApp({ sandbox, edits = {}, env = {} }) {
-  const root = await mkdtemp(join(tmpdir(), 'ir-bench-'));
+/**
+ * `edits`: policy file name → text transformation; `files`: policy files to add; `root`: a directory
+ * prepared beforehand (its `data` already populated), removed on stop all the same.
+ */
+export async function startBenchApp({ sandbox, edits = {}, env = {}, files = {}, root: given }) {
+  const root = given ?? (await mkdtemp(join(tmpdir(), 'ir-bench-')));
   await cp(new URL('../policies', import.meta.url).pathname, join(root, 'policies'), { recursive: true });
   for (const [name, edit] of Object.entries(edits)) {
     const file = join(root, 'policies', name);
     await writeFile(file, edit(await readFile(file, 'utf8')));
   }
+  for (const [name, text] of Object.entries(files)) await writeFile(join(root, 'policies', name), text);
   const config = loadConfig(
     {
       PORT: '0',

@@ -5,6 +5,7 @@ import { benchAlertmanager } from './alertmanager.mjs';
 import { benchCluster } from './cluster.mjs';
 import { benchDecide } from './decide.mjs';
 import { benchDelivery } from './delivery.mjs';
+import { benchEscalation } from './escalation.mjs';
 import { benchNats } from './nats.mjs';
 import { benchWebhooks } from './webhooks.mjs';
 
@@ -15,6 +16,7 @@ const benches = {
   nats: benchNats,
   webhooks: benchWebhooks,
   cluster: benchCluster,
+  escalation: benchEscalation,
   // Side by side with Prometheus Alertmanager; skipped when no `alertmanager` binary is on the PATH.
   alertmanager: benchAlertmanager,
 };

@@ -12,6 +12,8 @@ import { healthRouter, type HealthSource } from './api/routes/health.js';
 import { incidentsRouter } from './api/routes/incidents.js';
 import { ingestRouter } from './api/routes/ingest.js';
 import { policyRouter } from './api/routes/policy.js';
+import { schedulesRouter } from './api/routes/schedules.js';
+import { streamRouter } from './api/routes/stream.js';
 import { systemRouter } from './api/routes/system.js';
 import { webhooksRouter } from './api/routes/webhooks.js';
 import { Breakers } from './deliver/breakers.js';
@@ -22,6 +24,7 @@ import { DeliveryRecorder } from './incidents/delivery-outcomes.js';
 import { Incidents } from './incidents/incidents.js';
 import { LifecycleBus } from './incidents/lifecycle.js';
 import type { NatsIngest } from './ingest/nats/index.js';
+import { CoverageChecker } from './oncall/coverage-checker.js';
 import { Pipeline } from './pipeline.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import { PolicyManager } from './policy/manager.js';
@@ -32,9 +35,11 @@ import type { Membership } from './state/jetstream/membership.js';
 import type { JetStreamState } from './state/jetstream/state.js';
 import { LevelDbState } from './state/leveldb.js';
 import { Retention } from './state/retention.js';
+import { EscalationScheduler } from './escalation/scheduler.js';
 import { IdGenerator } from './store/index.js';
 import { createLogger, SecretScrubber, type Logger } from './telemetry/logger.js';
 import { Metrics } from './telemetry/metrics.js';
+import { StreamHub, counterTotals, feedStream, streamedHooks } from './stream/index.js';
 import { UnmatchedWebhooks, webhookSecrets } from './webhooks/index.js';
 
 export const VERSION = (
@@ -73,6 +78,12 @@ export interface Running {
   sandbox: Sandbox | null;
   nats: NatsIngest | null;
   unmatched: UnmatchedWebhooks;
+  /** On-call coverage: checks every schedule at start, on policy changes and periodically. */
+  coverage: CoverageChecker;
+  /** Escalation timers (docs/architecture.md, "Escalation timers"). */
+  escalations: EscalationScheduler;
+  /** The live stream's hub and its feeds (docs/architecture.md, "Live stream"). */
+  stream: { hub: StreamHub; stop: () => void };
 }
 
 /** The backend chosen by STATE, and in cluster mode what the replicas share. */
@@ -179,6 +190,7 @@ export class App {
     this.pointSandboxWebhooksHere();
     if (this.options.watchPolicy ?? true) this.policies.watch();
     this.running.nats?.start(); // in the background: HTTP serves whether or not NATS is there
+    await this.running.coverage.start();
     await this.running.cluster?.membership.start(this.url());
     const url = this.url();
     this.logger.info(
@@ -222,13 +234,34 @@ export class App {
     const sandbox = await this.sandbox();
     const policy = (): ReturnType<PolicyManager['current']>['compiled'] => this.policies.current().compiled;
     const lifecycle = new LifecycleBus();
+    // Read only while a client listens, after everything below exists.
+    const hub = new StreamHub({
+      clock,
+      metrics,
+      scrubber: this.scrubber,
+      providers: () => providerSnapshots(engine, providers, breakers),
+      counters: () => counterTotals(metrics),
+      ...(this.config.cluster ? { replica: this.config.cluster.replica } : {}),
+    });
     const breakers = new Breakers(
       { store: state, clock, logger, metrics },
       policy().settings.delivery.breaker,
     );
     await breakers.restore(Object.keys(policy().providers));
     const ids = new IdGenerator(clock);
-    const incidents = new Incidents({ state, ids, clock, lifecycle, logger, metrics, policy });
+    // A fired tier's triggers go to the outbox like any other (its retries, breakers, failover).
+    const escalations = new EscalationScheduler({
+      clock,
+      logger,
+      fire: async (id) => {
+        const fired = await incidents.fireEscalation(id);
+        if (fired.fired) engine.enqueue(fired.deliveries);
+      },
+    });
+    const incidents = new Incidents({
+      ...{ state, ids, clock, lifecycle, logger, metrics, policy },
+      timers: escalations,
+    });
     const recorder = new DeliveryRecorder({
       state,
       live: (incident) => incidents.live(incident),
@@ -244,7 +277,7 @@ export class App {
       clock,
       random: this.options.random ?? Math.random,
       breakers,
-      hooks: recorder,
+      hooks: streamedHooks(recorder, hub, clock),
       logger,
       metrics,
     };
@@ -279,6 +312,9 @@ export class App {
     }
     providers.apply(policy());
     this.policies.onChange((p) => providers.apply(p.compiled));
+    const stream = await this.streamFeeds(hub, { cluster, lifecycle, breakers });
+    // Timers that fell due while the sidecar was down fire now, each once.
+    escalations.start();
     const pipeline = new Pipeline({
       policies: this.policies,
       incidents,
@@ -306,6 +342,15 @@ export class App {
     });
     retention.start();
     const unmatched = new UnmatchedWebhooks();
+    // Every replica checks; the gap's fingerprint makes their alerts one incident.
+    const coverage = new CoverageChecker({
+      policy,
+      pipeline,
+      clock,
+      logger,
+      isOpen: (fingerprint) => incidents.open.openIncident(fingerprint) !== null,
+    });
+    this.policies.onChange(() => void coverage.check());
     return {
       state,
       incidents,
@@ -319,7 +364,36 @@ export class App {
       sandbox,
       nats,
       unmatched,
+      coverage,
+      escalations,
+      stream,
     };
+  }
+
+  /** One replica's own changes, or in cluster mode every replica's (docs/architecture.md, "Live stream"). */
+  private async streamFeeds(
+    hub: StreamHub,
+    parts: { cluster: Cluster | null; lifecycle: LifecycleBus; breakers: Breakers },
+  ): Promise<Running['stream']> {
+    const { cluster, lifecycle, breakers } = parts;
+    const named = this.config.cluster;
+    const local = cluster === null || named === null;
+    const unfeed = feedStream(hub, {
+      clock: this.clock,
+      lifecycle: local ? lifecycle : null,
+      breakers,
+      policies: this.policies,
+    });
+    if (local) return { hub, stop: unfeed };
+    const { bridgeCluster } = await import('./stream/cluster.js');
+    const unbridge = bridgeCluster(hub, {
+      nc: cluster.state.buckets.nc,
+      cluster: named.name,
+      replica: named.replica,
+      lifecycle,
+      logger: this.logger,
+    });
+    return { hub, stop: () => (unfeed(), unbridge()) };
   }
 
   /** Every pending delivery goes back to the dispatcher: a restart is a new chance, so waiting ones go now. */
@@ -374,16 +448,7 @@ export class App {
   private api() {
     const r = this.parts;
     const health: HealthSource = {
-      providers: () => {
-        const pending = r.engine.pendingByProvider();
-        return Object.entries(r.providers.effectiveSpecs()).map(([name, spec]) => ({
-          name,
-          type: spec.type,
-          breaker: r.breakers.get(name).state(),
-          health: r.engine.healthOf(name).snapshot(),
-          pending: pending[name] ?? 0,
-        }));
-      },
+      providers: () => providerSnapshots(r.engine, r.providers, r.breakers),
       incidentsByState: () => r.state.countByState(),
       deliveriesPending: () => r.engine.pendingCount().catch(() => -1),
       policy: () => {
@@ -444,6 +509,8 @@ export class App {
           metrics: this.metrics,
           apiToken: this.config.apiToken,
         }),
+        schedulesRouter({ policy: () => this.policies.current().compiled, clock: this.clock }),
+        streamRouter({ hub: r.stream.hub }),
         incidentsRouter({
           incidents: r.incidents,
           state: r.state,
@@ -500,6 +567,8 @@ export class App {
     const server = this.server;
     this.server = null;
     if (server) {
+      // Open streams end first: the server's close waits for every connection.
+      this.running?.stream.hub.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => {
@@ -512,7 +581,9 @@ export class App {
     this.running = null;
     if (running) {
       await running.nats?.stop(graceMs);
+      await running.coverage.stop();
       await running.retention.stop();
+      await running.escalations.stop();
       await running.engine.stop(graceMs);
       await running.incidents.stop();
       await running.state.idle();
@@ -521,6 +592,7 @@ export class App {
         running.sandbox.opsgenie.configureWebhook(null);
       }
       await running.providers.close();
+      running.stream.stop();
       await running.cluster?.membership.stop();
       await running.state.close();
       if (running.sandbox && this.ownsSandbox) await running.sandbox.stop();
@@ -528,6 +600,22 @@ export class App {
     this.logger.info({ event: 'stopped' }, 'incident-router stopped');
     this.logger.flush();
   }
+}
+
+/** Each provider instance's breaker, health and pending deliveries (health and the live stream). */
+function providerSnapshots(
+  engine: DeliveryEngine,
+  providers: ProviderRuntime,
+  breakers: Breakers,
+): ReturnType<HealthSource['providers']> {
+  const pending = engine.pendingByProvider();
+  return Object.entries(providers.effectiveSpecs()).map(([name, spec]) => ({
+    name,
+    type: spec.type,
+    breaker: breakers.get(name).state(),
+    health: engine.healthOf(name).snapshot(),
+    pending: pending[name] ?? 0,
+  }));
 }
 
 /**

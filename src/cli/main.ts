@@ -1,4 +1,5 @@
-// incident-router's command line (docs/configuration.md, "Command line"): serve | validate | test | dry-run.
+// incident-router's command line (docs/configuration.md, "Command line"): serve | validate | test | dry-run |
+// oncall.
 // Loaded by src/main.ts once the compile cache is on.
 import { setFlagsFromString } from 'node:v8';
 import { App, VERSION } from '../app.js';
@@ -6,6 +7,7 @@ import { ENV_VARS, loadConfig } from '../config/config.js';
 import { ConfigError, PolicyError, StoreError } from '../errors.js';
 import { parseArgs, rejectUnknownFlags, stringFlag, UsageError } from './args.js';
 import { dryRunCommand, testCommand, validateCommand } from './policy-commands.js';
+import { oncallCommand } from './oncall-command.js';
 
 function help(): string {
   const width = Math.max(...ENV_VARS.map((v) => v.name.length));
@@ -17,6 +19,8 @@ Usage:
   incident-router test [dir]                 run the policy's test cases in <dir>/tests; exit 1 on any mismatch
   incident-router dry-run --event file.json [--at time] [--policy dir]
                                              print the full decision for one event or alert; sends nothing
+  incident-router oncall <schedule> [--at time] [--policy dir]
+                                             who is on call on a schedule now (or at --at), and until when
 
 Environment:
 ${ENV_VARS.map((v) => `  ${v.name.padEnd(width)}  ${v.help} (default: ${v.default})`).join('\n')}
@@ -90,6 +94,19 @@ async function main(argv: readonly string[]): Promise<number> {
       return dryRunCommand({
         dir: policyDir(stringFlag(args, 'policy')),
         file,
+        at: stringFlag(args, 'at'),
+        env: process.env,
+      });
+    }
+    case 'oncall': {
+      const args = parseArgs(rest, ['at', 'policy']);
+      rejectUnknownFlags(args, ['at', 'policy']);
+      const [schedule, ...extra] = args.positionals;
+      if (schedule === undefined || extra.length > 0)
+        throw new UsageError('oncall needs exactly one schedule name');
+      return oncallCommand({
+        dir: policyDir(stringFlag(args, 'policy')),
+        schedule,
         at: stringFlag(args, 'at'),
         env: process.env,
       });

@@ -1,8 +1,10 @@
 // `validate`, `test` and `dry-run`: the policy commands. They never send anything.
+import { previewEscalation } from '../escalation/view.js';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { alertToInput, eventToInput, type PipelineInput } from '../domain/log-event.js';
 import { formatProblem } from '../errors.js';
+import { coverageWarnings } from '../oncall/coverage.js';
 import { validateAlert, validateEvent } from '../ingest/validate.js';
 import { preparePolicy, type ActivePolicy } from '../policy/active.js';
 import { decide, NO_INCIDENTS } from '../policy/decide.js';
@@ -13,7 +15,7 @@ import { UsageError } from './args.js';
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** Load and compile a policy directory, printing every problem; null when invalid. */
-async function loadOrReport(dir: string, env: Env, sandbox: boolean): Promise<ActivePolicy | null> {
+export async function loadOrReport(dir: string, env: Env, sandbox: boolean): Promise<ActivePolicy | null> {
   const sources = await readPolicyDir(dir);
   const prepared =
     Array.isArray(sources) && sources.every((s) => 'text' in s)
@@ -33,6 +35,8 @@ export async function validateCommand(dir: string, env: Env, sandbox: boolean): 
   if (policy === null) return 1;
   const { loaded } = policy;
   for (const n of loaded.notes) console.log(`  note: ${n}`);
+  // Coverage gaps within settings.coverage_check.horizon from now: warnings, never a failure.
+  for (const w of coverageWarnings(policy.compiled, Date.now())) console.error(`  warning: ${w}`);
   console.log(
     `policy ${loaded.version} (${loaded.revision}) is valid: ${loaded.files.map((f) => f.name).join(', ')}`,
   );
@@ -94,7 +98,9 @@ export async function dryRunCommand(options: {
   if (Number.isNaN(atMs)) throw new UsageError(`--at ${options.at}: not an RFC 3339 time`);
   const input = toInput(value, new Date(atMs));
   const decision = await decide(input, policy.compiled, atMs, NO_INCIDENTS, { explain: true });
-  console.log(JSON.stringify(decision, null, 2));
+  const compiled = policy.compiled;
+  const escalation = previewEscalation(decision, compiled, (p) => compiled.providers[p]?.type, atMs);
+  console.log(JSON.stringify({ ...decision, ...(escalation === null ? {} : { escalation }) }, null, 2));
   return 0;
 }
 

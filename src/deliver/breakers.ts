@@ -4,7 +4,13 @@ import type { Clock } from '../domain/clock.js';
 import type { BreakerSettings } from './settings.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import { breakerGauge, CircuitBreaker, parseBreakerState, type BreakerState } from './breaker.js';
+import {
+  breakerGauge,
+  CircuitBreaker,
+  parseBreakerState,
+  type BreakerKind,
+  type BreakerState,
+} from './breaker.js';
 
 export interface BreakerStore {
   getBreaker(name: string): Promise<unknown | undefined>;
@@ -14,6 +20,7 @@ export interface BreakerStore {
 export class Breakers {
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly restored = new Map<string, BreakerState>();
+  private readonly listeners = new Set<(name: string, from: BreakerKind, to: BreakerKind) => void>();
 
   constructor(
     private readonly deps: { store: BreakerStore; clock: Clock; logger: Logger; metrics: Metrics },
@@ -43,6 +50,12 @@ export class Breakers {
     for (const [name, old] of this.breakers) this.create(name, old.state());
   }
 
+  /** Every breaker's changes of state (the live stream, docs/http-api.md); returns an unsubscribe function. */
+  onChange(listener: (name: string, from: BreakerKind, to: BreakerKind) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   states(): Record<string, BreakerState> {
     return Object.fromEntries([...this.breakers].map(([name, b]) => [name, b.state()]));
   }
@@ -52,6 +65,7 @@ export class Breakers {
     this.deps.metrics.breakerState.set({ provider: name }, breakerGauge(breaker.state().kind));
     breaker.onChange((from, to, state) => {
       this.deps.metrics.breakerState.set({ provider: name }, breakerGauge(to));
+      for (const listener of this.listeners) listener(name, from, to);
       const level = to === 'open' ? 'warn' : 'info';
       this.deps.logger[level](
         { event: 'breaker_changed', provider: name, from, to },

@@ -20,6 +20,18 @@ export class DueQueue {
     this.push({ at, key });
   }
 
+  /** Due at exactly `at`, earlier or later than before (escalation timers move both ways). */
+  set(key: string, at: number): void {
+    if (this.dueAt.get(key) === at) return;
+    this.dueAt.set(key, at);
+    this.push({ at, key });
+  }
+
+  /** Not due at all any more; its heap entry is skipped as stale. */
+  delete(key: string): void {
+    this.dueAt.delete(key);
+  }
+
   /** The earliest time anything is due, or null. */
   peek(): number | null {
     this.dropStale();

@@ -3,7 +3,8 @@
 // `mode: failover` route is one delivery that moves along its providers. A provider already reached by
 // an earlier route is not sent the same incident twice.
 import type { RouteChoice } from '../domain/decision.js';
-import type { Delivery, DeliveryAction } from '../domain/incident.js';
+import { createHash } from 'node:crypto';
+import type { Delivery, DeliveryAction, DeliveryTarget } from '../domain/incident.js';
 
 export interface NewDelivery {
   action: DeliveryAction;
@@ -12,6 +13,22 @@ export interface NewDelivery {
   candidates: string[];
   origin: string | null;
   note: string | null;
+  /** An escalation tier's trigger (src/escalation/deliveries.ts): its tier and per-candidate targets. */
+  tier?: number;
+  targets?: Record<string, DeliveryTarget>;
+  /** A follow-up's hold, when it is not the provider's own (`incident.holds` key). */
+  hold?: string;
+}
+
+/**
+ * The `incident.holds` key of a trigger to `provider`: the provider's name, or, for an escalation
+ * target with its own PagerDuty service or webhook URL (a second incident at the provider), the
+ * name and a short hash of that credential, so acknowledge and resolve reach each of them.
+ */
+export function holdKeyOf(provider: string, target: DeliveryTarget | undefined): string {
+  const own = target?.routing_key ?? target?.url;
+  if (own === undefined) return provider;
+  return `${provider}#${createHash('sha256').update(own).digest('hex').slice(0, 8)}`;
 }
 
 export function planTriggers(routes: readonly RouteChoice[]): NewDelivery[] {
@@ -74,5 +91,8 @@ export function newDelivery(
     result: null,
     exhausted: false,
     refused: [],
+    ...(plan.tier === undefined ? {} : { tier: plan.tier }),
+    ...(plan.targets === undefined ? {} : { targets: plan.targets }),
+    ...(plan.hold === undefined ? {} : { hold: plan.hold }),
   };
 }

@@ -30,6 +30,8 @@ export interface RouteChoice {
   name: string;
   mode: DeliveryMode;
   providers: string[];
+  /** The escalation policy the route names (docs/policy-language.md, "Escalations"), if any. */
+  escalation?: string;
 }
 
 export interface Upgrade {

@@ -1,4 +1,5 @@
 import type { PolicyStamp, RouteChoice } from './decision.js';
+import type { EscalationResponder, IncidentEscalation } from './escalation.js';
 import type { LogLevel } from './log-event.js';
 import type { Severity } from './severity.js';
 
@@ -65,6 +66,11 @@ export interface Incident {
   holds: Record<string, ProviderHold>;
   /** A storm incident folds many alerts of one service (docs/architecture.md, "The flow of one event"). */
   storm: { folded: number } | null;
+  /**
+   * The escalation of the route that opened it, with its durable timer (docs/policy-language.md,
+   * "Escalations"); absent when that route names none (and on incidents from before escalations).
+   */
+  escalation?: IncidentEscalation;
   /** Monotonic revision, bumped on every write. */
   revision: number;
 }
@@ -107,6 +113,18 @@ export interface Delivery {
   exhausted: boolean;
   /** Candidates that refused this delivery for good (4xx other than 408/429); skipped from then on. */
   refused: string[];
+  /** An escalation tier's trigger: the tier (1-based) and, per candidate, whom it reaches. */
+  tier?: number;
+  targets?: Record<string, DeliveryTarget>;
+  /** The hold a follow-up acts on (`incident.holds` key), when it is not the provider's own. */
+  hold?: string;
+}
+
+/** Whom one escalation trigger reaches at one provider, instead of the provider's own setting. */
+export interface DeliveryTarget {
+  routing_key?: string;
+  responders?: EscalationResponder[];
+  url?: string;
 }
 
 export interface AuditEntry {

@@ -43,6 +43,21 @@ export interface AlertInput {
 export interface PipelineInput {
   event: LogEvent;
   initialSeverity: Severity | null;
+  /** An alert the sidecar raises itself (a `coverage_gap`): classified by it, not by the policy. */
+  builtIn?: BuiltInClassification;
+}
+
+/**
+ * The classify stage's answer for an alert the sidecar raises itself: upgrade, suppress and route
+ * rules still decide what becomes of it (docs/policy-language.md, "Coverage gaps").
+ */
+export interface BuiltInClassification {
+  rule: string;
+  severity: Severity;
+  title: string;
+  fingerprint: string;
+  /** The fingerprint whose open incident this resolves (then `severity` is info), or null. */
+  resolves: string | null;
 }
 
 // An alert carries a severity, not a level; the level is derived so that level-based rules and

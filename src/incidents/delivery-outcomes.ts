@@ -6,7 +6,7 @@
 import type { Clock } from '../domain/clock.js';
 import type { Delivery, Incident, ProviderHold } from '../domain/incident.js';
 import type { DeliveryHooks, FailureOutcome } from '../deliver/attempts.js';
-import { newDelivery, type NewDelivery } from '../deliver/plan.js';
+import { holdKeyOf, newDelivery, type NewDelivery } from '../deliver/plan.js';
 import type { ProviderError, ProviderRequest, ProviderResponse } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { Change, StateBackend } from '../state/backend.js';
@@ -37,10 +37,14 @@ export class DeliveryRecorder implements DeliveryHooks {
     if (!incident) return null;
     const current = this.deps.providers().get(provider).target(incident.team);
     let target = current;
-    if (delivery.action !== 'trigger') {
+    if (delivery.action === 'trigger') {
+      // An escalation tier's own target (a person's PagerDuty key, OpsGenie responders, a URL).
+      const own = delivery.targets?.[provider];
+      if (own !== undefined) target = { ...current, ...own };
+    } else {
       // Acknowledge and resolve must reuse the credentials that opened it: PagerDuty silently
       // drops them otherwise (Events API v2: same routing_key as the trigger).
-      const hold = incident.holds[provider];
+      const hold = incident.holds[delivery.hold ?? provider];
       if (!hold) return null;
       target = {
         url: hold.url ?? current.url,
@@ -102,10 +106,11 @@ export class DeliveryRecorder implements DeliveryHooks {
     nowIso: string,
   ): Delivery[] {
     if (delivery.action === 'trigger') {
-      incident.holds[provider] = this.hold(incident, delivery, provider, request, response, nowIso);
-      return this.catchUp(incident, provider);
+      const key = holdKeyOf(provider, delivery.targets?.[provider]);
+      incident.holds[key] = this.hold(incident, delivery, provider, request, response, nowIso);
+      return this.catchUp(incident, key);
     }
-    const hold = incident.holds[provider];
+    const hold = incident.holds[delivery.hold ?? provider];
     if (hold && (delivery.action === 'acknowledge' || delivery.action === 'resolve'))
       hold.state = delivery.action === 'acknowledge' ? 'acknowledged' : 'resolved';
     return [];
@@ -216,17 +221,19 @@ export class DeliveryRecorder implements DeliveryHooks {
     };
   }
 
-  /** A trigger that arrived after the incident moved on: bring that provider along at once. */
-  private catchUp(incident: Incident, provider: string): Delivery[] {
-    if (incident.state === 'triggered') return [];
+  /** A trigger that arrived after the incident moved on: bring that hold along at once. */
+  private catchUp(incident: Incident, key: string): Delivery[] {
+    const hold = incident.holds[key];
+    if (incident.state === 'triggered' || hold === undefined) return [];
     const action = incident.state === 'acknowledged' ? 'acknowledge' : 'resolve';
     const plan: NewDelivery = {
       action,
-      route: incident.holds[provider]?.route ?? '',
+      route: hold.route,
       mode: 'direct',
-      candidates: [provider],
+      candidates: [hold.provider],
       origin: null,
       note: null,
+      ...(key === hold.provider ? {} : { hold: key }),
     };
     return [newDelivery(this.deps.deliveryId(), incident, plan, this.deps.clock.now())];
   }

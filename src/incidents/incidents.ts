@@ -10,6 +10,7 @@ import { providerKey } from '../domain/provider-key.js';
 import { correlate, type Correlation } from '../correlate/correlate.js';
 import { stormFingerprint, StormGuard } from '../correlate/storm.js';
 import { newDelivery, planTriggers } from '../deliver/plan.js';
+import type { TimerSchedule } from '../escalation/scheduler.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { Change, IncidentRef, Snapshot, StateBackend } from '../state/backend.js';
 import type { IdGenerator } from '../store/index.js';
@@ -28,6 +29,18 @@ import {
 import { audit, lifecycleEvent, newIncident, type Actor } from './records.js';
 import { applyTransition, type TransitionOutcome, type TransitionRequest } from './transitions.js';
 import type { IncidentAction } from './state-machine.js';
+import {
+  ackTimeoutDetail,
+  ESCALATOR,
+  escalatingRoute,
+  escalationAfter,
+  fireDepsOf,
+  openEscalation,
+  tierAudit,
+  tierRecord,
+} from './escalation-steps.js';
+import { fireTier } from '../escalation/timer.js';
+import { escalationDueOf } from '../domain/escalation.js';
 
 export type Outcome = 'paged' | 'deduplicated' | 'recorded' | 'suppressed' | 'ignored' | 'resolved';
 
@@ -53,7 +66,15 @@ export interface IncidentsDeps {
   logger: Logger;
   metrics: Metrics;
   policy(): CompiledPolicy;
+  /** Escalation timers in memory (src/escalation/scheduler.ts): told of every timer a write sets. */
+  timers?: TimerSchedule;
 }
+
+/** What firing an incident's escalation timer did. */
+export type EscalationResult =
+  | { fired: false }
+  | { fired: true; incident: Incident; deliveries: Delivery[]; tier: number }
+  | { fired: false; ackTimeout: TransitionResult };
 
 const PIPELINE: Actor = { actor: 'incident-router', source: 'pipeline' };
 /** Occurrences of repeats are written back this often; a repeat itself never waits for it. */
@@ -83,7 +104,10 @@ export class Incidents {
 
   /** Load the local view of open incidents. */
   async start(): Promise<{ open: number }> {
-    for (const ref of await this.deps.state.openIncidents()) this.open.set(ref.fingerprint, refOf(ref));
+    for (const ref of await this.deps.state.openIncidents()) {
+      this.open.set(ref.fingerprint, refOf(ref));
+      if (ref.escalationDueMs !== undefined) this.deps.timers?.schedule(ref.id, ref.escalationDueMs);
+    }
     this.deps.state.follow?.({ changed: (ref) => this.remote(ref) });
     await this.refreshGauges();
     return { open: this.open.size };
@@ -173,12 +197,21 @@ export class Incidents {
     const reserved = refOf(incident);
     this.open.set(incident.fingerprint, reserved);
     const previousResolve = this.closing.get(incident.fingerprint);
-    const deliveries = planTriggers(decision.routes).map((p) =>
-      newDelivery(this.deps.ids.deliveryId(), incident, p, nowMs),
-    );
+    const policy = this.deps.policy();
+    // A route with an escalation delivers its first tier instead of its own triggers.
+    const escalating = escalatingRoute(decision.routes, policy);
+    const fired = escalating === null ? null : openEscalation(incident, escalating, policy, nowMs);
+    const planned = [
+      ...(fired?.deliveries ?? []),
+      ...planTriggers(decision.routes).filter((p) => p.route !== escalating?.name),
+    ];
+    const deliveries = planned.map((p) => newDelivery(this.deps.ids.deliveryId(), incident, p, nowMs));
     const type = storm ? 'storm_opened' : 'opened';
-    const opened = audit(incident, type, PIPELINE, decision.policy.version, nowIso, why(decision), {
-      details: { decision },
+    // The first tier is recorded on the opening entry (the later ones each on an `escalated` entry).
+    const tier = fired === null ? null : tierRecord(incident, fired);
+    const message = tier === null ? why(decision) : `${why(decision)}; ${tier.message}`;
+    const opened = audit(incident, type, PIPELINE, decision.policy.version, nowIso, message, {
+      details: tier === null ? { decision } : { decision, escalation: tier.details },
     });
     try {
       // Queued now, so a resolve of it that comes next waits for it. A previous incident of this
@@ -195,6 +228,10 @@ export class Incidents {
         decision_rule: decision.classification.rule,
       }),
     );
+    if (fired !== null) {
+      this.deps.timers?.schedule(incident.id, escalationDueOf(incident));
+      this.escalated(incident, fired.tier, false);
+    }
     void this.refreshGauges();
     const ref = { id: incident.id, correlation_id: incident.correlation_id };
     return { outcome: 'paged', incident: ref, deliveries, withdrawn: [], storm };
@@ -207,6 +244,8 @@ export class Incidents {
     // here: an alert would then count as a repeat of what is over. (The shared key bucket still
     // decides who opens: a view missing an open incident costs a lost race, never a page.)
     if (ref.state !== 'resolved' && this.closed.has(ref.id)) return;
+    // Every replica keeps every timer; whichever fires first wins the incident's compare-and-set.
+    this.deps.timers?.schedule(ref.id, ref.state === 'resolved' ? null : (ref.escalationDueMs ?? null));
     if (ref.state === 'resolved') {
       if (current?.id === ref.id) this.open.delete(ref.fingerprint);
     } else if (current?.id !== ref.id) {
@@ -282,6 +321,7 @@ export class Incidents {
     extra: Change,
   ): { change: Change; result: TransitionOutcome } {
     const incident = snap.incident;
+    const from = incident.state;
     const newer = this.open.get(incident.fingerprint);
     const t = applyTransition(incident, request, {
       nowMs,
@@ -295,6 +335,8 @@ export class Incidents {
       const audit = t.ok ? extra.audit : [...extra.audit, t.audit];
       return { change: { ...extra, incident: dirty ? incident : null, audit }, result: t };
     }
+    // Acknowledged: no tier fires (or `ack_timeout` does); resolved: none; triggered again: tier 1.
+    escalationAfter(incident, from, nowMs);
     const deliveries = [...extra.deliveries, ...t.withdrawn, ...t.deliveries];
     const change = { ...extra, incident, deliveries, audit: [...extra.audit, t.audit], durable: true };
     return { change, result: t };
@@ -305,6 +347,7 @@ export class Incidents {
     if (!t.ok) return { ok: false, reason: t.reason, incident: t.incident };
     if (!t.changed) return { ok: true, changed: false, incident: t.incident, deliveries: [], withdrawn: [] };
     const { incident } = t;
+    if (incident.escalation !== undefined) this.deps.timers?.schedule(incident.id, escalationDueOf(incident));
     if (incident.state === 'resolved') {
       this.rememberClosed(incident.id);
       // Only this incident's entry: a newer incident may hold the fingerprint already.
@@ -381,6 +424,91 @@ export class Incidents {
     return r.changed
       ? { result: 'applied', incident: r.incident, deliveries: r.deliveries, withdrawn: r.withdrawn }
       : { result: 'unchanged', incident: r.incident };
+  }
+
+  // --- escalation timers (docs/architecture.md, "Escalation timers") ----------------------------
+
+  /**
+   * Fires the incident's escalation timer if it is due: the tier advances and its triggers are
+   * recorded in one write (one LevelDB batch; one compare-and-set of the record across replicas),
+   * so a tier fires once however many times, and wherever, this is called. An `ack_timeout` that
+   * falls due triggers the incident again, which restarts the escalation from tier 1.
+   */
+  async fireEscalation(id: string): Promise<EscalationResult> {
+    const nowMs = this.deps.clock.now();
+    const policy = this.deps.policy();
+    const version = policy.stamp.version;
+    type Read =
+      | { kind: 'none'; dueAt: number | null }
+      | { kind: 'fired'; incident: Incident; deliveries: Delivery[]; tier: number }
+      | { kind: 'timeout'; t: TransitionOutcome; request: TransitionRequest };
+    const read = await this.deps.state.update<Read>(id, {}, (snap) => {
+      const incident = snap.incident;
+      const esc = incident.escalation;
+      const dueAt = esc?.due_at ?? null;
+      if (esc === undefined || dueAt === null || dueAt > nowMs)
+        return { change: null, result: { kind: 'none', dueAt } };
+      if (esc.due === 'ack_timeout' && incident.state === 'acknowledged') {
+        const detail = ackTimeoutDetail(incident);
+        const request: TransitionRequest = {
+          action: 'unacknowledge',
+          actor: ESCALATOR,
+          origin: null,
+          note: null,
+          detail,
+        };
+        const { change, result } = this.transitionIn(snap, request, nowMs, BLANK);
+        return { change, result: { kind: 'timeout', t: result, request } };
+      }
+      if (incident.state !== 'triggered') {
+        // A timer left by a change that stopped nothing (should not happen): stopped now.
+        incident.escalation = { ...esc, due_at: null, due: null };
+        return { change: { ...BLANK, incident }, result: { kind: 'none', dueAt: null } };
+      }
+      const fired = fireTier(esc, nowMs, fireDepsOf(policy));
+      incident.escalation = fired.next;
+      if (fired.tier > 1) incident.escalated = true;
+      const deliveries = fired.deliveries.map((p) =>
+        newDelivery(this.deps.ids.deliveryId(), incident, p, nowMs),
+      );
+      const entry = tierAudit(incident, fired, version, nowMs);
+      const change: Change = { incident, deliveries, audit: [entry], durable: true };
+      return { change, result: { kind: 'fired', incident, deliveries, tier: fired.tier } };
+    });
+    if (read === null) {
+      this.deps.timers?.schedule(id, null);
+      return { fired: false };
+    }
+    switch (read.kind) {
+      case 'none':
+        this.deps.timers?.schedule(id, read.dueAt);
+        return { fired: false };
+      case 'timeout':
+        return { fired: false, ackTimeout: this.transitioned(read.t, read.request) };
+      case 'fired':
+        this.deps.timers?.schedule(id, escalationDueOf(read.incident));
+        this.escalated(read.incident, read.tier, true);
+        return { fired: true, incident: read.incident, deliveries: read.deliveries, tier: read.tier };
+    }
+  }
+
+  /** A tier fired: counted; after the open, published on `incidents.escalated`. */
+  private escalated(incident: Incident, tier: number, publish: boolean): void {
+    const name = incident.escalation?.plan.name ?? '';
+    this.deps.metrics.escalations.inc({ policy: name, tier: String(tier) });
+    if (!publish) return;
+    const nowIso = new Date(this.deps.clock.now()).toISOString();
+    const esc = incident.escalation;
+    this.deps.lifecycle.incident(
+      lifecycleEvent('escalated', incident, ESCALATOR, nowIso, {
+        escalation: name,
+        tier,
+        next:
+          esc === undefined || esc.due_at === null
+            ? null
+            : { tier: esc.next_tier + 1, at: new Date(esc.due_at).toISOString() },
+      }),
+    );
   }
 
   // --- reads ---------------------------------------------------------------------------------

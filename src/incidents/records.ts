@@ -108,14 +108,27 @@ export function lifecycleEvent(
   };
 }
 
-/** Holds a follow-up (acknowledge, resolve) must reach: delivered, not already in that state, not the source. */
+/**
+ * Holds a follow-up (acknowledge, resolve) must reach, with their keys: delivered, not already in
+ * that state, not the source. An escalation tier's own PagerDuty service or webhook URL is a hold
+ * of its own (src/deliver/plan.ts, `holdKeyOf`): when the source provider holds the incident more
+ * than once, which of them spoke is not known, so each gets the follow-up (the one that spoke
+ * takes it as a repeat, and its webhook back is our echo).
+ */
 export function holdsToFollow(
   incident: Incident,
   target: 'acknowledged' | 'resolved',
   origin: string | null,
-): ProviderHold[] {
-  return Object.values(incident.holds).filter(
-    (h) =>
-      h.provider !== origin && (h.state === 'open' || (h.state === 'acknowledged' && target === 'resolved')),
+): [string, ProviderHold][] {
+  const several = origin !== null && holdsOf(incident, origin).length > 1;
+  return Object.entries(incident.holds).filter(
+    ([, h]) =>
+      (h.provider !== origin || several) &&
+      (h.state === 'open' || (h.state === 'acknowledged' && target === 'resolved')),
   );
+}
+
+/** The holds of one provider instance (its own, and any escalation tier's). */
+export function holdsOf(incident: Incident, provider: string): ProviderHold[] {
+  return Object.values(incident.holds).filter((h) => h.provider === provider);
 }

@@ -6,7 +6,7 @@ import type { Delivery, Incident, IncidentState } from '../domain/incident.js';
 import { newDelivery, type NewDelivery } from '../deliver/plan.js';
 import type { NewAuditEntry } from '../state/backend.js';
 import type { LifecycleKind } from './lifecycle.js';
-import { audit, holdsToFollow, type Actor } from './records.js';
+import { audit, holdsOf, holdsToFollow, type Actor } from './records.js';
 import { transition, type IncidentAction } from './state-machine.js';
 
 export interface TransitionRequest {
@@ -112,7 +112,7 @@ function followUps(
 ): Delivery[] {
   if (to !== 'acknowledged' && to !== 'resolved') return [];
   const action = to === 'acknowledged' ? 'acknowledge' : 'resolve';
-  return holdsToFollow(incident, to, request.origin).map((h) => {
+  return holdsToFollow(incident, to, request.origin).map(([key, h]) => {
     const plan: NewDelivery = {
       action,
       route: h.route,
@@ -120,6 +120,7 @@ function followUps(
       candidates: [h.provider],
       origin: request.origin,
       note: request.note,
+      ...(key === h.provider ? {} : { hold: key }),
     };
     return newDelivery(ctx.deliveryId(), incident, plan, ctx.nowMs);
   });
@@ -132,10 +133,15 @@ function withdrawTriggers(pending: readonly Delivery[], nowIso: string): Deliver
     .map((d) => ({ ...d, status: 'superseded' as const, updated_at: nowIso }));
 }
 
-/** The provider that told us of a change is in that state already; returns whether it changed. */
+/**
+ * The provider that told us of a change is in that state already; returns whether it changed. A
+ * provider holding the incident more than once (an escalation tier's own service) is left as it is:
+ * which of its holds spoke is not known, and each gets the follow-up (records.ts, `holdsToFollow`).
+ */
 function updateHold(incident: Incident, provider: string, to: IncidentState): boolean {
-  const hold = incident.holds[provider];
-  if (!hold || hold.state === 'failed' || hold.state === 'pending') return false;
+  const holds = holdsOf(incident, provider);
+  const hold = holds[0];
+  if (holds.length !== 1 || !hold || hold.state === 'failed' || hold.state === 'pending') return false;
   const state = to === 'triggered' ? 'open' : to;
   if (hold.state === state) return false;
   hold.state = state;

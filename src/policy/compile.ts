@@ -14,6 +14,9 @@ import { compilePattern, type PatternCheck } from './patterns.js';
 import type { Verdicts } from './redos.js';
 import { compileTemplate, type Template } from './templates.js';
 import { compileTimeWindow, type TimeWindow } from './time-windows.js';
+import { compileOnCall } from '../oncall/compile.js';
+import { compileEscalations, type CompiledEscalation } from '../escalation/compile.js';
+import type { CompiledSchedule, Person } from '../oncall/model.js';
 import {
   UNKNOWN_CRITICALITY,
   UNOWNED_TEAM,
@@ -53,6 +56,8 @@ export interface CompiledRoute extends CompiledRule {
   readonly mode: DeliveryMode;
   readonly providers: readonly string[];
   readonly continue: boolean;
+  /** The escalation policy of incidents it opens, or null. */
+  readonly escalation: string | null;
 }
 
 export interface CatalogEntry {
@@ -69,6 +74,11 @@ export interface CompiledPolicy {
   readonly providers: Readonly<Record<string, ProviderSpec>>;
   readonly teams: Readonly<Record<string, TeamSpec>>;
   readonly windows: ReadonlyMap<string, TimeWindow>;
+  /** `people:` and `schedules:` (docs/policy-language.md, "On-call schedules"); empty when absent. */
+  readonly people: ReadonlyMap<string, Person>;
+  readonly schedules: ReadonlyMap<string, CompiledSchedule>;
+  /** `escalations:` (docs/policy-language.md, "Escalations"); empty when absent. */
+  readonly escalations: ReadonlyMap<string, CompiledEscalation>;
   readonly classify: readonly CompiledClassifyRule[];
   readonly upgrade: readonly CompiledUpgradeRule[];
   readonly suppress: readonly CompiledSuppressRule[];
@@ -116,6 +126,7 @@ export function compilePolicy(input: CompileInput): CompiledPolicy {
     Object.entries(doc.services).map(([name, s]) => [name, { team: s.team, criticality: s.criticality }]),
   );
   const unknown: CatalogEntry = { team: UNOWNED_TEAM, criticality: UNKNOWN_CRITICALITY };
+  const oncall = compileOnCall(doc);
   return {
     stamp: { version: input.version, revision: input.revision },
     document: doc,
@@ -128,6 +139,9 @@ export function compilePolicy(input: CompileInput): CompiledPolicy {
     providers: doc.providers,
     teams: doc.teams,
     windows,
+    people: oncall.people,
+    schedules: oncall.schedules,
+    escalations: compileEscalations(doc.escalations),
     classify: doc.classify.map((r) => ({
       ...rule(r.name, r.when),
       severity: r.severity ?? null,
@@ -143,6 +157,7 @@ export function compilePolicy(input: CompileInput): CompiledPolicy {
       mode: r.deliver.mode,
       providers: r.deliver.providers,
       continue: r.continue === true,
+      escalation: r.escalation ?? null,
     })),
     engine,
     catalog: (service) => catalog.get(service) ?? unknown,

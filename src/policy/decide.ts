@@ -233,7 +233,12 @@ function* route(ev: StageEvaluation, policy: CompiledPolicy): Steps<RouteChoice[
     }
     const answer = ev.matches(rule);
     if (!(typeof answer === 'boolean' ? answer : yield answer)) continue;
-    chosen.push({ name: rule.name, mode: rule.mode, providers: [...rule.providers] });
+    chosen.push({
+      name: rule.name,
+      mode: rule.mode,
+      providers: [...rule.providers],
+      ...(rule.escalation === null ? {} : { escalation: rule.escalation }),
+    });
     if (!rule.continue) stopAt = rule.name;
   }
   return chosen;
@@ -287,9 +292,21 @@ function* decision(
   const facts = stageFacts(input, team, criticality, initial, undefined, undefined, nowMs);
   const trace: StageTrace[] = [];
 
-  const classifyEval = new StageEvaluation('classify', policy, facts, options);
-  const classified = yield* classify(classifyEval, policy, event.level, initial);
-  trace.push(classifyEval.result());
+  const builtIn = input.builtIn;
+  let classified: Classified;
+  if (builtIn === undefined) {
+    const classifyEval = new StageEvaluation('classify', policy, facts, options);
+    classified = yield* classify(classifyEval, policy, event.level, initial);
+    trace.push(classifyEval.result());
+  } else {
+    // The sidecar's own alert (a coverage gap): classified by the sidecar, routed by the policy.
+    classified = { rule: builtIn.rule, severity: builtIn.severity, applied: [] };
+    trace.push({
+      stage: 'classify',
+      rules: [],
+      skipped: `raised by incident-router itself (${builtIn.rule})`,
+    });
+  }
   const classifiedFacts = stageFacts(
     input,
     team,
@@ -300,9 +317,11 @@ function* decision(
     nowMs,
   );
   const fingerprint = boundFingerprint(
-    classified.applied.length === 0
-      ? `${event.service}:${classified.rule}`
-      : (lastTemplate(classified.applied, 'fingerprint') ?? DEFAULT_FINGERPRINT)(classifiedFacts),
+    builtIn !== undefined
+      ? builtIn.fingerprint
+      : classified.applied.length === 0
+        ? `${event.service}:${classified.rule}`
+        : (lastTemplate(classified.applied, 'fingerprint') ?? DEFAULT_FINGERPRINT)(classifiedFacts),
   );
 
   const upgradeFacts = stageFacts(
@@ -349,7 +368,12 @@ function* decision(
   }
 
   const resolveTemplate = lastTemplate(classified.applied, 'resolve');
-  const resolves = resolveTemplate === null ? null : boundFingerprint(resolveTemplate(finalFacts));
+  const resolves =
+    builtIn !== undefined
+      ? builtIn.resolves
+      : resolveTemplate === null
+        ? null
+        : boundFingerprint(resolveTemplate(finalFacts));
   const open = incidents.openIncident(resolves ?? fingerprint);
   return {
     policy: policy.stamp,
@@ -365,7 +389,7 @@ function* decision(
     suppressed_by: suppressedBy,
     paged,
     recorded: classified.applied.length > 0 && severity === 'info' && resolves === null,
-    title: (lastTemplate(classified.applied, 'title') ?? DEFAULT_TITLE)(finalFacts),
+    title: builtIn?.title ?? (lastTemplate(classified.applied, 'title') ?? DEFAULT_TITLE)(finalFacts),
     fingerprint,
     provider_key: cachedProviderKey(fingerprint),
     route: routes[0] ?? null,

@@ -15,7 +15,9 @@ import { buildDocument, revisionOf, secretsOf } from './load/build.js';
 import { checkProviders, checkServices, checkTeams } from './load/check-catalog.js';
 import { checkConditions } from './load/check-conditions.js';
 import { checkClassify, checkRoutes, warnUnusedConditions } from './load/check-rules.js';
+import { checkEscalations } from '../escalation/check.js';
 import { checkSettings, checkTimeWindows, isValidZone, warnUnusedWindows } from './load/check-settings.js';
+import { checkOnCall } from '../oncall/check.js';
 import type { CheckContext } from './load/context.js';
 import { withDefaults } from './load/defaults.js';
 import {
@@ -239,6 +241,8 @@ function runChecks(ctx: CheckContext): void {
   checkConditions(ctx);
   checkClassify(ctx);
   checkRoutes(ctx);
+  checkEscalations(ctx);
+  checkOnCall(ctx);
   warnUnusedWindows(ctx);
   warnUnusedConditions(ctx);
 }

@@ -53,6 +53,7 @@ export class PolicyManager {
   private debounce: NodeJS.Timeout | null = null;
   private poll: NodeJS.Timeout | null = null;
   private readonly listeners = new Set<(policy: ActivePolicy) => void>();
+  private readonly reloadListeners = new Set<(outcome: ReloadOutcome) => void>();
 
   constructor(private readonly options: PolicyManagerOptions) {}
 
@@ -73,6 +74,12 @@ export class PolicyManager {
   onChange(listener: (policy: ActivePolicy) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Every reload's outcome, refused ones included (the live stream, docs/http-api.md). */
+  onReload(listener: (outcome: ReloadOutcome) => void): () => void {
+    this.reloadListeners.add(listener);
+    return () => this.reloadListeners.delete(listener);
   }
 
   /** The first load: throws PolicyError with every problem, so the process can exit non-zero. */
@@ -161,6 +168,7 @@ export class PolicyManager {
 
   private record(outcome: ReloadOutcome): ReloadOutcome {
     this.last = outcome;
+    for (const listener of this.reloadListeners) listener(outcome);
     return outcome;
   }
 

@@ -23,5 +23,31 @@ export function redactPolicyDocument(doc: PolicyDocument): PolicyDocument {
   for (const [name, team] of Object.entries(doc.teams)) {
     teams[name] = Object.fromEntries(Object.entries(team).map(([p, o]) => [p, maskFields(o)]));
   }
-  return { ...doc, providers, teams };
+  // On-call: people's and schedules' PagerDuty keys (docs/policy-language.md, "On-call schedules").
+  const people = Object.fromEntries(
+    Object.entries(doc.people).map(([name, p]) => [
+      name,
+      p.pagerduty ? { ...p, pagerduty: maskFields(p.pagerduty) } : p,
+    ]),
+  );
+  const schedules = Object.fromEntries(
+    Object.entries(doc.schedules).map(([name, s]) => {
+      const pagerduty = s.provider?.pagerduty;
+      return [name, pagerduty ? { ...s, provider: { ...s.provider, pagerduty: maskFields(pagerduty) } } : s];
+    }),
+  );
+  // Escalations: raw PagerDuty targets' keys (docs/policy-language.md, "Escalations").
+  const escalations = Object.fromEntries(
+    Object.entries(doc.escalations).map(([name, e]) => [
+      name,
+      {
+        ...e,
+        tiers: e.tiers.map((t) => ({
+          ...t,
+          targets: t.targets.map((x) => ('pagerduty' in x ? { pagerduty: maskFields(x.pagerduty) } : x)),
+        })),
+      },
+    ]),
+  );
+  return { ...doc, providers, teams, people, schedules, escalations };
 }

@@ -6,6 +6,7 @@ import type { Decision } from '../domain/decision.js';
 import { alertToInput, eventToInput, type PipelineInput } from '../domain/log-event.js';
 import { validateAlert, validateEvent } from '../ingest/validate.js';
 import type { CompiledPolicy } from './compile.js';
+import { coverageInput } from '../oncall/coverage.js';
 import { decide, NO_INCIDENTS } from './decide.js';
 
 export interface PolicyTestCase {
@@ -14,6 +15,8 @@ export interface PolicyTestCase {
   input: PipelineInput;
   atMs: number;
   expect: Record<string, unknown>;
+  /** A `coverage_gap: <schedule>` case: the schedule, which the policy must have. */
+  schedule?: string;
 }
 
 export interface CaseResult {
@@ -39,8 +42,11 @@ const EXPECTATIONS: Readonly<Record<string, (d: Decision) => unknown>> = {
   criticality: (d) => d.criticality,
   resolves: (d) => d.resolves,
   mode: (d) => d.route?.mode ?? null,
+  /** The escalation policy of the incident it would open (the first route that names one), or null. */
+  escalation: (d) => d.routes.find((r) => r.escalation !== undefined)?.escalation ?? null,
 };
-const CASE_KEYS = new Set(['name', 'event', 'alert', 'at', 'expect']);
+const CASE_KEYS = new Set(['name', 'event', 'alert', 'coverage_gap', 'at', 'expect']);
+const INPUTS = ['event', 'alert', 'coverage_gap'];
 
 /** Parse one test file. Problems come back as `file:line:col message`, all of them. */
 export function parseTestCases(file: string, text: string): { cases: PolicyTestCase[]; problems: string[] } {
@@ -82,12 +88,35 @@ function parseCase(node: unknown, fallbackName: string, location: string): Polic
   const badExpect = Object.keys(expect).filter((k) => !(k in EXPECTATIONS));
   if (badExpect.length > 0)
     return `"${name}": cannot expect ${badExpect.join(', ')} (allowed: ${Object.keys(EXPECTATIONS).join(', ')})`;
-  if ('event' in raw === 'alert' in raw) return `"${name}": give exactly one of "event" or "alert"`;
+  if (INPUTS.filter((k) => k in raw).length !== 1)
+    return `"${name}": give exactly one of "event", "alert" or "coverage_gap"`;
   const atText = raw['at'] ?? (raw['event'] as { timestamp?: unknown } | undefined)?.timestamp;
   const atMs = typeof atText === 'string' ? Date.parse(atText) : NaN;
   if (Number.isNaN(atMs))
     return `"${name}": "at" must be an RFC 3339 time (it defaults to the event's timestamp)`;
   let input: PipelineInput;
+  if ('coverage_gap' in raw) {
+    // The alert a one-hour gap from `at` raises (docs/policy-language.md, "Coverage gaps").
+    const schedule = raw['coverage_gap'];
+    if (typeof schedule !== 'string' || !('at' in raw))
+      return `"${name}": coverage_gap names a schedule, and the case needs "at"`;
+    const gap = { start: new Date(atMs).toISOString(), end: new Date(atMs + 3_600_000).toISOString() };
+    const report = {
+      schedule,
+      from: gap.start,
+      to: gap.end,
+      required: 1,
+      gaps: [{ ...gap, required: 1, fewest: 0, on_call: [] }],
+    };
+    return {
+      name,
+      location,
+      input: coverageInput(report, 'high', atMs),
+      atMs,
+      expect: expect as Record<string, unknown>,
+      schedule,
+    };
+  }
   if ('event' in raw) {
     const v = validateEvent(raw['event']);
     if (!v.ok) return `"${name}": invalid event: ${v.errors.join('; ')}`;
@@ -101,8 +130,12 @@ function parseCase(node: unknown, fallbackName: string, location: string): Polic
 }
 
 export async function runTestCase(testCase: PolicyTestCase, policy: CompiledPolicy): Promise<CaseResult> {
-  const decision = await decide(testCase.input, policy, testCase.atMs, NO_INCIDENTS);
+  const input =
+    testCase.schedule === undefined ? testCase.input : withCoverageSeverity(testCase.input, policy);
+  const decision = await decide(input, policy, testCase.atMs, NO_INCIDENTS);
   const mismatches: string[] = [];
+  if (testCase.schedule !== undefined && !policy.schedules.has(testCase.schedule))
+    mismatches.push(`coverage_gap: the policy has no schedule "${testCase.schedule}"`);
   for (const [key, expected] of Object.entries(testCase.expect)) {
     const actual = (EXPECTATIONS[key] as (d: Decision) => unknown)(decision);
     if (JSON.stringify(actual) !== JSON.stringify(expected ?? null)) {
@@ -110,4 +143,12 @@ export async function runTestCase(testCase: PolicyTestCase, policy: CompiledPoli
     }
   }
   return { testCase, mismatches, decision };
+}
+
+/** A coverage case's alert has the severity the policy's `settings.coverage_check` gives it. */
+function withCoverageSeverity(input: PipelineInput, policy: CompiledPolicy): PipelineInput {
+  const severity = policy.settings.coverage_check.severity;
+  return input.builtIn === undefined
+    ? input
+    : { ...input, initialSeverity: severity, builtIn: { ...input.builtIn, severity } };
 }

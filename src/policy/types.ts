@@ -6,6 +6,8 @@ import type { LogLevel } from '../domain/log-event.js';
 import type { Severity } from '../domain/severity.js';
 import type { DeliverySettings } from '../deliver/settings.js';
 import type { ProviderSpec, TeamSpec } from '../providers/spec.js';
+import type { CoverageCheckSettings, PersonSpec, ScheduleSpec } from '../oncall/spec.js';
+import type { EscalationSpec } from '../escalation/spec.js';
 
 // Owned by the folders that use them; re-exported for the policy's own modules.
 export type { BreakerSettings, DeliverySettings, RetrySettings } from '../deliver/settings.js';
@@ -20,6 +22,16 @@ export type {
   TeamSpec,
   WebhookProviderSpec,
 } from '../providers/spec.js';
+export type {
+  CoverageCheckSettings,
+  LayerSpec,
+  MemberSpec,
+  OverrideSpec,
+  PersonSpec,
+  RotationSpec,
+  ScheduleSpec,
+} from '../oncall/spec.js';
+export type { EscalationSpec, TargetSpec, TierSpec } from '../escalation/spec.js';
 
 export const API_VERSION = 'incident-router/v1';
 
@@ -93,6 +105,7 @@ export interface Settings {
   storm: StormSettings;
   level_severity: Partial<Record<LogLevel, Severity>>;
   delivery: DeliverySettings;
+  coverage_check: CoverageCheckSettings;
 }
 
 export interface ServiceSpec {
@@ -148,6 +161,8 @@ export interface SuppressRuleSpec extends RuleBase {
 export interface RouteRuleSpec extends RuleBase {
   deliver: { mode: DeliveryMode; providers: string[] };
   continue?: boolean;
+  /** The escalation policy of incidents this route opens (docs/policy-language.md, "Escalations"). */
+  escalation?: string;
 }
 
 /** One policy file as written (before merge). Every key but apiVersion is optional per file. */
@@ -164,11 +179,23 @@ export interface PolicyFileDocument {
   upgrade?: UpgradeRuleSpec[];
   suppress?: SuppressRuleSpec[];
   routes?: RouteRuleSpec[];
+  people?: Record<string, PersonSpec>;
+  schedules?: Record<string, ScheduleSpec>;
+  escalations?: Record<string, EscalationSpec>;
 }
 
 export const RULE_SECTIONS = ['classify', 'upgrade', 'suppress', 'routes'] as const;
 export type RuleSection = (typeof RULE_SECTIONS)[number];
-export const MAP_SECTIONS = ['providers', 'time_windows', 'teams', 'services', 'conditions'] as const;
+export const MAP_SECTIONS = [
+  'providers',
+  'time_windows',
+  'teams',
+  'services',
+  'conditions',
+  'people',
+  'schedules',
+  'escalations',
+] as const;
 export type MapSection = (typeof MAP_SECTIONS)[number];
 
 /** Where a merged item came from, so later checks can report `file:line:col`. */
@@ -191,6 +218,9 @@ export interface PolicyDocument {
   upgrade: UpgradeRuleSpec[];
   suppress: SuppressRuleSpec[];
   routes: RouteRuleSpec[];
+  people: Record<string, PersonSpec>;
+  schedules: Record<string, ScheduleSpec>;
+  escalations: Record<string, EscalationSpec>;
 }
 
 export interface PolicyFileInfo {

@@ -2,6 +2,7 @@
 // whether a failure is worth retrying; failures carry a reason from a closed set that doubles as
 // a metric label (as in Alertmanager's notifiers).
 import type { DeliveryAction, Incident } from '../domain/incident.js';
+import type { OpsgenieResponder } from './spec.js';
 
 export const FAILURE_REASONS = [
   'rate_limited',
@@ -34,11 +35,16 @@ export class ProviderError extends Error {
   }
 }
 
-/** Credentials and endpoint for one request: the provider's, overridden by the team's. */
+/**
+ * Credentials and endpoint for one request: the provider's, overridden by the team's, overridden
+ * by an escalation tier's target (docs/policy-language.md, "Escalations").
+ */
 export interface Target {
   url: string;
   routing_key?: string;
   api_key?: string;
+  /** OpsGenie: whom a create alerts instead of the provider's or team's responders. */
+  responders?: readonly OpsgenieResponder[];
 }
 
 export interface ProviderRequest {

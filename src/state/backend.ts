@@ -64,6 +64,8 @@ export interface IncidentRef {
   state: IncidentState;
   occurrences: number;
   lastSeenMs: number;
+  /** When its escalation timer fires, if one is pending (docs/architecture.md, "Escalation timers"). */
+  escalationDueMs?: number;
 }
 
 export interface IncidentDetail {

@@ -33,6 +33,7 @@ import type { AbstractSublevel } from 'abstract-level';
 import type { Level } from 'level';
 import { StoreError } from '../errors.js';
 import type { AuditEntry, Delivery, Incident, IncidentState } from '../domain/incident.js';
+import { escalationDueOf } from '../domain/escalation.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -74,9 +75,12 @@ export interface OpenEntry {
   state: IncidentState;
   occurrences: number;
   last_seen: string;
+  /** When its escalation timer fires (epoch ms), if one is pending: a start rebuilds its timers from these. */
+  escalation_due?: number;
 }
 
 export function openEntryOf(incident: Incident): OpenEntry {
+  const due = escalationDueOf(incident);
   return {
     id: incident.id,
     correlation_id: incident.correlation_id,
@@ -85,6 +89,7 @@ export function openEntryOf(incident: Incident): OpenEntry {
     state: incident.state,
     occurrences: incident.occurrences,
     last_seen: incident.last_seen,
+    ...(due === null ? {} : { escalation_due: due }),
   };
 }
 

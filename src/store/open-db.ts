@@ -36,6 +36,7 @@ export interface OpenSummary {
   state: IncidentState;
   occurrences: number;
   lastSeenMs: number;
+  escalationDueMs?: number;
 }
 
 export async function openDb(dir: string): Promise<Opened> {
@@ -125,6 +126,7 @@ function summaryOf(fingerprint: string, entry: OpenEntry): OpenSummary {
     state: entry.state,
     occurrences: entry.occurrences,
     lastSeenMs: Date.parse(entry.last_seen),
+    ...(entry.escalation_due === undefined ? {} : { escalationDueMs: entry.escalation_due }),
   };
 }
 

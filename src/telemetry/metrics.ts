@@ -166,6 +166,12 @@ export class Metrics {
     help: 'Recovery lines older than the newest failure of the incident they name: not applied.',
     registers: [this.registry],
   });
+  readonly escalations = new Counter({
+    name: 'incident_router_escalations_total',
+    help: 'Escalation tiers fired, by escalation policy and tier (1-based; tier 1 fires when an incident opens).',
+    labelNames: ['policy', 'tier'] as const,
+    registers: [this.registry],
+  });
   readonly storageBytes = new Gauge({
     name: 'incident_router_storage_bytes',
     help: 'Bytes the state backend uses (LevelDB files, or the cluster’s JetStream buckets and outbox).',
@@ -179,6 +185,17 @@ export class Metrics {
   readonly stateRecordsInvalid = new Counter({
     name: 'incident_router_state_records_invalid_total',
     help: 'Stored records that did not parse (logged with their key and skipped).',
+    registers: [this.registry],
+  });
+  readonly streamClients = new Gauge({
+    name: 'incident_router_stream_clients',
+    help: 'Clients connected to the live stream (GET /api/v1/stream).',
+    registers: [this.registry],
+  });
+  readonly streamDropped = new Counter({
+    name: 'incident_router_stream_dropped_total',
+    help: 'Live stream clients cut off, by reason (slow_client: stopped reading, its buffer past the bound).',
+    labelNames: ['reason'] as const,
     registers: [this.registry],
   });
 

@@ -85,6 +85,8 @@ describe('policy API', () => {
       'time-windows.yaml',
       'classify.yaml',
       'paging.yaml',
+      'oncall.yaml',
+      'escalations.yaml',
     ]) {
       files[name] = await readFile(join(t.policyDir, name), 'utf8');
     }

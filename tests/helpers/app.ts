@@ -49,6 +49,8 @@ export interface TestAppOptions {
   editSettings?: (text: string) => string;
   /** Edit other policy files: file name → text transformation. */
   edits?: Record<string, (text: string) => string>;
+  /** Add policy files: file name → text. */
+  files?: Record<string, string>;
   /** Keep every log line (at debug level) for assertions. */
   captureLogs?: boolean;
   clock?: Clock;
@@ -83,6 +85,8 @@ export async function startTestApp(
     const file = join(policyDir, name);
     await writeFile(file, edit(await readFile(file, 'utf8')));
   }
+  for (const [name, text] of Object.entries(options.files ?? {}))
+    await writeFile(join(policyDir, name), text);
   const logLevel = options.captureLogs ? 'debug' : 'silent';
   const production = options.production ?? false;
   if (production && !options.sandbox) throw new Error('production mode needs simulators to point at');

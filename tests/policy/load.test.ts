@@ -104,6 +104,7 @@ describe('loadPolicy - a valid multi-file policy', () => {
         },
         outage_backoff_max: '1m',
       },
+      coverage_check: { every: '6h', horizon: '7d', severity: 'high' },
     });
   });
 

@@ -1,7 +1,8 @@
 // Incidents (docs/http-api.md, "Incidents"): list with filters, one with its timeline and deliveries,
 // manual actions propagated to the providers through the outbox.
 import Router from '@koa/router';
-import { INCIDENT_STATES, type Incident, type IncidentState } from '../../domain/incident.js';
+import { INCIDENT_STATES, type Delivery, type Incident, type IncidentState } from '../../domain/incident.js';
+import { incidentEscalationView, maskDeliveryTarget, type EscalationView } from '../../escalation/view.js';
 import { maskSecret } from '../../domain/secrets.js';
 import { AppError } from '../../errors.js';
 import type { Outbox } from '../../deliver/outbox.js';
@@ -11,8 +12,10 @@ import type { StateBackend } from '../../state/backend.js';
 import { readRawBody, parseJson } from '../body.js';
 import { requireToken } from '../middleware.js';
 
-/** An incident as it may be shown: credentials masked. */
-export function publicIncident(incident: Incident): Incident {
+/** An incident as it may be shown: credentials masked, its escalation as where it stands. */
+export function publicIncident(
+  incident: Incident,
+): Omit<Incident, 'escalation'> & { escalation?: EscalationView } {
   const holds = Object.fromEntries(
     Object.entries(incident.holds).map(([name, h]) => [
       name,
@@ -23,7 +26,21 @@ export function publicIncident(incident: Incident): Incident {
       },
     ]),
   );
-  return { ...incident, holds };
+  const { escalation, ...rest } = incident;
+  return {
+    ...rest,
+    holds,
+    ...(escalation === undefined ? {} : { escalation: incidentEscalationView(escalation) }),
+  };
+}
+
+/** A delivery as it may be shown: an escalation target's routing key masked. */
+function publicDelivery(delivery: Delivery): Delivery {
+  if (delivery.targets === undefined) return delivery;
+  const targets = Object.fromEntries(
+    Object.entries(delivery.targets).map(([p, t]) => [p, maskDeliveryTarget(t)]),
+  );
+  return { ...delivery, targets };
 }
 
 function listFilter(query: Record<string, unknown>): {
@@ -78,7 +95,7 @@ export function incidentsRouter(deps: {
         : {
             ...publicIncident(deps.incidents.live(found.incident)),
             timeline: found.timeline,
-            deliveries: found.deliveries,
+            deliveries: found.deliveries.map(publicDelivery),
           };
     if (!detail) throw new AppError('not_found', `no incident ${id}`);
     ctx.body = detail;
@@ -107,7 +124,7 @@ export function incidentsRouter(deps: {
       ctx.body = {
         incident: publicIncident(result.incident),
         changed: result.changed,
-        deliveries: result.deliveries,
+        deliveries: result.deliveries.map(publicDelivery),
       };
     });
   }

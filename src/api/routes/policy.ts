@@ -1,4 +1,6 @@
 // /api/v1/policy: what is active, validate a candidate, reload, and dry-run (docs/http-api.md, "Policy").
+import { previewEscalation } from '../../escalation/view.js';
+import type { ProviderType } from '../../providers/spec.js';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Clock } from '../../domain/clock.js';
@@ -159,7 +161,14 @@ export function policyRouter(deps: PolicyRoutesDeps): Router {
     const decision = await decide(input, policy.compiled, now, deps.incidents ?? NO_INCIDENTS, {
       explain: true,
     });
-    ctx.body = { ...decision, candidate: request['policy'] !== undefined };
+    const compiled = policy.compiled;
+    const typeOf = (p: string): ProviderType | undefined => compiled.providers[p]?.type;
+    const escalation = previewEscalation(decision, compiled, typeOf, now);
+    ctx.body = {
+      ...decision,
+      ...(escalation === null ? {} : { escalation }),
+      candidate: request['policy'] !== undefined,
+    };
   });
 
   return router;

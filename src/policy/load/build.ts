@@ -24,6 +24,9 @@ export function buildDocument(merged: MergedPolicy, settings: Settings): PolicyD
     upgrade: rules('upgrade'),
     suppress: rules('suppress'),
     routes: rules('routes'),
+    people: values(merged.maps.people),
+    schedules: values(merged.maps.schedules),
+    escalations: values(merged.maps.escalations),
   };
 }
 
@@ -72,6 +75,14 @@ export function secretsOf(document: PolicyDocument): string[] {
       if (override.api_key !== undefined) found.add(override.api_key);
     }
   }
+  for (const person of Object.values(document.people))
+    if (person.pagerduty?.routing_key !== undefined) found.add(person.pagerduty.routing_key);
+  for (const schedule of Object.values(document.schedules))
+    if (schedule.provider?.pagerduty?.routing_key !== undefined)
+      found.add(schedule.provider.pagerduty.routing_key);
+  for (const escalation of Object.values(document.escalations))
+    for (const tier of escalation.tiers)
+      for (const target of tier.targets) if ('pagerduty' in target) found.add(target.pagerduty.routing_key);
   found.delete('');
   return [...found].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
 }

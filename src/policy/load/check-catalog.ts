@@ -20,7 +20,7 @@ const OVERRIDE_FIELDS: Readonly<Record<ProviderType, readonly string[]>> = {
 /** Keys the schema knows; any other key is already reported as unknown. */
 const OVERRIDE_KEYS = new Set(Object.values(OVERRIDE_FIELDS).flat());
 
-type At = (...more: (string | number)[]) => Where;
+export type At = (...more: (string | number)[]) => Where;
 type Fields = Record<string, unknown>;
 
 // These checks are defensive (each field is checked when it has the right type) so that they run
@@ -118,7 +118,7 @@ function isProviderType(type: unknown): type is ProviderType {
 }
 
 /** routing_key (PagerDuty) or api_key (OpsGenie), when it is a string. */
-function checkSecret(
+export function checkSecret(
   ctx: CheckContext,
   fields: Fields,
   key: 'routing_key' | 'api_key',
@@ -147,7 +147,7 @@ function checkRoutingKey(ctx: CheckContext, key: string, where: Where, label: st
   );
 }
 
-function checkUrl(ctx: CheckContext, url: string, where: Where, label: string): void {
+export function checkUrl(ctx: CheckContext, url: string, where: Where, label: string): void {
   if (isWithheld(ctx, url)) return;
   let parsed: URL | null = null;
   try {
@@ -167,7 +167,7 @@ function checkUrl(ctx: CheckContext, url: string, where: Where, label: string): 
 
 // OpsGenie Alert API: a team or escalation or schedule responder is named by id or name, a user
 // by id or username (docs.opsgenie.com/docs/alert-api#create-alert).
-function checkResponders(ctx: CheckContext, responders: unknown, at: At, label: string): void {
+export function checkResponders(ctx: CheckContext, responders: unknown, at: At, label: string): void {
   if (!Array.isArray(responders)) return;
   responders.forEach((r: unknown, i) => {
     if (!isPlainObject(r) || typeof r['type'] !== 'string') return;

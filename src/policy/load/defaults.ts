@@ -15,6 +15,8 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = deepFreeze({
     breaker: { consecutive_failures: 5, failure_rate: 0.5, min_requests: 10, window: '1m', cooldown: '30s' },
     outage_backoff_max: '1m',
   },
+  // On-call coverage (docs/policy-language.md, "Coverage gaps"): a week ahead, four times a day.
+  coverage_check: { every: '6h', horizon: '7d', severity: 'high' },
 } satisfies Settings);
 
 function deepFreeze<T>(value: T): T {

@@ -39,6 +39,9 @@ export const MAP_ITEM_NOUN: Readonly<Record<MapSection, string>> = {
   teams: 'team',
   services: 'service',
   conditions: 'condition',
+  people: 'person',
+  schedules: 'schedule',
+  escalations: 'escalation',
 };
 export const RULE_NOUN: Readonly<Record<RuleSection, string>> = {
   classify: 'classify rule',

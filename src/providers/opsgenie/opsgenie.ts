@@ -53,7 +53,7 @@ export class OpsGenieProvider extends HttpProvider<OpsGenieConfig> {
     if (action === 'trigger') {
       const body = buildCreateAlert({
         incident,
-        responders: this.config.responders(incident.team),
+        responders: target.responders ?? this.config.responders(incident.team),
         priority: this.config.priority(incident.severity),
         incidentUrl: request.incidentUrl,
         note: request.note,

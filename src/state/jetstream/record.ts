@@ -3,6 +3,7 @@
 // it. One value, so one compare-and-set changes all of it at once (docs/architecture.md, "Cluster
 // mode").
 import type { AuditEntry, Delivery, Incident } from '../../domain/incident.js';
+import { escalationDueOf } from '../../domain/escalation.js';
 import type { Change, IncidentRef, ProviderMark } from '../backend.js';
 
 export const RECORD_VERSION = 1;
@@ -98,6 +99,7 @@ export function newDeliveries(record: IncidentRecord | null, change: Change): De
 }
 
 export function keyEntryOf(incident: Incident): KeyEntry {
+  const due = escalationDueOf(incident);
   return {
     id: incident.id,
     correlationId: incident.correlation_id,
@@ -109,5 +111,6 @@ export function keyEntryOf(incident: Incident): KeyEntry {
     state: incident.state,
     occurrences: incident.occurrences,
     lastSeenMs: Date.parse(incident.last_seen),
+    ...(due === null ? {} : { escalationDueMs: due }),
   };
 }

@@ -11,6 +11,7 @@ import { isConflict } from './conflict.js';
 import { Locks } from './locks.js';
 import type { KvEntry } from '@nats-io/kv';
 import type { Delivery, Incident, IncidentState } from '../../domain/incident.js';
+import { escalationDueOf } from '../../domain/escalation.js';
 import { AppError, errorMessage, StoreError } from '../../errors.js';
 import { KeyedSerial } from '../../incidents/serial.js';
 import { idAt } from '../../store/ids.js';
@@ -197,12 +198,16 @@ export class JetStreamState implements StateBackend {
       });
       if (change === null) return result;
       const next = applyChange(record, change);
-      await this.publish(newDeliveries(record, change));
+      const published = newDeliveries(record, change);
+      await this.publish(published);
       try {
         await this.buckets.incidents.update(id, encode(next), revision);
       } catch (err) {
-        if (isConflict(err)) continue;
-        throw err;
+        if (!isConflict(err)) throw err;
+        // Another replica changed it first (an escalation tier both fired): this attempt's
+        // deliveries are no record's, so they are withdrawn (the outbox workers would drop them).
+        await this.withdraw(id, published);
+        continue;
       }
       await this.afterWrite(record.incident, next.incident, change);
       return result;
@@ -210,12 +215,28 @@ export class JetStreamState implements StateBackend {
     throw new StoreError(`incident ${id}: too many concurrent changes`);
   }
 
-  /** The key bucket follows the incident's state; refs make it findable by provider ids. */
+  /** Purges the outbox messages of deliveries that no record holds (best effort: the workers drop them). */
+  private async withdraw(id: string, published: readonly Delivery[]): Promise<void> {
+    const { jsm, outbox } = this.buckets;
+    await Promise.all(
+      published.map((d) => jsm.streams.purge(outbox.stream, { filter: outbox.subject(d.id) })),
+    ).catch((err: unknown) =>
+      this.logger.warn(
+        { event: 'conflict_cleanup_failed', incident: id, err },
+        'could not withdraw deliveries',
+      ),
+    );
+  }
+
+  /**
+   * The key bucket follows the incident's state and its escalation timer (every replica schedules
+   * timers from it); refs make it findable by provider ids.
+   */
   private async afterWrite(before: Incident, after: Incident, change: Change): Promise<void> {
     const tasks: Promise<unknown>[] = (change.refs ?? []).map((ref) =>
       this.buckets.refs.put(refKeyOf(ref), encode({ id: after.id })),
     );
-    if (before.state !== after.state)
+    if (before.state !== after.state || escalationDueOf(before) !== escalationDueOf(after))
       tasks.push(this.locks.hold(`k.${after.provider_key}`, () => this.setKeyState(after)));
     await Promise.all(tasks);
   }
@@ -337,6 +358,12 @@ export class JetStreamState implements StateBackend {
 
   /** The incidents of a provider key, newest first: the latest, then each one's predecessor. */
   private async chain(key: string, limit: number): Promise<string[]> {
+    // The newest alone (what a webhook asks first: src/webhooks/match.ts) comes from the key view
+    // this replica follows anyway, as its dedup does: no round trip per webhook. The view trails
+    // the bucket by a watch message; a webhook is for an incident whose trigger some replica has
+    // already recorded and sent (docs/performance.md, "Delivery path").
+    const viewed = limit === 1 ? this.keys.entries.get(key)?.id : undefined;
+    if (viewed !== undefined) return [viewed];
     const out: string[] = [];
     const marker = await this.buckets.keys.get(key);
     let id: string | null = marker?.operation === 'PUT' ? (this.keyEntry(marker)?.id ?? null) : null;

@@ -1,0 +1,131 @@
+// A layer's `rotation:` → its Rotation, or every problem with its path (docs/policy-language.md,
+// "Rotations"): members known, a start that exists in the zone, exactly one of `every` or a
+// hand-off cron, and a cron that hands off at most hourly.
+import { CronExpressionParser } from 'cron-parser';
+import type { IANAZone } from 'luxon';
+import { parseDuration } from '../domain/duration.js';
+import { unknownPerson, type BuildContext, type Path, type ScheduleProblem } from './build-context.js';
+import { toLocal } from './local-time.js';
+import type { Rotation } from './model.js';
+import { cronRotation, everyRotation } from './rotation.js';
+import type { RotationSpec } from './spec.js';
+import { parseWallTime } from './wall-time.js';
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+// A hand-off cron is for hand-offs, not for ticking: checked over its first fires.
+const CRON_PROBE_FIRES = 48;
+
+export function buildRotation(
+  seed: string,
+  spec: RotationSpec,
+  at: Path,
+  zone: IANAZone,
+  ctx: BuildContext,
+  problems: ScheduleProblem[],
+): Rotation | null {
+  const before = problems.length;
+  if (spec.members.length === 0)
+    problems.push({ path: [...at, 'members'], message: 'a rotation needs at least one member' });
+  const members = spec.members.map((m, i) => {
+    const group = typeof m === 'string' ? [m] : m;
+    group.forEach((person, j) => {
+      if (!ctx.isPerson(person))
+        problems.push({
+          path: typeof m === 'string' ? [...at, 'members', i] : [...at, 'members', i, j],
+          message: unknownPerson(person, ctx),
+        });
+    });
+    if (new Set(group).size < group.length)
+      problems.push({ path: [...at, 'members', i], message: 'a person is listed twice in this group' });
+    return group;
+  });
+  const start = parseWallTime(spec.start, zone);
+  if (!start.ok) problems.push({ path: [...at, 'start'], message: start.message });
+  const hasEvery = spec.every !== undefined;
+  if (hasEvery === (spec.handoff !== undefined))
+    problems.push({
+      path: at,
+      message: 'a rotation needs exactly one of every (a length such as 1w, 1d, 12h) or handoff: {cron: ...}',
+    });
+  const everyMs = hasEvery ? everyLength(spec.every as string, [...at, 'every'], problems) : null;
+  const cron =
+    spec.handoff === undefined ? null : checkCron(spec.handoff.cron, [...at, 'handoff', 'cron'], problems);
+  if (problems.length > before || !start.ok) return null;
+  if (everyMs !== null) return everyRotation(zone, members, start.instantMs, everyMs);
+  if (cron === null) return null;
+  checkCronPace(cron, toLocal(zone, start.instantMs), [...at, 'handoff', 'cron'], problems);
+  return problems.length > before
+    ? null
+    : cronRotation(zone, members, start.instantMs, cron, `schedule:${seed}`);
+}
+
+function everyLength(text: string, at: Path, problems: ScheduleProblem[]): number | null {
+  const ms = parseDuration(text);
+  if (ms === null) problems.push({ path: at, message: `${JSON.stringify(text)} is too long` });
+  else if (ms === 0) problems.push({ path: at, message: 'a rotation length must be longer than zero' });
+  else if (ms < HOUR_MS)
+    // Shorter turns are a ticking clock, not a rotation, and would make timelines huge.
+    problems.push({
+      path: at,
+      message: `a rotation length must be at least 1h; ${JSON.stringify(text)} is shorter`,
+    });
+  else if (ms % MINUTE_MS !== 0)
+    problems.push({
+      path: at,
+      message: `a rotation length is whole minutes of wall clock; ${JSON.stringify(text)} is not`,
+    });
+  else return ms;
+  return null;
+}
+
+/** Exactly five fields (cron-parser pads fewer: docs/policy-language.md, "Time windows"), and valid. */
+function checkCron(text: string, at: Path, problems: ScheduleProblem[]): string | null {
+  if (text.split(/\s+/).filter((f) => f !== '').length !== 5) {
+    problems.push({
+      path: at,
+      message: `cron "${text}" must have exactly 5 fields (minute hour day-of-month month day-of-week)`,
+    });
+    return null;
+  }
+  try {
+    CronExpressionParser.parse(text, { currentDate: Date.UTC(2026, 0, 1), tz: 'UTC' }).next();
+    return text;
+  } catch (err) {
+    problems.push({
+      path: at,
+      message: `invalid cron "${text}": ${err instanceof Error ? err.message : String(err)}`,
+    });
+    return null;
+  }
+}
+
+/**
+ * Turns are counted from the start, fire by fire, so a cron that fires more than hourly (a
+ * ticking clock, not a hand-off) is refused; so is one that does not fire within a year.
+ */
+function checkCronPace(cron: string, startLocalMs: number, at: Path, problems: ScheduleProblem[]): void {
+  const expression = CronExpressionParser.parse(cron, { currentDate: startLocalMs, tz: 'UTC' });
+  let previous = startLocalMs;
+  for (let i = 0; i < CRON_PROBE_FIRES; i++) {
+    let next: number;
+    try {
+      next = expression.next().getTime();
+    } catch {
+      next = Number.POSITIVE_INFINITY;
+    }
+    if (i === 0 && next - startLocalMs > 366 * 86_400_000) {
+      problems.push({ path: at, message: `cron "${cron}" does not hand off within a year of the start` });
+      return;
+    }
+    if (!Number.isFinite(next)) return;
+    if (i > 0 && next - previous < HOUR_MS) {
+      problems.push({
+        path: at,
+        message: `cron "${cron}" hands off more than once an hour: a turn lasts at least an hour`,
+      });
+      return;
+    }
+    previous = next;
+  }
+}

@@ -1,0 +1,99 @@
+// Rotations: who of the members holds a layer at an instant (docs/policy-language.md, "On-call
+// schedules"). Hand-offs are wall-clock times in the schedule's zone: `every: 1w` hands off at
+// the start's wall-clock time each week (167 h across spring-forward, 169 h across fall-back),
+// `every: 12h` every twelve hours of wall clock, `handoff: {cron}` at each fire of the expression
+// read as wall clock. Wall-clock times the zone skips or repeats resolve as local-time.ts says.
+import { CronExpressionParser } from 'cron-parser';
+import type { IANAZone } from 'luxon';
+import { fromLocal, toLocal } from './local-time.js';
+import type { Rotation } from './model.js';
+
+type Members = readonly (readonly string[])[];
+
+/** Hand-offs every `everyMs` of wall clock from the start (`everyMs` a whole number of minutes). */
+export function everyRotation(zone: IANAZone, members: Members, startMs: number, everyMs: number): Rotation {
+  const startLocal = toLocal(zone, startMs);
+  const handoff = (k: number): number => (k === 0 ? startMs : fromLocal(zone, startLocal + k * everyMs));
+  const turnAt = (atMs: number): number => {
+    if (!(atMs >= startMs)) return -1;
+    let k = Math.max(0, Math.floor((toLocal(zone, atMs) - startLocal) / everyMs));
+    // The local estimate is off by at most one turn near a clock change; hand-offs are monotonic.
+    while (k > 0 && handoff(k) > atMs) k--;
+    while (handoff(k + 1) <= atMs) k++;
+    return k;
+  };
+  return {
+    members,
+    startMs,
+    turnAt,
+    handoffs(fromMs, toMs) {
+      const out: number[] = [];
+      let k = Math.max(0, turnAt(fromMs));
+      if (handoff(k) < fromMs) k++;
+      for (let at = handoff(k); at < toMs; at = handoff(++k))
+        if (at >= fromMs && at !== out.at(-1)) out.push(at);
+      return out;
+    },
+  };
+}
+
+/** Fires of a 5-field cron expression computed this far, per rotation; beyond it they are refused. */
+export const MAX_CRON_HANDOFFS = 1_000_000;
+
+/**
+ * Hand-offs at each fire of `cron` after the start, read as wall clock in the zone. The fires are
+ * cron-parser's, stepped in UTC so that each wall-clock time fires once (a repeated hour does not
+ * fire twice) and then placed with `fromLocal`; they are kept, so the turn at an instant is a
+ * binary search.
+ */
+export function cronRotation(
+  zone: IANAZone,
+  members: Members,
+  startMs: number,
+  cron: string,
+  hashSeed: string,
+): Rotation {
+  const expression = CronExpressionParser.parse(cron, {
+    currentDate: new Date(toLocal(zone, startMs)),
+    tz: 'UTC',
+    hashSeed,
+  });
+  const fires: number[] = [startMs];
+  let exhausted = false;
+  const extendPast = (atMs: number): void => {
+    while (!exhausted && (fires.at(-1) as number) <= atMs) {
+      if (fires.length >= MAX_CRON_HANDOFFS) throw new RangeError(`more than ${MAX_CRON_HANDOFFS} hand-offs`);
+      let next: number;
+      try {
+        next = fromLocal(zone, expression.next().getTime());
+      } catch {
+        exhausted = true;
+        break;
+      }
+      // Fires the zone skips all land on its transition instant; each still counts as a turn, so
+      // the rotation stays aligned to the wall clock (as with `every`).
+      if (next >= (fires.at(-1) as number)) fires.push(next);
+    }
+  };
+  const lastAtOrBefore = (atMs: number): number => {
+    extendPast(atMs);
+    let lo = 0;
+    let hi = fires.length - 1;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if ((fires[mid] as number) <= atMs) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  };
+  return {
+    members,
+    startMs,
+    turnAt: (atMs) => (atMs >= startMs ? lastAtOrBefore(atMs) : -1),
+    handoffs(fromMs, toMs) {
+      if (toMs <= fromMs) return [];
+      extendPast(toMs);
+      return fires.filter((at, i) => at >= fromMs && at < toMs && at !== fires[i - 1]);
+    },
+  };
+}
