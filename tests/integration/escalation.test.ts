@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import type { LifecycleEvent } from '../../src/incidents/lifecycle.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
-import { get, post, startTestApp, waitFor, type TestApp } from '../helpers/app.js';
+import { get, post, startTestApp, TEST_STATE, waitFor, type TestApp } from '../helpers/app.js';
 import { useSimulators } from '../helpers/sandbox.js';
 
 const TIER1_KEY = 'T1aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
@@ -209,6 +209,40 @@ describe('escalation - a 15-minute tier', () => {
     await at(35 * MIN, start);
     expect(leadPages()).toBe(1);
   });
+
+  it.skipIf(TEST_STATE !== 'jetstream')(
+    'cluster mode: a replica that dies after an un-acknowledgement’s compare-and-set still leaves the new timer in the key entry',
+    async () => {
+      // The key entry every replica schedules from is rewritten after the record's compare-and-set;
+      // a process killed in between must not leave tier 1's new timer invisible (docs/architecture.md,
+      // "Escalation timers"). Dying there is played by skipping that rewrite.
+      const start = clock.now();
+      const { id, key } = await open();
+      clock.set(start + 5 * MIN);
+      await sandbox.opsgenie.acknowledge(key);
+      await waitFor(async () => (await detail(id)).state === 'acknowledged');
+      await settle();
+      const state = t.app.parts.state as unknown as {
+        afterWrite: (...args: unknown[]) => Promise<void>;
+        buckets: { keys: { get(k: string): Promise<{ json<T>(): T } | null> } };
+      };
+      const afterWrite = state.afterWrite;
+      state.afterWrite = async () => undefined;
+      try {
+        clock.set(start + 20 * MIN);
+        await sandbox.opsgenie.unacknowledge(key);
+        await waitFor(async () => (await detail(id)).state === 'triggered');
+      } finally {
+        state.afterWrite = afterWrite;
+      }
+      const providerKey = (await detail(id)).provider_key as string;
+      const entry = (await state.buckets.keys.get(providerKey))?.json<{ escalationDueMs?: number }>();
+      expect(entry?.escalationDueMs).toBeDefined();
+      expect(entry!.escalationDueMs).toBeLessThanOrEqual(start + 20 * MIN);
+      await at(20 * MIN, start); // and it fires from it
+      expect(tiersOf(await detail(id))).toEqual([1, 1]);
+    },
+  );
 
   it('acknowledged and left for the ack_timeout: triggered again, tier 1 again, tier 2 15 minutes later', async () => {
     const start = clock.now();

@@ -198,6 +198,7 @@ export class JetStreamState implements StateBackend {
       });
       if (change === null) return result;
       const next = applyChange(record, change);
+      await this.announceEarlierDue(record.incident, next.incident);
       const published = newDeliveries(record, change);
       await this.publish(published);
       try {
@@ -241,12 +242,30 @@ export class JetStreamState implements StateBackend {
     await Promise.all(tasks);
   }
 
-  private async setKeyState(incident: Incident): Promise<void> {
+  /**
+   * A change that moves the incident's escalation timer earlier (an un-acknowledgement, a reopen:
+   * tier 1 due now) puts the earlier due time in the key entry *before* its compare-and-set, so a
+   * replica killed between that write and `afterWrite` never leaves the new timer invisible to the
+   * others (docs/architecture.md, "Escalation timers"). An entry earlier than the record costs a
+   * read when it falls due: the replica finds the record not due and schedules from it. Later or
+   * removed timers are written after the compare-and-set only, so no entry is ever later than its
+   * record.
+   */
+  private async announceEarlierDue(before: Incident, after: Incident): Promise<void> {
+    const was = escalationDueOf(before);
+    const due = escalationDueOf(after);
+    if (due === null || (was !== null && due >= was)) return;
+    await this.locks.hold(`k.${before.provider_key}`, () =>
+      this.setKeyState(before, { ...keyEntryOf(before), escalationDueMs: due }),
+    );
+  }
+
+  private async setKeyState(incident: Incident, entry: KeyEntry = keyEntryOf(incident)): Promise<void> {
     for (let i = 0; i < MAX_CONFLICTS; i++) {
       const marker = await this.buckets.keys.get(incident.provider_key);
       if (marker?.operation !== 'PUT' || this.keyEntry(marker)?.id !== incident.id) return; // a newer incident holds it
       try {
-        await this.buckets.keys.update(incident.provider_key, encode(keyEntryOf(incident)), marker.revision);
+        await this.buckets.keys.update(incident.provider_key, encode(entry), marker.revision);
         return;
       } catch (err) {
         if (!isConflict(err)) throw err;
