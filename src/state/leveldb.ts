@@ -89,7 +89,7 @@ export class LevelDbState implements StateBackend {
       .run(id, async () => {
         // Deliveries, marks and replay marks are read from disk: the previous change must be there.
         if (reads) await this.settled(id);
-        const current = this.staged.get(id)?.incident ?? this.cache.get(id) ?? (await this.get(id));
+        const current = await this.latest(id);
         if (!current) return { result: null, committed: null };
         const [deliveries, marks, seen] = reads
           ? await Promise.all([
@@ -189,6 +189,11 @@ export class LevelDbState implements StateBackend {
     return committed;
   }
 
+  /** What the incident's next change starts from: its last submitted version, else the committed one. */
+  private async latest(id: string): Promise<Incident | undefined> {
+    return this.staged.get(id)?.incident ?? this.cache.get(id) ?? (await this.get(id));
+  }
+
   /** Resolves once the incident's last submitted change has settled (either way). */
   private async settled(id: string): Promise<void> {
     await this.staged.get(id)?.committed.catch(() => undefined);
@@ -202,7 +207,7 @@ export class LevelDbState implements StateBackend {
   addOccurrences(id: string, count: number, lastSeenMs: number): Promise<void> {
     return this.serial
       .run(id, async () => {
-        const current = this.staged.get(id)?.incident ?? this.cache.get(id) ?? (await this.get(id));
+        const current = await this.latest(id);
         if (!current) return null;
         const next: Incident = {
           ...current,

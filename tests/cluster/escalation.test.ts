@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { get, post, waitFor } from '../helpers/app.js';
+import { tiersOf } from '../helpers/escalation.js';
 import { NatsCluster } from '../helpers/nats-cluster.js';
 import {
   clusterFixture,
@@ -64,17 +65,6 @@ function triggersAt(key: string): Map<string, number> {
     counts.set(body.dedup_key ?? '', (counts.get(body.dedup_key ?? '') ?? 0) + 1);
   }
   return counts;
-}
-
-/** Tiers on the timeline: the first on the opening entry, each later one on an `escalated` entry. */
-function tiersOf(detail: { timeline: { type: string; details?: any }[] }): number[] {
-  return detail.timeline.flatMap((e) =>
-    e.type === 'escalated'
-      ? [e.details.tier]
-      : e.type === 'opened' && e.details?.escalation
-        ? [e.details.escalation.tier]
-        : [],
-  );
 }
 
 describe('cluster - escalation timers', () => {

@@ -13,6 +13,7 @@ import {
   type Sandbox,
 } from '../../src/sandbox/index.js';
 import { get, post, stateEnv, waitFor } from '../helpers/app.js';
+import { tiersOf } from '../helpers/escalation.js';
 import { exited, startServe } from '../helpers/cli.js';
 import { SHIPPED_POLICY_DIR } from '../helpers/policy.js';
 
@@ -71,17 +72,6 @@ const sleepUntil = (ms: number): Promise<void> =>
   new Promise((r) => setTimeout(r, Math.max(0, ms - Date.now())));
 const pagesAt = (key: string): number =>
   sandbox.pagerduty.incidents().filter((i) => i.routingKey === key).length;
-
-/** Tiers on the timeline: the first on the opening entry, each later one on an `escalated` entry. */
-function tiersOf(detail: { timeline: { type: string; details?: any }[] }): number[] {
-  return detail.timeline.flatMap((e) =>
-    e.type === 'escalated'
-      ? [e.details.tier]
-      : e.type === 'opened' && e.details?.escalation
-        ? [e.details.escalation.tier]
-        : [],
-  );
-}
 
 describe('escalation timers - crash recovery', () => {
   it(

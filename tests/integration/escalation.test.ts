@@ -6,6 +6,7 @@ import { ManualClock } from '../../src/domain/clock.js';
 import type { LifecycleEvent } from '../../src/incidents/lifecycle.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { get, post, startTestApp, TEST_STATE, waitFor, type TestApp } from '../helpers/app.js';
+import { tiersOf } from '../helpers/escalation.js';
 import { useSimulators } from '../helpers/sandbox.js';
 
 const TIER1_KEY = 'T1aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
@@ -91,17 +92,6 @@ async function at(ms: number, start: number): Promise<void> {
 }
 
 const leadPages = (): number => sandbox.pagerduty.incidents().filter((i) => i.routingKey === LEAD_KEY).length;
-
-/** Tiers on the timeline: the first on the opening entry, each later one on an `escalated` entry. */
-function tiersOf(detail: { timeline: { type: string; details?: any }[] }): number[] {
-  return detail.timeline.flatMap((e) =>
-    e.type === 'escalated'
-      ? [e.details.tier]
-      : e.type === 'opened' && e.details?.escalation
-        ? [e.details.escalation.tier]
-        : [],
-  );
-}
 
 describe('escalation - a 15-minute tier', () => {
   it('opens at tier 1 on both providers and shows tier 2 and when in the incident detail', async () => {
