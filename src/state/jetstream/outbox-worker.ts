@@ -111,7 +111,7 @@ export class OutboxWorker implements DeliveryEngine {
         // A short expiry: a lost consumer leader is noticed in seconds, not after 30 s.
         this.messages = await consumer.consume({ max_messages: max, expires: 5_000 });
         for await (const m of this.messages) {
-          if (this.inFlight.size >= max) await this.slotFor(m);
+          if (this.inFlight.size >= max) await this.slotFor(m, max);
           void this.handle(m);
           if (this.stopped) break;
         }
@@ -128,11 +128,10 @@ export class OutboxWorker implements DeliveryEngine {
    * or past ack_wait the server hands it to another replica while it still waits here, and both
    * send it (docs/performance.md, "Delivery path").
    */
-  private async slotFor(m: JsMsg): Promise<void> {
+  private async slotFor(m: JsMsg, max: number): Promise<void> {
     const keepalive = setInterval(() => m.working(), KEEPALIVE_MS);
     try {
-      while (this.inFlight.size >= (this.deps.maxInFlight ?? 64))
-        await new Promise<void>((r) => this.slotWaiters.push(r));
+      while (this.inFlight.size >= max) await new Promise<void>((r) => this.slotWaiters.push(r));
     } finally {
       clearInterval(keepalive);
     }
