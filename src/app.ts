@@ -112,6 +112,8 @@ export class App {
   private readonly sockets = new Set<Socket>();
   private running: Running | null = null;
   private ownsSandbox = false;
+  /** The shutdown step under way (`serve` names it when shutdown overruns its deadline). */
+  stopping: string | null = null;
   private readonly startedAt: number;
   private readonly webhookCredentials: WebhookCredentials;
 
@@ -567,6 +569,7 @@ export class App {
     const server = this.server;
     this.server = null;
     if (server) {
+      this.stopping = 'http';
       // Open streams end first: the server's close waits for every connection.
       this.running?.stream.hub.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -580,23 +583,29 @@ export class App {
     const running = this.running;
     this.running = null;
     if (running) {
-      await running.nats?.stop(graceMs);
-      await running.coverage.stop();
-      await running.retention.stop();
-      await running.escalations.stop();
-      await running.engine.stop(graceMs);
-      await running.incidents.stop();
-      await running.state.idle();
+      const step = async (name: string, run: () => unknown): Promise<void> => {
+        this.stopping = name;
+        this.logger.debug({ event: 'stopping', step: name }, `stopping: ${name}`);
+        await run();
+      };
+      await step('nats', () => running.nats?.stop(graceMs));
+      await step('coverage', () => running.coverage.stop());
+      await step('retention', () => running.retention.stop());
+      await step('escalations', () => running.escalations.stop());
+      await step('deliveries', () => running.engine.stop(graceMs));
+      await step('incidents', () => running.incidents.stop());
+      await step('state writes', () => running.state.idle());
       if (running.sandbox) {
         running.sandbox.pagerduty.configureWebhook(null);
         running.sandbox.opsgenie.configureWebhook(null);
       }
-      await running.providers.close();
+      await step('providers', () => running.providers.close());
       running.stream.stop();
-      await running.cluster?.membership.stop();
-      await running.state.close();
-      if (running.sandbox && this.ownsSandbox) await running.sandbox.stop();
+      await step('membership', () => running.cluster?.membership.stop());
+      await step('state', () => running.state.close());
+      if (running.sandbox && this.ownsSandbox) await step('sandbox', () => running.sandbox?.stop());
     }
+    this.stopping = 'done';
     this.logger.info({ event: 'stopped' }, 'incident-router stopped');
     this.logger.flush();
   }

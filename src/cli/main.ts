@@ -40,6 +40,9 @@ function boundHeapGrowth(): void {
     setFlagsFromString('--heap-growing-percent=25');
 }
 
+/** The whole graceful shutdown, of which deliveries in flight get 5 s (docs/runtime.md). */
+const SHUTDOWN_DEADLINE_MS = 20_000;
+
 async function serve(sandbox: boolean): Promise<number> {
   boundHeapGrowth();
   const config = loadConfig(process.env, { sandbox });
@@ -50,6 +53,16 @@ async function serve(sandbox: boolean): Promise<number> {
     if (stopping) return;
     stopping = true;
     app.logger.info({ event: 'shutdown', signal }, `${signal}: shutting down`);
+    // An orchestrator kills after its own grace period anyway (Kubernetes: 30 s); past ours, say
+    // which step did not finish and go. Nothing is lost: pending work stays in the state store.
+    setTimeout(() => {
+      app.logger.error(
+        { event: 'shutdown_overrun', step: app.stopping, after_ms: SHUTDOWN_DEADLINE_MS },
+        `shutdown did not finish in ${SHUTDOWN_DEADLINE_MS / 1000} s (at: ${app.stopping}); exiting`,
+      );
+      app.logger.flush();
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
     app.stop().then(
       () => process.exit(0),
       (err: unknown) => {

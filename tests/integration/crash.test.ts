@@ -27,6 +27,17 @@ beforeAll(async () => {
   state = await stateEnv();
   root = await mkdtemp(join(tmpdir(), 'ir-crash-'));
   await cp(SHIPPED_POLICY_DIR, join(root, 'policies'), { recursive: true });
+  // Retries while both providers are down back off up to outage_backoff_max. In cluster mode a
+  // restarted replica keeps the schedule (the outbox's messages come back when their delay ends,
+  // docs/architecture.md "Delivery"), so with the shipped minute a loaded machine could wait that
+  // long after the restart: the backoff is not what this file tests.
+  const settings = join(root, 'policies', '00-settings.yaml');
+  const text = await readFile(settings, 'utf8');
+  const shorter = text
+    .replace('outage_backoff_max: 1m', 'outage_backoff_max: 3s')
+    .replace('cooldown: 30s', 'cooldown: 3s');
+  if (shorter === text) throw new Error('00-settings.yaml no longer has the backoff this test shortens');
+  await writeFile(settings, shorter);
 });
 afterAll(async () => {
   await sandbox.stop();
