@@ -14,7 +14,7 @@ export interface KeyListener {
 }
 
 /** Follows a bucket until stopped; resolves `ready` once what was stored has been replayed. */
-abstract class Follower {
+export abstract class Follower {
   private iter: QueuedIterator<KvWatchEntry> | null = null;
   readonly ready: Promise<void>;
   private markReady!: () => void;
