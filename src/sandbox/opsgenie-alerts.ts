@@ -13,7 +13,14 @@ export type OpsGenieAlertStatus = 'open' | 'acked' | 'closed';
 export type IdentifierType = 'id' | 'alias' | 'tiny';
 /** Webhook `action` names (docs.opsgenie.com/docs/callbacks, opsgenie/oec-scripts). */
 export type OpsGenieAction =
-  'Create' | 'Acknowledge' | 'UnAcknowledge' | 'Close' | 'AddNote' | 'Escalate' | 'AssignOwnership';
+  | 'Create'
+  | 'Acknowledge'
+  | 'UnAcknowledge'
+  | 'Close'
+  | 'AddNote'
+  | 'AddResponder'
+  | 'Escalate'
+  | 'AssignOwnership';
 
 export interface OpsGenieAlert {
   id: string;
@@ -120,6 +127,13 @@ export class OpsGenieAlerts {
     if (action === 'Acknowledge') alert.acknowledgedAt = at;
     if (action === 'Close') alert.closedAt = at;
     if (action === 'AssignOwnership') alert.owner = options.owner ?? null;
+    if (action === 'AddResponder' && options.responder !== undefined) {
+      const r = options.responder;
+      const same = (x: Responder): boolean =>
+        x.type === r.type && x.id === r.id && x.name === r.name && x.username === r.username;
+      if (alert.responders.some(same)) return false;
+      alert.responders.push(r);
+    }
     if (options.note !== undefined) alert.notes.push({ note: options.note, user: options.user ?? null, at });
     alert.history.push({ at, action, via, user: options.user ?? null });
     alert.updatedAt = at;
@@ -134,6 +148,7 @@ export class OpsGenieAlerts {
       UnAcknowledge: ['acked'],
       Close: ['open', 'acked'],
       AddNote: ['open', 'acked', 'closed'],
+      AddResponder: ['open', 'acked'],
       Escalate: ['open', 'acked'],
       AssignOwnership: ['open', 'acked'],
     };

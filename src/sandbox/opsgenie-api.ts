@@ -1,5 +1,5 @@
 // The OpsGenie Alert API v2 endpoints the sidecar uses (opsgenie-oas paths/alert.yaml):
-// POST /v2/alerts · POST /v2/alerts/{identifier}/acknowledge|unacknowledge|close|notes?identifierType=id|alias|tiny
+// POST /v2/alerts · POST /v2/alerts/{identifier}/acknowledge|unacknowledge|close|notes|responders?identifierType=id|alias|tiny
 // · GET /v2/alerts/requests/{requestId} · GET /v2/alerts/{identifier}. Order of checks as a real API
 // gateway does it: key, rate limit, size, JSON syntax (400), semantics (422), then 202 and async work.
 import { performance } from 'node:perf_hooks';
@@ -28,7 +28,7 @@ export interface OpsGenieApiDeps {
   apiKey: string | undefined;
 }
 
-const ACTION_PATH = /^\/v2\/alerts\/([^/]+)\/(acknowledge|unacknowledge|close|notes)$/;
+const ACTION_PATH = /^\/v2\/alerts\/([^/]+)\/(acknowledge|unacknowledge|close|notes|responders)$/;
 const REQUEST_PATH = /^\/v2\/alerts\/requests\/([^/]+)$/;
 const ALERT_PATH = /^\/v2\/alerts\/([^/]+)$/;
 
@@ -37,12 +37,14 @@ const ACTIONS: Record<string, Exclude<OpsGenieAction, 'Create'>> = {
   unacknowledge: 'UnAcknowledge',
   close: 'Close',
   notes: 'AddNote',
+  responders: 'AddResponder',
 };
 const DONE_STATUS: Record<string, string> = {
   Acknowledge: 'Acknowledged alert',
   UnAcknowledge: 'Unacknowledged alert',
   Close: 'Closed alert',
   AddNote: 'Added note',
+  AddResponder: 'Added responder',
 };
 
 type Meta = () => reply.ReplyMeta;
@@ -123,7 +125,7 @@ export class OpsGenieApi {
       });
     const body = jsonObject(req);
     if (body === null) return reply.invalidJson(meta());
-    const checked = checkAction(body, action === 'AddNote');
+    const checked = checkAction(body, action === 'AddNote', action === 'AddResponder');
     if (!checked.ok) return reply.unprocessable(meta(), checked.errors);
     const alert = this.deps.alerts.find(identifier, type);
     if (alert === undefined) {

@@ -53,6 +53,8 @@ export interface ActionInput {
   user?: string;
   source?: string;
   note?: string;
+  /** Add responder: whom. */
+  responder?: Responder;
 }
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; errors: Record<string, string> };
@@ -172,18 +174,33 @@ function toCreateInput(body: Record<string, unknown>): CreateAlertInput {
   };
 }
 
-/** acknowledge / unacknowledge / close / notes bodies: optional user, source, note (same limits as create). */
-export function checkAction(body: Record<string, unknown>, noteRequired: boolean): Checked<ActionInput> {
+/**
+ * acknowledge / unacknowledge / close / notes / responders bodies: optional user, source, note (same
+ * limits as create); add responder requires `responder`, one recipient of any type.
+ */
+export function checkAction(
+  body: Record<string, unknown>,
+  noteRequired: boolean,
+  responderRequired = false,
+): Checked<ActionInput> {
   const errors: Errors = {};
   for (const field of ['user', 'source', 'note'] as const) checkText(body, field, errors);
   const note = body['note'];
   if (noteRequired && (typeof note !== 'string' || note.trim() === ''))
     errors['note'] = 'Note can not be empty';
+  if (responderRequired) {
+    const problem =
+      body['responder'] === undefined
+        ? 'Responder can not be empty'
+        : recipientProblem(body['responder'], ['team', 'user', 'escalation', 'schedule']);
+    if (problem !== null) errors['responder'] = problem;
+  }
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   const value: ActionInput = {};
   for (const field of ['user', 'source', 'note'] as const) {
     const text = body[field];
     if (typeof text === 'string') value[field] = text;
   }
+  if (responderRequired) value.responder = body['responder'] as Responder;
   return { ok: true, value };
 }

@@ -272,6 +272,41 @@ describe('escalation - a 15-minute tier', () => {
   });
 });
 
+describe('escalation - OpsGenie responders of a later tier', () => {
+  it('tier 2 on OpsGenie adds its responders to the alert tier 1 opened, instead of a create OpsGenie would fold', async () => {
+    await t.stop();
+    const both = ESCALATION_POLICY.replace(
+      '        targets: [{ person: esc-test-lead }]\n        deliver: { mode: all, providers: [pagerduty] }',
+      '        targets: [{ person: esc-test-lead }]\n        deliver: { mode: all, providers: [pagerduty, opsgenie] }',
+    );
+    expect(both).not.toBe(ESCALATION_POLICY);
+    t = await startTestApp(WEBHOOKS, { sandbox, clock, files: { 'zz-escalation.yaml': both } });
+    const start = clock.now();
+    const { id, key } = await open();
+    const creates = () => sandbox.opsgenie.requests().filter((r) => r.action === 'create').length;
+    expect(creates()).toBe(1);
+    await at(15 * MIN, start);
+    expect(leadPages()).toBe(1);
+    const alert = sandbox.opsgenie.alert(key);
+    expect(alert?.responders).toEqual([
+      { type: 'team', name: 'sre' },
+      { type: 'user', username: 'lead@example.com' },
+    ]);
+    expect(alert?.count).toBe(1);
+    expect(creates()).toBe(1);
+    const added = sandbox.opsgenie.requests().filter((r) => r.action === 'responders');
+    expect(added.map((r) => [r.status, (r.body as { responder: unknown }).responder])).toEqual([
+      [202, { type: 'user', username: 'lead@example.com' }],
+    ]);
+    const d = await detail(id);
+    const tier2 = d.deliveries.filter((x: any) => x.tier === 2);
+    expect(tier2.map((x: any) => [x.candidates[0], x.status])).toEqual([
+      ['pagerduty', 'done'],
+      ['opsgenie', 'done'],
+    ]);
+  });
+});
+
 describe('escalation - dry-run', () => {
   it('plans each tier at its absolute time for the given at', async () => {
     const answer = await post(`${t.url}/api/v1/policy/dry-run`, {

@@ -203,6 +203,30 @@ describe('opsgenie simulator - Alert API answers', () => {
     });
   });
 
+  it('adds a responder of any type by alias, once; refuses a missing or malformed one with 422', async () => {
+    await create({ message: 'm', alias: 'ir-1', responders: [{ type: 'team', name: 'sre' }] });
+    const lead = { type: 'user', username: 'lead@example.com' };
+    const added = await action('ir-1', 'responders', { responder: lead, note: 'tier 2' });
+    expect(added.status).toBe(202);
+    await action('ir-1', 'responders', { responder: { type: 'schedule', name: 'primary' } });
+    await action('ir-1', 'responders', { responder: lead }); // already there: no change
+    expect(sim.alert('ir-1')).toMatchObject({
+      count: 1,
+      responders: [{ type: 'team', name: 'sre' }, lead, { type: 'schedule', name: 'primary' }],
+    });
+    expect((await get(`${alerts()}/requests/${requestId(added)}`, auth)).body).toMatchObject({
+      data: { success: true, action: 'AddResponder', status: 'Added responder' },
+    });
+    expect((await action('ir-1', 'responders', {})).body).toMatchObject({
+      errors: { responder: 'Responder can not be empty' },
+    });
+    expect(
+      (await action('ir-1', 'responders', { responder: { type: 'user', name: 'x' } })).body,
+    ).toMatchObject({
+      errors: { responder: 'id or username should be provided' },
+    });
+  });
+
   it('addresses alerts by id (the default) and by tiny id', async () => {
     await create({ message: 'm', alias: 'ir-1' });
     const { id } = sim.alerts()[0] ?? { id: '' };

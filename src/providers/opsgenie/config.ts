@@ -38,7 +38,7 @@ export function alertsUrl(base: string): string {
   return /\/v2$/.test(trimmed) ? `${trimmed}/alerts` : `${trimmed}/v2/alerts`;
 }
 
-export type AlertAction = 'acknowledge' | 'close' | 'notes';
+export type AlertAction = 'acknowledge' | 'close' | 'notes' | 'responders';
 
 /** `POST <base>/v2/alerts/{alias}/{action}?identifierType=alias` (opsgenie-oas paths/alert.yaml). */
 export function alertActionUrl(base: string, alias: string, action: AlertAction): string {

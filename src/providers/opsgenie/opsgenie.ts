@@ -1,5 +1,5 @@
-// OpsGenie Alert API v2 (and JSM Operations' Opsgenie-shaped API): create, acknowledge, close and add note
-// by alias, `Authorization: GenieKey <key>`. Every action answers 202 "Request will be processed"
+// OpsGenie Alert API v2 (and JSM Operations' Opsgenie-shaped API): create, acknowledge, close, add note
+// and add responder by alias, `Authorization: GenieKey <key>`. Every action answers 202 "Request will be processed"
 // (asynchronous); 400/422 are permanent, 401/402/403 are credentials, 429/5xx/network are worth retrying
 // (docs.opsgenie.com/docs/alert-api, /docs/response, /docs/api-rate-limiting; docs/providers.md,
 // "OpsGenie Alert API v2").
@@ -8,7 +8,13 @@ import { header, httpFailure, jsonField, parseRetryAfterMs, type HttpAnswer } fr
 import { HttpProvider, type HttpProviderOptions } from '../http-provider.js';
 import { ProviderError, type ProviderRequest, type ProviderResponse } from '../provider.js';
 import { alertActionUrl, alertsUrl, type AlertAction, type OpsGenieConfig } from './config.js';
-import { aliasOf, buildActionBody, buildCreateAlert, buildNoteBody } from './payload.js';
+import {
+  aliasOf,
+  buildActionBody,
+  buildAddResponderBodies,
+  buildCreateAlert,
+  buildNoteBody,
+} from './payload.js';
 
 export type OpsGenieProviderOptions = HttpProviderOptions;
 
@@ -33,10 +39,15 @@ export class OpsGenieProvider extends HttpProvider<OpsGenieConfig> {
 
   protected async attempt(request: ProviderRequest, signal: AbortSignal): Promise<ProviderResponse> {
     const apiKey = this.apiKey(request);
-    const { url, body } = this.build(request);
     const headers = { authorization: `GenieKey ${apiKey}` };
-    const answer = await this.http.postJson(url, JSON.stringify(body), headers, signal);
-    return this.interpret(answer, apiKey);
+    let response: ProviderResponse | null = null;
+    // Several only when a tier adds responders; one failing fails the attempt, and the retry sends
+    // them all again (a responder the alert already has is no change).
+    for (const { url, body } of this.build(request)) {
+      const answer = await this.http.postJson(url, JSON.stringify(body), headers, signal);
+      response = this.interpret(answer, apiKey);
+    }
+    return response as ProviderResponse;
   }
 
   private apiKey(request: ProviderRequest): string {
@@ -48,8 +59,20 @@ export class OpsGenieProvider extends HttpProvider<OpsGenieConfig> {
     return key;
   }
 
-  private build(request: ProviderRequest): { url: string; body: object } {
+  /**
+   * The requests of one attempt. A later escalation tier's trigger whose alert this provider holds
+   * open adds the tier's responders to it: a create with the same alias would only count a repeat
+   * (docs/providers.md, "OpsGenie Alert API v2").
+   */
+  private build(request: ProviderRequest): { url: string; body: object }[] {
     const { action, incident, target } = request;
+    const held = incident.holds[this.name];
+    if (action === 'trigger' && target.responders !== undefined && held?.state === 'open') {
+      const note = `Escalated by incident-router (incident ${incident.id})`;
+      const url = alertActionUrl(target.url, aliasOf(incident), 'responders');
+      const bodies = buildAddResponderBodies(target.responders, note);
+      if (bodies.length > 0) return bodies.map((body) => ({ url, body }));
+    }
     if (action === 'trigger') {
       const body = buildCreateAlert({
         incident,
@@ -58,12 +81,12 @@ export class OpsGenieProvider extends HttpProvider<OpsGenieConfig> {
         incidentUrl: request.incidentUrl,
         note: request.note,
       });
-      return { url: alertsUrl(target.url), body };
+      return [{ url: alertsUrl(target.url), body }];
     }
     const given = request.note ?? '';
     const note = given.trim() === '' ? DEFAULT_NOTE[action](incident) : given;
     const body = action === 'note' ? buildNoteBody(note) : buildActionBody(note);
-    return { url: alertActionUrl(target.url, aliasOf(incident), ACTION_PATH[action]), body };
+    return [{ url: alertActionUrl(target.url, aliasOf(incident), ACTION_PATH[action]), body }];
   }
 
   private interpret(answer: HttpAnswer, apiKey: string): ProviderResponse {

@@ -155,6 +155,17 @@ export function buildActionBody(note: string): ActionBody {
   };
 }
 
+/**
+ * Add responder (`POST /v2/alerts/{alias}/responders`): one recipient per request, as the API takes
+ * it (opsgenie-oas definitions/alert.yaml, AddResponderToAlertPayload); none when it names no one.
+ */
+export function buildAddResponderBodies(
+  responders: readonly OpsgenieResponder[],
+  note: string,
+): (ActionBody & { responder: Recipient })[] {
+  return recipients(responders).map((responder) => ({ ...buildActionBody(note), responder }));
+}
+
 /** Add note: `note` is required and must not be blank. */
 export function buildNoteBody(note: string): ActionBody {
   return buildActionBody(note);
