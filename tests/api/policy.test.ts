@@ -130,6 +130,13 @@ describe('policy API', () => {
       at: 'tomorrow',
     });
     expect(badAt.body.error.message).toContain('at must be an RFC 3339 time');
+    // A day its month does not have is refused, not rolled over into the next month.
+    const noSuchDay = await post(`${t.url}/api/v1/policy/dry-run`, {
+      event: { timestamp: '2026-11-24T15:00:00Z', service: 'x', level: 'info', message: 'm' },
+      at: '2026-02-30T03:00:00Z',
+    });
+    expect(noSuchDay.status).toBe(400);
+    expect(noSuchDay.body.error.message).toContain('at must be an RFC 3339 time');
     const notJson = await post(`${t.url}/api/v1/policy/dry-run`, '{"event": ');
     expect(notJson).toMatchObject({ status: 400, body: { error: { code: 'invalid_json' } } });
     const unknown = await post(`${t.url}/api/v1/policy/dry-run`, { event: {}, extra: 1 });

@@ -79,11 +79,18 @@ export function parseInstant(value: unknown, field: string): number {
   if (
     typeof value !== 'string' ||
     !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) ||
-    Number.isNaN(Date.parse(value))
+    Number.isNaN(Date.parse(value)) ||
+    !onCalendar(value)
   ) {
     throw new AppError('validation_failed', `${field} must be an RFC 3339 time such as 2026-11-24T02:00:00Z`);
   }
   return Date.parse(value);
+}
+
+/** Date.parse rolls 2026-02-30 over to March 2: the day must exist in its month. */
+function onCalendar(value: string): boolean {
+  const [year, month, day] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day && month >= 1 && month <= 12;
 }
 
 function describe(policy: ActivePolicy) {
