@@ -13,6 +13,7 @@ import { incidentsRouter } from './api/routes/incidents.js';
 import { ingestRouter } from './api/routes/ingest.js';
 import { policyRouter } from './api/routes/policy.js';
 import { schedulesRouter } from './api/routes/schedules.js';
+import { silencesRouter } from './api/routes/silences.js';
 import { streamRouter } from './api/routes/stream.js';
 import { systemRouter } from './api/routes/system.js';
 import { webhooksRouter } from './api/routes/webhooks.js';
@@ -34,6 +35,7 @@ import type { StateBackend } from './state/backend.js';
 import type { Membership } from './state/jetstream/membership.js';
 import type { JetStreamState } from './state/jetstream/state.js';
 import { LevelDbState } from './state/leveldb.js';
+import { Silences } from './silences/silences.js';
 import { Retention } from './state/retention.js';
 import { EscalationScheduler } from './escalation/scheduler.js';
 import { IdGenerator } from './store/index.js';
@@ -84,6 +86,8 @@ export interface Running {
   escalations: EscalationScheduler;
   /** The live stream's hub and its feeds (docs/architecture.md, "Live stream"). */
   stream: { hub: StreamHub; stop: () => void };
+  /** Silences made at run time (docs/http-api.md, "Silences"). */
+  silences: Silences;
 }
 
 /** The backend chosen by STATE, and in cluster mode what the replicas share. */
@@ -301,6 +305,14 @@ export class App {
       rewrite: sandbox && pointAtSandbox ? pointAtSandbox(sandbox) : (specs) => ({ ...specs }),
     });
     await incidents.start();
+    const silences = new Silences({
+      store: state,
+      clock,
+      logger,
+      metrics,
+      verdicts: (sources) => this.checker.verdicts(sources, 'candidate'),
+    });
+    await silences.start();
     if (cluster === null) await this.resumeOutbox(backend.state, engine as Dispatcher);
     else {
       const waiting = await engine.pendingCount();
@@ -322,6 +334,7 @@ export class App {
       clock,
       metrics,
       logger,
+      silences,
     });
     const nats = this.config.nats
       ? new (await import('./ingest/nats/index.js')).NatsIngest(this.config.nats, {
@@ -367,6 +380,7 @@ export class App {
       coverage,
       escalations,
       stream,
+      silences,
     };
   }
 
@@ -502,6 +516,7 @@ export class App {
           candidateEnv: this.config.candidateEnv,
           checker: this.checker,
           incidents: r.incidents.open,
+          silences: r.silences,
         }),
         ingestRouter({
           pipeline: r.pipeline,
@@ -509,6 +524,7 @@ export class App {
           metrics: this.metrics,
           apiToken: this.config.apiToken,
         }),
+        silencesRouter({ silences: r.silences, clock: this.clock, apiToken: this.config.apiToken }),
         schedulesRouter({ policy: () => this.policies.current().compiled, clock: this.clock }),
         streamRouter({ hub: r.stream.hub }),
         incidentsRouter({
@@ -584,6 +600,7 @@ export class App {
       await running.coverage.stop();
       await running.retention.stop();
       await running.escalations.stop();
+      running.silences.stop();
       await running.engine.stop(graceMs);
       await running.incidents.stop();
       await running.state.idle();

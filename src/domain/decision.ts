@@ -41,8 +41,11 @@ export interface Upgrade {
 }
 
 export interface Suppression {
+  /** The suppress rule's name, or `silence:<id>` for a silence made at run time. */
   rule: string;
   reason: string;
+  /** The silence's id, when a silence suppressed it (docs/http-api.md, "Silences"). */
+  silence?: string;
 }
 
 /** The full, explainable answer of `decide` (docs/http-api.md, "POST /api/v1/policy/dry-run"). */

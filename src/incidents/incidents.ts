@@ -150,6 +150,7 @@ export class Incidents {
       fingerprint: decision.fingerprint,
       message: input.event.message,
       suppressed_by: decision.suppressed_by?.rule ?? null,
+      silence_id: decision.suppressed_by?.silence ?? null,
       policy_version: decision.policy.version,
     });
     return { ...NOTHING, outcome: decision.suppressed ? 'suppressed' : 'recorded' };

@@ -44,6 +44,8 @@ export interface RecordedAlert {
   fingerprint: string;
   message: string;
   suppressed_by: string | null;
+  /** The silence that suppressed it, when one did (docs/nats.md, `alerts.recorded`). */
+  silence_id: string | null;
   policy_version: string;
 }
 

@@ -9,6 +9,7 @@
 import type { AuditEntry, Delivery, Incident, IncidentState } from '../domain/incident.js';
 import type { ProviderMark } from '../store/index.js';
 import type { NewAuditEntry } from '../store/index.js';
+import type { SilenceStore } from '../silences/model.js';
 
 export type { ProviderMark, NewAuditEntry };
 
@@ -97,7 +98,7 @@ export interface RemoteChanges {
   changed(ref: IncidentRef): void;
 }
 
-export interface StateBackend extends BreakerStore {
+export interface StateBackend extends BreakerStore, SilenceStore {
   readonly kind: 'leveldb' | 'jetstream';
   /** Other replicas' opens and resolves, for the local view (none in one process). */
   follow?(listener: RemoteChanges): void;

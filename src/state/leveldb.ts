@@ -15,6 +15,7 @@ import { Store } from '../store/index.js';
 import type { Transaction } from '../store/transaction.js';
 import type { Clock } from '../domain/clock.js';
 import type { ProviderMark } from '../store/index.js';
+import type { Silence } from '../silences/model.js';
 import type {
   Change,
   CreateOutcome,
@@ -273,6 +274,14 @@ export class LevelDbState implements StateBackend {
 
   putBreaker(name: string, state: unknown): Promise<void> {
     return this.store.putBreaker(name, state);
+  }
+
+  loadSilences(): Promise<Silence[]> {
+    return this.store.loadSilences();
+  }
+
+  putSilence(silence: Silence): Promise<void> {
+    return this.store.putSilence(silence);
   }
 
   async prune(cutoffs: { resolvedBefore: number; webhooksBefore: number }): Promise<number> {

@@ -12,6 +12,7 @@
 //   by_incident   <incident id>!<delivery id>       '' (lists an incident's deliveries without a scan)
 //   audit         <incident id>!<seq, 10 digits>    AuditEntry (the timeline; seq from 1, per incident)
 //   breakers      <provider instance name>          BreakerState
+//   silences      <silence id>                      Silence (src/silences/model.ts), its newest version
 //   webhooks      <webhook delivery id>             { at: epoch ms } (replay de-duplication)
 //   refs          <ref>!<incident id>               '': finds incidents by what providers call them:
 //                                                   the provider key (`ir-…`, every incident, written
@@ -34,6 +35,7 @@ import type { Level } from 'level';
 import { StoreError } from '../errors.js';
 import type { AuditEntry, Delivery, Incident, IncidentState } from '../domain/incident.js';
 import { escalationDueOf } from '../domain/escalation.js';
+import type { Silence } from '../silences/model.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -49,6 +51,7 @@ export interface Sublevels {
   byIncident: Sublevel<string>;
   audit: Sublevel<AuditEntry>;
   breakers: Sublevel<unknown>;
+  silences: Sublevel<Silence>;
   webhooks: Sublevel<{ at: number }>;
   refs: Sublevel<string>;
   providerEvents: Sublevel<ProviderMark>;
@@ -104,6 +107,7 @@ export function openSublevels(db: Db): Sublevels {
     byIncident: sub<string>('by_incident'),
     audit: sub<AuditEntry>('audit'),
     breakers: sub<unknown>('breakers'),
+    silences: sub<Silence>('silences'),
     webhooks: sub<{ at: number }>('webhooks'),
     refs: sub<string>('refs'),
     providerEvents: sub<ProviderMark>('provider_events'),

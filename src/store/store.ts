@@ -4,6 +4,7 @@
 import type { Clock } from '../domain/clock.js';
 import { systemClock } from '../domain/clock.js';
 import type { AuditEntry, Delivery, Incident, IncidentState } from '../domain/incident.js';
+import type { Silence } from '../silences/model.js';
 import { StoreError } from '../errors.js';
 import { AuditSeqs } from './audit-seq.js';
 import type { IncidentIndex } from './incident-index.js';
@@ -217,6 +218,16 @@ export class Store {
 
   async putBreaker(name: string, state: unknown): Promise<void> {
     await this.commit(new Transaction().putBreaker(name, state));
+  }
+
+  /** Every stored silence (src/silences): a few hundred at most, read once at start. */
+  loadSilences(): Promise<Silence[]> {
+    return this.subs.silences.values().all();
+  }
+
+  /** Written with fsync: a silence made over the API survives a crash the moment it is answered. */
+  async putSilence(silence: Silence): Promise<void> {
+    await this.commit(new Transaction().putSilence(silence), { sync: true });
   }
 
   /** Whether a provider webhook delivery id was already processed (replays are dropped). */

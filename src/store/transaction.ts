@@ -42,6 +42,7 @@ export type TxOp =
     }
   | { kind: 'audit'; entry: NewAuditEntry; json: string }
   | { kind: 'breaker'; name: string; json: string }
+  | { kind: 'silence'; id: string; json: string }
   | { kind: 'webhook'; id: string }
   | { kind: 'forget_webhook'; id: string }
   | { kind: 'ref'; key: string; ref: string; incidentId: string }
@@ -101,6 +102,11 @@ export class Transaction {
   putBreaker(name: string, state: unknown): this {
     plainKey('breaker', name);
     return this.add({ kind: 'breaker', name, json: serialize(`breaker ${name}`, state) });
+  }
+
+  putSilence(silence: { id: string }): this {
+    idKey('silence id', silence.id);
+    return this.add({ kind: 'silence', id: silence.id, json: serialize(`silence ${silence.id}`, silence) });
   }
 
   /** Remembers a provider webhook delivery id (stamped with the store's clock) to refuse replays. */

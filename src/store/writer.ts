@@ -215,6 +215,9 @@ export class Writer {
       case 'breaker':
         ops.push(this.put(subs.breakers, op.name, op.json));
         return null;
+      case 'silence':
+        ops.push(this.put(subs.silences, op.id, op.json));
+        return null;
       case 'webhook':
         ops.push(this.put(subs.webhooks, op.id, JSON.stringify({ at: this.clock.now() })));
         return null;

@@ -9,7 +9,7 @@ import { AppError, formatProblem } from '../../errors.js';
 import { validateAlert, validateEvent } from '../../ingest/validate.js';
 import { preparePolicyAsync, type ActivePolicy } from '../../policy/active.js';
 import { CheckRefused, type PatternChecker } from '../../policy/redos.js';
-import { decide, NO_INCIDENTS, type IncidentLookup } from '../../policy/decide.js';
+import { decide, NO_INCIDENTS, type IncidentLookup, type SilenceLookup } from '../../policy/decide.js';
 import type { PolicySource } from '../../policy/load.js';
 import type { PolicyManager } from '../../policy/manager.js';
 import { redactPolicyDocument } from '../../policy/redact.js';
@@ -25,6 +25,8 @@ export interface PolicyRoutesDeps {
   candidateEnv: Readonly<Record<string, string>>;
   checker: PatternChecker;
   incidents?: IncidentLookup;
+  /** The silences in force: a dry-run names the one that would suppress the event. */
+  silences?: SilenceLookup;
 }
 
 const CANDIDATE_LIMIT = 2 * 1024 * 1024;
@@ -160,6 +162,7 @@ export function policyRouter(deps: PolicyRoutesDeps): Router {
     }
     const decision = await decide(input, policy.compiled, now, deps.incidents ?? NO_INCIDENTS, {
       explain: true,
+      ...(deps.silences === undefined ? {} : { silences: deps.silences }),
     });
     const compiled = policy.compiled;
     const typeOf = (p: string): ProviderType | undefined => compiled.providers[p]?.type;

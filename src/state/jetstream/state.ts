@@ -39,7 +39,8 @@ import {
   type IncidentRecord,
   type KeyEntry,
 } from './record.js';
-import { IdIndex, KeyView } from './views.js';
+import { IdIndex, KeyView, SilenceFollower } from './views.js';
+import type { Silence } from '../../silences/model.js';
 
 // Deletes, never purges: a live KV watch missed most purges in our runs (nats.js 3.4 with
 // nats-server 2.9.10: 3 of 150 seen), while every delete arrives; a delete marker is a few bytes.
@@ -421,6 +422,31 @@ export class JetStreamState implements StateBackend {
     await this.buckets.breakers.put(name, encode(state));
   }
 
+  private silenceFollower: SilenceFollower | null = null;
+
+  async loadSilences(): Promise<Silence[]> {
+    const found: Silence[] = [];
+    for await (const key of await this.buckets.silences.keys()) {
+      const entry = await this.buckets.silences.get(key);
+      if (entry?.operation === 'PUT') found.push(entry.json<Silence>());
+    }
+    return found;
+  }
+
+  /** Last writer wins: two replicas changing one silence at once keep the bucket's later write. */
+  async putSilence(silence: Silence): Promise<void> {
+    await this.buckets.silences.put(silence.id, encode(silence));
+  }
+
+  /** Every replica's silences: the stored ones replayed before this resolves, then live changes. */
+  async followSilences(listener: (silence: Silence) => void): Promise<void> {
+    this.silenceFollower?.stop();
+    const invalid = (): void => this.metrics.stateRecordsInvalid.inc();
+    this.silenceFollower = new SilenceFollower(this.buckets.silences, this.logger, invalid, listener);
+    await this.silenceFollower.start();
+    await this.silenceFollower.ready;
+  }
+
   /** Retention: resolved incidents created and resolved before the cutoff go, with their refs. */
   async prune(cutoffs: { resolvedBefore: number; webhooksBefore: number }): Promise<number> {
     let deleted = 0;
@@ -450,9 +476,9 @@ export class JetStreamState implements StateBackend {
   }
 
   async storageBytes(): Promise<number> {
-    const { keys, incidents, refs, webhooks, breakers, members, rates } = this.buckets;
+    const { keys, incidents, refs, webhooks, breakers, members, rates, silences } = this.buckets;
     const sizes = await Promise.all(
-      [keys, incidents, refs, webhooks, breakers, members, rates].map((kv) =>
+      [keys, incidents, refs, webhooks, breakers, members, rates, silences].map((kv) =>
         kv.status().then((s) => s.size),
       ),
     );
@@ -468,6 +494,7 @@ export class JetStreamState implements StateBackend {
     await this.serial.idle();
     this.keys.stop();
     this.ids.stop();
+    this.silenceFollower?.stop();
     await this.buckets.nc.drain().catch(() => undefined);
   }
 
