@@ -1,0 +1,60 @@
+// Silences in cluster mode (docs/architecture.md, "Silences"): a silence made on one replica is in
+// every replica's view (the silences bucket's watch) within a second, and its expiry too.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { post, waitFor } from '../helpers/app.js';
+import { NatsServer } from '../helpers/nats-server.js';
+import { clusterFixture, startReplica, stopReplica, type ClusterFixture, type Replica } from './support.js';
+
+let nats: NatsServer;
+let sandbox: Sandbox;
+let fixture: ClusterFixture;
+let replicas: Replica[] = [];
+
+beforeAll(async () => {
+  nats = await NatsServer.start();
+  sandbox = await startSandbox();
+  fixture = await clusterFixture(sandbox, {
+    NATS_URL: nats.url,
+    CLUSTER_NAME: `sil${Math.random().toString(36).slice(2, 8)}`,
+    CLUSTER_REPLICAS: '1', // one nats-server: the buckets are not replicated
+  });
+  replicas = await Promise.all(['a', 'b'].map((name) => startReplica(fixture, name)));
+});
+afterAll(async () => {
+  await Promise.all(replicas.map((r) => stopReplica(r)));
+  await sandbox?.stop();
+  await nats?.stop();
+  await fixture?.dispose();
+});
+
+const dryRun = async (url: string): Promise<boolean> => {
+  const res = await post(`${url}/api/v1/policy/dry-run`, {
+    alert: { title: 'connection refused', source: 'http', severity: 'high', service_name: 'cluster-sil' },
+  });
+  return res.body.suppressed as boolean;
+};
+
+it('a silence made on replica A applies on replica B within a second; so does its expiry', async () => {
+  const [a, b] = replicas as [Replica, Replica];
+  expect(await dryRun(b.url)).toBe(false);
+  const made = await post(`${a.url}/api/v1/silences`, {
+    matchers: [{ fact: 'service', value: 'cluster-sil' }],
+    duration: '1h',
+    created_by: 'alice',
+    comment: 'shared by every replica',
+  });
+  expect(made.status).toBe(201);
+  await waitFor(() => dryRun(b.url), 1_000, 20);
+  const answer = await post(`${b.url}/api/v1/alerts`, {
+    title: 'connection refused',
+    source: 'http',
+    severity: 'high',
+    service_name: 'cluster-sil',
+  });
+  expect(answer.body).toMatchObject({ outcome: 'suppressed', suppressed_by: { silence: made.body.id } });
+
+  const expired = await fetch(`${b.url}/api/v1/silences/${made.body.id}?by=bob`, { method: 'DELETE' });
+  expect(expired.status).toBe(200);
+  await waitFor(async () => !(await dryRun(a.url)), 1_000, 20);
+});
