@@ -32,6 +32,15 @@ export interface RouteChoice {
   providers: string[];
   /** The escalation policy the route names (docs/policy-language.md, "Escalations"), if any. */
   escalation?: string;
+  /** Its flap damping (docs/policy-language.md, "Flap damping"), if any. */
+  flap?: FlapDamping;
+}
+
+/** Beyond `max_repages` re-triggers of one fingerprint within `window_ms`, a re-trigger is held `hold_ms`. */
+export interface FlapDamping {
+  max_repages: number;
+  window_ms: number;
+  hold_ms: number;
 }
 
 export interface Upgrade {

@@ -9,6 +9,8 @@ export const LIFECYCLE_KINDS = [
   'escalated',
   'resolved',
   'delivery_failed',
+  /** A re-trigger held open by flap damping (docs/policy-language.md, "Flap damping"). */
+  'flapping',
 ] as const;
 export type LifecycleKind = (typeof LIFECYCLE_KINDS)[number];
 

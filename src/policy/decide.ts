@@ -264,6 +264,7 @@ function* route(ev: StageEvaluation, policy: CompiledPolicy): Steps<RouteChoice[
       mode: rule.mode,
       providers: [...rule.providers],
       ...(rule.escalation === null ? {} : { escalation: rule.escalation }),
+      ...(rule.flap === null ? {} : { flap: rule.flap }),
     });
     if (!rule.continue) stopAt = rule.name;
   }

@@ -16,6 +16,7 @@ import type { Transaction } from '../store/transaction.js';
 import type { Clock } from '../domain/clock.js';
 import type { ProviderMark } from '../store/index.js';
 import type { Silence } from '../silences/model.js';
+import type { FlapTrace } from '../domain/flap.js';
 import type {
   Change,
   CreateOutcome,
@@ -274,6 +275,10 @@ export class LevelDbState implements StateBackend {
 
   putBreaker(name: string, state: unknown): Promise<void> {
     return this.store.putBreaker(name, state);
+  }
+
+  flapTraces(): Promise<Array<[string, FlapTrace]>> {
+    return this.store.loadFlapTraces();
   }
 
   loadSilences(): Promise<Silence[]> {

@@ -5,6 +5,7 @@ import type { Clock } from '../domain/clock.js';
 import { systemClock } from '../domain/clock.js';
 import type { AuditEntry, Delivery, Incident, IncidentState } from '../domain/incident.js';
 import type { Silence } from '../silences/model.js';
+import type { FlapTrace } from '../domain/flap.js';
 import { StoreError } from '../errors.js';
 import { AuditSeqs } from './audit-seq.js';
 import type { IncidentIndex } from './incident-index.js';
@@ -218,6 +219,11 @@ export class Store {
 
   async putBreaker(name: string, state: unknown): Promise<void> {
     await this.commit(new Transaction().putBreaker(name, state));
+  }
+
+  /** Damped fingerprints' last resolves (layout.ts, `flaps`), for the incident core at start. */
+  async loadFlapTraces(): Promise<Array<[string, FlapTrace]>> {
+    return this.subs.flaps.iterator().all();
   }
 
   /** Every stored silence (src/silences): a few hundred at most, read once at start. */

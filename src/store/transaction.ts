@@ -3,6 +3,7 @@
 // cycle) throws at the call that added it, and the caller's later mutations do not leak in.
 // Keys are validated here too, so a transaction that reaches commit cannot fail on its own data.
 import type { AuditEntry, Delivery, Incident, IncidentState } from '../domain/incident.js';
+import { traceOf } from '../domain/flap.js';
 import { StoreError, errorMessage } from '../errors.js';
 import {
   auditKey,
@@ -30,6 +31,8 @@ export type TxOp =
       json: string;
       /** Its `open` index entry while open (layout.ts, `OpenEntry`), as JSON text. */
       openEntry: string;
+      /** Resolved with flap damping: what it leaves its fingerprint (layout.ts, `flaps`), as JSON text. */
+      flapTrace: string | null;
     }
   | {
       kind: 'delivery';
@@ -71,6 +74,7 @@ export class Transaction {
       created: incident.revision === 1,
       json: serialize(`incident ${incident.id}`, incident),
       openEntry: JSON.stringify(openEntryOf(incident)),
+      flapTrace: flapTraceJson(incident),
     });
   }
 
@@ -164,4 +168,9 @@ function serialize(what: string, value: unknown): string {
 /** The stored text of an audit entry once numbered: seq first, then the entry as added. */
 export function numberedAuditJson(json: string, seq: number): string {
   return json === '{}' ? `{"seq":${seq}}` : `{"seq":${seq},${json.slice(1)}`;
+}
+
+function flapTraceJson(incident: Incident): string | null {
+  const trace = traceOf(incident);
+  return trace === null ? null : JSON.stringify(trace);
 }

@@ -200,6 +200,7 @@ export class Writer {
         // Its open entry follows every write while it holds the fingerprint (counts, state).
         if (op.state !== 'resolved' && draft.ownerOf(op.fingerprint) === op.id)
           ops.push(this.put(subs.open, op.fingerprint, op.openEntry));
+        if (op.flapTrace !== null) ops.push(this.put(subs.flaps, op.fingerprint, op.flapTrace));
         return null;
       case 'delivery':
         ops.push(this.put(subs.deliveries, op.id, op.json));

@@ -10,6 +10,8 @@ import { validateAlert, validateEvent } from '../../ingest/validate.js';
 import { preparePolicyAsync, type ActivePolicy } from '../../policy/active.js';
 import { CheckRefused, type PatternChecker } from '../../policy/redos.js';
 import { decide, NO_INCIDENTS, type IncidentLookup, type SilenceLookup } from '../../policy/decide.js';
+import type { FlapDamping } from '../../domain/decision.js';
+import { formatDuration } from '../../domain/duration.js';
 import type { PolicySource } from '../../policy/load.js';
 import type { PolicyManager } from '../../policy/manager.js';
 import { redactPolicyDocument } from '../../policy/redact.js';
@@ -167,9 +169,11 @@ export function policyRouter(deps: PolicyRoutesDeps): Router {
     const compiled = policy.compiled;
     const typeOf = (p: string): ProviderType | undefined => compiled.providers[p]?.type;
     const escalation = previewEscalation(decision, compiled, typeOf, now);
+    const flap = decision.route?.flap;
     ctx.body = {
       ...decision,
       ...(escalation === null ? {} : { escalation }),
+      ...(flap === undefined ? {} : { flap_damping: explainFlap(decision.route?.name ?? '', flap) }),
       candidate: request['policy'] !== undefined,
     };
   });
@@ -194,4 +198,15 @@ function refusedCheck(err: unknown): never {
   if (!(err instanceof CheckRefused)) throw err;
   if (err.reason === 'busy') throw new AppError('busy', err.message);
   throw new AppError('validation_failed', err.message);
+}
+
+/** The dry-run's words for a route's flap damping (docs/policy-language.md, "Flap damping"). */
+function explainFlap(route: string, flap: FlapDamping): string {
+  const repages = `${flap.max_repages} re-page${flap.max_repages === 1 ? '' : 's'}`;
+  return (
+    `route "${route}" damps flapping: after ${repages} of this fingerprint within ${formatDuration(flap.window_ms)} ` +
+    `(a trigger after its incident resolved), a further re-trigger is held open, not paged, for ` +
+    `${formatDuration(flap.hold_ms)}; it pages then if its incident is still open, and a resolve meanwhile ` +
+    `closes it without a word to the providers`
+  );
 }

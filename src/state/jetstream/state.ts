@@ -41,6 +41,7 @@ import {
 } from './record.js';
 import { IdIndex, KeyView, SilenceFollower } from './views.js';
 import type { Silence } from '../../silences/model.js';
+import type { FlapTrace } from '../../domain/flap.js';
 
 // Deletes, never purges: a live KV watch missed most purges in our runs (nats.js 3.4 with
 // nats-server 2.9.10: 3 of 150 seen), while every delete arrives; a delete marker is a few bytes.
@@ -107,6 +108,15 @@ export class JetStreamState implements StateBackend {
 
   async openIncidents(): Promise<IncidentRef[]> {
     return [...this.keys.entries.values()].filter((e) => e.state !== 'resolved');
+  }
+
+  async flapTraces(): Promise<Array<[string, FlapTrace]>> {
+    const traces: Array<[string, FlapTrace]> = [];
+    for (const e of this.keys.entries.values()) {
+      if (e.state !== 'resolved' || e.flap === undefined || e.flap.resolvedAtMs === null) continue;
+      traces.push([e.fingerprint, { resolvedAtMs: e.flap.resolvedAtMs, retriggers: e.flap.retriggers }]);
+    }
+    return traces;
   }
 
   create(
