@@ -58,3 +58,42 @@ it('a silence made on replica A applies on replica B within a second; so does it
   expect(expired.status).toBe(200);
   await waitFor(async () => !(await dryRun(a.url)), 1_000, 20);
 });
+
+it('two replicas extending one silence at once: no change answered 200 is lost', async () => {
+  const [a, b] = replicas as [Replica, Replica];
+  const made = await post(`${a.url}/api/v1/silences`, {
+    matchers: [{ fact: 'service', value: 'cluster-sil-race' }],
+    duration: '1h',
+    created_by: 'alice',
+    comment: 'raced',
+  });
+  const id = made.body.id as string;
+  await waitFor(async () => (await fetch(`${b.url}/api/v1/silences/${id}`)).status === 200, 1_000, 20);
+  const put = (url: string, who: string, duration: string) =>
+    fetch(`${url}/api/v1/silences/${id}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ duration, updated_by: who, comment: `extended by ${who}` }),
+    }).then(async (r) => ({ status: r.status, body: await r.json() }));
+  const answers = await Promise.all([put(a.url, 'ann', '2h'), put(b.url, 'bob', '3h')]);
+  for (const answer of answers) expect([200, 409]).toContain(answer.status);
+  const won = answers.filter((x) => x.status === 200).map((x) => x.body.history.at(-1).by as string);
+  expect(won.length).toBeGreaterThan(0);
+  // Every replica ends with one version holding every change that was answered 200.
+  const final = await waitFor(
+    async () => {
+      const [x, y] = await Promise.all(
+        [a, b].map((r) => fetch(`${r.url}/api/v1/silences/${id}`).then((res) => res.json())),
+      );
+      return x.version === y.version && x.version === 1 + won.length ? x : null;
+    },
+    2_000,
+    20,
+  );
+  expect(
+    final.history
+      .map((h: { by: string }) => h.by)
+      .slice(1)
+      .sort(),
+  ).toEqual([...won].sort());
+});

@@ -443,9 +443,28 @@ export class JetStreamState implements StateBackend {
     return found;
   }
 
-  /** Last writer wins: two replicas changing one silence at once keep the bucket's later write. */
+  /**
+   * A new silence is a create; a change is a compare-and-set on the revision this replica last saw
+   * of it, so two replicas changing one silence at the same moment cannot both win: the later
+   * answers 409 and its caller reads the silence again.
+   */
   async putSilence(silence: Silence): Promise<void> {
-    await this.buckets.silences.put(silence.id, encode(silence));
+    const kv = this.buckets.silences;
+    const seen = this.silenceFollower?.revisions.get(silence.id);
+    let revision: number;
+    try {
+      if (silence.version === 1) revision = await kv.create(silence.id, encode(silence));
+      else if (seen === undefined) revision = await kv.put(silence.id, encode(silence));
+      else revision = await kv.update(silence.id, encode(silence), seen);
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      throw new AppError(
+        'conflict',
+        `silence ${silence.id} was changed elsewhere at the same moment; read it again and retry`,
+        { cause: err },
+      );
+    }
+    this.silenceFollower?.saw(silence.id, revision);
   }
 
   /** Every replica's silences: the stored ones replayed before this resolves, then live changes. */

@@ -161,6 +161,9 @@ export class IdIndex extends Follower {
  * silenced, so a decision never asks NATS. The bucket's order is every replica's order.
  */
 export class SilenceFollower extends Follower {
+  /** The bucket's revision of each silence, as last seen here (a write's compare-and-set). */
+  readonly revisions = new Map<string, number>();
+
   constructor(
     kv: KV,
     logger: Logger,
@@ -172,6 +175,7 @@ export class SilenceFollower extends Follower {
 
   protected apply(e: KvWatchEntry): void {
     if (e.operation !== 'PUT') return; // silences are expired, never deleted
+    this.saw(e.key, e.revision);
     let silence: Silence;
     try {
       silence = e.json<Silence>();
@@ -186,5 +190,9 @@ export class SilenceFollower extends Follower {
       return;
     }
     this.listener(silence);
+  }
+
+  saw(id: string, revision: number): void {
+    if (revision > (this.revisions.get(id) ?? 0)) this.revisions.set(id, revision);
   }
 }
