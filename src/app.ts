@@ -517,6 +517,7 @@ export class App {
           checker: this.checker,
           incidents: r.incidents.open,
           silences: r.silences,
+          flaps: (fingerprint, damping, nowMs) => r.incidents.flapOutlook(fingerprint, damping, nowMs),
         }),
         ingestRouter({
           pipeline: r.pipeline,

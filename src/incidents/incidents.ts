@@ -3,8 +3,8 @@
 // through the state backend (src/state/backend.ts) one incident at a time, publishes lifecycle
 // events, and returns the deliveries each change created: the caller hands them to the outbox.
 import type { Clock } from '../domain/clock.js';
-import type { Decision } from '../domain/decision.js';
-import type { Delivery, Incident } from '../domain/incident.js';
+import type { Decision, FlapDamping } from '../domain/decision.js';
+import type { Delivery, Incident, IncidentFlap } from '../domain/incident.js';
 import type { PipelineInput } from '../domain/log-event.js';
 import { providerKey } from '../domain/provider-key.js';
 import { correlate, type Correlation } from '../correlate/correlate.js';
@@ -253,6 +253,11 @@ export class Incidents {
     void this.refreshGauges();
     const ref = { id: incident.id, correlation_id: incident.correlation_id };
     return { outcome: held ? 'held' : 'paged', incident: ref, deliveries, withdrawn: [], storm };
+  }
+
+  /** The flap state a new incident of `fingerprint` would open with now (the dry-run's outlook). */
+  flapOutlook(fingerprint: string, damping: FlapDamping, nowMs: number): IncidentFlap {
+    return flapOnOpen(this.flaps.get(fingerprint), damping, nowMs);
   }
 
   /** An incident's first pages: its escalation's first tier, or its routes' triggers. */

@@ -74,7 +74,7 @@ it('two replicas extending one silence at once: no change answered 200 is lost',
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ duration, updated_by: who, comment: `extended by ${who}` }),
-    }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
   const answers = await Promise.all([put(a.url, 'ann', '2h'), put(b.url, 'bob', '3h')]);
   for (const answer of answers) expect([200, 409]).toContain(answer.status);
   const won = answers.filter((x) => x.status === 200).map((x) => x.body.history.at(-1).by as string);
@@ -83,7 +83,7 @@ it('two replicas extending one silence at once: no change answered 200 is lost',
   const final = await waitFor(
     async () => {
       const [x, y] = await Promise.all(
-        [a, b].map((r) => fetch(`${r.url}/api/v1/silences/${id}`).then((res) => res.json())),
+        [a, b].map((r) => fetch(`${r.url}/api/v1/silences/${id}`).then((res) => res.json() as Promise<any>)),
       );
       return x.version === y.version && x.version === 1 + won.length ? x : null;
     },

@@ -111,11 +111,28 @@ describe('flap damping', () => {
     expect(entries.map((e) => e.type)).toEqual(expect.arrayContaining(['flap_held', 'flap_released']));
   });
 
-  it('the dry-run explains the damping of the route', async () => {
-    const dry = await post(`${t.url}/api/v1/policy/dry-run`, {
-      alert: { title: 'connection refused', source: 'http', severity: 'high', service_name: 'flappy-c' },
+  it('the dry-run explains the damping of the route, and what it would do to this event now', async () => {
+    const dryRun = async (): Promise<any> =>
+      (
+        await post(`${t.url}/api/v1/policy/dry-run`, {
+          alert: { title: 'connection refused', source: 'http', severity: 'high', service_name: 'flappy-c' },
+        })
+      ).body;
+    const first = await dryRun();
+    expect(first.route.flap).toEqual({ max_repages: 0, window_ms: 600_000, hold_ms: 120_000 });
+    expect(first.flap_damping).toMatchObject({ this_event: 'pages', recent_retriggers: 0 });
+    expect(first.flap_damping.explanation).toContain('held open');
+    await alert('flappy-c', 'connection refused');
+    await triggered('flappy-c', 1);
+    expect((await dryRun()).flap_damping.this_event).toBe('repeat');
+    clock.advance(5 * SEC);
+    await alert('flappy-c', 'connection pool recovered');
+    clock.advance(5 * SEC);
+    const next = await dryRun();
+    expect(next.flap_damping).toMatchObject({
+      this_event: 'held',
+      recent_retriggers: 1,
+      held_until: new Date(clock.now() + 120 * SEC).toISOString(),
     });
-    expect(dry.body.route.flap).toEqual({ max_repages: 0, window_ms: 600_000, hold_ms: 120_000 });
-    expect(dry.body.flap_damping).toContain('held open');
   });
 });

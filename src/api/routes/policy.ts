@@ -10,7 +10,8 @@ import { validateAlert, validateEvent } from '../../ingest/validate.js';
 import { preparePolicyAsync, type ActivePolicy } from '../../policy/active.js';
 import { CheckRefused, type PatternChecker } from '../../policy/redos.js';
 import { decide, NO_INCIDENTS, type IncidentLookup, type SilenceLookup } from '../../policy/decide.js';
-import type { FlapDamping } from '../../domain/decision.js';
+import type { Decision, FlapDamping } from '../../domain/decision.js';
+import type { IncidentFlap } from '../../domain/incident.js';
 import { formatDuration } from '../../domain/duration.js';
 import type { PolicySource } from '../../policy/load.js';
 import type { PolicyManager } from '../../policy/manager.js';
@@ -29,6 +30,8 @@ export interface PolicyRoutesDeps {
   incidents?: IncidentLookup;
   /** The silences in force: a dry-run names the one that would suppress the event. */
   silences?: SilenceLookup;
+  /** What flap damping would make of a new incident of a fingerprint now (src/incidents/flap.ts). */
+  flaps?: (fingerprint: string, damping: FlapDamping, nowMs: number) => IncidentFlap | null;
 }
 
 const CANDIDATE_LIMIT = 2 * 1024 * 1024;
@@ -173,7 +176,11 @@ export function policyRouter(deps: PolicyRoutesDeps): Router {
     ctx.body = {
       ...decision,
       ...(escalation === null ? {} : { escalation }),
-      ...(flap === undefined ? {} : { flap_damping: explainFlap(decision.route?.name ?? '', flap) }),
+      ...(flap === undefined
+        ? {}
+        : {
+            flap_damping: flapDamping(decision, flap, deps.flaps?.(decision.fingerprint, flap, now) ?? null),
+          }),
       candidate: request['policy'] !== undefined,
     };
   });
@@ -200,7 +207,28 @@ function refusedCheck(err: unknown): never {
   throw new AppError('validation_failed', err.message);
 }
 
-/** The dry-run's words for a route's flap damping (docs/policy-language.md, "Flap damping"). */
+/**
+ * The dry-run's account of a route's flap damping (docs/policy-language.md, "Flap damping"): the
+ * rule in words, and what it would do to this event now, from the fingerprint's recent history.
+ */
+function flapDamping(decision: Decision, flap: FlapDamping, outlook: IncidentFlap | null) {
+  const rule = explainFlap(decision.route?.name ?? '', flap);
+  if (decision.incident.open)
+    return {
+      explanation: rule,
+      this_event: 'repeat',
+      note: 'an incident of this fingerprint is open: counted on it',
+    };
+  if (outlook === null) return { explanation: rule, this_event: 'pages', recent_retriggers: 0 };
+  const held = outlook.release_at !== null;
+  return {
+    explanation: rule,
+    this_event: held ? 'held' : 'pages',
+    recent_retriggers: outlook.retriggers.length,
+    ...(held ? { held_until: new Date(outlook.release_at as number).toISOString() } : {}),
+  };
+}
+
 function explainFlap(route: string, flap: FlapDamping): string {
   const repages = `${flap.max_repages} re-page${flap.max_repages === 1 ? '' : 's'}`;
   return (
