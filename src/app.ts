@@ -311,6 +311,7 @@ export class App {
       logger,
       metrics,
       verdicts: (sources) => this.checker.verdicts(sources, 'candidate'),
+      retentionMs: this.config.retentionMs,
     });
     await silences.start();
     if (cluster === null) await this.resumeOutbox(backend.state, engine as Dispatcher);

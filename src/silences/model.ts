@@ -96,6 +96,8 @@ export interface SilenceStore {
   loadSilences(): Promise<Silence[]>;
   /** Durable before it resolves (LevelDB: fsync; JetStream: the server's ack). */
   putSilence(silence: Silence): Promise<void>;
-  /** Cluster mode: every replica's changes, the stored ones first (replayed), then live. */
-  followSilences?(listener: (silence: Silence) => void): Promise<void>;
+  /** Retention: a silence expired long ago is forgotten. */
+  forgetSilence(id: string): Promise<void>;
+  /** Cluster mode: every replica's changes, the stored ones first (replayed), then live; a forgotten one as its id. */
+  followSilences?(listener: (silence: Silence | string) => void): Promise<void>;
 }

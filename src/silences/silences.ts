@@ -28,6 +28,8 @@ export interface SilencesDeps {
   metrics: Metrics;
   /** The running sidecar's ReDoS checker (src/policy/redos.ts), as for candidate policies. */
   verdicts(sources: string[]): Promise<Verdicts>;
+  /** RETENTION: a silence that ended longer ago than this is forgotten (docs/configuration.md). */
+  retentionMs: number;
 }
 
 /** Expired silences leave the hot path's index this often (they stay listed). */
@@ -46,7 +48,10 @@ export class Silences implements SilenceLookup {
   /** Loads the stored silences; in cluster mode follows every replica's changes from here on. */
   async start(): Promise<{ silences: number }> {
     const { store } = this.deps;
-    if (store.followSilences) await store.followSilences((s) => this.view.put(s, true));
+    if (store.followSilences)
+      await store.followSilences((s) =>
+        typeof s === 'string' ? this.view.forget(s) : this.view.put(s, true),
+      );
     else for (const s of await store.loadSilences()) this.view.put(s, true);
     this.view.sweep(this.deps.clock.now()); // silences that ended before this start were logged then
     this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
@@ -182,8 +187,21 @@ export class Silences implements SilenceLookup {
     }
   }
 
+  /** Silences that ended longer ago than RETENTION are deleted, as resolved incidents are. */
+  async prune(): Promise<number> {
+    const old = this.view.endedBefore(this.deps.clock.now() - this.deps.retentionMs);
+    for (const s of old) {
+      await this.deps.store.forgetSilence(s.id);
+      this.view.forget(s.id);
+    }
+    return old.length;
+  }
+
   /** Silences that ran out leave the index; each is logged once per replica (its end is its audit). */
   private sweep(): void {
+    void this.prune().catch((err: unknown) =>
+      this.deps.logger.warn({ event: 'silence_prune_failed', err }, 'pruning old silences failed'),
+    );
     for (const s of this.view.sweep(this.deps.clock.now())) {
       this.deps.logger.info(
         { event: 'silence_expired', silence: s.id, ends_at: s.ends_at, created_by: s.created_by },

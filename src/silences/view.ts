@@ -40,6 +40,18 @@ export class SilenceView {
     return true;
   }
 
+  forget(id: string): void {
+    const held = this.all.get(id);
+    if (held === undefined) return;
+    this.unfile(held);
+    this.all.delete(id);
+  }
+
+  /** Silences that ended before `cutoffMs`. */
+  endedBefore(cutoffMs: number): Silence[] {
+    return [...this.all.values()].filter((c) => c.endsMs < cutoffMs).map((c) => c.silence);
+  }
+
   /** The first silence active at `nowMs` that matches the facts, or null. */
   match(facts: Facts, nowMs: number): Silence | null {
     const fp = facts['fingerprint'];

@@ -289,6 +289,10 @@ export class LevelDbState implements StateBackend {
     return this.store.putSilence(silence);
   }
 
+  forgetSilence(id: string): Promise<void> {
+    return this.store.forgetSilence(id);
+  }
+
   async prune(cutoffs: { resolvedBefore: number; webhooksBefore: number }): Promise<number> {
     await this.store.pruneWebhookIds(cutoffs.webhooksBefore);
     let total = 0;

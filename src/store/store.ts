@@ -236,6 +236,10 @@ export class Store {
     await this.commit(new Transaction().putSilence(silence), { sync: true });
   }
 
+  async forgetSilence(id: string): Promise<void> {
+    await this.commit(new Transaction().forgetSilence(id));
+  }
+
   /** Whether a provider webhook delivery id was already processed (replays are dropped). */
   seenWebhook(id: string): Promise<boolean> {
     if (id === '' || !this.webhookFilter.mayHave(id)) return Promise.resolve(false);

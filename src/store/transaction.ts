@@ -46,6 +46,7 @@ export type TxOp =
   | { kind: 'audit'; entry: NewAuditEntry; json: string }
   | { kind: 'breaker'; name: string; json: string }
   | { kind: 'silence'; id: string; json: string }
+  | { kind: 'forget_silence'; id: string }
   | { kind: 'webhook'; id: string }
   | { kind: 'forget_webhook'; id: string }
   | { kind: 'ref'; key: string; ref: string; incidentId: string }
@@ -111,6 +112,10 @@ export class Transaction {
   putSilence(silence: { id: string }): this {
     idKey('silence id', silence.id);
     return this.add({ kind: 'silence', id: silence.id, json: serialize(`silence ${silence.id}`, silence) });
+  }
+
+  forgetSilence(id: string): this {
+    return this.add({ kind: 'forget_silence', id: idKey('silence id', id) });
   }
 
   /** Remembers a provider webhook delivery id (stamped with the store's clock) to refuse replays. */

@@ -219,6 +219,9 @@ export class Writer {
       case 'silence':
         ops.push(this.put(subs.silences, op.id, op.json));
         return null;
+      case 'forget_silence':
+        ops.push(this.del(subs.silences, op.id));
+        return null;
       case 'webhook':
         ops.push(this.put(subs.webhooks, op.id, JSON.stringify({ at: this.clock.now() })));
         return null;

@@ -227,3 +227,18 @@ describe('silences - refused requests', () => {
     expect((await get(`${t.url}/api/v1/silences/nope`)).status).toBe(404);
   });
 });
+
+describe('silences - retention', () => {
+  it('silences that ended longer ago than RETENTION are deleted from the store', async () => {
+    const made = await silence({ matchers: [{ fact: 'service', value: 'sil-old' }], duration: '1m' });
+    const count = t.app.parts.silences.list(null).length;
+    clock.advance(31 * 24 * 60 * MIN); // RETENTION defaults to 30 days
+    const pruned = await t.app.parts.silences.prune();
+    expect(pruned).toBeGreaterThan(0);
+    expect(pruned).toBeLessThanOrEqual(count);
+    expect((await get(`${t.url}/api/v1/silences/${made.body.id}`)).status).toBe(404);
+    expect(await t.app.parts.state.loadSilences()).toEqual(
+      expect.not.arrayContaining([expect.objectContaining({ id: made.body.id })]),
+    );
+  });
+});

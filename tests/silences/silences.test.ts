@@ -19,6 +19,7 @@ class MemoryStore implements SilenceStore {
   readonly saved = new Map<string, Silence>();
   loadSilences = async (): Promise<Silence[]> => [...this.saved.values()];
   putSilence = async (s: Silence): Promise<void> => void this.saved.set(s.id, structuredClone(s));
+  forgetSilence = async (id: string): Promise<void> => void this.saved.delete(id);
 }
 
 function service(clock = new ManualClock(T0), store = new MemoryStore()) {
@@ -28,6 +29,7 @@ function service(clock = new ManualClock(T0), store = new MemoryStore()) {
     logger: silentLogger(),
     metrics: new Metrics(),
     verdicts: async () => new Map(),
+    retentionMs: 86_400_000,
   });
   return { silences, clock, store };
 }
@@ -100,6 +102,22 @@ describe('silences - the service', () => {
     await expect(
       silences.change(s.id, { startsMs: null, endsMs: null, durationMs: 60_000, by: 'x', comment: 'y' }),
     ).rejects.toMatchObject({ code: 'conflict' });
+  });
+
+  it('a silence that ended longer ago than RETENTION is forgotten, in the store and the view', async () => {
+    const { silences, clock, store } = service();
+    const old = await silences.create(
+      create({ matchers: [{ fact: 'service', value: 'a' }], duration: '1h' }),
+    );
+    clock.advance(2 * 3_600_000);
+    const recent = await silences.create(
+      create({ matchers: [{ fact: 'service', value: 'b' }], duration: '1h' }),
+    );
+    clock.advance(86_400_000 - 3_600_000 + 1); // `old` ended 1 day + 1 ms ago, `recent` 22 h ago
+    expect(await silences.prune()).toBe(1);
+    expect([...store.saved.keys()]).toEqual([recent.id]);
+    expect(silences.list(null).map((s) => s.id)).toEqual([recent.id]);
+    expect(() => silences.get(old.id)).toThrow(/no silence/);
   });
 
   it('a restart loads what was stored', async () => {

@@ -467,8 +467,13 @@ export class JetStreamState implements StateBackend {
     this.silenceFollower?.saw(silence.id, revision);
   }
 
+  /** Deleted, never purged (see the top of this file); every replica's view drops it. */
+  async forgetSilence(id: string): Promise<void> {
+    await this.buckets.silences.delete(id);
+  }
+
   /** Every replica's silences: the stored ones replayed before this resolves, then live changes. */
-  async followSilences(listener: (silence: Silence) => void): Promise<void> {
+  async followSilences(listener: (silence: Silence | string) => void): Promise<void> {
     this.silenceFollower?.stop();
     const invalid = (): void => this.metrics.stateRecordsInvalid.inc();
     this.silenceFollower = new SilenceFollower(this.buckets.silences, this.logger, invalid, listener);

@@ -168,14 +168,17 @@ export class SilenceFollower extends Follower {
     kv: KV,
     logger: Logger,
     private readonly onInvalid: () => void,
-    private readonly listener: (silence: Silence) => void,
+    private readonly listener: (silence: Silence | string) => void,
   ) {
     super(kv, logger, 'silences');
   }
 
   protected apply(e: KvWatchEntry): void {
-    if (e.operation !== 'PUT') return; // silences are expired, never deleted
     this.saw(e.key, e.revision);
+    if (e.operation !== 'PUT') {
+      this.listener(e.key); // forgotten by retention
+      return;
+    }
     let silence: Silence;
     try {
       silence = e.json<Silence>();
