@@ -1,5 +1,6 @@
 // Silences in cluster mode (docs/architecture.md, "Silences"): a silence made on one replica is in
-// every replica's view (the silences bucket's watch) within a second, and its expiry too.
+// every replica's view (the silences bucket's watch) within a second, and its expiry too. And flap
+// damping's history crosses replicas (the key bucket): the two replicas share these sidecars.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { post, waitFor } from '../helpers/app.js';
@@ -96,4 +97,33 @@ it('two replicas extending one silence at once: no change answered 200 is lost',
       .slice(1)
       .sort(),
   ).toEqual([...won].sort());
+});
+
+it('flap damping counts re-triggers across replicas: the third re-trigger, on either, is held', async () => {
+  const [a, b] = replicas as [Replica, Replica];
+  // policies/flapping.yaml: source synthetic → route synthetic-checks, max_repages 2.
+  const alert = (url: string, title: string) =>
+    post(`${url}/api/v1/alerts`, { title, source: 'synthetic', severity: 'high', service_name: 'flap-x' });
+  const outlook = async (url: string): Promise<{ this_event: string; recent_retriggers?: number }> => {
+    const res = await post(`${url}/api/v1/policy/dry-run`, {
+      alert: { title: 'connection refused', source: 'synthetic', severity: 'high', service_name: 'flap-x' },
+    });
+    return res.body.flap_damping;
+  };
+  const expected = ['paged', 'paged', 'paged', 'held'];
+  for (const [i, want] of expected.entries()) {
+    const here = i % 2 === 0 ? a : b;
+    if (i > 0)
+      await waitFor(
+        async () => {
+          const o = await outlook(here.url);
+          return o.this_event === (want === 'held' ? 'held' : 'pages') && o.recent_retriggers === i;
+        },
+        3_000,
+        20,
+      );
+    const fired = await alert(here.url, 'connection refused');
+    expect(fired.body.outcome).toBe(want);
+    expect((await alert(here.url, 'connection pool recovered')).body.outcome).toBe('resolved');
+  }
 });

@@ -1,5 +1,6 @@
 // Silences survive a SIGKILL (docs/http-api.md, "Silences"): answered 201 means written (LevelDB
 // with fsync; JetStream acknowledged by the server), so a sidecar killed right after still has it.
+// So does flap damping's memory of a fingerprint's re-triggers (docs/policy-language.md).
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,10 +42,22 @@ afterAll(async () => {
 const alert = { title: 'connection refused', source: 'http', severity: 'high', service_name: 'crash-sil' };
 
 it(
-  'a silence answered 201 is there after SIGKILL and a restart, and still silences',
+  'a silence answered 201 is there after SIGKILL and a restart, and still silences; flap history too',
   { timeout: 90_000 },
   async () => {
     const first = await startServe([], env);
+    // policies/flapping.yaml: source synthetic → route synthetic-checks, max_repages 2.
+    const flap = (url: string, title: string) =>
+      post(`${url}/api/v1/alerts`, {
+        title,
+        source: 'synthetic',
+        severity: 'high',
+        service_name: 'crash-flap',
+      });
+    for (let i = 0; i < 3; i++) {
+      expect((await flap(first.url, 'connection refused')).body.outcome).toBe('paged');
+      expect((await flap(first.url, 'connection pool recovered')).body.outcome).toBe('resolved');
+    }
     const made = await post(`${first.url}/api/v1/silences`, {
       matchers: [{ fact: 'service', value: 'crash-sil' }],
       duration: '1h',
@@ -62,6 +75,8 @@ it(
       expect(found.body).toMatchObject({ state: 'active', created_by: 'alice', comment: 'survives a crash' });
       const answer = await post(`${second.url}/api/v1/alerts`, alert);
       expect(answer.body).toMatchObject({ outcome: 'suppressed', suppressed_by: { silence: made.body.id } });
+      // The third re-trigger within the window is held, the restart notwithstanding.
+      expect((await flap(second.url, 'connection refused')).body.outcome).toBe('held');
     } finally {
       second.child.kill('SIGTERM');
       await exited(second.child);
