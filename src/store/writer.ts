@@ -192,16 +192,19 @@ export class Writer {
   private translateOp(op: TxOp, draft: IndexDraft, seqs: SeqDraft, ops: BatchOp[]): AuditEntry | null {
     const { subs } = this;
     switch (op.kind) {
-      case 'incident':
+      case 'incident': {
         ops.push(this.put(subs.incidents, op.id, op.json));
+        // Written when it resolves, not by later writes of it: a newer incident's trace stays.
+        const resolves = op.state === 'resolved' && draft.stateOf(op.id) !== 'resolved';
+        if (op.flapTrace !== null && resolves) ops.push(this.put(subs.flaps, op.fingerprint, op.flapTrace));
         for (const change of draft.put(op.id, { fingerprint: op.fingerprint, state: op.state })) {
           if (change.type === 'del') ops.push(this.del(subs.open, change.fingerprint));
         }
         // Its open entry follows every write while it holds the fingerprint (counts, state).
         if (op.state !== 'resolved' && draft.ownerOf(op.fingerprint) === op.id)
           ops.push(this.put(subs.open, op.fingerprint, op.openEntry));
-        if (op.flapTrace !== null) ops.push(this.put(subs.flaps, op.fingerprint, op.flapTrace));
         return null;
+      }
       case 'delivery':
         ops.push(this.put(subs.deliveries, op.id, op.json));
         ops.push(op.pending ? this.put(subs.pending, op.id, '""') : this.del(subs.pending, op.id));
