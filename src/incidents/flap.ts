@@ -6,7 +6,9 @@
 // A fingerprint's re-triggers live on its incidents' records and pass from one incident to the
 // next: each replica keeps the last resolved one's in memory (loaded at start, and in cluster mode
 // followed from the key bucket), so deciding to hold costs no read.
+import { formatDuration } from '../domain/duration.js';
 import { type FlapTrace } from '../domain/flap.js';
+import type { Incident } from '../domain/incident.js';
 
 export { flapOnOpen, traceOf, type FlapTrace } from '../domain/flap.js';
 
@@ -27,4 +29,15 @@ export class FlapHistory {
     this.traces.set(fingerprint, trace);
     if (this.traces.size > this.limit) this.traces.delete(this.traces.keys().next().value as string);
   }
+}
+
+/** Why a re-trigger is held open (its timeline entry). */
+export function heldWhy(incident: Incident): string {
+  const flap = incident.flap as NonNullable<Incident['flap']>;
+  const { max_repages, window_ms, hold_ms } = flap.damping;
+  return (
+    `flapping: triggered again ${flap.retriggers.length} times within ${formatDuration(window_ms)} ` +
+    `(at most ${max_repages} page again); held open, not paged, until ${new Date(flap.release_at as number).toISOString()} ` +
+    `(${formatDuration(hold_ms)}): it pages then if still open`
+  );
 }

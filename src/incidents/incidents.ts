@@ -42,7 +42,7 @@ import {
 import { fireTier } from '../escalation/timer.js';
 import { escalationDueOf } from '../domain/escalation.js';
 import { formatDuration } from '../domain/duration.js';
-import { FlapHistory, flapOnOpen, traceOf } from './flap.js';
+import { FlapHistory, flapOnOpen, heldWhy, traceOf } from './flap.js';
 
 /** `held`: a re-trigger held open by flap damping (docs/policy-language.md, "Flap damping"). */
 export type Outcome = 'paged' | 'deduplicated' | 'recorded' | 'suppressed' | 'ignored' | 'resolved' | 'held';
@@ -687,15 +687,4 @@ function why(decision: Decision): string {
     : '';
   const routes = decision.routes.map((r) => `${r.name} (${r.mode}: ${r.providers.join(', ')})`).join(' + ');
   return `${decision.classification.rule} → ${decision.severity}${upgraded} → route ${routes}`;
-}
-
-/** Why a re-trigger is held open (its timeline entry). */
-function heldWhy(incident: Incident): string {
-  const flap = incident.flap as NonNullable<Incident['flap']>;
-  const { max_repages, window_ms, hold_ms } = flap.damping;
-  return (
-    `flapping: triggered again ${flap.retriggers.length} times within ${formatDuration(window_ms)} ` +
-    `(at most ${max_repages} page again); held open, not paged, until ${new Date(flap.release_at as number).toISOString()} ` +
-    `(${formatDuration(hold_ms)}): it pages then if still open`
-  );
 }
