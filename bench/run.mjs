@@ -7,6 +7,7 @@ import { benchDecide } from './decide.mjs';
 import { benchDelivery } from './delivery.mjs';
 import { benchEscalation } from './escalation.mjs';
 import { benchNats } from './nats.mjs';
+import { benchSilences } from './silences.mjs';
 import { benchWebhooks } from './webhooks.mjs';
 
 const only = process.argv[2];
@@ -17,6 +18,7 @@ const benches = {
   webhooks: benchWebhooks,
   cluster: benchCluster,
   escalation: benchEscalation,
+  silences: benchSilences,
   // Side by side with Prometheus Alertmanager; skipped when no `alertmanager` binary is on the PATH.
   alertmanager: benchAlertmanager,
 };

@@ -13,6 +13,7 @@ import { incidentsRouter } from './api/routes/incidents.js';
 import { ingestRouter } from './api/routes/ingest.js';
 import { policyRouter } from './api/routes/policy.js';
 import { schedulesRouter } from './api/routes/schedules.js';
+import { silencesRouter } from './api/routes/silences.js';
 import { streamRouter } from './api/routes/stream.js';
 import { systemRouter } from './api/routes/system.js';
 import { webhooksRouter } from './api/routes/webhooks.js';
@@ -34,6 +35,7 @@ import type { StateBackend } from './state/backend.js';
 import type { Membership } from './state/jetstream/membership.js';
 import type { JetStreamState } from './state/jetstream/state.js';
 import { LevelDbState } from './state/leveldb.js';
+import { Silences } from './silences/silences.js';
 import { Retention } from './state/retention.js';
 import { EscalationScheduler } from './escalation/scheduler.js';
 import { IdGenerator } from './store/index.js';
@@ -84,6 +86,8 @@ export interface Running {
   escalations: EscalationScheduler;
   /** The live stream's hub and its feeds (docs/architecture.md, "Live stream"). */
   stream: { hub: StreamHub; stop: () => void };
+  /** Silences made at run time (docs/http-api.md, "Silences"). */
+  silences: Silences;
 }
 
 /** The backend chosen by STATE, and in cluster mode what the replicas share. */
@@ -303,6 +307,15 @@ export class App {
       rewrite: sandbox && pointAtSandbox ? pointAtSandbox(sandbox) : (specs) => ({ ...specs }),
     });
     await incidents.start();
+    const silences = new Silences({
+      store: state,
+      clock,
+      logger,
+      metrics,
+      verdicts: (sources) => this.checker.verdicts(sources, 'candidate'),
+      retentionMs: this.config.retentionMs,
+    });
+    await silences.start();
     if (cluster === null) await this.resumeOutbox(backend.state, engine as Dispatcher);
     else {
       const waiting = await engine.pendingCount();
@@ -324,6 +337,7 @@ export class App {
       clock,
       metrics,
       logger,
+      silences,
     });
     const nats = this.config.nats
       ? new (await import('./ingest/nats/index.js')).NatsIngest(this.config.nats, {
@@ -369,6 +383,7 @@ export class App {
       coverage,
       escalations,
       stream,
+      silences,
     };
   }
 
@@ -504,6 +519,8 @@ export class App {
           candidateEnv: this.config.candidateEnv,
           checker: this.checker,
           incidents: r.incidents.open,
+          silences: r.silences,
+          flaps: (fingerprint, damping, nowMs) => r.incidents.flapOutlook(fingerprint, damping, nowMs),
         }),
         ingestRouter({
           pipeline: r.pipeline,
@@ -511,6 +528,7 @@ export class App {
           metrics: this.metrics,
           apiToken: this.config.apiToken,
         }),
+        silencesRouter({ silences: r.silences, clock: this.clock, apiToken: this.config.apiToken }),
         schedulesRouter({ policy: () => this.policies.current().compiled, clock: this.clock }),
         streamRouter({ hub: r.stream.hub }),
         incidentsRouter({
@@ -592,6 +610,7 @@ export class App {
       await step('coverage', () => running.coverage.stop());
       await step('retention', () => running.retention.stop());
       await step('escalations', () => running.escalations.stop());
+      running.silences.stop();
       await step('deliveries', () => running.engine.stop(graceMs));
       await step('incidents', () => running.incidents.stop());
       await step('state writes', () => running.state.idle());

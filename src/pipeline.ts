@@ -9,7 +9,7 @@ import type { PipelineInput } from './domain/log-event.js';
 import { andThen, type MaybePromise } from './domain/maybe-promise.js';
 import type { Outbox } from './deliver/outbox.js';
 import type { ApplyResult, Incidents } from './incidents/incidents.js';
-import { decideNow } from './policy/decide.js';
+import { decideNow, type SilenceLookup } from './policy/decide.js';
 import type { PolicyManager } from './policy/manager.js';
 import type { Logger } from './telemetry/logger.js';
 import type { Metrics } from './telemetry/metrics.js';
@@ -33,12 +33,14 @@ export class Pipeline {
       clock: Clock;
       metrics: Metrics;
       logger: Logger;
+      /** Silences made at run time (src/silences), checked in the suppress stage. */
+      silences?: SilenceLookup;
     },
   ) {}
 
   /** The decision for an input: synchronous unless a rule waits on json-rules-engine. */
   decide(input: PipelineInput): MaybePromise<Decided> {
-    const { policies, incidents, clock, logger } = this.deps;
+    const { policies, incidents, clock, logger, silences } = this.deps;
     const policy = policies.current().compiled;
     const now = clock.now();
     const decision = decideNow(input, policy, now, incidents.open, {
@@ -47,12 +49,14 @@ export class Pipeline {
           { event: 'evaluator_disagreement', stage, rule, policy: policy.stamp },
           `predicate and json-rules-engine disagree on ${stage} rule "${rule}"; the engine's answer stands`,
         ),
+      ...(silences === undefined ? {} : { silences }),
     });
     return andThen(decision, (d) => ({ decision: d, input, now }));
   }
 
   /** Takes effect now, in call order; synchronous when nothing must be written (most events). */
   apply(decided: Decided): MaybePromise<ApplyResult> {
+    if (decided.decision.suppressed_by?.silence !== undefined) this.deps.metrics.silenced.inc();
     const applied = this.deps.incidents.apply(decided.decision, decided.input, decided.now);
     return andThen(applied, (result) => this.handOff(result));
   }

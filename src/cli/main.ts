@@ -1,5 +1,5 @@
 // incident-router's command line (docs/configuration.md, "Command line"): serve | validate | test | dry-run |
-// oncall.
+// oncall | silence.
 // Loaded by src/main.ts once the compile cache is on.
 import { setFlagsFromString } from 'node:v8';
 import { App, VERSION } from '../app.js';
@@ -8,6 +8,7 @@ import { ConfigError, PolicyError, StoreError } from '../errors.js';
 import { parseArgs, rejectUnknownFlags, stringFlag, UsageError } from './args.js';
 import { dryRunCommand, testCommand, validateCommand } from './policy-commands.js';
 import { oncallCommand } from './oncall-command.js';
+import { silenceCommand } from './silence-command.js';
 
 function help(): string {
   const width = Math.max(...ENV_VARS.map((v) => v.name.length));
@@ -21,6 +22,12 @@ Usage:
                                              print the full decision for one event or alert; sends nothing
   incident-router oncall <schedule> [--at time] [--policy dir]
                                              who is on call on a schedule now (or at --at), and until when
+  incident-router silence add <fact=value|fact=~regex>... --comment why [--duration 1h | --end time]
+                          [--start time] [--author name] [--force]
+  incident-router silence list [--state active|pending|expired] [--quiet]
+  incident-router silence expire <id>... [--comment why] [--author name]
+                                             silences on a running sidecar (--url or INCIDENT_ROUTER_URL,
+                                             --token or INCIDENT_ROUTER_TOKEN / API_TOKEN)
 
 Environment:
 ${ENV_VARS.map((v) => `  ${v.name.padEnd(width)}  ${v.help} (default: ${v.default})`).join('\n')}
@@ -124,6 +131,8 @@ async function main(argv: readonly string[]): Promise<number> {
         env: process.env,
       });
     }
+    case 'silence':
+      return silenceCommand(rest, process.env);
     case '--version':
     case 'version':
       console.log(VERSION);

@@ -32,6 +32,15 @@ export interface RouteChoice {
   providers: string[];
   /** The escalation policy the route names (docs/policy-language.md, "Escalations"), if any. */
   escalation?: string;
+  /** Its flap damping (docs/policy-language.md, "Flap damping"), if any. */
+  flap?: FlapDamping;
+}
+
+/** Beyond `max_repages` re-triggers of one fingerprint within `window_ms`, a re-trigger is held `hold_ms`. */
+export interface FlapDamping {
+  max_repages: number;
+  window_ms: number;
+  hold_ms: number;
 }
 
 export interface Upgrade {
@@ -41,8 +50,11 @@ export interface Upgrade {
 }
 
 export interface Suppression {
+  /** The suppress rule's name, or `silence:<id>` for a silence made at run time. */
   rule: string;
   reason: string;
+  /** The silence's id, when a silence suppressed it (docs/http-api.md, "Silences"). */
+  silence?: string;
 }
 
 /** The full, explainable answer of `decide` (docs/http-api.md, "POST /api/v1/policy/dry-run"). */

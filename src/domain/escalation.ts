@@ -55,7 +55,16 @@ export interface IncidentEscalation {
   fired_tier: number;
 }
 
-/** When an incident's escalation timer fires, or null when none is pending. */
-export function escalationDueOf(incident: { escalation?: IncidentEscalation }): number | null {
-  return incident.escalation?.due_at ?? null;
+/**
+ * When an incident's timer fires, or null when none is pending: its escalation's next step, or
+ * while it is held open by flap damping, its release (docs/policy-language.md, "Flap damping"),
+ * which comes first (a held incident's escalation starts when it is released).
+ */
+export function escalationDueOf(incident: {
+  state?: string;
+  escalation?: IncidentEscalation;
+  flap?: { release_at: number | null };
+}): number | null {
+  const release = incident.state === 'resolved' ? null : (incident.flap?.release_at ?? null);
+  return release ?? incident.escalation?.due_at ?? null;
 }

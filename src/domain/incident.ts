@@ -1,4 +1,4 @@
-import type { PolicyStamp, RouteChoice } from './decision.js';
+import type { FlapDamping, PolicyStamp, RouteChoice } from './decision.js';
 import type { EscalationResponder, IncidentEscalation } from './escalation.js';
 import type { LogLevel } from './log-event.js';
 import type { Severity } from './severity.js';
@@ -71,8 +71,24 @@ export interface Incident {
    * "Escalations"); absent when that route names none (and on incidents from before escalations).
    */
   escalation?: IncidentEscalation;
+  /**
+   * Flap damping of the route that opened it (docs/policy-language.md, "Flap damping"): the
+   * fingerprint's recent re-triggers, carried from one incident of it to the next, and the hold.
+   */
+  flap?: IncidentFlap;
   /** Monotonic revision, bumped on every write. */
   revision: number;
+}
+
+export interface IncidentFlap {
+  damping: FlapDamping;
+  /** Opens of the fingerprint after a resolve within the window, epoch ms, oldest first (this one's included). */
+  retriggers: number[];
+  /** While held open: when it pages if still open (epoch ms); null when it paged or was never held. */
+  release_at: number | null;
+  /** When it was held, and when released (paged), epoch ms. */
+  held_at: number | null;
+  released_at: number | null;
 }
 
 export type DeliveryAction = 'trigger' | 'acknowledge' | 'resolve' | 'note';

@@ -3,8 +3,8 @@
 // through the state backend (src/state/backend.ts) one incident at a time, publishes lifecycle
 // events, and returns the deliveries each change created: the caller hands them to the outbox.
 import type { Clock } from '../domain/clock.js';
-import type { Decision } from '../domain/decision.js';
-import type { Delivery, Incident } from '../domain/incident.js';
+import type { Decision, FlapDamping } from '../domain/decision.js';
+import type { Delivery, Incident, IncidentFlap } from '../domain/incident.js';
 import type { PipelineInput } from '../domain/log-event.js';
 import { providerKey } from '../domain/provider-key.js';
 import { correlate, type Correlation } from '../correlate/correlate.js';
@@ -41,8 +41,11 @@ import {
 } from './escalation-steps.js';
 import { fireTier } from '../escalation/timer.js';
 import { escalationDueOf } from '../domain/escalation.js';
+import { formatDuration } from '../domain/duration.js';
+import { FlapHistory, flapOnOpen, heldWhy, traceOf } from './flap.js';
 
-export type Outcome = 'paged' | 'deduplicated' | 'recorded' | 'suppressed' | 'ignored' | 'resolved';
+/** `held`: a re-trigger held open by flap damping (docs/policy-language.md, "Flap damping"). */
+export type Outcome = 'paged' | 'deduplicated' | 'recorded' | 'suppressed' | 'ignored' | 'resolved' | 'held';
 
 export interface ApplyResult {
   outcome: Outcome;
@@ -93,6 +96,8 @@ const NOTHING: ApplyResult = Object.freeze({
 export class Incidents {
   readonly open = new OpenIncidents();
   private readonly storm = new StormGuard();
+  /** Damped fingerprints' last resolve and re-triggers (src/incidents/flap.ts). */
+  private readonly flaps = new FlapHistory();
   /** Fingerprints whose incident is being resolved by the pipeline, until its follow-ups exist. */
   private readonly closing = new Map<string, Promise<unknown>>();
   /** Incidents this replica resolved lately (cluster: late remote news of them is ignored). */
@@ -108,6 +113,8 @@ export class Incidents {
       this.open.set(ref.fingerprint, refOf(ref));
       if (ref.escalationDueMs !== undefined) this.deps.timers?.schedule(ref.id, ref.escalationDueMs);
     }
+    for (const [fingerprint, trace] of await this.deps.state.flapTraces())
+      this.flaps.remember(fingerprint, trace);
     this.deps.state.follow?.({ changed: (ref) => this.remote(ref) });
     await this.refreshGauges();
     return { open: this.open.size };
@@ -150,6 +157,7 @@ export class Incidents {
       fingerprint: decision.fingerprint,
       message: input.event.message,
       suppressed_by: decision.suppressed_by?.rule ?? null,
+      silence_id: decision.suppressed_by?.silence ?? null,
       policy_version: decision.policy.version,
     });
     return { ...NOTHING, outcome: decision.suppressed ? 'suppressed' : 'recorded' };
@@ -194,24 +202,32 @@ export class Incidents {
     );
     // Reserved now, in event order: a later alert of it is a repeat, and a later resolve of it
     // queues behind this open.
+    // Flap damping follows the first route; a storm incident is never held.
+    const damping = stormFp === null ? decision.routes[0]?.flap : undefined;
+    if (damping !== undefined)
+      incident.flap = flapOnOpen(this.flaps.get(incident.fingerprint), damping, nowMs);
     const reserved = refOf(incident);
     this.open.set(incident.fingerprint, reserved);
     const previousResolve = this.closing.get(incident.fingerprint);
     const policy = this.deps.policy();
+    const held = (incident.flap?.release_at ?? null) !== null;
     // A route with an escalation delivers its first tier instead of its own triggers.
-    const escalating = escalatingRoute(decision.routes, policy);
-    const fired = escalating === null ? null : openEscalation(incident, escalating, policy, nowMs);
-    const planned = [
-      ...(fired?.deliveries ?? []),
-      ...planTriggers(decision.routes).filter((p) => p.route !== escalating?.name),
-    ];
-    const deliveries = planned.map((p) => newDelivery(this.deps.ids.deliveryId(), incident, p, nowMs));
-    const type = storm ? 'storm_opened' : 'opened';
+    const { fired, deliveries } = held
+      ? { fired: null, deliveries: [] }
+      : this.firstPages(incident, policy, nowMs);
+    const type = storm ? 'storm_opened' : held ? 'flap_held' : 'opened';
     // The first tier is recorded on the opening entry (the later ones each on an `escalated` entry).
     const tier = fired === null ? null : tierRecord(incident, fired);
-    const message = tier === null ? why(decision) : `${why(decision)}; ${tier.message}`;
+    const message = held
+      ? `${why(decision)}; ${heldWhy(incident)}`
+      : tier === null
+        ? why(decision)
+        : `${why(decision)}; ${tier.message}`;
     const opened = audit(incident, type, PIPELINE, decision.policy.version, nowIso, message, {
-      details: tier === null ? { decision } : { decision, escalation: tier.details },
+      details:
+        tier === null
+          ? { decision, ...(held ? { flap: incident.flap } : {}) }
+          : { decision, escalation: tier.details },
     });
     try {
       // Queued now, so a resolve of it that comes next waits for it. A previous incident of this
@@ -224,17 +240,40 @@ export class Incidents {
       throw err;
     }
     this.deps.lifecycle.incident(
-      lifecycleEvent('triggered', incident, PIPELINE, nowIso, {
+      lifecycleEvent(held ? 'flapping' : 'triggered', incident, PIPELINE, nowIso, {
         decision_rule: decision.classification.rule,
+        ...(held ? { flap: incident.flap } : {}),
       }),
     );
+    if (held) this.deps.timers?.schedule(incident.id, escalationDueOf(incident));
     if (fired !== null) {
       this.deps.timers?.schedule(incident.id, escalationDueOf(incident));
       this.escalated(incident, fired.tier, false);
     }
     void this.refreshGauges();
     const ref = { id: incident.id, correlation_id: incident.correlation_id };
-    return { outcome: 'paged', incident: ref, deliveries, withdrawn: [], storm };
+    return { outcome: held ? 'held' : 'paged', incident: ref, deliveries, withdrawn: [], storm };
+  }
+
+  /** The flap state a new incident of `fingerprint` would open with now (the dry-run's outlook). */
+  flapOutlook(fingerprint: string, damping: FlapDamping, nowMs: number): IncidentFlap {
+    return flapOnOpen(this.flaps.get(fingerprint), damping, nowMs);
+  }
+
+  /** An incident's first pages: its escalation's first tier, or its routes' triggers. */
+  private firstPages(
+    incident: Incident,
+    policy: CompiledPolicy,
+    nowMs: number,
+  ): { fired: ReturnType<typeof openEscalation> | null; deliveries: Delivery[] } {
+    const escalating = escalatingRoute(incident.routes, policy);
+    const fired = escalating === null ? null : openEscalation(incident, escalating, policy, nowMs);
+    const planned = [
+      ...(fired?.deliveries ?? []),
+      ...planTriggers(incident.routes).filter((p) => p.route !== escalating?.name),
+    ];
+    const deliveries = planned.map((p) => newDelivery(this.deps.ids.deliveryId(), incident, p, nowMs));
+    return { fired, deliveries };
   }
 
   /** Another replica opened, changed or resolved the latest incident of a fingerprint. */
@@ -247,6 +286,12 @@ export class Incidents {
     // Every replica keeps every timer; whichever fires first wins the incident's compare-and-set.
     this.deps.timers?.schedule(ref.id, ref.state === 'resolved' ? null : (ref.escalationDueMs ?? null));
     if (ref.state === 'resolved') {
+      const flap = ref.flap;
+      if (flap !== undefined && flap.resolvedAtMs !== null)
+        this.flaps.remember(ref.fingerprint, {
+          resolvedAtMs: flap.resolvedAtMs,
+          retriggers: flap.retriggers,
+        });
       if (current?.id === ref.id) this.open.delete(ref.fingerprint);
     } else if (current?.id !== ref.id) {
       // The key bucket holds only winners: a reservation of ours for this fingerprint will lose.
@@ -274,6 +319,12 @@ export class Incidents {
     // even while this one's resolution is still being written.
     this.open.delete(fingerprint);
     this.rememberClosed(ref.id);
+    // A damped fingerprint's next open must see this resolve even before it is written.
+    if (ref.flapRetriggers !== undefined)
+      this.flaps.remember(fingerprint, {
+        resolvedAtMs: this.deps.clock.now(),
+        retriggers: ref.flapRetriggers,
+      });
     const actor: Actor = { actor: `policy:${decision.classification.rule}`, source: 'pipeline' };
     const resolving = this.transition(ref.id, 'resolve', actor, null);
     this.closing.set(fingerprint, resolving);
@@ -350,6 +401,8 @@ export class Incidents {
     if (incident.escalation !== undefined) this.deps.timers?.schedule(incident.id, escalationDueOf(incident));
     if (incident.state === 'resolved') {
       this.rememberClosed(incident.id);
+      const trace = traceOf(incident);
+      if (trace !== null) this.flaps.remember(incident.fingerprint, trace);
       // Only this incident's entry: a newer incident may hold the fingerprint already.
       if (this.open.get(incident.fingerprint)?.id === incident.id) this.open.delete(incident.fingerprint);
     } else if (request.action === 'reopen') {
@@ -441,9 +494,16 @@ export class Incidents {
     type Read =
       | { kind: 'none'; dueAt: number | null }
       | { kind: 'fired'; incident: Incident; deliveries: Delivery[]; tier: number }
+      | { kind: 'released'; incident: Incident; deliveries: Delivery[]; tier: number }
       | { kind: 'timeout'; t: TransitionOutcome; request: TransitionRequest };
     const read = await this.deps.state.update<Read>(id, {}, (snap) => {
       const incident = snap.incident;
+      const releaseAt = incident.state === 'resolved' ? null : (incident.flap?.release_at ?? null);
+      if (releaseAt !== null) {
+        if (releaseAt > nowMs) return { change: null, result: { kind: 'none', dueAt: releaseAt } };
+        const released = this.releaseIn(incident, policy, nowMs);
+        return { change: released.change, result: { kind: 'released', incident, ...released.result } };
+      }
       const esc = incident.escalation;
       const dueAt = esc?.due_at ?? null;
       if (esc === undefined || dueAt === null || dueAt > nowMs)
@@ -489,7 +549,55 @@ export class Incidents {
         this.deps.timers?.schedule(id, escalationDueOf(read.incident));
         this.escalated(read.incident, read.tier, true);
         return { fired: true, incident: read.incident, deliveries: read.deliveries, tier: read.tier };
+      case 'released': {
+        const incident = read.incident;
+        this.deps.timers?.schedule(id, escalationDueOf(incident));
+        const nowIso = new Date(nowMs).toISOString();
+        if (read.deliveries.length > 0)
+          this.deps.lifecycle.incident(
+            lifecycleEvent('triggered', incident, PIPELINE, nowIso, { released_from_flap: incident.flap }),
+          );
+        if (read.tier > 0) this.escalated(incident, read.tier, false);
+        return { fired: true, incident, deliveries: read.deliveries, tier: read.tier };
+      }
     }
+  }
+
+  /**
+   * A held incident still open when its hold ends persisted: it pages now, as an open would have
+   * (docs/policy-language.md, "Flap damping"); acknowledged meanwhile, it is only released.
+   */
+  private releaseIn(
+    incident: Incident,
+    policy: CompiledPolicy,
+    nowMs: number,
+  ): { change: Change; result: { deliveries: Delivery[]; tier: number } } {
+    const flap = incident.flap as NonNullable<Incident['flap']>;
+    incident.flap = { ...flap, release_at: null, released_at: nowMs };
+    const paging = incident.state === 'triggered';
+    const { fired, deliveries } = paging
+      ? this.firstPages(incident, policy, nowMs)
+      : { fired: null, deliveries: [] };
+    const tier = fired === null ? null : tierRecord(incident, fired);
+    const held = new Date(flap.held_at as number).toISOString();
+    const message = paging
+      ? `flap damping released it: still open ${formatDuration(flap.damping.hold_ms)} after it was held (${held}); paged now${tier === null ? '' : `; ${tier.message}`}`
+      : `flap damping released it: acknowledged while held, so nothing is paged`;
+    const entry = audit(
+      incident,
+      'flap_released',
+      PIPELINE,
+      policy.stamp.version,
+      new Date(nowMs).toISOString(),
+      message,
+      {
+        details: { flap: incident.flap, ...(tier === null ? {} : { escalation: tier.details }) },
+      },
+    );
+    return {
+      change: { incident, deliveries, audit: [entry], durable: true },
+      result: { deliveries, tier: fired?.tier ?? 0 },
+    };
   }
 
   /** A tier fired: counted; after the open, published on `incidents.escalated`. */

@@ -9,6 +9,8 @@ export const LIFECYCLE_KINDS = [
   'escalated',
   'resolved',
   'delivery_failed',
+  /** A re-trigger held open by flap damping (docs/policy-language.md, "Flap damping"). */
+  'flapping',
 ] as const;
 export type LifecycleKind = (typeof LIFECYCLE_KINDS)[number];
 
@@ -44,6 +46,8 @@ export interface RecordedAlert {
   fingerprint: string;
   message: string;
   suppressed_by: string | null;
+  /** The silence that suppressed it, when one did (docs/nats.md, `alerts.recorded`). */
+  silence_id: string | null;
   policy_version: string;
 }
 

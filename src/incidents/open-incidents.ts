@@ -20,6 +20,8 @@ export interface OpenRef {
   lastEventMs: number;
   /** Occurrences counted here and not written back yet. */
   unsaved: number;
+  /** Flap damping's re-triggers of its fingerprint, when its route damps (src/incidents/flap.ts). */
+  flapRetriggers?: number[];
 }
 
 export function refOf(incident: Incident | IncidentRef): OpenRef {
@@ -32,6 +34,7 @@ export function refOf(incident: Incident | IncidentRef): OpenRef {
       lastSeenMs: incident.lastSeenMs,
       lastEventMs: -Infinity,
       unsaved: 0,
+      ...(incident.flap === undefined ? {} : { flapRetriggers: incident.flap.retriggers }),
     };
   return {
     id: incident.id,
@@ -41,6 +44,7 @@ export function refOf(incident: Incident | IncidentRef): OpenRef {
     lastSeenMs: Date.parse(incident.last_seen),
     lastEventMs: eventMs(incident.event.timestamp),
     unsaved: 0,
+    ...(incident.flap === undefined ? {} : { flapRetriggers: incident.flap.retriggers }),
   };
 }
 

@@ -2,7 +2,7 @@
 // each paired with a synchronous predicate built from the same engine's operators (conditions.ts),
 // templates compiled, time windows compiled, the catalog indexed. A compiled policy is immutable;
 // a reload builds a new one and swaps it in whole.
-import type { DeliveryMode, PolicyStamp, RuleTrace } from '../domain/decision.js';
+import type { DeliveryMode, FlapDamping, PolicyStamp, RuleTrace } from '../domain/decision.js';
 import { durationMs } from '../domain/duration.js';
 import { LOG_LEVELS, type LogLevel } from '../domain/log-event.js';
 import type { Severity } from '../domain/severity.js';
@@ -58,6 +58,8 @@ export interface CompiledRoute extends CompiledRule {
   readonly continue: boolean;
   /** The escalation policy of incidents it opens, or null. */
   readonly escalation: string | null;
+  /** Flap damping (docs/policy-language.md, "Flap damping"), or null. */
+  readonly flap: FlapDamping | null;
 }
 
 export interface CatalogEntry {
@@ -158,6 +160,14 @@ export function compilePolicy(input: CompileInput): CompiledPolicy {
       providers: r.deliver.providers,
       continue: r.continue === true,
       escalation: r.escalation ?? null,
+      flap:
+        r.flap === undefined
+          ? null
+          : {
+              max_repages: r.flap.max_repages,
+              window_ms: durationMs(r.flap.window),
+              hold_ms: durationMs(r.flap.hold),
+            },
     })),
     engine,
     catalog: (service) => catalog.get(service) ?? unknown,

@@ -30,6 +30,17 @@ export interface IncidentLookup {
 
 export const NO_INCIDENTS: IncidentLookup = { openIncident: () => null };
 
+/**
+ * The silences in force (docs/policy-language.md, "Silences"): the first active silence whose
+ * matchers all match the suppress stage's facts, or null. Kept in memory (src/silences/view.ts).
+ */
+export interface SilenceLookup {
+  silencing(
+    facts: Facts,
+    nowMs: number,
+  ): { id: string; created_by: string; comment: string; ends_at: string } | null;
+}
+
 export interface DecideOptions {
   /** Dry-run: trace every rule, with json-rules-engine's evaluated conditions. */
   explain?: boolean;
@@ -39,6 +50,8 @@ export interface DecideOptions {
   memo?: boolean;
   /** Called when the predicate and the engine disagree on a rule (a bug; the engine wins). */
   onDisagreement?: (stage: Stage, rule: string) => void;
+  /** Silences made at run time, checked after the policy's own suppress rules. */
+  silences?: SilenceLookup;
 }
 
 const DEFAULT_TITLE = compileTemplate('{service}: {message}');
@@ -210,7 +223,13 @@ function* upgrade(ev: StageEvaluation, policy: CompiledPolicy, severity: Severit
   return upgrades;
 }
 
-function* suppress(ev: StageEvaluation, policy: CompiledPolicy): Steps<Suppression | null> {
+function* suppress(
+  ev: StageEvaluation,
+  policy: CompiledPolicy,
+  silences: SilenceLookup | undefined,
+  facts: Facts,
+  nowMs: number,
+): Steps<Suppression | null> {
   let found: Suppression | null = null;
   for (const rule of policy.suppress) {
     if (found !== null) {
@@ -220,7 +239,14 @@ function* suppress(ev: StageEvaluation, policy: CompiledPolicy): Steps<Suppressi
     const answer = ev.matches(rule);
     if (typeof answer === 'boolean' ? answer : yield answer) found = { rule: rule.name, reason: rule.reason };
   }
-  return found;
+  // Silences come after the policy's rules: a planned window keeps its own name in the trace.
+  if (found !== null || silences === undefined) return found;
+  const silence = silences.silencing(facts, nowMs);
+  if (silence === null) return null;
+  const name = `silence:${silence.id}`;
+  const reason = `silence ${silence.id} by ${silence.created_by} until ${silence.ends_at}: ${silence.comment}`;
+  ev.trace.push({ name, matched: true, reason });
+  return { rule: name, reason: silence.comment, silence: silence.id };
 }
 
 function* route(ev: StageEvaluation, policy: CompiledPolicy): Steps<RouteChoice[]> {
@@ -238,6 +264,7 @@ function* route(ev: StageEvaluation, policy: CompiledPolicy): Steps<RouteChoice[
       mode: rule.mode,
       providers: [...rule.providers],
       ...(rule.escalation === null ? {} : { escalation: rule.escalation }),
+      ...(rule.flap === null ? {} : { flap: rule.flap }),
     });
     if (!rule.continue) stopAt = rule.name;
   }
@@ -347,7 +374,7 @@ function* decision(
   let suppressedBy: Suppression | null = null;
   if (pages) {
     const suppressEval = new StageEvaluation('suppress', policy, finalFacts, options);
-    suppressedBy = yield* suppress(suppressEval, policy);
+    suppressedBy = yield* suppress(suppressEval, policy, options.silences, finalFacts, nowMs);
     trace.push(suppressEval.result());
   } else {
     trace.push({ stage: 'suppress', rules: [], skipped: `severity ${severity} does not page` });

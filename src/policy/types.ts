@@ -163,6 +163,8 @@ export interface RouteRuleSpec extends RuleBase {
   continue?: boolean;
   /** The escalation policy of incidents this route opens (docs/policy-language.md, "Escalations"). */
   escalation?: string;
+  /** Flap damping (docs/policy-language.md, "Flap damping"). */
+  flap?: { max_repages: number; window: string; hold: string };
 }
 
 /** One policy file as written (before merge). Every key but apiVersion is optional per file. */

@@ -9,6 +9,8 @@
 import type { AuditEntry, Delivery, Incident, IncidentState } from '../domain/incident.js';
 import type { ProviderMark } from '../store/index.js';
 import type { NewAuditEntry } from '../store/index.js';
+import type { SilenceStore } from '../silences/model.js';
+import type { FlapTrace } from '../domain/flap.js';
 
 export type { ProviderMark, NewAuditEntry };
 
@@ -66,6 +68,8 @@ export interface IncidentRef {
   lastSeenMs: number;
   /** When its escalation timer fires, if one is pending (docs/architecture.md, "Escalation timers"). */
   escalationDueMs?: number;
+  /** Flap damping's re-triggers of its fingerprint, and when it resolved (docs/policy-language.md, "Flap damping"). */
+  flap?: { retriggers: number[]; resolvedAtMs: number | null };
 }
 
 export interface IncidentDetail {
@@ -97,12 +101,14 @@ export interface RemoteChanges {
   changed(ref: IncidentRef): void;
 }
 
-export interface StateBackend extends BreakerStore {
+export interface StateBackend extends BreakerStore, SilenceStore {
   readonly kind: 'leveldb' | 'jetstream';
   /** Other replicas' opens and resolves, for the local view (none in one process). */
   follow?(listener: RemoteChanges): void;
   /** The open incidents, for the local view (dedup of repeats without a round trip). */
   openIncidents(): Promise<IncidentRef[]>;
+  /** Damped fingerprints whose last incident is resolved: its resolve and re-triggers (src/incidents/flap.ts). */
+  flapTraces(): Promise<Array<[string, FlapTrace]>>;
   /**
    * A new incident with its first deliveries and timeline entries. Across replicas exactly one
    * incident of a fingerprint is open: a loser learns the winner.

@@ -15,6 +15,8 @@ import { Store } from '../store/index.js';
 import type { Transaction } from '../store/transaction.js';
 import type { Clock } from '../domain/clock.js';
 import type { ProviderMark } from '../store/index.js';
+import type { Silence } from '../silences/model.js';
+import type { FlapTrace } from '../domain/flap.js';
 import type {
   Change,
   CreateOutcome,
@@ -273,6 +275,22 @@ export class LevelDbState implements StateBackend {
 
   putBreaker(name: string, state: unknown): Promise<void> {
     return this.store.putBreaker(name, state);
+  }
+
+  flapTraces(): Promise<Array<[string, FlapTrace]>> {
+    return this.store.loadFlapTraces();
+  }
+
+  loadSilences(): Promise<Silence[]> {
+    return this.store.loadSilences();
+  }
+
+  putSilence(silence: Silence): Promise<void> {
+    return this.store.putSilence(silence);
+  }
+
+  forgetSilence(id: string): Promise<void> {
+    return this.store.forgetSilence(id);
   }
 
   async prune(cutoffs: { resolvedBefore: number; webhooksBefore: number }): Promise<number> {

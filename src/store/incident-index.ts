@@ -104,6 +104,11 @@ export class IndexDraft {
     return this.index.byId.get(id) ?? this.prior.get(id) ?? null;
   }
 
+  /** The state of an incident as of this draft (before its next `put`), or null when unknown. */
+  stateOf(id: string): IncidentState | null {
+    return this.known(id)?.state ?? null;
+  }
+
   /** The incident that holds `fingerprint` in the `open` index once this draft applies. */
   ownerOf(fingerprint: string): string | undefined {
     return this.owner(fingerprint);

@@ -12,6 +12,10 @@
 //   by_incident   <incident id>!<delivery id>       '' (lists an incident's deliveries without a scan)
 //   audit         <incident id>!<seq, 10 digits>    AuditEntry (the timeline; seq from 1, per incident)
 //   breakers      <provider instance name>          BreakerState
+//   silences      <silence id>                      Silence (src/silences/model.ts), its newest version
+//   flaps         <fingerprint>                     FlapTrace (src/incidents/flap.ts): the last resolve
+//                                                   and re-triggers of a damped fingerprint, written
+//                                                   with the resolve of its incident
 //   webhooks      <webhook delivery id>             { at: epoch ms } (replay de-duplication)
 //   refs          <ref>!<incident id>               '': finds incidents by what providers call them:
 //                                                   the provider key (`ir-…`, every incident, written
@@ -34,6 +38,8 @@ import type { Level } from 'level';
 import { StoreError } from '../errors.js';
 import type { AuditEntry, Delivery, Incident, IncidentState } from '../domain/incident.js';
 import { escalationDueOf } from '../domain/escalation.js';
+import type { Silence } from '../silences/model.js';
+import type { FlapTrace } from '../domain/flap.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -49,6 +55,8 @@ export interface Sublevels {
   byIncident: Sublevel<string>;
   audit: Sublevel<AuditEntry>;
   breakers: Sublevel<unknown>;
+  silences: Sublevel<Silence>;
+  flaps: Sublevel<FlapTrace>;
   webhooks: Sublevel<{ at: number }>;
   refs: Sublevel<string>;
   providerEvents: Sublevel<ProviderMark>;
@@ -77,6 +85,8 @@ export interface OpenEntry {
   last_seen: string;
   /** When its escalation timer fires (epoch ms), if one is pending: a start rebuilds its timers from these. */
   escalation_due?: number;
+  /** Flap damping's re-triggers of its fingerprint (epoch ms), when its route damps. */
+  flap_retriggers?: number[];
 }
 
 export function openEntryOf(incident: Incident): OpenEntry {
@@ -90,6 +100,7 @@ export function openEntryOf(incident: Incident): OpenEntry {
     occurrences: incident.occurrences,
     last_seen: incident.last_seen,
     ...(due === null ? {} : { escalation_due: due }),
+    ...(incident.flap === undefined ? {} : { flap_retriggers: incident.flap.retriggers }),
   };
 }
 
@@ -104,6 +115,8 @@ export function openSublevels(db: Db): Sublevels {
     byIncident: sub<string>('by_incident'),
     audit: sub<AuditEntry>('audit'),
     breakers: sub<unknown>('breakers'),
+    silences: sub<Silence>('silences'),
+    flaps: sub<FlapTrace>('flaps'),
     webhooks: sub<{ at: number }>('webhooks'),
     refs: sub<string>('refs'),
     providerEvents: sub<ProviderMark>('provider_events'),

@@ -37,6 +37,7 @@ export interface OpenSummary {
   occurrences: number;
   lastSeenMs: number;
   escalationDueMs?: number;
+  flap?: { retriggers: number[]; resolvedAtMs: null };
 }
 
 export async function openDb(dir: string): Promise<Opened> {
@@ -127,6 +128,9 @@ function summaryOf(fingerprint: string, entry: OpenEntry): OpenSummary {
     occurrences: entry.occurrences,
     lastSeenMs: Date.parse(entry.last_seen),
     ...(entry.escalation_due === undefined ? {} : { escalationDueMs: entry.escalation_due }),
+    ...(entry.flap_retriggers === undefined
+      ? {}
+      : { flap: { retriggers: entry.flap_retriggers, resolvedAtMs: null } }),
   };
 }
 

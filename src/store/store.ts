@@ -4,6 +4,8 @@
 import type { Clock } from '../domain/clock.js';
 import { systemClock } from '../domain/clock.js';
 import type { AuditEntry, Delivery, Incident, IncidentState } from '../domain/incident.js';
+import type { Silence } from '../silences/model.js';
+import type { FlapTrace } from '../domain/flap.js';
 import { StoreError } from '../errors.js';
 import { AuditSeqs } from './audit-seq.js';
 import type { IncidentIndex } from './incident-index.js';
@@ -217,6 +219,25 @@ export class Store {
 
   async putBreaker(name: string, state: unknown): Promise<void> {
     await this.commit(new Transaction().putBreaker(name, state));
+  }
+
+  /** Damped fingerprints' last resolves (layout.ts, `flaps`), for the incident core at start. */
+  async loadFlapTraces(): Promise<Array<[string, FlapTrace]>> {
+    return this.subs.flaps.iterator().all();
+  }
+
+  /** Every stored silence (src/silences): a few hundred at most, read once at start. */
+  loadSilences(): Promise<Silence[]> {
+    return this.subs.silences.values().all();
+  }
+
+  /** Written with fsync: a silence made over the API survives a crash the moment it is answered. */
+  async putSilence(silence: Silence): Promise<void> {
+    await this.commit(new Transaction().putSilence(silence), { sync: true });
+  }
+
+  async forgetSilence(id: string): Promise<void> {
+    await this.commit(new Transaction().forgetSilence(id));
   }
 
   /** Whether a provider webhook delivery id was already processed (replays are dropped). */

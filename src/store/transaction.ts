@@ -3,6 +3,7 @@
 // cycle) throws at the call that added it, and the caller's later mutations do not leak in.
 // Keys are validated here too, so a transaction that reaches commit cannot fail on its own data.
 import type { AuditEntry, Delivery, Incident, IncidentState } from '../domain/incident.js';
+import { traceOf } from '../domain/flap.js';
 import { StoreError, errorMessage } from '../errors.js';
 import {
   auditKey,
@@ -30,6 +31,8 @@ export type TxOp =
       json: string;
       /** Its `open` index entry while open (layout.ts, `OpenEntry`), as JSON text. */
       openEntry: string;
+      /** Resolved with flap damping: what it leaves its fingerprint (layout.ts, `flaps`), as JSON text. */
+      flapTrace: string | null;
     }
   | {
       kind: 'delivery';
@@ -42,6 +45,8 @@ export type TxOp =
     }
   | { kind: 'audit'; entry: NewAuditEntry; json: string }
   | { kind: 'breaker'; name: string; json: string }
+  | { kind: 'silence'; id: string; json: string }
+  | { kind: 'forget_silence'; id: string }
   | { kind: 'webhook'; id: string }
   | { kind: 'forget_webhook'; id: string }
   | { kind: 'ref'; key: string; ref: string; incidentId: string }
@@ -70,6 +75,7 @@ export class Transaction {
       created: incident.revision === 1,
       json: serialize(`incident ${incident.id}`, incident),
       openEntry: JSON.stringify(openEntryOf(incident)),
+      flapTrace: flapTraceJson(incident),
     });
   }
 
@@ -101,6 +107,15 @@ export class Transaction {
   putBreaker(name: string, state: unknown): this {
     plainKey('breaker', name);
     return this.add({ kind: 'breaker', name, json: serialize(`breaker ${name}`, state) });
+  }
+
+  putSilence(silence: { id: string }): this {
+    idKey('silence id', silence.id);
+    return this.add({ kind: 'silence', id: silence.id, json: serialize(`silence ${silence.id}`, silence) });
+  }
+
+  forgetSilence(id: string): this {
+    return this.add({ kind: 'forget_silence', id: idKey('silence id', id) });
   }
 
   /** Remembers a provider webhook delivery id (stamped with the store's clock) to refuse replays. */
@@ -158,4 +173,9 @@ function serialize(what: string, value: unknown): string {
 /** The stored text of an audit entry once numbered: seq first, then the entry as added. */
 export function numberedAuditJson(json: string, seq: number): string {
   return json === '{}' ? `{"seq":${seq}}` : `{"seq":${seq},${json.slice(1)}`;
+}
+
+function flapTraceJson(incident: Incident): string | null {
+  const trace = traceOf(incident);
+  return trace === null ? null : JSON.stringify(trace);
 }

@@ -192,8 +192,11 @@ export class Writer {
   private translateOp(op: TxOp, draft: IndexDraft, seqs: SeqDraft, ops: BatchOp[]): AuditEntry | null {
     const { subs } = this;
     switch (op.kind) {
-      case 'incident':
+      case 'incident': {
         ops.push(this.put(subs.incidents, op.id, op.json));
+        // Written when it resolves, not by later writes of it: a newer incident's trace stays.
+        const resolves = op.state === 'resolved' && draft.stateOf(op.id) !== 'resolved';
+        if (op.flapTrace !== null && resolves) ops.push(this.put(subs.flaps, op.fingerprint, op.flapTrace));
         for (const change of draft.put(op.id, { fingerprint: op.fingerprint, state: op.state })) {
           if (change.type === 'del') ops.push(this.del(subs.open, change.fingerprint));
         }
@@ -201,6 +204,7 @@ export class Writer {
         if (op.state !== 'resolved' && draft.ownerOf(op.fingerprint) === op.id)
           ops.push(this.put(subs.open, op.fingerprint, op.openEntry));
         return null;
+      }
       case 'delivery':
         ops.push(this.put(subs.deliveries, op.id, op.json));
         ops.push(op.pending ? this.put(subs.pending, op.id, '""') : this.del(subs.pending, op.id));
@@ -214,6 +218,12 @@ export class Writer {
       }
       case 'breaker':
         ops.push(this.put(subs.breakers, op.name, op.json));
+        return null;
+      case 'silence':
+        ops.push(this.put(subs.silences, op.id, op.json));
+        return null;
+      case 'forget_silence':
+        ops.push(this.del(subs.silences, op.id));
         return null;
       case 'webhook':
         ops.push(this.put(subs.webhooks, op.id, JSON.stringify({ at: this.clock.now() })));

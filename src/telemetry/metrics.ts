@@ -198,6 +198,30 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  /** Silences by state at scrape time; set by whoever holds them (src/silences/silences.ts). */
+  silenceCounts: (() => Record<'active' | 'pending' | 'expired', number>) | null = null;
+  readonly silences = new Gauge({
+    name: 'incident_router_silences',
+    help: 'Silences by state (active, pending, expired) at scrape time.',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    collect: () => {
+      const counts = this.silenceCounts?.();
+      if (counts === undefined) return;
+      for (const [state, n] of Object.entries(counts)) this.silences.set({ state }, n);
+    },
+  });
+  readonly silenced = new Counter({
+    name: 'incident_router_silenced_total',
+    help: 'Alerts that would have paged, suppressed by a silence (recorded on alerts.recorded instead).',
+    registers: [this.registry],
+  });
+  readonly silenceChanges = new Counter({
+    name: 'incident_router_silence_changes_total',
+    help: 'Silences created, updated (extended or moved) and expired through the API, by action.',
+    labelNames: ['action'] as const,
+    registers: [this.registry],
+  });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (!options.defaultMetrics) return;

@@ -9,7 +9,10 @@ import { AppError, formatProblem } from '../../errors.js';
 import { validateAlert, validateEvent } from '../../ingest/validate.js';
 import { preparePolicyAsync, type ActivePolicy } from '../../policy/active.js';
 import { CheckRefused, type PatternChecker } from '../../policy/redos.js';
-import { decide, NO_INCIDENTS, type IncidentLookup } from '../../policy/decide.js';
+import { decide, NO_INCIDENTS, type IncidentLookup, type SilenceLookup } from '../../policy/decide.js';
+import type { Decision, FlapDamping } from '../../domain/decision.js';
+import type { IncidentFlap } from '../../domain/incident.js';
+import { formatDuration } from '../../domain/duration.js';
 import type { PolicySource } from '../../policy/load.js';
 import type { PolicyManager } from '../../policy/manager.js';
 import { redactPolicyDocument } from '../../policy/redact.js';
@@ -25,6 +28,10 @@ export interface PolicyRoutesDeps {
   candidateEnv: Readonly<Record<string, string>>;
   checker: PatternChecker;
   incidents?: IncidentLookup;
+  /** The silences in force: a dry-run names the one that would suppress the event. */
+  silences?: SilenceLookup;
+  /** What flap damping would make of a new incident of a fingerprint now (src/incidents/flap.ts). */
+  flaps?: (fingerprint: string, damping: FlapDamping, nowMs: number) => IncidentFlap | null;
 }
 
 const CANDIDATE_LIMIT = 2 * 1024 * 1024;
@@ -167,13 +174,20 @@ export function policyRouter(deps: PolicyRoutesDeps): Router {
     }
     const decision = await decide(input, policy.compiled, now, deps.incidents ?? NO_INCIDENTS, {
       explain: true,
+      ...(deps.silences === undefined ? {} : { silences: deps.silences }),
     });
     const compiled = policy.compiled;
     const typeOf = (p: string): ProviderType | undefined => compiled.providers[p]?.type;
     const escalation = previewEscalation(decision, compiled, typeOf, now);
+    const flap = decision.route?.flap;
     ctx.body = {
       ...decision,
       ...(escalation === null ? {} : { escalation }),
+      ...(flap === undefined
+        ? {}
+        : {
+            flap_damping: flapDamping(decision, flap, deps.flaps?.(decision.fingerprint, flap, now) ?? null),
+          }),
       candidate: request['policy'] !== undefined,
     };
   });
@@ -198,4 +212,36 @@ function refusedCheck(err: unknown): never {
   if (!(err instanceof CheckRefused)) throw err;
   if (err.reason === 'busy') throw new AppError('busy', err.message);
   throw new AppError('validation_failed', err.message);
+}
+
+/**
+ * The dry-run's account of a route's flap damping (docs/policy-language.md, "Flap damping"): the
+ * rule in words, and what it would do to this event now, from the fingerprint's recent history.
+ */
+function flapDamping(decision: Decision, flap: FlapDamping, outlook: IncidentFlap | null) {
+  const rule = explainFlap(decision.route?.name ?? '', flap);
+  if (decision.incident.open)
+    return {
+      explanation: rule,
+      this_event: 'repeat',
+      note: 'an incident of this fingerprint is open: counted on it',
+    };
+  if (outlook === null) return { explanation: rule, this_event: 'pages', recent_retriggers: 0 };
+  const held = outlook.release_at !== null;
+  return {
+    explanation: rule,
+    this_event: held ? 'held' : 'pages',
+    recent_retriggers: outlook.retriggers.length,
+    ...(held ? { held_until: new Date(outlook.release_at as number).toISOString() } : {}),
+  };
+}
+
+function explainFlap(route: string, flap: FlapDamping): string {
+  const repages = `${flap.max_repages} re-page${flap.max_repages === 1 ? '' : 's'}`;
+  return (
+    `route "${route}" damps flapping: after ${repages} of this fingerprint within ${formatDuration(flap.window_ms)} ` +
+    `(a trigger after its incident resolved), a further re-trigger is held open, not paged, for ` +
+    `${formatDuration(flap.hold_ms)}; it pages then if its incident is still open, and a resolve meanwhile ` +
+    `closes it without a word to the providers`
+  );
 }

@@ -6,6 +6,7 @@
 //   KV <name>_refs       a provider's own id of an incident → our incident id (webhooks)
 //   KV <name>_webhooks   replay marks of webhooks that matched no incident (bucket TTL 72 h)
 //   KV <name>_breakers   circuit-breaker state per provider instance
+//   KV <name>_silences   silence id → the silence (src/silences/model.ts), watched by every replica
 //   KV <name>_members    replica heartbeats (bucket TTL: a replica that stops beating disappears)
 //   KV <name>_rates      calls per credential per minute, shared by every replica (bucket TTL 2 min)
 //   KV <name>_leases     one writer at a time per incident and provider key (locks.ts; TTL 30 s)
@@ -28,6 +29,7 @@ export interface Buckets {
   refs: KV;
   webhooks: KV;
   breakers: KV;
+  silences: KV;
   members: KV;
   rates: KV;
   /** Writer leases (locks.ts), their stream, and whether the buckets are replicated. */
@@ -92,7 +94,7 @@ async function open(nc: NatsConnection, cluster: ClusterConfig): Promise<Buckets
   const base = { replicas: cluster.replicas, history: 1 };
   const bucket = (suffix: string, extra: { ttl?: number } = {}): Promise<KV> =>
     kvm.create(`${cluster.name}_${suffix}`, { ...base, ...extra });
-  const [keys, incidents, refs, webhooks, breakers, members, rates, leases] = await Promise.all([
+  const [keys, incidents, refs, webhooks, breakers, members, rates, leases, silences] = await Promise.all([
     bucket('keys'),
     bucket('incidents'),
     bucket('refs'),
@@ -101,6 +103,7 @@ async function open(nc: NatsConnection, cluster: ClusterConfig): Promise<Buckets
     bucket('members', { ttl: MEMBER_TTL_MS }),
     bucket('rates', { ttl: RATE_TTL_MS }),
     bucket('leases', { ttl: LEASE_TTL_MS }),
+    bucket('silences'),
   ]);
   const jsm = await jetstreamManager(nc);
   const outbox = await openOutbox(jsm, cluster);
@@ -114,6 +117,7 @@ async function open(nc: NatsConnection, cluster: ClusterConfig): Promise<Buckets
     refs,
     webhooks,
     breakers,
+    silences,
     members,
     rates,
     leases,

@@ -112,5 +112,13 @@ export function keyEntryOf(incident: Incident): KeyEntry {
     occurrences: incident.occurrences,
     lastSeenMs: Date.parse(incident.last_seen),
     ...(due === null ? {} : { escalationDueMs: due }),
+    ...(incident.flap === undefined
+      ? {}
+      : {
+          flap: {
+            retriggers: incident.flap.retriggers,
+            resolvedAtMs: incident.resolved_at === null ? null : Date.parse(incident.resolved_at),
+          },
+        }),
   };
 }

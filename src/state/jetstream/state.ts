@@ -39,7 +39,9 @@ import {
   type IncidentRecord,
   type KeyEntry,
 } from './record.js';
-import { IdIndex, KeyView } from './views.js';
+import { IdIndex, KeyView, SilenceFollower } from './views.js';
+import type { Silence } from '../../silences/model.js';
+import type { FlapTrace } from '../../domain/flap.js';
 
 // Deletes, never purges: a live KV watch missed most purges in our runs (nats.js 3.4 with
 // nats-server 2.9.10: 3 of 150 seen), while every delete arrives; a delete marker is a few bytes.
@@ -106,6 +108,15 @@ export class JetStreamState implements StateBackend {
 
   async openIncidents(): Promise<IncidentRef[]> {
     return [...this.keys.entries.values()].filter((e) => e.state !== 'resolved');
+  }
+
+  async flapTraces(): Promise<Array<[string, FlapTrace]>> {
+    const traces: Array<[string, FlapTrace]> = [];
+    for (const e of this.keys.entries.values()) {
+      if (e.state !== 'resolved' || e.flap === undefined || e.flap.resolvedAtMs === null) continue;
+      traces.push([e.fingerprint, { resolvedAtMs: e.flap.resolvedAtMs, retriggers: e.flap.retriggers }]);
+    }
+    return traces;
   }
 
   create(
@@ -432,6 +443,55 @@ export class JetStreamState implements StateBackend {
     await this.buckets.breakers.put(name, encode(state));
   }
 
+  private silenceFollower: SilenceFollower | null = null;
+
+  async loadSilences(): Promise<Silence[]> {
+    const found: Silence[] = [];
+    for await (const key of await this.buckets.silences.keys()) {
+      const entry = await this.buckets.silences.get(key);
+      if (entry?.operation === 'PUT') found.push(entry.json<Silence>());
+    }
+    return found;
+  }
+
+  /**
+   * A new silence is a create; a change is a compare-and-set on the revision this replica last saw
+   * of it, so two replicas changing one silence at the same moment cannot both win: the later
+   * answers 409 and its caller reads the silence again.
+   */
+  async putSilence(silence: Silence): Promise<void> {
+    const kv = this.buckets.silences;
+    const seen = this.silenceFollower?.revisions.get(silence.id);
+    let revision: number;
+    try {
+      if (silence.version === 1) revision = await kv.create(silence.id, encode(silence));
+      else if (seen === undefined) revision = await kv.put(silence.id, encode(silence));
+      else revision = await kv.update(silence.id, encode(silence), seen);
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      throw new AppError(
+        'conflict',
+        `silence ${silence.id} was changed elsewhere at the same moment; read it again and retry`,
+        { cause: err },
+      );
+    }
+    this.silenceFollower?.saw(silence.id, revision);
+  }
+
+  /** Deleted, never purged (see the top of this file); every replica's view drops it. */
+  async forgetSilence(id: string): Promise<void> {
+    await this.buckets.silences.delete(id);
+  }
+
+  /** Every replica's silences: the stored ones replayed before this resolves, then live changes. */
+  async followSilences(listener: (silence: Silence | string) => void): Promise<void> {
+    this.silenceFollower?.stop();
+    const invalid = (): void => this.metrics.stateRecordsInvalid.inc();
+    this.silenceFollower = new SilenceFollower(this.buckets.silences, this.logger, invalid, listener);
+    await this.silenceFollower.start();
+    await this.silenceFollower.ready;
+  }
+
   /** Retention: resolved incidents created and resolved before the cutoff go, with their refs. */
   async prune(cutoffs: { resolvedBefore: number; webhooksBefore: number }): Promise<number> {
     let deleted = 0;
@@ -461,9 +521,9 @@ export class JetStreamState implements StateBackend {
   }
 
   async storageBytes(): Promise<number> {
-    const { keys, incidents, refs, webhooks, breakers, members, rates } = this.buckets;
+    const { keys, incidents, refs, webhooks, breakers, members, rates, silences } = this.buckets;
     const sizes = await Promise.all(
-      [keys, incidents, refs, webhooks, breakers, members, rates].map((kv) =>
+      [keys, incidents, refs, webhooks, breakers, members, rates, silences].map((kv) =>
         kv.status().then((s) => s.size),
       ),
     );
@@ -479,6 +539,7 @@ export class JetStreamState implements StateBackend {
     await this.serial.idle();
     this.keys.stop();
     this.ids.stop();
+    this.silenceFollower?.stop();
     await this.buckets.nc.drain().catch(() => undefined);
   }
 

@@ -6,6 +6,7 @@
 import type { KV, KvWatchEntry } from '@nats-io/kv';
 import type { QueuedIterator } from '@nats-io/transport-node';
 import type { Logger } from '../../telemetry/logger.js';
+import type { Silence } from '../../silences/model.js';
 import type { KeyEntry } from './record.js';
 
 export interface KeyListener {
@@ -152,5 +153,49 @@ export class IdIndex extends Follower {
   *olderThan(id: string): Generator<string> {
     const end = this.position(id);
     for (let i = 0; i < end; i++) yield this.ids[i] as string;
+  }
+}
+
+/**
+ * Every silence as the silences bucket holds it (src/silences): each replica's view of who is
+ * silenced, so a decision never asks NATS. The bucket's order is every replica's order.
+ */
+export class SilenceFollower extends Follower {
+  /** The bucket's revision of each silence, as last seen here (a write's compare-and-set). */
+  readonly revisions = new Map<string, number>();
+
+  constructor(
+    kv: KV,
+    logger: Logger,
+    private readonly onInvalid: () => void,
+    private readonly listener: (silence: Silence | string) => void,
+  ) {
+    super(kv, logger, 'silences');
+  }
+
+  protected apply(e: KvWatchEntry): void {
+    this.saw(e.key, e.revision);
+    if (e.operation !== 'PUT') {
+      this.listener(e.key); // forgotten by retention
+      return;
+    }
+    let silence: Silence;
+    try {
+      silence = e.json<Silence>();
+      if (typeof silence.id !== 'string' || !Array.isArray(silence.matchers))
+        throw new Error('not a silence');
+    } catch (err) {
+      this.onInvalid();
+      this.logger.error(
+        { event: 'state_record_invalid', bucket: 'silences', key: e.key, err },
+        `silence ${e.key} does not parse; ignored`,
+      );
+      return;
+    }
+    this.listener(silence);
+  }
+
+  saw(id: string, revision: number): void {
+    if (revision > (this.revisions.get(id) ?? 0)) this.revisions.set(id, revision);
   }
 }
