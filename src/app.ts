@@ -12,6 +12,7 @@ import { healthRouter, type HealthSource } from './api/routes/health.js';
 import { incidentsRouter } from './api/routes/incidents.js';
 import { ingestRouter } from './api/routes/ingest.js';
 import { policyRouter } from './api/routes/policy.js';
+import { diffRouter } from './api/routes/diff.js';
 import { schedulesRouter } from './api/routes/schedules.js';
 import { streamRouter } from './api/routes/stream.js';
 import { systemRouter } from './api/routes/system.js';
@@ -26,6 +27,9 @@ import { LifecycleBus } from './incidents/lifecycle.js';
 import type { NatsIngest } from './ingest/nats/index.js';
 import { CoverageChecker } from './oncall/coverage-checker.js';
 import { Pipeline } from './pipeline.js';
+import { JetStreamRing } from './diff/recent/jetstream-ring.js';
+import { LevelDbRing } from './diff/recent/leveldb-ring.js';
+import { RecentEvents } from './diff/recent/recent-events.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import { PolicyManager } from './policy/manager.js';
 import { PatternChecker } from './policy/redos.js';
@@ -61,6 +65,9 @@ export interface AppOptions {
 }
 
 const HTTP_TIMEOUTS = { headersMs: 10_000, requestMs: 30_000 };
+/** The recent-events ring is written once a second at most, and holds this many events waiting. */
+const RECENT_FLUSH_MS = 1_000;
+const RECENT_MAX_PENDING = 50_000;
 
 /** Everything that exists once the app has started. */
 export interface Running {
@@ -71,6 +78,8 @@ export interface Running {
   /** Cluster mode (JetStream state): the shared state and this replica's membership. */
   cluster: Cluster | null;
   pipeline: Pipeline;
+  /** The recent-events ring (docs/policy-diff.md); null when RECENT_EVENTS_MAX=0. */
+  recent: RecentEvents | null;
   retention: Retention;
   providers: ProviderRuntime;
   breakers: Breakers;
@@ -315,6 +324,7 @@ export class App {
     const stream = await this.streamFeeds(hub, { cluster, lifecycle, breakers });
     // Timers that fell due while the sidecar was down fire now, each once.
     escalations.start();
+    const recent = await this.recentEvents(backend);
     const pipeline = new Pipeline({
       policies: this.policies,
       incidents,
@@ -322,6 +332,7 @@ export class App {
       clock,
       metrics,
       logger,
+      ...(recent === null ? {} : { recent }),
     });
     const nats = this.config.nats
       ? new (await import('./ingest/nats/index.js')).NatsIngest(this.config.nats, {
@@ -357,6 +368,7 @@ export class App {
       engine,
       cluster,
       pipeline,
+      recent,
       retention,
       providers,
       breakers,
@@ -368,6 +380,19 @@ export class App {
       escalations,
       stream,
     };
+  }
+
+  /** LevelDB: a database of its own beside the store; cluster mode: a bounded JetStream stream. */
+  private async recentEvents(backend: Backend): Promise<RecentEvents | null> {
+    const { maxEvents, maxBytes, sampleEvery } = this.config.recentEvents;
+    if (maxEvents === 0) return null;
+    const bounds = { maxEvents, maxBytes };
+    const store =
+      backend.cluster === null || this.config.cluster === null
+        ? await LevelDbRing.open(this.config.dataDir, bounds)
+        : await JetStreamRing.open(backend.cluster.state.buckets.nc, this.config.cluster, bounds);
+    const settings = { sampleEvery, flushMs: RECENT_FLUSH_MS, maxPending: RECENT_MAX_PENDING };
+    return new RecentEvents(store, settings, (text) => this.scrubber.scrub(text));
   }
 
   /** One replica's own changes, or in cluster mode every replica's (docs/architecture.md, "Live stream"). */
@@ -503,6 +528,15 @@ export class App {
           checker: this.checker,
           incidents: r.incidents.open,
         }),
+        diffRouter({
+          policies: this.policies,
+          recent: r.recent,
+          clock: this.clock,
+          apiToken: this.config.apiToken,
+          sandbox: this.config.sandbox,
+          candidateEnv: this.config.candidateEnv,
+          checker: this.checker,
+        }),
         ingestRouter({
           pipeline: r.pipeline,
           clock: this.clock,
@@ -586,6 +620,7 @@ export class App {
       await running.escalations.stop();
       await running.engine.stop(graceMs);
       await running.incidents.stop();
+      await running.recent?.close();
       await running.state.idle();
       if (running.sandbox) {
         running.sandbox.pagerduty.configureWebhook(null);

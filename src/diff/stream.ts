@@ -25,7 +25,7 @@ export async function* readStream(
 ): AsyncGenerator<SourceItem> {
   const info = await (await jetstreamManager(nc)).streams.info(options.stream);
   const lastSeq = info.state.last_seq;
-  if (info.state.messages === 0) return;
+  if (info.state.messages === 0 || Date.parse(info.state.last_ts) < options.sinceMs) return;
   const consumer = await jetstream(nc).consumers.get(options.stream, {
     deliver_policy: DeliverPolicy.StartTime,
     opt_start_time: new Date(options.sinceMs).toISOString(),
