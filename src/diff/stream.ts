@@ -41,5 +41,7 @@ export async function* readStream(
     }
   } finally {
     await messages.close();
+    // Gone now rather than after its inactivity threshold: the stream lists only its real consumers.
+    await consumer.delete().catch(() => undefined);
   }
 }

@@ -27,7 +27,7 @@ let nats: NatsServer;
 beforeAll(async () => {
   nats = await NatsServer.start();
 });
-afterAll(async () => nats.kill());
+afterAll(async () => nats.dispose());
 
 describe.each([
   ['leveldb', (): Record<string, string> => ({ STATE: 'leveldb' })],

@@ -58,6 +58,7 @@ export class JetStreamRing implements RingStore {
       }
     } finally {
       await messages.close();
+      await consumer.delete().catch(() => undefined);
     }
   }
 
