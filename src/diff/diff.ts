@@ -6,7 +6,7 @@ import type { PipelineInput } from '../domain/log-event.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { decideNow, NO_INCIDENTS } from '../policy/decide.js';
 import type { RuleLocations } from './locations.js';
-import { changesOf, type Change, type ChangeKind } from './outcome.js';
+import { changesOf, sameOutcome, type Change, type ChangeKind } from './outcome.js';
 
 /** A policy to compare: compiled, and where its rules are written. */
 export interface DiffSide {
@@ -111,6 +111,7 @@ export class PolicyDiff {
 
   private compare(event: DiffEvent, a: Decision, b: Decision): void {
     this.events++;
+    if (sameOutcome(a, b)) return;
     const changes = changesOf(a, b, event.input.event);
     if (changes.length === 0) return;
     this.changes.push({ ref: event.ref, kinds: changes.map((c) => c.kind) });
@@ -176,7 +177,10 @@ export async function diffEvents(
     // A synchronous source (a ring read into memory, a test's array): no microtask per event.
     for (const item of source) {
       if ('problem' in item) diff.problem(item.problem);
-      else await diff.add(item);
+      else {
+        const pending = diff.add(item);
+        if (pending !== undefined) await pending; // only when json-rules-engine must be asked
+      }
     }
     return diff.report();
   }

@@ -1,7 +1,7 @@
 // What a reviewer compares between two decisions of one event (docs/policy-diff.md, "What counts as
 // a change"): whether it pages, its severity, route, providers, suppression and fingerprint, and the
 // rule on each side that made it so.
-import type { Decision } from '../domain/decision.js';
+import type { Decision, RouteChoice } from '../domain/decision.js';
 import type { LogEvent } from '../domain/log-event.js';
 
 export const CHANGE_KINDS = [
@@ -74,6 +74,31 @@ function valueOf(
     case 'providers':
       return { value: providersOf(d) || 'none', rule: d.route?.name ?? null };
   }
+}
+
+function sameRoutes(a: readonly RouteChoice[], b: readonly RouteChoice[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as RouteChoice;
+    const y = b[i] as RouteChoice;
+    if (x.name !== y.name || x.providers.length !== y.providers.length) return false;
+    for (let j = 0; j < x.providers.length; j++) if (x.providers[j] !== y.providers[j]) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether nothing a reviewer compares differs: most events of a diff, checked without allocating
+ * (what `changesOf` would find empty, and what the diff benchmark's throughput rests on).
+ */
+export function sameOutcome(a: Decision, b: Decision): boolean {
+  return (
+    a.paged === b.paged &&
+    a.severity === b.severity &&
+    a.fingerprint === b.fingerprint &&
+    (a.suppressed_by?.rule ?? null) === (b.suppressed_by?.rule ?? null) &&
+    (!a.paged || sameRoutes(a.routes, b.routes))
+  );
 }
 
 /**

@@ -1,10 +1,14 @@
 // POST /api/v1/policy/diff and GET /api/v1/recent-events (docs/http-api.md, "Policy diff") on a real
 // sidecar, with the ring in LevelDB and in JetStream (cluster mode): what the sidecar decided is
 // replayed against a candidate policy.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { SHIPPED_POLICY_DIR } from '../helpers/policy.js';
 import { post, startTestApp, type TestApp } from '../helpers/app.js';
 import { NatsServer } from '../helpers/nats-server.js';
-import { sourcesWith, WINDOW } from './fixtures.js';
+import { policyDirWith, sourcesWith, WINDOW } from './fixtures.js';
 
 const TOKEN = 'a-long-api-token-for-tests';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -74,4 +78,42 @@ describe.each([
     expect(JSON.stringify(bad.body.error.details.errors)).toMatch(/candidate\.yaml:\d+:\d+/);
     expect((await post(`${t.url}/api/v1/policy/diff`, { yaml: '' })).status).toBe(401);
   });
+});
+
+describe('diff --recorded', () => {
+  it(
+    'reads a running sidecar’s ring through the API, and a stopped one’s from its data directory',
+    { timeout: 90_000 },
+    async () => {
+      const t = await startTestApp({ API_TOKEN: TOKEN, STATE: 'leveldb' });
+      const dir = await policyDirWith(join(t.dataDir, '..', 'candidate'), [WINDOW]);
+      try {
+        const events = [dbError('2026-11-22T03:30:00Z'), dbError('2026-11-21T03:30:00Z')];
+        expect((await post(`${t.url}/api/v1/events`, events, AUTH)).status).toBe(202);
+        const running = await runCli(
+          ['diff', SHIPPED_POLICY_DIR, dir, '--recorded', '--url', t.url, '--format', 'json'],
+          { API_TOKEN: TOKEN },
+        );
+        expect(running.code).toBe(1);
+        expect(JSON.parse(running.stdout)).toMatchObject({
+          events: 2,
+          changed: 1,
+          changes: [{ ref: 'recent:1' }],
+        });
+        await t.app.stop(500);
+        const stopped = await runCli([
+          'diff',
+          SHIPPED_POLICY_DIR,
+          dir,
+          '--recorded',
+          '--data-dir',
+          t.dataDir,
+        ]);
+        expect(stopped.code).toBe(1);
+        expect(stopped.stdout).toMatch(/1 of 2 events change/);
+      } finally {
+        await rm(join(t.dataDir, '..'), { recursive: true, force: true });
+      }
+    },
+  );
 });
