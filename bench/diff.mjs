@@ -98,10 +98,17 @@ async function offerCostUs(side, n = 200_000) {
     const ring = new RecentEvents(store, settings, (text) => scrubber.scrub(text));
     const t = performance.now();
     for (const [event, decision] of decided) ring.offer(event, decision);
-    runs.push(((performance.now() - t) * 1000) / decided.length);
+    const offered = performance.now();
+    await ring.flush(); // masking and serializing: off the hot path, but the same thread's CPU
+    const flushed = performance.now();
+    runs.push({
+      offerUs: ((offered - t) * 1000) / decided.length,
+      totalUs: ((flushed - t) * 1000) / decided.length,
+    });
     await ring.close();
   }
-  return median(runs.slice(1));
+  const rest = runs.slice(1);
+  return { offerUs: median(rest.map((r) => r.offerUs)), totalUs: median(rest.map((r) => r.totalUs)) };
 }
 
 async function decisionsOf(app) {
@@ -134,7 +141,7 @@ export async function benchDiff({ count = 1_000_000, natsEvents = 300_000, round
   progress('diff', { perSecond: diff.perSecond, changed: diff.report.changed });
   const single = progress('single decide', await singleRate(count, prev));
   const parse = progress('generate + parse', parseRate(count));
-  const offerUs = progress('ring offer µs/event', await offerCostUs(prev));
+  const ringCost = progress('ring µs/event', await offerCostUs(prev));
 
   const server = await startNatsServer();
   const sandbox = await startSandbox();
@@ -187,10 +194,11 @@ export async function benchDiff({ count = 1_000_000, natsEvents = 300_000, round
       met: pass(ringRatio >= 0.95),
     },
   ];
-  const share = (offerUs * median(off)) / 1e6; // of each second the ring-off sidecar spends deciding
+  // Of each second the ring-off sidecar spends, the share the ring's work (offer and flush) would take.
+  const share = (ringCost.totalUs * median(off)) / 1e6;
   rows.push({
-    figure: `  recent-events ring alone: offer() µs per event (notable + 1 in 10 kept, scrubbed), as a share of the ring-off sidecar's per-event time`,
-    measured: `${offerUs.toFixed(2)} µs`,
+    figure: `  recent-events ring alone: µs per event, all work (offer ${ringCost.offerUs.toFixed(3)} µs on the hot path, then masking and serializing the batch), as a share of the ring-off sidecar's per-event time`,
+    measured: `${ringCost.totalUs.toFixed(2)} µs`,
     ceiling: `${(1e6 / median(off)).toFixed(1)} µs`,
     ratio: share.toFixed(3),
     target: 'share < 0.05',

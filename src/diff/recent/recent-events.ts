@@ -1,8 +1,8 @@
 // The recent-events sample (docs/policy-diff.md, "The recent-events ring"): what `diff --recorded` and
 // POST /api/v1/policy/diff replay. Every event that paged, resolved, was recorded or was suppressed
 // is kept, and 1 in `sampleEvery` of the rest (a deterministic counter: uniform over arrival order).
-// Events are masked before they are kept and written in batches off the hot path: `offer` never
-// waits on a store; a store that falls behind loses the newest sampled events, counted, never blocks.
+// Events are masked before they are written, in batches off the hot path: `offer` never waits on a
+// store; a store that falls behind loses the newest sampled events, counted, never blocks.
 import type { Decision } from '../../domain/decision.js';
 import type { LogEvent } from '../../domain/log-event.js';
 import { maskSecret, SECRET_HEADER } from '../../domain/secrets.js';
@@ -27,7 +27,7 @@ export interface RecentEventsSettings {
 export type Masker = (text: string) => string;
 
 export class RecentEvents {
-  private pending: string[] = [];
+  private pending: LogEvent[] = [];
   private others = 0;
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
@@ -40,7 +40,11 @@ export class RecentEvents {
     private readonly mask: Masker,
   ) {}
 
-  /** Hot path: at most a counter, or one JSON.stringify and an array push. */
+  /**
+   * Hot path: a counter, or an array push. Masking and serializing wait for the flush, which runs once
+   * a second on a whole batch (validated events are never changed afterwards, so keeping the
+   * reference is safe).
+   */
   offer(event: LogEvent, decision: Decision): void {
     const notable = decision.paged || decision.suppressed || decision.recorded || decision.resolves !== null;
     if (!notable && this.others++ % this.settings.sampleEvery !== 0) return;
@@ -48,8 +52,13 @@ export class RecentEvents {
       this.dropped++;
       return;
     }
-    this.pending.push(this.mask(JSON.stringify(maskAttributes(event))));
+    this.pending.push(event);
     this.timer ??= setTimeout(() => void this.flush(), this.settings.flushMs);
+  }
+
+  /** Masks and serializes a batch: the only form in which an event leaves for a store. */
+  serialize(events: readonly LogEvent[]): string[] {
+    return events.map((event) => this.mask(JSON.stringify(maskAttributes(event))));
   }
 
   /** Writes what is pending; one batch at a time. */
@@ -60,7 +69,7 @@ export class RecentEvents {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    this.flushing = this.store.append(batch).then(
+    this.flushing = this.store.append(this.serialize(batch)).then(
       () => undefined,
       () => void this.failures++,
     );
