@@ -29,7 +29,8 @@ beforeAll(async () => {
 });
 afterAll(async () => rm(root, { recursive: true, force: true }));
 
-describe('incident-router diff', () => {
+// Each run loads two policies (with their ReDoS checks): slow on a loaded machine.
+describe('incident-router diff', { timeout: 90_000 }, () => {
   it('exits 0 when nothing changes, and reports the malformed line by its number', async () => {
     const r = await runCli(['diff', SHIPPED_POLICY_DIR, SHIPPED_POLICY_DIR, '--events', events]);
     expect(r.code).toBe(0);

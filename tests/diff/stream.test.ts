@@ -9,9 +9,14 @@ import { diffEvents } from '../../src/diff/diff.js';
 import { readStream } from '../../src/diff/stream.js';
 import { clockFrom } from '../../src/domain/clock.js';
 import { startTestApp, waitFor } from '../helpers/app.js';
+import { runCli } from '../helpers/cli.js';
+import { SHIPPED_POLICY_DIR } from '../helpers/policy.js';
 import { NatsServer } from '../helpers/nats-server.js';
 import { natsClient, noStorm } from '../ingest/support.js';
-import { sideWith, WINDOW } from './fixtures.js';
+import { policyDirWith, sideWith, WINDOW } from './fixtures.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const COUNT = 100_000;
 let nats: NatsServer;
@@ -80,6 +85,52 @@ describe('diff --stream', () => {
         expect(consumers).toEqual(['incident-router']);
       } finally {
         await t.stop();
+      }
+    },
+  );
+
+  it(
+    'the command reads a stream since --since ago and exits 1 on changes, 2 when NATS is away',
+    { timeout: 60_000 },
+    async () => {
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.add({ name: 'SMALL', subjects: ['small.>'] });
+      const sunday = (minute: number): string =>
+        JSON.stringify({
+          timestamp: `2026-11-22T03:${String(minute).padStart(2, '0')}:00Z`,
+          service: 'order-service',
+          level: 'error',
+          source: 'database',
+          message: 'connection refused to postgres at 10.0.0.7:5432',
+        });
+      const js = jetstream(nc);
+      for (const line of [sunday(5), sunday(45), 'not json']) await js.publish('small.app', line);
+      const root = await mkdtemp(join(tmpdir(), 'ir-diff-stream-'));
+      try {
+        const dir = await policyDirWith(join(root, 'new'), [WINDOW]);
+        const args = [
+          'diff',
+          SHIPPED_POLICY_DIR,
+          dir,
+          '--stream',
+          'SMALL',
+          '--since',
+          '1h',
+          '--format',
+          'json',
+        ];
+        const r = await runCli([...args, '--nats-url', nats.url]);
+        expect(r.code).toBe(1);
+        expect(JSON.parse(r.stdout)).toMatchObject({
+          events: 2,
+          changed: 2,
+          problems: [{ ref: 'SMALL#3' }],
+        });
+        const away = await runCli([...args, '--nats-url', 'nats://127.0.0.1:1']);
+        expect(away.code).toBe(2);
+        expect(away.stderr).toMatch(/cannot connect to NATS/);
+      } finally {
+        await rm(root, { recursive: true, force: true });
       }
     },
   );
