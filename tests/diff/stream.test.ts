@@ -91,7 +91,7 @@ describe('diff --stream', () => {
 
   it(
     'the command reads a stream since --since ago and exits 1 on changes, 2 when NATS is away',
-    { timeout: 60_000 },
+    { timeout: 120_000 },
     async () => {
       const jsm = await jetstreamManager(nc);
       await jsm.streams.add({ name: 'SMALL', subjects: ['small.>'] });
