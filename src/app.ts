@@ -392,7 +392,16 @@ export class App {
         ? await LevelDbRing.open(this.config.dataDir, bounds)
         : await JetStreamRing.open(backend.cluster.state.buckets.nc, this.config.cluster, bounds);
     const settings = { sampleEvery, flushMs: RECENT_FLUSH_MS, maxPending: RECENT_MAX_PENDING };
-    return new RecentEvents(store, settings, (text) => this.scrubber.scrub(text));
+    return new RecentEvents(
+      store,
+      settings,
+      (text) => this.scrubber.scrub(text),
+      (err, events) =>
+        this.logger.warn(
+          { event: 'recent_events_write_failed', err, events },
+          `the recent-events ring could not store ${events} events; diff --recorded will miss them`,
+        ),
+    );
   }
 
   /** One replica's own changes, or in cluster mode every replica's (docs/architecture.md, "Live stream"). */

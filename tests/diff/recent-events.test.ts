@@ -90,6 +90,29 @@ describe('recent events', () => {
     void recent.close();
   });
 
+  it('a store that refuses a batch is reported, and the next batch is written', async () => {
+    const store = new MemoryRing();
+    let refuse = true;
+    const append = store.append.bind(store);
+    store.append = (lines) => (refuse ? Promise.reject(new Error('disk full')) : append(lines));
+    const failed: [string, number][] = [];
+    const recent = new RecentEvents(
+      store,
+      { sampleEvery: 1, flushMs: 60_000, maxPending: 10 },
+      (s) => s,
+      (err, n) => failed.push([(err as Error).message, n]),
+    );
+    recent.offer(event(1), paged);
+    recent.offer(event(2), paged);
+    await recent.flush();
+    refuse = false;
+    recent.offer(event(3), paged);
+    await recent.flush();
+    expect(failed).toEqual([['disk full', 2]]);
+    expect(recent.failures).toBe(1);
+    expect(store.batches.flat().map((l) => (JSON.parse(l) as LogEvent).message)).toEqual(['line 3']);
+  });
+
   it('LevelDB: bounded by count and bytes, oldest first, and kept across a restart', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ir-ring-'));
     dirs.push(dir);

@@ -38,6 +38,8 @@ export class RecentEvents {
     private readonly store: RingStore,
     private readonly settings: RecentEventsSettings,
     private readonly mask: Masker,
+    /** Told of a batch the store refused (its events are lost; the sidecar carries on). */
+    private readonly onWriteFailed: (err: unknown, events: number) => void = () => undefined,
   ) {}
 
   /**
@@ -71,7 +73,10 @@ export class RecentEvents {
     this.pending = [];
     this.flushing = this.store.append(this.serialize(batch)).then(
       () => undefined,
-      () => void this.failures++,
+      (err: unknown) => {
+        this.failures++;
+        this.onWriteFailed(err, batch.length);
+      },
     );
     await this.flushing;
     this.flushing = null;
