@@ -29,11 +29,14 @@ export class JetStreamRing implements RingStore {
       discard: DiscardPolicy.Old,
       num_replicas: cluster.replicas,
     };
-    try {
-      await jsm.streams.info(stream);
-      await jsm.streams.update(stream, config); // the bounds follow the configuration
-    } catch {
-      await jsm.streams.add(config);
+    const exists = await jsm.streams.info(stream).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) await jsm.streams.add(config);
+    else {
+      // The bounds follow the configuration; a change JetStream refuses (its replicas) keeps the old.
+      await jsm.streams.update(stream, config).catch(() => undefined);
     }
     return new JetStreamRing(nc, stream, subject);
   }
