@@ -68,6 +68,22 @@ describe.each([
     );
   });
 
+  it('keeps at most RECENT_EVENTS_MAX events, the newest', async () => {
+    const small = await startTestApp({ RECENT_EVENTS_MAX: '5', ...backend(), CLUSTER_NAME: 'tdiffsmall' });
+    try {
+      const minutes = Array.from({ length: 12 }, (_, i) => `2026-11-21T10:${String(10 + i)}:00Z`);
+      expect((await post(`${small.url}/api/v1/events`, minutes.map(dbError))).status).toBe(202);
+      const text = await (await fetch(`${small.url}/api/v1/recent-events`)).text();
+      const kept = text
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { timestamp: string }).timestamp);
+      expect(kept).toEqual(minutes.slice(-5));
+    } finally {
+      await small.stop();
+    }
+  });
+
   it('answers 422 with file:line:col for an invalid candidate, 401 without the token', async () => {
     const bad = await post(
       `${t.url}/api/v1/policy/diff`,
