@@ -5,6 +5,7 @@ import { benchAlertmanager } from './alertmanager.mjs';
 import { benchCluster } from './cluster.mjs';
 import { benchDecide } from './decide.mjs';
 import { benchDelivery } from './delivery.mjs';
+import { benchDiff } from './diff.mjs';
 import { benchEscalation } from './escalation.mjs';
 import { benchNats } from './nats.mjs';
 import { benchSilences } from './silences.mjs';
@@ -19,6 +20,7 @@ const benches = {
   cluster: benchCluster,
   escalation: benchEscalation,
   silences: benchSilences,
+  diff: benchDiff,
   // Side by side with Prometheus Alertmanager; skipped when no `alertmanager` binary is on the PATH.
   alertmanager: benchAlertmanager,
 };

@@ -12,6 +12,7 @@ import { healthRouter, type HealthSource } from './api/routes/health.js';
 import { incidentsRouter } from './api/routes/incidents.js';
 import { ingestRouter } from './api/routes/ingest.js';
 import { policyRouter } from './api/routes/policy.js';
+import { diffRouter } from './api/routes/diff.js';
 import { schedulesRouter } from './api/routes/schedules.js';
 import { silencesRouter } from './api/routes/silences.js';
 import { streamRouter } from './api/routes/stream.js';
@@ -27,6 +28,9 @@ import { LifecycleBus } from './incidents/lifecycle.js';
 import type { NatsIngest } from './ingest/nats/index.js';
 import { CoverageChecker } from './oncall/coverage-checker.js';
 import { Pipeline } from './pipeline.js';
+import { JetStreamRing } from './diff/recent/jetstream-ring.js';
+import { LevelDbRing } from './diff/recent/leveldb-ring.js';
+import { RecentEvents } from './diff/recent/recent-events.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import { PolicyManager } from './policy/manager.js';
 import { PatternChecker } from './policy/redos.js';
@@ -63,6 +67,9 @@ export interface AppOptions {
 }
 
 const HTTP_TIMEOUTS = { headersMs: 10_000, requestMs: 30_000 };
+/** The recent-events ring is written once a second at most, and holds this many events waiting. */
+const RECENT_FLUSH_MS = 1_000;
+const RECENT_MAX_PENDING = 50_000;
 
 /** Everything that exists once the app has started. */
 export interface Running {
@@ -73,6 +80,8 @@ export interface Running {
   /** Cluster mode (JetStream state): the shared state and this replica's membership. */
   cluster: Cluster | null;
   pipeline: Pipeline;
+  /** The recent-events ring (docs/policy-diff.md); null when RECENT_EVENTS_MAX=0. */
+  recent: RecentEvents | null;
   retention: Retention;
   providers: ProviderRuntime;
   breakers: Breakers;
@@ -330,6 +339,7 @@ export class App {
     const stream = await this.streamFeeds(hub, { cluster, lifecycle, breakers });
     // Timers that fell due while the sidecar was down fire now, each once.
     escalations.start();
+    const recent = await this.recentEvents(backend);
     const pipeline = new Pipeline({
       policies: this.policies,
       incidents,
@@ -338,6 +348,7 @@ export class App {
       metrics,
       logger,
       silences,
+      ...(recent === null ? {} : { recent }),
     });
     const nats = this.config.nats
       ? new (await import('./ingest/nats/index.js')).NatsIngest(this.config.nats, {
@@ -373,6 +384,7 @@ export class App {
       engine,
       cluster,
       pipeline,
+      recent,
       retention,
       providers,
       breakers,
@@ -385,6 +397,28 @@ export class App {
       stream,
       silences,
     };
+  }
+
+  /** LevelDB: a database of its own beside the store; cluster mode: a bounded JetStream stream. */
+  private async recentEvents(backend: Backend): Promise<RecentEvents | null> {
+    const { maxEvents, maxBytes, sampleEvery } = this.config.recentEvents;
+    if (maxEvents === 0) return null;
+    const bounds = { maxEvents, maxBytes };
+    const store =
+      backend.cluster === null || this.config.cluster === null
+        ? await LevelDbRing.open(this.config.dataDir, bounds)
+        : await JetStreamRing.open(backend.cluster.state.buckets.nc, this.config.cluster, bounds);
+    const settings = { sampleEvery, flushMs: RECENT_FLUSH_MS, maxPending: RECENT_MAX_PENDING };
+    return new RecentEvents(
+      store,
+      settings,
+      (text) => this.scrubber.scrub(text),
+      (err, events) =>
+        this.logger.warn(
+          { event: 'recent_events_write_failed', err, events },
+          `the recent-events ring could not store ${events} events; diff --recorded will miss them`,
+        ),
+    );
   }
 
   /** One replica's own changes, or in cluster mode every replica's (docs/architecture.md, "Live stream"). */
@@ -522,6 +556,15 @@ export class App {
           silences: r.silences,
           flaps: (fingerprint, damping, nowMs) => r.incidents.flapOutlook(fingerprint, damping, nowMs),
         }),
+        diffRouter({
+          policies: this.policies,
+          recent: r.recent,
+          clock: this.clock,
+          apiToken: this.config.apiToken,
+          sandbox: this.config.sandbox,
+          candidateEnv: this.config.candidateEnv,
+          checker: this.checker,
+        }),
         ingestRouter({
           pipeline: r.pipeline,
           clock: this.clock,
@@ -613,6 +656,7 @@ export class App {
       running.silences.stop();
       await step('deliveries', () => running.engine.stop(graceMs));
       await step('incidents', () => running.incidents.stop());
+      await step('recent events', () => running.recent?.close());
       await step('state writes', () => running.state.idle());
       if (running.sandbox) {
         running.sandbox.pagerduty.configureWebhook(null);

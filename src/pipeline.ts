@@ -5,7 +5,7 @@
 // resolve) synchronously in call order, while its promise, if any, resolves once it is durable.
 import type { Clock } from './domain/clock.js';
 import type { Decision } from './domain/decision.js';
-import type { PipelineInput } from './domain/log-event.js';
+import type { LogEvent, PipelineInput } from './domain/log-event.js';
 import { andThen, type MaybePromise } from './domain/maybe-promise.js';
 import type { Outbox } from './deliver/outbox.js';
 import type { ApplyResult, Incidents } from './incidents/incidents.js';
@@ -35,6 +35,8 @@ export class Pipeline {
       logger: Logger;
       /** Silences made at run time (src/silences), checked in the suppress stage. */
       silences?: SilenceLookup;
+      /** The recent-events sample (docs/policy-diff.md): never waits, never throws. */
+      recent?: { offer(event: LogEvent, decision: Decision): void };
     },
   ) {}
 
@@ -57,6 +59,7 @@ export class Pipeline {
   /** Takes effect now, in call order; synchronous when nothing must be written (most events). */
   apply(decided: Decided): MaybePromise<ApplyResult> {
     if (decided.decision.suppressed_by?.silence !== undefined) this.deps.metrics.silenced.inc();
+    if (decided.input.builtIn === undefined) this.deps.recent?.offer(decided.input.event, decided.decision);
     const applied = this.deps.incidents.apply(decided.decision, decided.input, decided.now);
     return andThen(applied, (result) => this.handOff(result));
   }

@@ -9,6 +9,8 @@ import { parseArgs, rejectUnknownFlags, stringFlag, UsageError } from './args.js
 import { dryRunCommand, testCommand, validateCommand } from './policy-commands.js';
 import { oncallCommand } from './oncall-command.js';
 import { silenceCommand } from './silence-command.js';
+import { diffCommand } from './diff-command.js';
+import { SourceError } from '../diff/source-error.js';
 
 function help(): string {
   const width = Math.max(...ENV_VARS.map((v) => v.name.length));
@@ -28,6 +30,11 @@ Usage:
   incident-router silence expire <id>... [--comment why] [--author name]
                                              silences on a running sidecar (--url or INCIDENT_ROUTER_URL,
                                              --token or INCIDENT_ROUTER_TOKEN / API_TOKEN)
+  incident-router diff <old-dir> <new-dir> (--events file.ndjson | --stream NAME [--since 24h]
+                         [--nats-url url] | --recorded (--url http://sidecar | --data-dir dir))
+                         [--format table|markdown|json] [--examples 3]
+                                             which events each policy decides differently, each at its
+                                             own timestamp; exit 0 none, 1 some, 2 invalid policy or source
 
 Environment:
 ${ENV_VARS.map((v) => `  ${v.name.padEnd(width)}  ${v.help} (default: ${v.default})`).join('\n')}
@@ -133,6 +140,29 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     case 'silence':
       return silenceCommand(rest, process.env);
+    case 'diff': {
+      const valued = ['events', 'stream', 'since', 'nats-url', 'url', 'data-dir', 'format', 'examples'];
+      const args = parseArgs(rest, valued);
+      rejectUnknownFlags(args, [...valued, 'recorded']);
+      const [oldDir, newDir, ...extra] = args.positionals;
+      if (oldDir === undefined || newDir === undefined || extra.length > 0)
+        throw new UsageError('diff needs two policy directories: <old-dir> <new-dir>');
+      const opt = (name: string): string | undefined => stringFlag(args, name);
+      return diffCommand({
+        oldDir,
+        newDir,
+        events: opt('events'),
+        stream: opt('stream'),
+        since: opt('since'),
+        natsUrl: opt('nats-url'),
+        recorded: args.flags.has('recorded'),
+        url: opt('url'),
+        dataDir: opt('data-dir'),
+        format: opt('format') ?? 'table',
+        examples: opt('examples'),
+        env: process.env,
+      });
+    }
     case '--version':
     case 'version':
       console.log(VERSION);
@@ -151,6 +181,11 @@ async function main(argv: readonly string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
+    // diff: an unreadable source exits 2, like an invalid policy (docs/policy-diff.md, "Exit codes").
+    if (err instanceof SourceError) {
+      console.error(`incident-router: ${err.message}`);
+      process.exit(2);
+    }
     if (err instanceof UsageError) {
       console.error(`incident-router: ${err.message}\nRun "incident-router --help" for usage.`);
       process.exit(2);

@@ -58,6 +58,8 @@ export interface Config {
   cluster: ClusterConfig | null;
   /** How long resolved incidents, their timelines and delivered outbox entries are kept. */
   retentionMs: number;
+  /** The recent-events ring that `diff --recorded` and POST /api/v1/policy/diff replay (docs/policy-diff.md). */
+  recentEvents: RecentEventsConfig;
   /** The environment the policy on disk interpolates `${NAME}` from. */
   env: Readonly<Record<string, string | undefined>>;
   /**
@@ -67,6 +69,14 @@ export interface Config {
   candidateEnv: Readonly<Record<string, string>>;
   /** Values of variables whose names mark them as secrets: masked in every answer and log line. */
   secretValues: readonly string[];
+}
+
+export interface RecentEventsConfig {
+  /** 0 turns the ring off. */
+  maxEvents: number;
+  maxBytes: number;
+  /** 1 in this many of the events that neither page, resolve, record nor are suppressed is kept. */
+  sampleEvery: number;
 }
 
 /** Documented settings, in the order `incident-router --help` lists them. */
@@ -96,6 +106,13 @@ export const ENV_VARS: readonly { name: string; default: string; help: string }[
     help: 'jetstream state: this replica in /api/v1/health',
   },
   { name: 'RETENTION', default: '30d', help: 'how long resolved incidents are kept (e.g. 7d, 720h)' },
+  { name: 'RECENT_EVENTS_MAX', default: '100000', help: 'events kept for `diff --recorded` (0: none)' },
+  { name: 'RECENT_EVENTS_MAX_BYTES', default: '52428800', help: 'bytes kept for `diff --recorded` (50 MiB)' },
+  {
+    name: 'RECENT_EVENTS_SAMPLE',
+    default: '10',
+    help: 'keep 1 in N of the events that neither page, resolve, record nor are suppressed',
+  },
   {
     name: 'NATS_URL',
     default: '(unset: no NATS)',
@@ -302,6 +319,11 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, cwd = proc
     replica: r.name('REPLICA_NAME', `${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${process.pid}`),
   };
   const retentionMs = r.duration('RETENTION', '30d', 3_600_000);
+  const recentEvents: RecentEventsConfig = {
+    maxEvents: r.integer('RECENT_EVENTS_MAX', 100_000, 0, 10_000_000),
+    maxBytes: r.integer('RECENT_EVENTS_MAX_BYTES', 50 * 1024 * 1024, 1024, 4 * 1024 * 1024 * 1024),
+    sampleEvery: r.integer('RECENT_EVENTS_SAMPLE', 10, 1, 1_000_000),
+  };
   const logLevel = r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info');
   const publicUrl =
     r.url('PUBLIC_URL', ['http:', 'https:']) ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -337,6 +359,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, cwd = proc
     state,
     cluster: state === 'jetstream' ? cluster : null,
     retentionMs,
+    recentEvents,
     env,
     candidateEnv: Object.fromEntries(
       candidateNames.flatMap((n) => (env[n] === undefined ? [] : [[n, env[n]]])),

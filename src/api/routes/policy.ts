@@ -195,7 +195,7 @@ export function policyRouter(deps: PolicyRoutesDeps): Router {
   return router;
 }
 
-async function readCandidate(ctx: Context): Promise<PolicySource[]> {
+export async function readCandidate(ctx: Context): Promise<PolicySource[]> {
   if (ctx.is('application/json'))
     return candidateSources(parseJson(await readRawBody(ctx, CANDIDATE_LIMIT)), 'body');
   if (ctx.is('application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'text/plain')) {
@@ -208,7 +208,7 @@ async function readCandidate(ctx: Context): Promise<PolicySource[]> {
 }
 
 /** The pattern checker's bounds, as answers: 503 when it is busy, 400 for too many new patterns. */
-function refusedCheck(err: unknown): never {
+export function refusedCheck(err: unknown): never {
   if (!(err instanceof CheckRefused)) throw err;
   if (err.reason === 'busy') throw new AppError('busy', err.message);
   throw new AppError('validation_failed', err.message);

@@ -1,0 +1,102 @@
+// The recent-events sample (docs/policy-diff.md, "The recent-events ring"): what `diff --recorded` and
+// POST /api/v1/policy/diff replay. Every event that paged, resolved, was recorded or was suppressed
+// is kept, and 1 in `sampleEvery` of the rest (a deterministic counter: uniform over arrival order).
+// Events are masked before they are written, in batches off the hot path: `offer` never waits on a
+// store; a store that falls behind loses the newest sampled events, counted, never blocks.
+import type { Decision } from '../../domain/decision.js';
+import type { LogEvent } from '../../domain/log-event.js';
+import { maskSecret, SECRET_HEADER } from '../../domain/secrets.js';
+
+/** Where the ring lives: a LevelDB of its own (leveldb-ring.ts) or a JetStream stream (jetstream-ring.ts). */
+export interface RingStore {
+  /** Append serialized events; the store drops the oldest beyond its bounds. */
+  append(lines: readonly string[]): Promise<void>;
+  /** Every kept event, oldest first, as serialized. */
+  read(): AsyncIterable<string>;
+  close(): Promise<void>;
+}
+
+export interface RecentEventsSettings {
+  sampleEvery: number;
+  flushMs: number;
+  /** Events waiting for the store beyond this are dropped (and counted). */
+  maxPending: number;
+}
+
+/** Masks what may be a credential: known secrets anywhere, and attributes named like one. */
+export type Masker = (text: string) => string;
+
+export class RecentEvents {
+  private pending: LogEvent[] = [];
+  private others = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+  dropped = 0;
+  failures = 0;
+
+  constructor(
+    private readonly store: RingStore,
+    private readonly settings: RecentEventsSettings,
+    private readonly mask: Masker,
+    /** Told of a batch the store refused (its events are lost; the sidecar carries on). */
+    private readonly onWriteFailed: (err: unknown, events: number) => void = () => undefined,
+  ) {}
+
+  /**
+   * Hot path: a counter, or an array push. Masking and serializing wait for the flush, which runs once
+   * a second on a whole batch (validated events are never changed afterwards, so keeping the
+   * reference is safe).
+   */
+  offer(event: LogEvent, decision: Decision): void {
+    const notable = decision.paged || decision.suppressed || decision.recorded || decision.resolves !== null;
+    if (!notable && this.others++ % this.settings.sampleEvery !== 0) return;
+    if (this.pending.length >= this.settings.maxPending) {
+      this.dropped++;
+      return;
+    }
+    this.pending.push(event);
+    this.timer ??= setTimeout(() => void this.flush(), this.settings.flushMs);
+  }
+
+  /** Masks and serializes a batch: the only form in which an event leaves for a store. */
+  serialize(events: readonly LogEvent[]): string[] {
+    return events.map((event) => this.mask(JSON.stringify(maskAttributes(event))));
+  }
+
+  /** Writes what is pending; one batch at a time. */
+  async flush(): Promise<void> {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    while (this.flushing !== null) await this.flushing;
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.flushing = this.store.append(this.serialize(batch)).then(
+      () => undefined,
+      (err: unknown) => {
+        this.failures++;
+        this.onWriteFailed(err, batch.length);
+      },
+    );
+    await this.flushing;
+    this.flushing = null;
+  }
+
+  read(): AsyncIterable<string> {
+    return this.store.read();
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.store.close();
+  }
+}
+
+function maskAttributes(event: LogEvent): LogEvent {
+  const attributes = event.attributes;
+  if (attributes === undefined || !Object.keys(attributes).some((k) => SECRET_HEADER.test(k))) return event;
+  const masked: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(attributes))
+    masked[k] = SECRET_HEADER.test(k) ? maskSecret(typeof v === 'string' ? v : JSON.stringify(v)) : v;
+  return { ...event, attributes: masked };
+}
