@@ -6,6 +6,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { RingBounds } from './leveldb-ring.js';
 import type { RingStore } from './recent-events.js';
 
+const OPEN_TIMEOUT_MS = 60_000;
+
 export class JetStreamRing implements RingStore {
   private constructor(
     private readonly nc: NatsConnection,
@@ -29,16 +31,30 @@ export class JetStreamRing implements RingStore {
       discard: DiscardPolicy.Old,
       num_replicas: cluster.replicas,
     };
-    const exists = await jsm.streams.info(stream).then(
-      () => true,
-      () => false,
-    );
-    if (!exists) await jsm.streams.add(config);
-    else {
-      // The bounds follow the configuration; a change JetStream refuses (its replicas) keeps the old.
-      await jsm.streams.update(stream, config).catch(() => undefined);
+    const exists = (): Promise<boolean> =>
+      jsm.streams.info(stream).then(
+        () => true,
+        () => false,
+      );
+    // A new R3 stream needs its leader elected, slower while every replica starts at once: time-outs
+    // are retried for a while, as the state's buckets are (src/state/jetstream/buckets.ts).
+    const deadline = Date.now() + OPEN_TIMEOUT_MS;
+    for (let wait = 500; ; wait = Math.min(wait * 2, 5_000)) {
+      try {
+        if (await exists()) {
+          // The bounds follow the configuration; a change JetStream refuses (its replicas) keeps the old.
+          await jsm.streams.update(stream, config).catch(() => undefined);
+        } else {
+          await jsm.streams.add(config).catch(async (err: unknown) => {
+            if (!(await exists())) throw err; // otherwise another replica made it first
+          });
+        }
+        return new JetStreamRing(nc, stream, subject);
+      } catch (err) {
+        if (Date.now() + wait >= deadline || nc.isClosed()) throw err;
+        await new Promise((r) => setTimeout(r, wait));
+      }
     }
-    return new JetStreamRing(nc, stream, subject);
   }
 
   async append(lines: readonly string[]): Promise<void> {
