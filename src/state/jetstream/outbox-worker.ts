@@ -225,8 +225,12 @@ export class OutboxWorker implements DeliveryEngine {
     if (previous === null) return true;
     const before = olderPending(previous.record.deliveries, d, this.deps.clock.now());
     if (before.pending) return false;
+    if (before.withdrawn.length === 0) return true;
     for (const x of before.withdrawn) if (await this.deps.state.inOutbox(x.id)) return false;
-    return true;
+    // Gone from the outbox since the read above: its outcome (and any catch-up resolve it made) was
+    // recorded before the ack, so a second read sees that resolve.
+    const again = await this.deps.state.read(record.previous);
+    return again === null || !olderPending(again.record.deliveries, d, Infinity).pending;
   }
 }
 
