@@ -413,11 +413,14 @@ export class App {
       store,
       settings,
       (text) => this.scrubber.scrub(text),
-      (err, events) =>
+      (err, events) => {
+        this.metrics.recentEventsLost.inc({ reason: 'write_failed' }, events);
         this.logger.warn(
           { event: 'recent_events_write_failed', err, events },
           `the recent-events ring could not store ${events} events; diff --recorded will miss them`,
-        ),
+        );
+      },
+      () => this.metrics.recentEventsLost.inc({ reason: 'behind' }),
     );
   }
 

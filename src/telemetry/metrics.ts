@@ -211,6 +211,12 @@ export class Metrics {
       for (const [state, n] of Object.entries(counts)) this.silences.set({ state }, n);
     },
   });
+  readonly recentEventsLost = new Counter({
+    name: 'incident_router_recent_events_lost_total',
+    help: 'Events the recent-events ring did not keep: behind (its store fell behind) or write_failed.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly silenced = new Counter({
     name: 'incident_router_silenced_total',
     help: 'Alerts that would have paged, suppressed by a silence (recorded on alerts.recorded instead).',

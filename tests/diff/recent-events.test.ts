@@ -80,13 +80,17 @@ describe('recent events', () => {
   });
 
   it('drops (and counts) rather than waits when the store falls behind', () => {
+    let told = 0;
     const recent = new RecentEvents(
       new MemoryRing(),
       { sampleEvery: 1, flushMs: 60_000, maxPending: 5 },
       (s) => s,
+      () => undefined,
+      () => told++,
     );
     for (let i = 0; i < 8; i++) recent.offer(event(i), paged);
     expect(recent.dropped).toBe(3);
+    expect(told).toBe(3);
     void recent.close();
   });
 

@@ -40,6 +40,8 @@ export class RecentEvents {
     private readonly mask: Masker,
     /** Told of a batch the store refused (its events are lost; the sidecar carries on). */
     private readonly onWriteFailed: (err: unknown, events: number) => void = () => undefined,
+    /** Told of a sampled event dropped because the store is behind. */
+    private readonly onDropped: () => void = () => undefined,
   ) {}
 
   /**
@@ -52,6 +54,7 @@ export class RecentEvents {
     if (!notable && this.others++ % this.settings.sampleEvery !== 0) return;
     if (this.pending.length >= this.settings.maxPending) {
       this.dropped++;
+      this.onDropped();
       return;
     }
     this.pending.push(event);
