@@ -1,6 +1,5 @@
 // Delivery end to end over real HTTP, a real LevelDB and the provider simulators (issue 3).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/domain/clock.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { fastBreaker, get, post, startTestApp, waitFor, type TestApp } from '../helpers/app.js';
 import { useSimulators } from '../helpers/sandbox.js';
@@ -161,43 +160,6 @@ describe('delivery', () => {
     expect(failover.message).toContain("'payload.summary' is missing or blank");
     expect(failover.message).toContain('failing over to opsgenie');
     expect(detail.holds.opsgenie.state).toBe('open');
-  });
-
-  it('reopen - a fingerprint paged again right after its trigger was withdrawn is sent once that trigger is settled, with no wait on the clock', async () => {
-    // The clock never moves: a reopened incident's trigger that waited for time to pass (cluster
-    // mode once held it 10 s in case the withdrawn trigger was still in flight at another replica)
-    // would never go. The first trigger hangs until its 5 s timeout, withdrawn meanwhile.
-    await t.stop();
-    t = await startTestApp({}, { sandbox, clock: new ManualClock(Date.now()), editSettings: fastBreaker });
-    const hang = sandbox.pagerduty.injectFault({ kind: 'hang', times: 1 });
-    const first = await post(`${t.url}/api/v1/alerts`, failoverAlert(1));
-    expect(first.body.paged).toBe(true);
-    // Its trigger is on the wire once the fault is used up.
-    await waitFor(async () => {
-      const { faults } = (await get(`${sandbox.urls.pagerduty}/__sim/faults`)).body;
-      return !faults.some((f: { id: number }) => f.id === hang.id);
-    });
-    const resolved = await post(`${t.url}/api/v1/incidents/${first.body.incident_id}/resolve`, {});
-    expect(resolved.status).toBe(200);
-    const second = await post(`${t.url}/api/v1/alerts`, failoverAlert(1));
-    expect(second.body.incident_id).not.toBe(first.body.incident_id);
-    const held = await waitFor(
-      async () => (await incidentDetail(second.body.incident_id)).holds.pagerduty,
-      20_000,
-    );
-    expect(held.state).toBe('open');
-    const deliveries = (await incidentDetail(first.body.incident_id)).deliveries;
-    expect(deliveries.map((d: { action: string; status: string }) => `${d.action}:${d.status}`)).toEqual([
-      'trigger:superseded',
-    ]);
-    // PagerDuty saw one trigger for the key: the new one (the hung one never answered).
-    const key = (await incidentDetail(second.body.incident_id)).provider_key as string;
-    expect(
-      sandbox.pagerduty
-        .incidents()
-        .filter((i) => i.dedupKey === key)
-        .map((i) => i.status),
-    ).toEqual(['triggered']);
   });
 
   it('resolve - a recovery line resolves the incident at every provider that holds it', async () => {

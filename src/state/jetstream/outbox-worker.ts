@@ -211,47 +211,27 @@ export class OutboxWorker implements DeliveryEngine {
     return false;
   }
 
-  /**
-   * No older delivery to the same provider and key is pending, here or in the incident before. A
-   * trigger of the incident before that was withdrawn moments ago may still be in flight at another
-   * replica: if it lands, its catch-up resolve must go before `d`. It is in flight only while its
-   * message is still in the outbox (acked once its outcome is recorded), so `d` waits for that
-   * rather than for the whole time an attempt could take (docs/architecture.md, "Cluster mode").
-   */
+  /** No older delivery to the same provider and key is pending, here or in the incident before. */
   private async isTurn(record: IncidentRecord, d: Delivery): Promise<boolean> {
-    if (olderPending(record.deliveries, d, Infinity).pending) return false;
+    if (olderPending(record.deliveries, d, Infinity)) return false;
     if (record.previous === null || d.action !== 'trigger') return true;
     const previous = await this.deps.state.read(record.previous);
-    if (previous === null) return true;
-    const before = olderPending(previous.record.deliveries, d, this.deps.clock.now());
-    if (before.pending) return false;
-    if (before.withdrawn.length === 0) return true;
-    for (const x of before.withdrawn) if (await this.deps.state.inOutbox(x.id)) return false;
-    // Gone from the outbox since the read above: its outcome (and any catch-up resolve it made) was
-    // recorded before the ack, so a second read sees that resolve.
-    const again = await this.deps.state.read(record.previous);
-    return again === null || !olderPending(again.record.deliveries, d, Infinity).pending;
+    return previous === null || !olderPending(previous.record.deliveries, d, this.deps.clock.now());
   }
 }
 
 /**
- * The deliveries before `d` to the same provider and key that may still go: whether one is pending,
- * and (`nowMs` given: the incident before) those withdrawn less than IN_FLIGHT_AT_MOST_MS ago, which
- * may be in flight at another replica.
+ * Whether a delivery before `d` to the same provider and key is still to go. A trigger withdrawn
+ * moments ago (`nowMs` given: the incident before) may be in flight at another replica: if it lands,
+ * its catch-up resolve must go before `d`, so it counts until it has had time to finish.
  */
-function olderPending(
-  deliveries: readonly Delivery[],
-  d: Delivery,
-  nowMs: number,
-): { pending: boolean; withdrawn: Delivery[] } {
+function olderPending(deliveries: readonly Delivery[], d: Delivery, nowMs: number): boolean {
   const provider = Attempts.providerOf(d);
-  const withdrawn: Delivery[] = [];
   for (const x of deliveries) {
-    if (x.id === d.id) break;
+    if (x.id === d.id) return false;
     if (x.provider_key !== d.provider_key || Attempts.providerOf(x) !== provider) continue;
-    if (x.status === 'pending') return { pending: true, withdrawn };
-    if (x.status === 'superseded' && nowMs - Date.parse(x.updated_at) < IN_FLIGHT_AT_MOST_MS)
-      withdrawn.push(x);
+    if (x.status === 'pending') return true;
+    if (x.status === 'superseded' && nowMs - Date.parse(x.updated_at) < IN_FLIGHT_AT_MOST_MS) return true;
   }
-  return { pending: false, withdrawn };
+  return false;
 }

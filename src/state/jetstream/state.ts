@@ -329,17 +329,6 @@ export class JetStreamState implements StateBackend {
     return marker?.operation === 'PUT' ? (this.keyEntry(marker)?.id ?? null) : null;
   }
 
-  /**
-   * Whether a delivery's message is still in the outbox: the work queue removes it once acked, and
-   * a replica acks only after recording the attempt's outcome (outbox-worker.ts).
-   */
-  async inOutbox(deliveryId: string): Promise<boolean> {
-    const { jsm, outbox } = this.buckets;
-    return (
-      (await jsm.streams.getMessage(outbox.stream, { last_by_subj: outbox.subject(deliveryId) })) !== null
-    );
-  }
-
   async get(id: string): Promise<Incident | undefined> {
     return (await this.available('read an incident', () => this.read(id)))?.record.incident;
   }
