@@ -39,15 +39,9 @@ describe('incident-router diff', { timeout: 90_000 }, () => {
   });
 
   it('exits 1 when outcomes change; JSON and Markdown carry the same report', async () => {
-    const json = await runCli([
-      'diff',
-      SHIPPED_POLICY_DIR,
-      changedDir,
-      '--events',
-      events,
-      '--format',
-      'json',
-    ]);
+    const changedAs = (format: string) =>
+      runCli(['diff', SHIPPED_POLICY_DIR, changedDir, '--events', events, '--format', format]);
+    const json = await changedAs('json');
     expect(json.code).toBe(1);
     const report = JSON.parse(json.stdout) as {
       changed: number;
@@ -61,15 +55,7 @@ describe('incident-router diff', { timeout: 90_000 }, () => {
     expect(report.problems).toEqual([expect.objectContaining({ ref: 'events.ndjson:3' })]);
     expect(json.stderr).toMatch(/skipped events\.ndjson:3/);
 
-    const md = await runCli([
-      'diff',
-      SHIPPED_POLICY_DIR,
-      changedDir,
-      '--events',
-      events,
-      '--format',
-      'markdown',
-    ]);
+    const md = await changedAs('markdown');
     expect(md.code).toBe(1);
     expect(md.stdout).toContain('### Policy diff');
     expect(md.stdout).toContain(`${report.changed} of 3000 events change`);

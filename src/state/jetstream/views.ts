@@ -50,6 +50,31 @@ export abstract class Follower {
 
   protected abstract apply(e: KvWatchEntry): void;
 
+  /**
+   * An entry's JSON when `valid` accepts it; otherwise `onInvalid` is told, the entry is logged as a
+   * state record that does not parse and ignored (null).
+   */
+  protected parsed<T>(
+    e: KvWatchEntry,
+    valid: (value: T) => boolean,
+    noun: string,
+    onInvalid: () => void,
+  ): T | null {
+    let err: unknown = new Error(`not a ${noun}`);
+    try {
+      const value = e.json<T>();
+      if (valid(value)) return value;
+    } catch (thrown) {
+      err = thrown;
+    }
+    onInvalid();
+    this.logger.error(
+      { event: 'state_record_invalid', bucket: this.what, key: e.key, err },
+      `${noun} ${e.key} does not parse; ignored`,
+    );
+    return null;
+  }
+
   stop(): void {
     this.stopped = true;
     this.iter?.stop();
@@ -77,19 +102,13 @@ export class KeyView extends Follower {
       this.entries.delete(e.key);
       return;
     }
-    let entry: KeyEntry;
-    try {
-      entry = e.json<KeyEntry>();
-      if (typeof entry.id !== 'string' || typeof entry.fingerprint !== 'string')
-        throw new Error('not a key entry');
-    } catch (err) {
-      this.onInvalid();
-      this.logger.error(
-        { event: 'state_record_invalid', bucket: 'keys', key: e.key, err },
-        `key ${e.key} does not parse; ignored`,
-      );
-      return;
-    }
+    const entry = this.parsed<KeyEntry>(
+      e,
+      (v) => typeof v.id === 'string' && typeof v.fingerprint === 'string',
+      'key',
+      this.onInvalid,
+    );
+    if (entry === null) return;
     this.entries.set(e.key, entry);
     for (const l of this.listeners) l.changed(entry);
   }
@@ -179,19 +198,13 @@ export class SilenceFollower extends Follower {
       this.listener(e.key); // forgotten by retention
       return;
     }
-    let silence: Silence;
-    try {
-      silence = e.json<Silence>();
-      if (typeof silence.id !== 'string' || !Array.isArray(silence.matchers))
-        throw new Error('not a silence');
-    } catch (err) {
-      this.onInvalid();
-      this.logger.error(
-        { event: 'state_record_invalid', bucket: 'silences', key: e.key, err },
-        `silence ${e.key} does not parse; ignored`,
-      );
-      return;
-    }
+    const silence = this.parsed<Silence>(
+      e,
+      (v) => typeof v.id === 'string' && Array.isArray(v.matchers),
+      'silence',
+      this.onInvalid,
+    );
+    if (silence === null) return;
     this.listener(silence);
   }
 
