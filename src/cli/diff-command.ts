@@ -4,14 +4,15 @@
 import { access } from 'node:fs/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { parseDuration } from '../domain/duration.js';
-import { diffEvents, type DiffSide, type SourceItem } from '../diff/diff.js';
+import { diffEvents, type SourceItem } from '../diff/diff.js';
+import { diffFileInWorkers, fileSize, workersFor, type SourcedSide } from '../diff/parallel.js';
 import { formatReport, FORMATS, type Format } from '../diff/format.js';
 import { ruleLocations } from '../diff/locations.js';
 import { eventsOfLines, readNdjsonFile } from '../diff/ndjson.js';
 import { SourceError } from '../diff/source-error.js';
 import { readStream } from '../diff/stream.js';
 import { readRecentFromDataDir } from '../diff/recent/leveldb-ring.js';
-import { loadOrReport } from './policy-commands.js';
+import { loadWithSourcesOrReport } from './policy-commands.js';
 import { UsageError } from './args.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -28,6 +29,8 @@ export interface DiffCommandOptions {
   dataDir?: string;
   format: string;
   examples?: string;
+  /** Worker threads for an --events file: `auto` (one per core for a large file) or a number. */
+  jobs?: string;
   env: Env;
 }
 
@@ -35,12 +38,22 @@ export async function diffCommand(options: DiffCommandOptions): Promise<number> 
   const format = parseFormat(options.format);
   const examples = options.examples === undefined ? 3 : Number(options.examples);
   if (!Number.isInteger(examples) || examples < 0) throw new UsageError('--examples needs a whole number');
+  const jobs = parseJobs(options.jobs);
   const open = chooseSource(options); // usage errors before the policies load
   const [prev, next] = [await side(options.oldDir, options.env), await side(options.newDir, options.env)];
   if (prev === null || next === null) return 2;
   const source = await open();
   try {
-    const report = await diffEvents(source.items, prev, next, { examplesPerGroup: examples });
+    const workers = options.events === undefined ? 0 : workersFor(await fileSize(options.events), jobs);
+    const diffOptions = { examplesPerGroup: examples };
+    const report =
+      workers > 0
+        ? await diffFileInWorkers(options.events as string, prev, next, {
+            ...diffOptions,
+            workers,
+            load: { env: options.env, sandbox: true },
+          })
+        : await diffEvents(source.items, prev, next, diffOptions);
     console.log(formatReport(report, format));
     for (const p of report.problems) if (format !== 'table') console.error(`skipped ${p.ref}: ${p.message}`);
     return report.changed === 0 ? 0 : 1;
@@ -58,10 +71,20 @@ function parseFormat(value: string): Format {
   return value as Format;
 }
 
-async function side(dir: string, env: Env): Promise<DiffSide | null> {
-  // Nothing is sent, so provider keys may be unset, as for `test`.
-  const active = await loadOrReport(dir, env, true);
-  return active === null ? null : { policy: active.compiled, locations: ruleLocations(active.loaded) };
+function parseJobs(value: string | undefined): number | 'auto' {
+  if (value === undefined || value === 'auto') return 'auto';
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError('--jobs needs auto or a whole number of at least 1');
+  return n;
+}
+
+async function side(dir: string, env: Env): Promise<SourcedSide | null> {
+  // Nothing is sent, so provider keys may be unset, as for `test` (the workers load it the same way).
+  const loaded = await loadWithSourcesOrReport(dir, env, true);
+  if (loaded === null) return null;
+  const { policy, sources } = loaded;
+  return { policy: policy.compiled, locations: ruleLocations(policy.loaded), sources };
 }
 
 interface OpenSource {

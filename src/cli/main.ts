@@ -32,7 +32,7 @@ Usage:
                                              --token or INCIDENT_ROUTER_TOKEN / API_TOKEN)
   incident-router diff <old-dir> <new-dir> (--events file.ndjson | --stream NAME [--since 24h]
                          [--nats-url url] | --recorded (--url http://sidecar | --data-dir dir))
-                         [--format table|markdown|json] [--examples 3]
+                         [--format table|markdown|json] [--examples 3] [--jobs auto|N]
                                              which events each policy decides differently, each at its
                                              own timestamp; exit 0 none, 1 some, 2 invalid policy or source
 
@@ -141,7 +141,17 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'silence':
       return silenceCommand(rest, process.env);
     case 'diff': {
-      const valued = ['events', 'stream', 'since', 'nats-url', 'url', 'data-dir', 'format', 'examples'];
+      const valued = [
+        'events',
+        'stream',
+        'since',
+        'nats-url',
+        'url',
+        'data-dir',
+        'format',
+        'examples',
+        'jobs',
+      ];
       const args = parseArgs(rest, valued);
       rejectUnknownFlags(args, [...valued, 'recorded']);
       const [oldDir, newDir, ...extra] = args.positionals;
@@ -160,6 +170,7 @@ async function main(argv: readonly string[]): Promise<number> {
         dataDir: opt('data-dir'),
         format: opt('format') ?? 'table',
         examples: opt('examples'),
+        jobs: opt('jobs'),
         env: process.env,
       });
     }

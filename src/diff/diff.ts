@@ -44,6 +44,35 @@ export interface Example {
   new: { value: string; rule: RuleRef | null };
 }
 
+const MESSAGE_CHARS = 160;
+
+/** An event whose outcome changed: what the report keeps of it (small enough to pass between threads). */
+export interface ChangedEvent {
+  ref: string;
+  at: string;
+  service: string;
+  level: string;
+  /** Cut to MESSAGE_CHARS. */
+  message: string;
+  changes: Change[];
+}
+
+/** What changed between two decisions of one event, or null when nothing a reviewer compares did. */
+export function changedEvent(event: DiffEvent, a: Decision, b: Decision): ChangedEvent | null {
+  if (sameOutcome(a, b)) return null;
+  const e = event.input.event;
+  const changes = changesOf(a, b, e);
+  if (changes.length === 0) return null;
+  return {
+    ref: event.ref,
+    at: a.at,
+    service: e.service,
+    level: e.level,
+    message: e.message.length > MESSAGE_CHARS ? `${e.message.slice(0, MESSAGE_CHARS - 1)}…` : e.message,
+    changes,
+  };
+}
+
 /** All changes of one kind from one value to another, e.g. route `default` → `low-urgency`. */
 export interface ChangeGroup {
   kind: ChangeKind;
@@ -73,8 +102,6 @@ export interface DiffOptions {
   /** Problems kept in the report (all are counted); default 100. */
   maxProblems?: number;
 }
-
-const MESSAGE_CHARS = 160;
 
 export class PolicyDiff {
   private readonly groups = new Map<string, ChangeGroup>();
@@ -111,14 +138,22 @@ export class PolicyDiff {
 
   private compare(event: DiffEvent, a: Decision, b: Decision): void {
     this.events++;
-    if (sameOutcome(a, b)) return;
-    const changes = changesOf(a, b, event.input.event);
-    if (changes.length === 0) return;
-    this.changes.push({ ref: event.ref, kinds: changes.map((c) => c.kind) });
-    for (const change of changes) this.tally(event, a, change);
+    const changed = changedEvent(event, a, b);
+    if (changed !== null) this.addChanged(changed);
   }
 
-  private tally(event: DiffEvent, a: Decision, change: Change): void {
+  /** Events decided elsewhere (a worker thread): counted here. */
+  count(events: number): void {
+    this.events += events;
+  }
+
+  /** An event whose outcome changed, decided here or in a worker thread, in source order. */
+  addChanged(changed: ChangedEvent): void {
+    this.changes.push({ ref: changed.ref, kinds: changed.changes.map((c) => c.kind) });
+    for (const change of changed.changes) this.tally(changed, change);
+  }
+
+  private tally(changed: ChangedEvent, change: Change): void {
     const key = `${change.kind}\u0000${change.old.group}\u0000${change.new.group}`;
     let group = this.groups.get(key);
     if (group === undefined) {
@@ -134,13 +169,12 @@ export class PolicyDiff {
     }
     group.count++;
     if (group.examples.length >= this.examples) return;
-    const e = event.input.event;
     group.examples.push({
-      ref: event.ref,
-      at: a.at,
-      service: e.service,
-      level: e.level,
-      message: e.message.length > MESSAGE_CHARS ? `${e.message.slice(0, MESSAGE_CHARS - 1)}…` : e.message,
+      ref: changed.ref,
+      at: changed.at,
+      service: changed.service,
+      level: changed.level,
+      message: changed.message,
       old: { value: change.old.value, rule: this.ruleRef(change.old.rule, this.prev) },
       new: { value: change.new.value, rule: this.ruleRef(change.new.rule, this.next) },
     });

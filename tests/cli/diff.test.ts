@@ -39,8 +39,8 @@ describe('incident-router diff', { timeout: 90_000 }, () => {
   });
 
   it('exits 1 when outcomes change; JSON and Markdown carry the same report', async () => {
-    const changedAs = (format: string) =>
-      runCli(['diff', SHIPPED_POLICY_DIR, changedDir, '--events', events, '--format', format]);
+    const changedAs = (format: string, ...more: string[]) =>
+      runCli(['diff', SHIPPED_POLICY_DIR, changedDir, '--events', events, '--format', format, ...more]);
     const json = await changedAs('json');
     expect(json.code).toBe(1);
     const report = JSON.parse(json.stdout) as {
@@ -54,6 +54,9 @@ describe('incident-router diff', { timeout: 90_000 }, () => {
     expect(report.groups[0]).toMatchObject({ kind: 'fingerprint', loud: true });
     expect(report.problems).toEqual([expect.objectContaining({ ref: 'events.ndjson:3' })]);
     expect(json.stderr).toMatch(/skipped events\.ndjson:3/);
+    // Worker threads (docs/policy-diff.md, "Speed") print the very same report.
+    const inWorkers = await changedAs('json', '--jobs', '2');
+    expect(inWorkers).toMatchObject({ code: 1, stdout: json.stdout });
 
     const md = await changedAs('markdown');
     expect(md.code).toBe(1);

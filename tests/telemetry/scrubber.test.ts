@@ -21,6 +21,15 @@ describe('SecretScrubber', () => {
     expect(s.scrub('short R0abcde... stays')).toBe('short R0abcde... stays');
   });
 
+  it('finds secrets made of regular-expression characters as they are, and nothing that only looks like them', () => {
+    const s = new SecretScrubber();
+    s.set('config', ['p4ss.w0rd+(x)*$', 'a|b|c|d|e']);
+    expect(s.scrub('pass p4ss.w0rd+(x)*$ and a|b|c|d|e')).toBe('pass ****x)*$ and ****|d|e');
+    expect(s.scrub('p4ssXw0rd+(x)*$ a or b')).toBe('p4ssXw0rd+(x)*$ a or b');
+    expect(s.holdsSecret('nothing here')).toBe(false);
+    expect(s.holdsSecret('cut short...')).toBe(true);
+  });
+
   it('keeps each group: a policy reload replaces the policy keys, not the configuration tokens', () => {
     const s = new SecretScrubber();
     s.set('config', ['api-token-abcdef']);

@@ -1,0 +1,110 @@
+// A worker thread of the parallel file diff (src/diff/parallel.ts, docs/policy-diff.md
+// "Speed"): loads both policies from their sources with the main thread's ReDoS verdicts (so
+// every pattern runs on the same engine as there), then decides the chunks of lines it is sent,
+// each event by both policies at its own timestamp, and answers what changed in each chunk.
+import { parentPort, workerData } from 'node:worker_threads';
+import { compilePolicy, type CompiledPolicy } from '../policy/compile.js';
+import { decideNow, NO_INCIDENTS } from '../policy/decide.js';
+import { loadPolicyAsync, type LoadOptions, type PolicySource } from '../policy/load.js';
+import type { ReDoSVerdict } from '../policy/redos.js';
+import { changedEvent, type ChangedEvent, type SourceProblem } from './diff.js';
+import { parseEventLine } from './ndjson.js';
+
+export interface DiffWorkerData {
+  prev: readonly PolicySource[];
+  next: readonly PolicySource[];
+  load: LoadOptions;
+  verdicts: [string, ReDoSVerdict][];
+}
+
+/** Lines `firstLine`… of the source named `name`, as UTF-8 bytes ending at a line break. */
+export interface DiffChunk {
+  seq: number;
+  name: string;
+  firstLine: number;
+  bytes: Uint8Array;
+}
+
+export interface DiffChunkResult {
+  seq: number;
+  events: number;
+  problems: SourceProblem[];
+  changed: ChangedEvent[];
+}
+
+export type DiffWorkerMessage =
+  { type: 'ready' } | { type: 'failed'; message: string } | { type: 'chunk'; result: DiffChunkResult };
+
+const port = parentPort;
+if (port === null) throw new Error('diff-worker.js runs as a worker thread');
+const data = workerData as DiffWorkerData;
+
+async function compiled(sources: readonly PolicySource[]): Promise<CompiledPolicy> {
+  const known = new Map(data.verdicts);
+  const result = await loadPolicyAsync(sources, data.load, async (patterns) => {
+    // The main thread checked these already; one it could not judge runs on RE2 there and here.
+    const out = new Map<string, ReDoSVerdict>();
+    for (const p of patterns)
+      out.set(p, known.get(p) ?? { status: 'unknown', error: 'not judged by the main thread' });
+    return out;
+  });
+  if (!result.ok)
+    throw new Error(`a policy the main thread loaded did not load here: ${result.problems[0]?.message}`);
+  return compilePolicy(result.policy);
+}
+
+async function decideChunk(
+  chunk: DiffChunk,
+  prev: CompiledPolicy,
+  next: CompiledPolicy,
+): Promise<DiffChunkResult> {
+  const text = new TextDecoder().decode(chunk.bytes);
+  const result: DiffChunkResult = { seq: chunk.seq, events: 0, problems: [], changed: [] };
+  let line = chunk.firstLine;
+  for (let start = 0; start < text.length; line++) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    const raw = text.slice(start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+    start = end + 1;
+    const item = parseEventLine(raw, `${chunk.name}:${line}`);
+    if (item === null) continue;
+    if ('problem' in item) {
+      result.problems.push(item.problem);
+      continue;
+    }
+    const atMs = Date.parse(item.input.event.timestamp);
+    let a = decideNow(item.input, prev, atMs, NO_INCIDENTS);
+    let b = decideNow(item.input, next, atMs, NO_INCIDENTS);
+    if (a instanceof Promise) a = await a;
+    if (b instanceof Promise) b = await b;
+    result.events++;
+    const changed = changedEvent(item, a, b);
+    if (changed !== null) result.changed.push(changed);
+  }
+  return result;
+}
+
+async function main(worker: NonNullable<typeof parentPort>): Promise<void> {
+  let policies: [CompiledPolicy, CompiledPolicy];
+  try {
+    policies = [await compiled(data.prev), await compiled(data.next)];
+  } catch (err) {
+    worker.postMessage({ type: 'failed', message: (err as Error).message } satisfies DiffWorkerMessage);
+    return;
+  }
+  // Chunks are decided one at a time, in the order they come: a chunk's answer is posted before the next starts.
+  let queue = Promise.resolve();
+  worker.on('message', (chunk: DiffChunk) => {
+    queue = queue.then(async () => {
+      try {
+        const result = await decideChunk(chunk, ...policies);
+        worker.postMessage({ type: 'chunk', result } satisfies DiffWorkerMessage);
+      } catch (err) {
+        worker.postMessage({ type: 'failed', message: (err as Error).message } satisfies DiffWorkerMessage);
+      }
+    });
+  });
+  worker.postMessage({ type: 'ready' } satisfies DiffWorkerMessage);
+}
+
+void main(port);
