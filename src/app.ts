@@ -273,9 +273,12 @@ export class App {
         if (fired.fired) engine.enqueue(fired.deliveries);
       },
     });
+    // Made below (it reads the incidents' open view); a tier that finds a schedule empty asks it.
+    let coverage: CoverageChecker | null = null;
     const incidents = new Incidents({
       ...{ state, ids, clock, lifecycle, logger, metrics, policy },
       timers: escalations,
+      onEmptySchedules: (schedules) => coverage?.checkSoon(schedules),
     });
     const recorder = new DeliveryRecorder({
       state,
@@ -370,14 +373,15 @@ export class App {
     retention.start();
     const unmatched = new UnmatchedWebhooks();
     // Every replica checks; the gap's fingerprint makes their alerts one incident.
-    const coverage = new CoverageChecker({
+    const checker = new CoverageChecker({
       policy,
       pipeline,
       clock,
       logger,
       isOpen: (fingerprint) => incidents.open.openIncident(fingerprint) !== null,
     });
-    this.policies.onChange(() => void coverage.check());
+    coverage = checker;
+    this.policies.onChange(() => void checker.check());
     return {
       state,
       incidents,
@@ -392,7 +396,7 @@ export class App {
       sandbox,
       nats,
       unmatched,
-      coverage,
+      coverage: checker,
       escalations,
       stream,
       silences,

@@ -21,10 +21,19 @@ export interface Reach {
   people: string[];
   /** Targets that reached nobody, each with why. */
   skipped: string[];
+  /** Schedules with nobody on call at that instant: a coverage gap now (the sidecar checks at once). */
+  emptySchedules: string[];
 }
 
 export function reachOf(targets: readonly EscalationTarget[], atMs: number, directory: Directory): Reach {
-  const reach: Reach = { pagerduty: [], opsgenie: [], webhook: [], people: [], skipped: [] };
+  const reach: Reach = {
+    pagerduty: [],
+    opsgenie: [],
+    webhook: [],
+    people: [],
+    skipped: [],
+    emptySchedules: [],
+  };
   for (const target of targets) {
     if ('person' in target) addPerson(reach, target.person, directory, true);
     else if ('schedule' in target) addSchedule(reach, target.schedule, atMs, directory);
@@ -38,6 +47,7 @@ export function reachOf(targets: readonly EscalationTarget[], atMs: number, dire
     opsgenie: uniqueBy(reach.opsgenie, (r) => JSON.stringify([r.type, r.id, r.name, r.username])),
     webhook: unique(reach.webhook),
     people: unique(reach.people),
+    emptySchedules: unique(reach.emptySchedules),
   };
 }
 
@@ -50,6 +60,7 @@ function addSchedule(reach: Reach, name: string, atMs: number, directory: Direct
   const people = onCallAt(schedule, atMs);
   if (people.length === 0) {
     reach.skipped.push(`schedule "${name}": nobody on call`);
+    reach.emptySchedules.push(name);
     return;
   }
   const serviceKey = schedule.provider?.pagerduty?.routing_key;

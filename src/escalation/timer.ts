@@ -22,6 +22,8 @@ export interface Fired {
   skipped: string[];
   /** Nobody was reachable from this tier on: the route's own providers were paged instead. */
   fallback: boolean;
+  /** Schedules of the tiers looked at (skipped or fired) with nobody on call: coverage gaps now. */
+  emptySchedules: string[];
   next: IncidentEscalation;
 }
 
@@ -38,9 +40,11 @@ export function beginEscalation(plan: EscalationPlan, nowMs: number): IncidentEs
 export function fireTier(esc: IncidentEscalation, nowMs: number, deps: FireDeps): Fired {
   const { tiers, route } = esc.plan;
   const skipped: string[] = [];
+  const emptySchedules = new Set<string>();
   for (let i = esc.next_tier; i < tiers.length; i++) {
     const tier = tiers[i] as EscalationTier;
     const reach = reachOf(tier.targets, nowMs, deps.directory);
+    for (const name of reach.emptySchedules) emptySchedules.add(name);
     const deliveries = tierTriggers(tier, i + 1, reach, route.name, deps.typeOf);
     if (deliveries.length > 0) {
       // Reached someone (a provider that cannot address them gets its own setting).
@@ -51,6 +55,7 @@ export function fireTier(esc: IncidentEscalation, nowMs: number, deps: FireDeps)
         people: reach.people,
         skipped,
         fallback: false,
+        emptySchedules: [...emptySchedules],
         next: advance(esc, i),
       };
     }
@@ -59,7 +64,15 @@ export function fireTier(esc: IncidentEscalation, nowMs: number, deps: FireDeps)
   }
   const tier = esc.next_tier + 1;
   const deliveries = planTriggers([route]).map((d) => ({ ...d, tier }));
-  return { tier, deliveries, people: [], skipped, fallback: true, next: advance(esc, esc.next_tier) };
+  return {
+    tier,
+    deliveries,
+    people: [],
+    skipped,
+    fallback: true,
+    emptySchedules: [...emptySchedules],
+    next: advance(esc, esc.next_tier),
+  };
 }
 
 /** After tier `index` fired: the next tier, a repeat of the tiers, or nothing more. */

@@ -71,6 +71,11 @@ export interface IncidentsDeps {
   policy(): CompiledPolicy;
   /** Escalation timers in memory (src/escalation/scheduler.ts): told of every timer a write sets. */
   timers?: TimerSchedule;
+  /**
+   * A tier fired found these schedules with nobody on call (told after the write): the coverage
+   * check runs at once rather than at its next interval (docs/policy-language.md, "Coverage gaps").
+   */
+  onEmptySchedules?: (schedules: readonly string[]) => void;
 }
 
 /** What firing an incident's escalation timer did. */
@@ -248,7 +253,7 @@ export class Incidents {
     if (held) this.deps.timers?.schedule(incident.id, escalationDueOf(incident));
     if (fired !== null) {
       this.deps.timers?.schedule(incident.id, escalationDueOf(incident));
-      this.escalated(incident, fired.tier, false);
+      this.escalated(incident, fired.tier, false, fired.emptySchedules);
     }
     void this.refreshGauges();
     const ref = { id: incident.id, correlation_id: incident.correlation_id };
@@ -493,8 +498,8 @@ export class Incidents {
     const version = policy.stamp.version;
     type Read =
       | { kind: 'none'; dueAt: number | null }
-      | { kind: 'fired'; incident: Incident; deliveries: Delivery[]; tier: number }
-      | { kind: 'released'; incident: Incident; deliveries: Delivery[]; tier: number }
+      | { kind: 'fired'; incident: Incident; deliveries: Delivery[]; tier: number; empty: string[] }
+      | { kind: 'released'; incident: Incident; deliveries: Delivery[]; tier: number; empty: string[] }
       | { kind: 'timeout'; t: TransitionOutcome; request: TransitionRequest };
     const read = await this.deps.state.update<Read>(id, {}, (snap) => {
       const incident = snap.incident;
@@ -533,7 +538,8 @@ export class Incidents {
       );
       const entry = tierAudit(incident, fired, version, nowMs);
       const change: Change = { incident, deliveries, audit: [entry], durable: true };
-      return { change, result: { kind: 'fired', incident, deliveries, tier: fired.tier } };
+      const empty = fired.emptySchedules;
+      return { change, result: { kind: 'fired', incident, deliveries, tier: fired.tier, empty } };
     });
     if (read === null) {
       this.deps.timers?.schedule(id, null);
@@ -547,7 +553,7 @@ export class Incidents {
         return { fired: false, ackTimeout: this.transitioned(read.t, read.request) };
       case 'fired':
         this.deps.timers?.schedule(id, escalationDueOf(read.incident));
-        this.escalated(read.incident, read.tier, true);
+        this.escalated(read.incident, read.tier, true, read.empty);
         return { fired: true, incident: read.incident, deliveries: read.deliveries, tier: read.tier };
       case 'released': {
         const incident = read.incident;
@@ -557,7 +563,7 @@ export class Incidents {
           this.deps.lifecycle.incident(
             lifecycleEvent('triggered', incident, PIPELINE, nowIso, { released_from_flap: incident.flap }),
           );
-        if (read.tier > 0) this.escalated(incident, read.tier, false);
+        if (read.tier > 0) this.escalated(incident, read.tier, false, read.empty);
         return { fired: true, incident, deliveries: read.deliveries, tier: read.tier };
       }
     }
@@ -571,7 +577,7 @@ export class Incidents {
     incident: Incident,
     policy: CompiledPolicy,
     nowMs: number,
-  ): { change: Change; result: { deliveries: Delivery[]; tier: number } } {
+  ): { change: Change; result: { deliveries: Delivery[]; tier: number; empty: string[] } } {
     const flap = incident.flap as NonNullable<Incident['flap']>;
     incident.flap = { ...flap, release_at: null, released_at: nowMs };
     const paging = incident.state === 'triggered';
@@ -596,14 +602,15 @@ export class Incidents {
     );
     return {
       change: { incident, deliveries, audit: [entry], durable: true },
-      result: { deliveries, tier: fired?.tier ?? 0 },
+      result: { deliveries, tier: fired?.tier ?? 0, empty: fired?.emptySchedules ?? [] },
     };
   }
 
   /** A tier fired: counted; after the open, published on `incidents.escalated`. */
-  private escalated(incident: Incident, tier: number, publish: boolean): void {
+  private escalated(incident: Incident, tier: number, publish: boolean, emptySchedules: string[]): void {
     const name = incident.escalation?.plan.name ?? '';
     this.deps.metrics.escalations.inc({ policy: name, tier: String(tier) });
+    if (emptySchedules.length > 0) this.deps.onEmptySchedules?.(emptySchedules);
     if (!publish) return;
     const nowIso = new Date(this.deps.clock.now()).toISOString();
     const esc = incident.escalation;

@@ -15,6 +15,8 @@ import { coverageFingerprint, coverageInput, coverageReports, type CoverageRepor
 const POLL_MS = 30_000;
 /** After a failed alert (state unreachable), the next check is due this soon. */
 const RETRY_MS = 60_000;
+/** Checks asked for by escalation tiers that found a schedule empty: at most one this often. */
+const SOON_AT_MOST_EVERY_MS = 60_000;
 
 export interface CoverageCheckerDeps {
   policy: () => CompiledPolicy;
@@ -30,6 +32,7 @@ export interface CoverageCheckerDeps {
 
 export class CoverageChecker {
   private nextDueMs = Number.NEGATIVE_INFINITY;
+  private lastCheckMs = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<CoverageReport[]> = Promise.resolve([]);
   /** Schedules of the policy checked last: one that disappears has its gap resolved. */
@@ -55,6 +58,20 @@ export class CoverageChecker {
     return this.deps.clock.now() >= this.nextDueMs ? this.check() : null;
   }
 
+  /**
+   * An escalation tier found these schedules with nobody on call: a gap now, which the periodic
+   * check might not see for hours. Checks at once, unless their gaps are already open, or within a
+   * minute of the last check (then the next tick does, so a storm of tiers costs one check).
+   */
+  checkSoon(schedules: readonly string[]): void {
+    const isOpen = this.deps.isOpen;
+    if (isOpen !== undefined && schedules.every((s) => isOpen(coverageFingerprint(s)))) return;
+    const nowMs = this.deps.clock.now();
+    const earliest = this.lastCheckMs + SOON_AT_MOST_EVERY_MS;
+    if (nowMs >= earliest) void this.check();
+    else this.nextDueMs = Math.min(this.nextDueMs, earliest);
+  }
+
   /** One check of every schedule, after any check still running; never rejects. */
   check(): Promise<CoverageReport[]> {
     this.running = this.running.then(() => this.checkNow());
@@ -65,6 +82,7 @@ export class CoverageChecker {
     const { clock, logger } = this.deps;
     const policy = this.deps.policy();
     const nowMs = clock.now();
+    this.lastCheckMs = nowMs;
     this.nextDueMs = nowMs + durationMs(policy.settings.coverage_check.every);
     let reports: CoverageReport[] = [];
     try {

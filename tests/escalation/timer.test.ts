@@ -94,6 +94,7 @@ describe('escalation timer', () => {
     const fired = fireTier(beginEscalation(p, T0), T0, deps);
     expect(fired.tier).toBe(2);
     expect(fired.skipped).toEqual(['tier 1: schedule "night": nobody on call']);
+    expect(fired.emptySchedules).toEqual(['night']);
     expect(fired.next.due_at).toBeNull();
   });
 

@@ -23,6 +23,16 @@ function withOverrides(...lines: string[]) {
     );
 }
 
+// Monday 2026-01-19 06:00-09:00 New York time: everyone of platform-sre's rotation is away.
+function withNobodyOnPlatformSre(text: string): string {
+  const rotation = "        rotation: { members: [ana, ben, cy], every: 1w, start: '2026-01-05T10:00' }\n";
+  const away = ['ana', 'ben', 'cy']
+    .map((who) => `      - { remove: ${who}, start: '2026-01-19T06:00', end: '2026-01-19T09:00' }\n`)
+    .join('');
+  if (!text.includes(rotation)) throw new Error('oncall.yaml: platform-sre rotation not found');
+  return text.replace(rotation, `${rotation}    overrides:\n${away}`);
+}
+
 async function coverageIncidents(t: TestApp) {
   const { body } = await get(`${t.url}/api/v1/incidents?service=incident-router`);
   return body.incidents as {
@@ -96,6 +106,36 @@ describe.each(backends)('coverage_gap incidents (%s)', (name, envOf) => {
     const after = await coverageIncidents(t);
     expect(after).toHaveLength(1);
     expect(after[0]).toMatchObject({ fingerprint: 'coverage_gap:prod-monitoring', state: 'resolved' });
+  });
+
+  it('a tier that finds its schedule empty has the gap checked within a minute, not at the next interval', async () => {
+    const clock = new ManualClock(START);
+    const t = await startTestApp(await envOf(), {
+      clock,
+      edits: { 'oncall.yaml': withNobodyOnPlatformSre },
+    });
+    apps.push(t);
+    // The check at start raised the gap; someone resolves its alert, but nobody is on call yet.
+    const [gap] = await coverageIncidents(t);
+    expect(gap).toMatchObject({ fingerprint: 'coverage_gap:platform-sre', state: 'triggered' });
+    const id = (gap as unknown as { id: string }).id;
+    expect((await post(`${t.url}/api/v1/incidents/${id}/resolve`, {})).status).toBe(200);
+
+    // A critical alert escalates through platform-critical: tier 1 (platform-sre) reaches nobody.
+    const opened = await post(`${t.url}/api/v1/alerts`, {
+      title: 'DB down',
+      source: 'database',
+      severity: 'critical',
+      service_name: 'payment-service',
+    });
+    const detail = (await get(`${t.url}/api/v1/incidents/${opened.body.incident_id}`)).body;
+    expect(detail.timeline[0].message).toMatch(/skipped tier 1: schedule "platform-sre": nobody on call/);
+    // The last check was moments ago: the next one is due a minute after it, not in 6 hours.
+    expect(t.app.parts.coverage.tick()).toBeNull();
+    clock.advance(60_000);
+    await t.app.parts.coverage.tick();
+    const states = (await coverageIncidents(t)).map((i) => [i.fingerprint, i.state]);
+    expect(states).toContainEqual(['coverage_gap:platform-sre', 'triggered']);
   });
 
   it('a clean policy opens no coverage incident', async () => {
