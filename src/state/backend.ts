@@ -80,15 +80,8 @@ export interface IncidentDetail {
 
 export type CreateOutcome = { created: true } | { created: false; existing: IncidentRef };
 
-export interface IncidentFilter {
-  state?: IncidentState;
-  service?: string;
-  team?: string;
-  /** Default 100. */
-  limit?: number;
-  /** Only incidents older than this id (the previous page's last id). */
-  before?: string;
-}
+import type { IncidentFilter } from '../domain/incident-filter.js';
+export type { IncidentFilter };
 
 /** Persisted circuit-breaker states, by provider instance. */
 export interface BreakerStore {

@@ -25,19 +25,12 @@ import { openDb } from './open-db.js';
 import { Transaction, type ForgottenKey } from './transaction.js';
 import { idAt } from './ids.js';
 import { Writer } from './writer.js';
+import { matchesFilter, type IncidentFilter } from '../domain/incident-filter.js';
 import { RefCache } from './ref-cache.js';
 import { KeyFilter } from './key-filter.js';
 import type { Committed } from './writer.js';
 
-export interface IncidentFilter {
-  state?: IncidentState;
-  service?: string;
-  team?: string;
-  /** Default 100. */
-  limit?: number;
-  /** Only incidents older than this id (the previous page's last id). */
-  before?: string;
-}
+export type { IncidentFilter };
 
 export interface CommitOptions {
   /** fsync before resolving. Use it when the batch creates or changes outbox entries or opens or resolves incidents. */
@@ -154,10 +147,7 @@ export class Store {
   async listIncidents(filter: IncidentFilter = {}): Promise<Incident[]> {
     const limit = filter.limit ?? DEFAULT_LIST_LIMIT;
     if (limit <= 0) return [];
-    const matches = (incident: Incident): boolean =>
-      (filter.state === undefined || incident.state === filter.state) &&
-      (filter.service === undefined || incident.service === filter.service) &&
-      (filter.team === undefined || incident.team === filter.team);
+    const matches = (incident: Incident): boolean => matchesFilter(incident, filter);
     if (filter.state === 'triggered' || filter.state === 'acknowledged') {
       const ids = [...this.index.byId]
         .filter(

@@ -39,6 +39,14 @@ describe('incidents API', () => {
     ).toEqual([b.body.incident_id]);
     expect((await get(`${t.url}/api/v1/incidents?state=resolved`)).body.incidents).toEqual([]);
     expect((await get(`${t.url}/api/v1/incidents?state=sleeping`)).status).toBe(400);
+    const ids = async (query: string): Promise<string[]> =>
+      (await get(`${t.url}/api/v1/incidents?${query}`)).body.incidents.map((i: { id: string }) => i.id);
+    expect(await ids('severity=high')).toEqual([b.body.incident_id]);
+    expect(await ids('q=DB%20PAYMENT')).toEqual([a.body.incident_id]); // every word, any case
+    expect(await ids('q=db%20search')).toEqual([]);
+    expect(await ids('provider=opsgenie')).toEqual([a.body.incident_id]);
+    expect((await ids('provider=pagerduty')).sort()).toEqual([a.body.incident_id, b.body.incident_id].sort());
+    expect((await get(`${t.url}/api/v1/incidents?severity=loud`)).status).toBe(400);
     expect((await get(`${t.url}/api/v1/incidents?limit=1`)).body).toMatchObject({
       incidents: [expect.anything()],
       next: expect.any(String),

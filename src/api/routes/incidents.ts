@@ -8,7 +8,8 @@ import { AppError } from '../../errors.js';
 import type { Outbox } from '../../deliver/outbox.js';
 import type { Incidents } from '../../incidents/incidents.js';
 import type { IncidentAction } from '../../incidents/state-machine.js';
-import type { StateBackend } from '../../state/backend.js';
+import type { IncidentFilter, StateBackend } from '../../state/backend.js';
+import { SEVERITIES, type Severity } from '../../domain/severity.js';
 import { readRawBody, parseJson } from '../body.js';
 import { requireToken } from '../middleware.js';
 
@@ -43,13 +44,7 @@ function publicDelivery(delivery: Delivery): Delivery {
   return { ...delivery, targets };
 }
 
-function listFilter(query: Record<string, unknown>): {
-  state?: IncidentState;
-  service?: string;
-  team?: string;
-  limit: number;
-  before?: string;
-} {
+function listFilter(query: Record<string, unknown>): IncidentFilter & { limit: number } {
   const text = (k: string): string | undefined =>
     typeof query[k] === 'string' && query[k] !== '' ? (query[k] as string) : undefined;
   const state = text('state');
@@ -59,14 +54,19 @@ function listFilter(query: Record<string, unknown>): {
   const limit = text('limit') === undefined ? 50 : Number(text('limit'));
   if (!Number.isInteger(limit) || limit < 1 || limit > 500)
     throw new AppError('validation_failed', 'limit must be an integer from 1 to 500');
-  const service = text('service');
-  const team = text('team');
+  const severity = text('severity');
+  if (severity !== undefined && !(SEVERITIES as readonly string[]).includes(severity))
+    throw new AppError('validation_failed', `severity must be one of ${SEVERITIES.join(', ')}`);
+  const search = text('q');
+  if (search !== undefined && search.length > 200)
+    throw new AppError('validation_failed', 'q must be at most 200 characters');
+  const optional = { service: text('service'), team: text('team'), provider: text('provider'), search };
   const before = text('before');
   return {
     limit,
     ...(state ? { state: state as IncidentState } : {}),
-    ...(service ? { service } : {}),
-    ...(team ? { team } : {}),
+    ...(severity ? { severity: severity as Severity } : {}),
+    ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
     ...(before ? { before } : {}),
   };
 }

@@ -12,6 +12,7 @@ import { Locks } from './locks.js';
 import type { KvEntry } from '@nats-io/kv';
 import type { Delivery, Incident, IncidentState } from '../../domain/incident.js';
 import { escalationDueOf } from '../../domain/escalation.js';
+import { matchesFilter } from '../../domain/incident-filter.js';
 import { AppError, errorMessage, StoreError } from '../../errors.js';
 import { KeyedSerial } from '../../incidents/serial.js';
 import { idAt } from '../../store/ids.js';
@@ -345,10 +346,7 @@ export class JetStreamState implements StateBackend {
 
   async list(filter: IncidentFilter): Promise<Incident[]> {
     const limit = filter.limit ?? 100;
-    const matches = (i: Incident): boolean =>
-      (filter.state === undefined || i.state === filter.state) &&
-      (filter.service === undefined || i.service === filter.service) &&
-      (filter.team === undefined || i.team === filter.team);
+    const matches = (i: Incident): boolean => matchesFilter(i, filter);
     const candidates =
       filter.state === 'triggered' || filter.state === 'acknowledged'
         ? this.openIds(filter)

@@ -1,0 +1,42 @@
+// The filters of `GET /api/v1/incidents` (docs/http-api.md, "Incidents"), one predicate for every
+// state backend.
+import type { Incident, IncidentState } from './incident.js';
+import type { Severity } from './severity.js';
+
+export interface IncidentFilter {
+  state?: IncidentState;
+  service?: string;
+  team?: string;
+  severity?: Severity;
+  /** A provider instance that holds the incident (before any delivery: that one of its routes pages). */
+  provider?: string;
+  /** Words each found, case-insensitively, in the id, title, service, fingerprint or team. */
+  search?: string;
+  /** Default 100. */
+  limit?: number;
+  /** Only incidents older than this id (the previous page's last id). */
+  before?: string;
+}
+
+/** Whether an incident passes a list filter (every backend lists with this; `before` and `limit` aside). */
+export function matchesFilter(incident: Incident, filter: IncidentFilter): boolean {
+  if (filter.state !== undefined && incident.state !== filter.state) return false;
+  if (filter.service !== undefined && incident.service !== filter.service) return false;
+  if (filter.team !== undefined && incident.team !== filter.team) return false;
+  if (filter.severity !== undefined && incident.severity !== filter.severity) return false;
+  if (filter.provider !== undefined && !involves(incident, filter.provider)) return false;
+  if (filter.search !== undefined) {
+    const haystack =
+      `${incident.id} ${incident.title} ${incident.service} ${incident.fingerprint} ${incident.team}`.toLowerCase();
+    for (const word of filter.search.toLowerCase().split(/\s+/))
+      if (word !== '' && !haystack.includes(word)) return false;
+  }
+  return true;
+}
+
+/** Held by the provider (delivered there), or, before any delivery, paged through it by a route. */
+function involves(incident: Incident, provider: string): boolean {
+  const held = Object.keys(incident.holds);
+  if (held.length > 0) return held.some((name) => name === provider || name.startsWith(`${provider}#`));
+  return incident.routes.some((r) => r.providers.includes(provider));
+}
