@@ -21,7 +21,11 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'jetstream',
-          include: ['tests/integration/**/*.test.ts', 'tests/ingest/nats-*.test.ts'],
+          include: [
+            'tests/integration/**/*.test.ts',
+            'tests/ingest/nats-*.test.ts',
+            'tests/dashboard/**/*.test.ts',
+          ],
           env: { TEST_STATE: 'jetstream' },
         },
       },

@@ -27,6 +27,7 @@ import { Incidents } from './incidents/incidents.js';
 import { LifecycleBus } from './incidents/lifecycle.js';
 import type { NatsIngest } from './ingest/nats/index.js';
 import { CoverageChecker } from './oncall/coverage-checker.js';
+import { dashboardRouter } from './dashboard/routes.js';
 import { Pipeline } from './pipeline.js';
 import { JetStreamRing } from './diff/recent/jetstream-ring.js';
 import { LevelDbRing } from './diff/recent/leveldb-ring.js';
@@ -544,6 +545,7 @@ export class App {
       logger: this.logger,
       scrubber: this.scrubber,
       routers: [
+        dashboardRouter(),
         systemRouter({
           metrics: this.metrics,
           readiness: [

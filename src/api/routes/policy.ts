@@ -2,6 +2,7 @@
 import { previewEscalation } from '../../escalation/view.js';
 import type { ProviderType } from '../../providers/spec.js';
 import Router from '@koa/router';
+import { ruleLocations } from '../../diff/locations.js';
 import type { Context } from 'koa';
 import type { Clock } from '../../domain/clock.js';
 import { alertToInput, eventToInput, type PipelineInput } from '../../domain/log-event.js';
@@ -129,6 +130,8 @@ export function policyRouter(deps: PolicyRoutesDeps): Router {
     ctx.body = {
       ...describe(active),
       last_reload: deps.policies.lastReload(),
+      // Where each rule is written, so a decision's trace can point into the files (the dashboard).
+      rules: Object.fromEntries(ruleLocations(active.loaded)),
       document: redactPolicyDocument(active.compiled.document),
     };
   });
