@@ -3,6 +3,7 @@
 import { cpus } from 'node:os';
 import { benchAlertmanager } from './alertmanager.mjs';
 import { benchCluster } from './cluster.mjs';
+import { benchDashboard } from './dashboard.mjs';
 import { benchDecide } from './decide.mjs';
 import { benchDelivery } from './delivery.mjs';
 import { benchDiff } from './diff.mjs';
@@ -21,6 +22,7 @@ const benches = {
   escalation: benchEscalation,
   silences: benchSilences,
   diff: benchDiff,
+  dashboard: benchDashboard,
   // Side by side with Prometheus Alertmanager; skipped when no `alertmanager` binary is on the PATH.
   alertmanager: benchAlertmanager,
 };
