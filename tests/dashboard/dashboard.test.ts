@@ -80,6 +80,16 @@ describe('dashboard', () => {
     expect(await row.textContent()).toMatch(/default \(failover: pagerduty, opsgenie\)/);
     await row.getByText(/pagerduty: (open|pending)/).waitFor(); // the delivery, live
     await screenshot(list.page, 'incidents-live');
+    // Filters and search narrow the list (through the API's own filters).
+    await list.page.getByLabel('search').fill('nothing-matches-this');
+    await list.page.getByText('No incidents match.').waitFor();
+    await list.page.getByLabel('search').fill('checkout EXPORT');
+    await row.waitFor();
+    await list.page.getByLabel('severity').selectOption('critical');
+    await row.waitFor({ state: 'detached' });
+    await list.page.getByLabel('severity').selectOption('high');
+    await list.page.getByLabel('provider').selectOption('pagerduty');
+    await row.waitFor();
     await screenshot(form.page, 'test-alert-sent');
     expect([...list.problems, ...form.problems]).toEqual([]);
     await list.page.close();

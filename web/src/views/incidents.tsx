@@ -1,6 +1,6 @@
 // Incidents: the live list with filters and search (docs/dashboard.md, "Incidents"). One page of the
 // API at a time (`limit`, `before`), so 10,000 incidents cost what 50 do; reloaded when the stream
-// brings a change or a delivery attempt, at most four times a second.
+// brings a change or a delivery attempt, at most four times a second (once with a filter set).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api';
 import { Badge, ErrorBox, IncidentLink, Routes } from '../components';
@@ -46,9 +46,11 @@ export function IncidentsView() {
   // A change or a delivery attempt (a provider now holds an incident) may change what the page shows.
   const change = live.changes[0]?.id ?? '';
   const attempt = live.deliveries[0];
+  // A filter may make the sidecar read far to fill a page: then once a second at most.
+  const filtered = Object.values(filters).some((v) => v !== '');
   const stale = useThrottled(
     `${change}:${attempt?.delivery_id ?? ''}:${attempt?.at ?? ''}:${live.epoch}`,
-    250,
+    filtered ? 1_000 : 250,
   );
   const before = cursors.at(-1);
   const list = useLoad(
