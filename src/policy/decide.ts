@@ -334,21 +334,16 @@ function* decision(
       skipped: `raised by incident-router itself (${builtIn.rule})`,
     });
   }
-  const classifiedFacts = stageFacts(
-    input,
-    team,
-    criticality,
-    classified.severity,
-    classified.rule,
-    undefined,
-    nowMs,
-  );
+  // The classified facts are made only when a classify rule's template needs them (most events are
+  // classified by their level).
   const fingerprint = boundFingerprint(
     builtIn !== undefined
       ? builtIn.fingerprint
       : classified.applied.length === 0
         ? `${event.service}:${classified.rule}`
-        : (lastTemplate(classified.applied, 'fingerprint') ?? DEFAULT_FINGERPRINT)(classifiedFacts),
+        : (lastTemplate(classified.applied, 'fingerprint') ?? DEFAULT_FINGERPRINT)(
+            stageFacts(input, team, criticality, classified.severity, classified.rule, undefined, nowMs),
+          ),
   );
 
   const upgradeFacts = stageFacts(
