@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { startSandbox } from '../dist/sandbox/index.js';
 import { diffEvents } from '../dist/diff/diff.js';
-import { diffFileInWorkers, workersFor } from '../dist/diff/parallel.js';
+import { compileInputOf, diffFileInWorkers, workersFor } from '../dist/diff/parallel.js';
 import { ruleLocations } from '../dist/diff/locations.js';
 import { parseEventLine, readNdjsonFile } from '../dist/diff/ndjson.js';
 import { decideNow, NO_INCIDENTS } from '../dist/policy/decide.js';
@@ -46,7 +46,8 @@ async function side(edits) {
   });
   const prepared = preparePolicy(sources, { env: {}, sandbox: true }, new Date());
   if (!prepared.ok) throw new Error('bench policy invalid');
-  return { policy: prepared.policy.compiled, locations: ruleLocations(prepared.policy.loaded), sources };
+  const { compiled, loaded } = prepared.policy;
+  return { policy: compiled, locations: ruleLocations(loaded), input: compileInputOf(loaded) };
 }
 
 // One day of events: 1,000,000 at 11.6/s from Saturday noon (a Sunday maintenance window inside).
@@ -75,7 +76,7 @@ async function diffFileRate(file, prev, next, jobs = 'auto') {
   const t = performance.now();
   const report =
     workers > 0
-      ? await diffFileInWorkers(file, prev, next, { workers, load: { env: {}, sandbox: true } })
+      ? await diffFileInWorkers(file, prev, next, { workers })
       : await diffEvents(readNdjsonFile(file), prev, next);
   return { perSecond: (report.events / (performance.now() - t)) * 1000, report, workers };
 }

@@ -5,14 +5,20 @@ import { access } from 'node:fs/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { parseDuration } from '../domain/duration.js';
 import { diffEvents, type SourceItem } from '../diff/diff.js';
-import { diffFileInWorkers, fileSize, workersFor, type SourcedSide } from '../diff/parallel.js';
+import {
+  compileInputOf,
+  diffFileInWorkers,
+  fileSize,
+  workersFor,
+  type PortableSide,
+} from '../diff/parallel.js';
 import { formatReport, FORMATS, type Format } from '../diff/format.js';
 import { ruleLocations } from '../diff/locations.js';
 import { eventsOfLines, readNdjsonFile } from '../diff/ndjson.js';
 import { SourceError } from '../diff/source-error.js';
 import { readStream } from '../diff/stream.js';
 import { readRecentFromDataDir } from '../diff/recent/leveldb-ring.js';
-import { loadWithSourcesOrReport } from './policy-commands.js';
+import { loadOrReport } from './policy-commands.js';
 import { UsageError } from './args.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -48,11 +54,7 @@ export async function diffCommand(options: DiffCommandOptions): Promise<number> 
     const diffOptions = { examplesPerGroup: examples };
     const report =
       workers > 0
-        ? await diffFileInWorkers(options.events as string, prev, next, {
-            ...diffOptions,
-            workers,
-            load: { env: options.env, sandbox: true },
-          })
+        ? await diffFileInWorkers(options.events as string, prev, next, { ...diffOptions, workers })
         : await diffEvents(source.items, prev, next, diffOptions);
     console.log(formatReport(report, format));
     for (const p of report.problems) if (format !== 'table') console.error(`skipped ${p.ref}: ${p.message}`);
@@ -79,12 +81,12 @@ function parseJobs(value: string | undefined): number | 'auto' {
   return n;
 }
 
-async function side(dir: string, env: Env): Promise<SourcedSide | null> {
-  // Nothing is sent, so provider keys may be unset, as for `test` (the workers load it the same way).
-  const loaded = await loadWithSourcesOrReport(dir, env, true);
-  if (loaded === null) return null;
-  const { policy, sources } = loaded;
-  return { policy: policy.compiled, locations: ruleLocations(policy.loaded), sources };
+async function side(dir: string, env: Env): Promise<PortableSide | null> {
+  // Nothing is sent, so provider keys may be unset, as for `test`.
+  const active = await loadOrReport(dir, env, true);
+  if (active === null) return null;
+  const { compiled, loaded } = active;
+  return { policy: compiled, locations: ruleLocations(loaded), input: compileInputOf(loaded) };
 }
 
 interface OpenSource {

@@ -8,7 +8,7 @@ import { coverageWarnings } from '../oncall/coverage.js';
 import { validateAlert, validateEvent } from '../ingest/validate.js';
 import { preparePolicy, type ActivePolicy } from '../policy/active.js';
 import { decide, NO_INCIDENTS } from '../policy/decide.js';
-import { readPolicyDir, type PolicySource } from '../policy/load.js';
+import { readPolicyDir } from '../policy/load.js';
 import { parseTestCases, runTestCase } from '../policy/test-cases.js';
 import { UsageError } from './args.js';
 
@@ -16,28 +16,18 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** Load and compile a policy directory, printing every problem; null when invalid. */
 export async function loadOrReport(dir: string, env: Env, sandbox: boolean): Promise<ActivePolicy | null> {
-  return (await loadWithSourcesOrReport(dir, env, sandbox))?.policy ?? null;
-}
-
-/** `loadOrReport`, with the files it read (the parallel diff's workers load them again). */
-export async function loadWithSourcesOrReport(
-  dir: string,
-  env: Env,
-  sandbox: boolean,
-): Promise<{ policy: ActivePolicy; sources: PolicySource[] } | null> {
-  const read = await readPolicyDir(dir);
-  const sources = Array.isArray(read) && read.every((s) => 'text' in s) ? (read as PolicySource[]) : null;
+  const sources = await readPolicyDir(dir);
   const prepared =
-    sources !== null
-      ? preparePolicy(sources, { env, sandbox }, new Date())
-      : { ok: false as const, problems: read as never[], warnings: [] };
+    Array.isArray(sources) && sources.every((s) => 'text' in s)
+      ? preparePolicy(sources as never, { env, sandbox }, new Date())
+      : { ok: false as const, problems: sources as never[], warnings: [] };
   if (!prepared.ok) {
     console.error(`policy ${dir} is invalid:`);
     for (const p of prepared.problems) console.error(`  ${formatProblem(p)}`);
     return null;
   }
   for (const w of prepared.policy.loaded.warnings) console.error(`  warning: ${w}`);
-  return { policy: prepared.policy, sources: sources as PolicySource[] };
+  return prepared.policy;
 }
 
 export async function validateCommand(dir: string, env: Env, sandbox: boolean): Promise<number> {

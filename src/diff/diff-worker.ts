@@ -1,20 +1,17 @@
 // A worker thread of the parallel file diff (src/diff/parallel.ts, docs/policy-diff.md
-// "Speed"): loads both policies from their sources with the main thread's ReDoS verdicts (so
-// every pattern runs on the same engine as there), then decides the chunks of lines it is sent,
-// each event by both policies at its own timestamp, and answers what changed in each chunk.
+// "Speed"): compiles both policies from the documents the main thread loaded (with its ReDoS
+// verdicts, so every pattern runs on the same engine as there; no file is read or validated
+// again), then decides the chunks of lines it is sent, each event by both policies at its own
+// timestamp, and answers what changed in each chunk.
 import { parentPort, workerData } from 'node:worker_threads';
-import { compilePolicy, type CompiledPolicy } from '../policy/compile.js';
+import { compilePolicy, type CompiledPolicy, type CompileInput } from '../policy/compile.js';
 import { decideNow, NO_INCIDENTS } from '../policy/decide.js';
-import { loadPolicyAsync, type LoadOptions, type PolicySource } from '../policy/load.js';
-import type { ReDoSVerdict } from '../policy/redos.js';
 import { changedEvent, type ChangedEvent, type SourceProblem } from './diff.js';
 import { parseEventLine } from './ndjson.js';
 
 export interface DiffWorkerData {
-  prev: readonly PolicySource[];
-  next: readonly PolicySource[];
-  load: LoadOptions;
-  verdicts: [string, ReDoSVerdict][];
+  prev: CompileInput;
+  next: CompileInput;
 }
 
 /** Lines `firstLine`… of the source named `name`, as UTF-8 bytes ending at a line break. */
@@ -38,20 +35,6 @@ export type DiffWorkerMessage =
 const port = parentPort;
 if (port === null) throw new Error('diff-worker.js runs as a worker thread');
 const data = workerData as DiffWorkerData;
-
-async function compiled(sources: readonly PolicySource[]): Promise<CompiledPolicy> {
-  const known = new Map(data.verdicts);
-  const result = await loadPolicyAsync(sources, data.load, async (patterns) => {
-    // The main thread checked these already; one it could not judge runs on RE2 there and here.
-    const out = new Map<string, ReDoSVerdict>();
-    for (const p of patterns)
-      out.set(p, known.get(p) ?? { status: 'unknown', error: 'not judged by the main thread' });
-    return out;
-  });
-  if (!result.ok)
-    throw new Error(`a policy the main thread loaded did not load here: ${result.problems[0]?.message}`);
-  return compilePolicy(result.policy);
-}
 
 async function decideChunk(
   chunk: DiffChunk,
@@ -84,12 +67,13 @@ async function decideChunk(
   return result;
 }
 
-async function main(worker: NonNullable<typeof parentPort>): Promise<void> {
+function main(worker: NonNullable<typeof parentPort>): void {
   let policies: [CompiledPolicy, CompiledPolicy];
   try {
-    policies = [await compiled(data.prev), await compiled(data.next)];
+    policies = [compilePolicy(data.prev), compilePolicy(data.next)];
   } catch (err) {
-    worker.postMessage({ type: 'failed', message: (err as Error).message } satisfies DiffWorkerMessage);
+    const message = `a policy the main thread loaded did not compile here: ${(err as Error).message}`;
+    worker.postMessage({ type: 'failed', message } satisfies DiffWorkerMessage);
     return;
   }
   // Chunks are decided one at a time, in the order they come: a chunk's answer is posted before the next starts.
@@ -107,4 +91,4 @@ async function main(worker: NonNullable<typeof parentPort>): Promise<void> {
   worker.postMessage({ type: 'ready' } satisfies DiffWorkerMessage);
 }
 
-void main(port);
+main(port);

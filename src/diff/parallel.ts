@@ -8,30 +8,34 @@ import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { LoadOptions, PolicySource } from '../policy/load.js';
-import { verdictCache } from '../policy/redos.js';
+import type { CompileInput } from '../policy/compile.js';
+import type { LoadedPolicy } from '../policy/load.js';
 import { PolicyDiff, type DiffOptions, type DiffReport, type DiffSide } from './diff.js';
 import type { DiffChunk, DiffChunkResult, DiffWorkerData, DiffWorkerMessage } from './diff-worker.js';
 
 // From src/diff (tests) and dist/diff alike: the worker runs compiled JavaScript.
 const WORKER_URL = new URL('../../dist/diff/diff-worker.js', import.meta.url);
 
-/** Below this size one thread is faster than starting workers (each loads both policies). */
+/** Below this size one thread is faster than starting workers (each compiles both policies). */
 export const PARALLEL_MIN_BYTES = 8 * 1024 * 1024;
 const CHUNK_BYTES = 256 * 1024;
 /** Chunks sent to a worker before its first answer: enough to keep it busy, few enough to bound memory. */
 const CHUNKS_AHEAD = 2;
 const MAX_WORKERS = 8;
 
-/** A policy of the diff with the sources it was loaded from (a worker loads it again). */
-export interface SourcedSide extends DiffSide {
-  sources: readonly PolicySource[];
+/** A policy of the diff with what a worker thread compiles it from. */
+export interface PortableSide extends DiffSide {
+  input: CompileInput;
+}
+
+/** What a worker compiles a loaded policy from: plain data (the ReDoS verdicts are a Map). */
+export function compileInputOf(loaded: LoadedPolicy): CompileInput {
+  const { document, version, revision, verdicts } = loaded;
+  return { document, version, revision, verdicts };
 }
 
 export interface ParallelOptions extends DiffOptions {
-  /** Worker threads; default one per core (at most 8). */
-  workers?: number;
-  load: LoadOptions;
+  workers: number;
 }
 
 /** How many workers `--jobs auto` uses for a file of `bytes`: 0 means decide in this thread. */
@@ -49,17 +53,12 @@ export async function fileSize(path: string): Promise<number> {
 /** Diff every line of an NDJSON file with `workers` threads. */
 export async function diffFileInWorkers(
   path: string,
-  prev: SourcedSide,
-  next: SourcedSide,
-  options: ParallelOptions & { workers: number },
+  prev: PortableSide,
+  next: PortableSide,
+  options: ParallelOptions,
 ): Promise<DiffReport> {
   const diff = new PolicyDiff(prev, next, options);
-  const data: DiffWorkerData = {
-    prev: prev.sources,
-    next: next.sources,
-    load: options.load,
-    verdicts: verdictCache.all(),
-  };
+  const data: DiffWorkerData = { prev: prev.input, next: next.input };
   const pool = await Promise.all(Array.from({ length: options.workers }, () => startWorker(data)));
   try {
     await decideFile(path, pool, diff);

@@ -99,11 +99,6 @@ export class VerdictCache {
     }
   }
 
-  /** Every verdict held, e.g. for a worker thread that loads the same policy (src/diff/parallel.ts). */
-  all(): [string, ReDoSVerdict][] {
-    return [...this.entries];
-  }
-
   get size(): { entries: number; chars: number } {
     return { entries: this.entries.size, chars: this.chars };
   }

@@ -8,20 +8,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEvents } from '../../scripts/gen-log-events.mjs';
 import { diffEvents } from '../../src/diff/diff.js';
 import { readNdjsonFile } from '../../src/diff/ndjson.js';
+import { ruleLocations } from '../../src/diff/locations.js';
 import {
+  compileInputOf,
   diffFileInWorkers,
   PARALLEL_MIN_BYTES,
   workersFor,
-  type SourcedSide,
+  type PortableSide,
 } from '../../src/diff/parallel.js';
-import { ROUTE, sideWith, sourcesWith, THRESHOLD, WINDOW, type Edit } from './fixtures.js';
+import { compileSources } from '../helpers/policy.js';
+import { ROUTE, sourcesWith, THRESHOLD, WINDOW, type Edit } from './fixtures.js';
 
-const LOAD = { env: {}, sandbox: true };
 let dir: string;
 let file: string;
 
-async function sourced(edits: readonly Edit[]): Promise<SourcedSide> {
-  return { ...(await sideWith(edits)), sources: await sourcesWith(edits) };
+async function portable(edits: readonly Edit[]): Promise<PortableSide> {
+  const { compiled, loaded } = compileSources(await sourcesWith(edits));
+  return { policy: compiled, locations: ruleLocations(loaded), input: compileInputOf(loaded) };
 }
 
 beforeAll(async () => {
@@ -46,20 +49,23 @@ afterAll(async () => {
 
 describe('parallel diff', () => {
   it('gives the sequential report: the same changes in file order, examples, line numbers and problems', async () => {
-    const [prev, next] = [await sourced([]), await sourced([THRESHOLD, WINDOW, ROUTE])];
+    const [prev, next] = [await portable([]), await portable([THRESHOLD, WINDOW, ROUTE])];
     const sequential = await diffEvents(readNdjsonFile(file), prev, next);
-    const parallel = await diffFileInWorkers(file, prev, next, { workers: 3, load: LOAD });
+    const parallel = await diffFileInWorkers(file, prev, next, { workers: 3 });
     expect(sequential.changed).toBeGreaterThan(10);
     expect(sequential.problems.map((p) => p.ref)).toEqual(['day.ndjson:7001']);
     expect(parallel).toEqual(sequential);
   });
 
-  it('fails with the reason when a worker cannot load a policy, rather than reporting nothing changed', async () => {
-    const prev = await sourced([]);
-    const broken = { ...prev, sources: [{ name: 'paging.yaml', text: 'routes: [' }] };
-    await expect(diffFileInWorkers(file, prev, broken, { workers: 2, load: LOAD })).rejects.toThrow(
-      /did not load here/,
-    );
+  it('fails with the reason when a worker cannot compile a policy, rather than reporting nothing changed', async () => {
+    const prev = await portable([]);
+    const broken = {
+      ...prev,
+      input: { ...prev.input, document: { ...prev.input.document, routes: 'none' } },
+    };
+    await expect(
+      diffFileInWorkers(file, prev, broken as unknown as PortableSide, { workers: 2 }),
+    ).rejects.toThrow(/did not compile here/);
   });
 
   it('uses workers for a large file or when asked, one thread otherwise', () => {
