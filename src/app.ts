@@ -524,10 +524,8 @@ export class App {
       cluster: async () => {
         const cluster = r.cluster;
         if (cluster === null || this.config.cluster === null) return null;
-        const [replicas, pending] = await Promise.all([
-          cluster.membership.live().catch(() => []),
-          r.engine.pendingCount().catch(() => -1),
-        ]);
+        const replicas = cluster.membership.live();
+        const pending = await r.engine.pendingCount().catch(() => -1);
         return {
           name: this.config.cluster.name,
           replica: this.config.cluster.replica,

@@ -48,7 +48,10 @@ it('replicas starting while others beat all start, and each lists every live one
       );
       started.push(...pair);
     }
-    const names = (await started.at(-1)!.live()).map((m) => m.replica);
+    const names = started
+      .at(-1)!
+      .live()
+      .map((m) => m.replica);
     expect(names).toEqual(
       ['busy', ...Array.from({ length: 5 }, (_, r) => [`r${r}a`, `r${r}b`]).flat()].sort(),
     );

@@ -80,15 +80,15 @@ export class Membership {
       const member: Member = { ...this.self, url: this.url, heartbeat_at: new Date().toISOString() };
       await this.kv.put(this.self.replica, encoder.encode(JSON.stringify(member)));
       this.view.members.set(member.replica, member); // the watch brings it too, a moment later
-      this.known = await this.live();
+      this.known = this.live();
       this.metrics.clusterReplicas.set(this.known.length);
     } catch (err) {
       this.logger.warn({ event: 'heartbeat_failed', err }, 'replica heartbeat failed; retrying');
     }
   }
 
-  /** The replicas that beat within the TTL, by name. */
-  async live(): Promise<Member[]> {
+  /** The replicas that beat within the TTL, by name (from the watched bucket: no round trip). */
+  live(): Member[] {
     const now = Date.now();
     return [...this.view.members.values()]
       .filter((m) => now - Date.parse(m.heartbeat_at) <= MEMBER_TTL_MS)
