@@ -106,11 +106,14 @@ function parseRate(count) {
  * 200,000 events already decided, in µs per event. The store is a no-op: its writes are off the path.
  */
 async function offerCostUs(side, n = 200_000) {
+  // Each event with the text it came as, as the NATS ingest hands it to the ring.
   const decided = [];
-  for (const item of items(n)) {
-    if ('problem' in item) continue;
+  let k = 0;
+  for (const line of eventLines({ ...DAY, count: n })) {
+    const item = parseEventLine(line, String(++k));
+    if (item === null || 'problem' in item) continue;
     const d = decideNow(item.input, side.policy, Date.parse(item.input.event.timestamp), NO_INCIDENTS);
-    decided.push([item.input.event, d instanceof Promise ? await d : d]);
+    decided.push([item.input.event, d instanceof Promise ? await d : d, line]);
   }
   const scrubber = new SecretScrubber();
   scrubber.set('config', ['R0123456789abcdef0123456789abcdef', 'test-opsgenie-api-key', 'a-long-api-token']);
@@ -120,7 +123,7 @@ async function offerCostUs(side, n = 200_000) {
   for (let r = 0; r < 4; r++) {
     const ring = new RecentEvents(store, settings, (text) => scrubber.scrub(text));
     const t = performance.now();
-    for (const [event, decision] of decided) ring.offer(event, decision);
+    for (const [event, decision, text] of decided) ring.offer(event, decision, text);
     const offered = performance.now();
     await ring.flush(); // masking and serializing: off the hot path, but the same thread's CPU
     const flushed = performance.now();

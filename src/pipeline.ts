@@ -36,7 +36,7 @@ export class Pipeline {
       /** Silences made at run time (src/silences), checked in the suppress stage. */
       silences?: SilenceLookup;
       /** The recent-events sample (docs/policy-diff.md): never waits, never throws. */
-      recent?: { offer(event: LogEvent, decision: Decision): void };
+      recent?: { offer(event: LogEvent, decision: Decision, text?: string): void };
     },
   ) {}
 
@@ -59,7 +59,8 @@ export class Pipeline {
   /** Takes effect now, in call order; synchronous when nothing must be written (most events). */
   apply(decided: Decided): MaybePromise<ApplyResult> {
     if (decided.decision.suppressed_by?.silence !== undefined) this.deps.metrics.silenced.inc();
-    if (decided.input.builtIn === undefined) this.deps.recent?.offer(decided.input.event, decided.decision);
+    const input = decided.input;
+    if (input.builtIn === undefined) this.deps.recent?.offer(input.event, decided.decision, input.text);
     const applied = this.deps.incidents.apply(decided.decision, decided.input, decided.now);
     return andThen(applied, (result) => this.handOff(result));
   }

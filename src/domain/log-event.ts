@@ -43,6 +43,11 @@ export interface AlertInput {
 export interface PipelineInput {
   event: LogEvent;
   initialSeverity: Severity | null;
+  /**
+   * The event's JSON as it arrived (NATS), when known: the recent-events ring stores it rather
+   * than serializing the event again (src/diff/recent/recent-events.ts).
+   */
+  text?: string;
   /** An alert the sidecar raises itself (a `coverage_gap`): classified by it, not by the policy. */
   builtIn?: BuiltInClassification;
 }
@@ -85,6 +90,6 @@ export function alertToInput(alert: AlertInput, receivedAt: Date): PipelineInput
   return { event, initialSeverity: alert.severity };
 }
 
-export function eventToInput(event: LogEvent): PipelineInput {
-  return { event, initialSeverity: null };
+export function eventToInput(event: LogEvent, text?: string): PipelineInput {
+  return text === undefined ? { event, initialSeverity: null } : { event, initialSeverity: null, text };
 }

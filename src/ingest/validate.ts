@@ -138,7 +138,10 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * schema. A raw payload under 64 KiB cannot hold oversize attributes, so they are measured only
  * for larger payloads.
  */
-export function parseEvent(raw: Uint8Array): Validated<LogEvent> {
+/** A payload checked as a log event; valid, with its text as it arrived (the recent-events ring keeps it). */
+export type ParsedEvent = { ok: true; value: LogEvent; text: string } | { ok: false; errors: string[] };
+
+export function parseEvent(raw: Uint8Array): ParsedEvent {
   if (raw.byteLength === 0) return { ok: false, errors: ['empty payload'] };
   if (raw.byteLength > MAX_EVENT_BYTES)
     return { ok: false, errors: [`payload of ${raw.byteLength} bytes exceeds ${MAX_EVENT_BYTES}`] };
@@ -157,7 +160,7 @@ export function parseEvent(raw: Uint8Array): Validated<LogEvent> {
   // JSON.parse makes `__proto__` an own key; scan only when the text could contain one, spelled
   // out or with `\u` escapes (`"\u005f\u005fproto__"` is the same key). A payload under 64 KiB
   // cannot hold oversize attributes.
-  return checkEvent(value, {
+  const v = checkEvent(value, {
     scanKeys:
       text.includes('__proto__') ||
       text.includes('constructor') ||
@@ -165,4 +168,5 @@ export function parseEvent(raw: Uint8Array): Validated<LogEvent> {
       text.includes('\\u'),
     measureAttributes: raw.byteLength > MAX_ATTRIBUTES_BYTES,
   });
+  return v.ok ? { ok: true, value: v.value, text } : v;
 }

@@ -79,6 +79,34 @@ describe('recent events', () => {
     expect(JSON.parse(text)).toMatchObject({ attributes: { api_token: '****7890', region: 'eu' } });
   });
 
+  it('stores the text an event came as when it is one line without escapes or credential-named attributes', async () => {
+    const scrubber = new SecretScrubber();
+    scrubber.set('config', ['R0123456789abcdef-routing']);
+    const store = new MemoryRing();
+    const recent = new RecentEvents(store, { sampleEvery: 1, flushMs: 60_000, maxPending: 10 }, (s) =>
+      scrubber.scrub(s),
+    );
+    const asIs = '{ "timestamp": "2026-11-22T03:00:00Z", "service": "api", "level": "info", "message": "a" }';
+    recent.offer(event(1, { message: 'a' }), paged, asIs);
+    // A secret spelled with an escape would pass the scrubber in the text: the event is serialized.
+    const escaped =
+      '{"timestamp":"2026-11-22T03:00:00Z","service":"api","level":"info","message":"key \\u0052\\u0030123456789abcdef-routing"}';
+    recent.offer(event(2, { message: 'key R0123456789abcdef-routing' }), paged, escaped);
+    const named =
+      '{"timestamp":"2026-11-22T03:00:00Z","service":"api","level":"info","message":"b","attributes":{"password":"hunter2-secret"}}';
+    recent.offer(event(3, { message: 'b', attributes: { password: 'hunter2-secret' } }), paged, named);
+    const twoLines = '{"timestamp":"2026-11-22T03:00:00Z",\n"service":"api","level":"info","message":"c"}';
+    recent.offer(event(4, { message: 'c' }), paged, twoLines);
+    await recent.flush();
+    const [first, second, third, fourth] = store.batches.flat();
+    expect(first).toBe(asIs);
+    expect(second).not.toContain('R0123456789abcdef-routing');
+    expect(JSON.parse(second as string)).toMatchObject({ message: 'key ****ting' });
+    expect(third).not.toContain('hunter2-secret');
+    expect(JSON.parse(fourth as string)).toMatchObject({ message: 'c' });
+    expect(fourth).not.toContain('\n');
+  });
+
   it('drops (and counts) rather than waits when the store falls behind', () => {
     let told = 0;
     const recent = new RecentEvents(

@@ -41,7 +41,8 @@ describe('event validation', () => {
 
   it('reads raw NATS payloads the same way', () => {
     const raw = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
-    expect(parseEvent(raw(base))).toEqual({ ok: true, value: base });
+    // Valid: the event, and the text it came as (the recent-events ring may store that).
+    expect(parseEvent(raw(base))).toEqual({ ok: true, value: base, text: JSON.stringify(base) });
     expect(parseEvent(raw({ ...base, timestamp: '2026-02-30T10:00:00Z' }))).toEqual({
       ok: false,
       errors: ['timestamp: must be an RFC 3339 date-time'],

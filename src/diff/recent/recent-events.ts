@@ -2,7 +2,10 @@
 // POST /api/v1/policy/diff replay. Every event that paged, resolved, was recorded or was suppressed
 // is kept, and 1 in `sampleEvery` of the rest (a deterministic counter: uniform over arrival order).
 // Events are masked before they are written, in batches off the hot path: `offer` never waits on a
-// store; a store that falls behind loses the newest sampled events, counted, never blocks.
+// store; a store that falls behind loses the newest sampled events, counted, never blocks. An event
+// that came with its text (NATS) is stored as that text when the text is one line without escapes
+// (an escape could spell a secret the scrubber would not see) and no attribute is named like a
+// credential; otherwise the event is serialized with those attributes masked.
 import type { Decision } from '../../domain/decision.js';
 import type { LogEvent } from '../../domain/log-event.js';
 import { maskSecret, SECRET_HEADER } from '../../domain/secrets.js';
@@ -27,7 +30,8 @@ export interface RecentEventsSettings {
 export type Masker = (text: string) => string;
 
 export class RecentEvents {
-  private pending: LogEvent[] = [];
+  /** Kept events: the text they came as, when it can be stored as it is, else the event. */
+  private pending: (LogEvent | string)[] = [];
   private others = 0;
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
@@ -49,7 +53,7 @@ export class RecentEvents {
    * a second on a whole batch (validated events are never changed afterwards, so keeping the
    * reference is safe).
    */
-  offer(event: LogEvent, decision: Decision): void {
+  offer(event: LogEvent, decision: Decision, text?: string): void {
     const notable = decision.paged || decision.suppressed || decision.recorded || decision.resolves !== null;
     if (!notable && this.others++ % this.settings.sampleEvery !== 0) return;
     if (this.pending.length >= this.settings.maxPending) {
@@ -57,13 +61,13 @@ export class RecentEvents {
       this.onDropped();
       return;
     }
-    this.pending.push(event);
+    this.pending.push(text !== undefined && storableAsIs(text, event) ? text : event);
     this.timer ??= setTimeout(() => void this.flush(), this.settings.flushMs);
   }
 
   /** Masks and serializes a batch: the only form in which an event leaves for a store. */
-  serialize(events: readonly LogEvent[]): string[] {
-    return events.map((event) => this.mask(JSON.stringify(maskAttributes(event))));
+  serialize(events: readonly (LogEvent | string)[]): string[] {
+    return events.map((e) => this.mask(typeof e === 'string' ? e : JSON.stringify(maskAttributes(e))));
   }
 
   /** Writes what is pending; one batch at a time. */
@@ -95,9 +99,21 @@ export class RecentEvents {
   }
 }
 
+/** One line, no escape, no attribute named like a credential: the text can be stored as it came. */
+function storableAsIs(text: string, event: LogEvent): boolean {
+  return !text.includes('\\') && !text.includes('\n') && !hasSecretNamedAttribute(event);
+}
+
+function hasSecretNamedAttribute(event: LogEvent): boolean {
+  const attributes = event.attributes;
+  if (attributes === undefined || attributes === null) return false;
+  for (const k in attributes) if (SECRET_HEADER.test(k)) return true;
+  return false;
+}
+
 function maskAttributes(event: LogEvent): LogEvent {
   const attributes = event.attributes;
-  if (attributes === undefined || !Object.keys(attributes).some((k) => SECRET_HEADER.test(k))) return event;
+  if (attributes === undefined || attributes === null || !hasSecretNamedAttribute(event)) return event;
   const masked: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(attributes))
     masked[k] = SECRET_HEADER.test(k) ? maskSecret(typeof v === 'string' ? v : JSON.stringify(v)) : v;

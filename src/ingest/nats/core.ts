@@ -260,9 +260,13 @@ export class CoreIngest {
       });
       return undefined;
     }
-    return this.deps.processor.submit(v.value, (outcome) => {
-      if (!outcome.ok) this.failed(nc, msg, outcome.error);
-    });
+    return this.deps.processor.submit(
+      v.value,
+      (outcome) => {
+        if (!outcome.ok) this.failed(nc, msg, outcome.error);
+      },
+      v.text,
+    );
   }
 
   /** Messages taken and not yet handled (queued, or at the triage worker; not the batch being finished). */

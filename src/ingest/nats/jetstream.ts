@@ -142,10 +142,14 @@ export class JetStreamIngest {
       this.settlements.add(() => m.term());
       return undefined;
     }
-    return processor.submit(v.value, (outcome) => {
-      if (outcome.ok) this.settlements.add(() => m.ack());
-      else this.failed(nc, m, outcome.error);
-    });
+    return processor.submit(
+      v.value,
+      (outcome) => {
+        if (outcome.ok) this.settlements.add(() => m.ack());
+        else this.failed(nc, m, outcome.error);
+      },
+      v.text,
+    );
   }
 
   /** Redeliver later, or after max_deliver deliveries send it to the dead-letter subject. */

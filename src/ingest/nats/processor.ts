@@ -4,7 +4,7 @@
 import { eventToInput } from '../../domain/log-event.js';
 import type { Decided, Pipeline } from '../../pipeline.js';
 import type { Metrics } from '../../telemetry/metrics.js';
-import { parseEvent, type Validated } from '../validate.js';
+import { parseEvent, type ParsedEvent } from '../validate.js';
 import { ShareWindow } from './share-window.js';
 import type { LogEvent } from '../../domain/log-event.js';
 
@@ -45,9 +45,9 @@ export class OrderedProcessor {
   }
 
   /** Never throws: whatever a payload makes the checks do, it is an invalid event with the reason. */
-  validate(data: Uint8Array): Validated<LogEvent> {
+  validate(data: Uint8Array): ParsedEvent {
     this.received.inc();
-    let v: Validated<LogEvent>;
+    let v: ParsedEvent;
     try {
       v = parseEvent(data);
     } catch (err) {
@@ -62,10 +62,10 @@ export class OrderedProcessor {
    * Returns a promise only when the next message must wait: for json-rules-engine, or for room in
    * flight. Most events are decided and applied synchronously, without a microtask turn.
    */
-  submit(event: LogEvent, done: (outcome: Outcome) => void): Promise<void> | undefined {
+  submit(event: LogEvent, done: (outcome: Outcome) => void, text?: string): Promise<void> | undefined {
     let decided;
     try {
-      decided = this.pipeline.decide(eventToInput(event));
+      decided = this.pipeline.decide(eventToInput(event, text));
     } catch (error) {
       done({ ok: false, error });
       return undefined;
