@@ -61,9 +61,18 @@ function TokenBox() {
   );
 }
 
+/** The stream's state; the only part of the shell that follows every message. */
+function Connection() {
+  useLive();
+  return (
+    <span class={`connection connection-${live.connection}`} data-testid="connection">
+      {live.connection}
+    </span>
+  );
+}
+
 export function App() {
   const place = usePlace();
-  useLive();
   return (
     <>
       <header class="top">
@@ -75,9 +84,7 @@ export function App() {
             </Link>
           ))}
         </nav>
-        <span class={`connection connection-${live.connection}`} data-testid="connection">
-          {live.connection}
-        </span>
+        <Connection />
         <TokenBox />
       </header>
       <main>

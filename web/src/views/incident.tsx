@@ -11,6 +11,9 @@ import { live } from '../live';
 import { useActivePolicy } from '../policy-info';
 import type { AuditEntry, Decision, IncidentDetail } from '../types';
 
+/** Timeline entries that hold the opening decision. */
+const OPENING = ['opened', 'storm_opened', 'flap_held'];
+
 export function IncidentView({ id }: { id: string }) {
   useLive();
   // Reloaded when the stream brings a change or a delivery attempt of this incident.
@@ -54,10 +57,10 @@ export function IncidentView({ id }: { id: string }) {
       </section>
     );
   const i = detail.data;
-  const opened = i.timeline.find(
-    (e) => e.type === 'opened' || e.type === 'storm_opened' || e.type === 'flap_held',
-  );
-  const decision = (opened?.details as { decision?: Decision } | undefined)?.decision;
+  const opened = i.timeline.find((e) => OPENING.includes(e.type));
+  const decision = (
+    opened?.details as { decision?: Decision & { policy?: { version?: string } } } | undefined
+  )?.decision;
   const attempts = live.deliveries.filter((d) => d.incident_id === id);
   return (
     <section data-testid="incident-view">
@@ -127,9 +130,7 @@ export function IncidentView({ id }: { id: string }) {
         <pre class="event">{JSON.stringify(i.event, null, 2)}</pre>
       </Section>
       {decision ? (
-        <Section
-          title={`Decision (policy ${(opened?.details as { decision?: { policy?: { version?: string } } })?.decision?.policy?.version ?? ''})`}
-        >
+        <Section title={`Decision (policy ${decision.policy?.version ?? '?'})`}>
           <DecisionView decision={decision} rules={policy.data?.rules ?? {}} />
         </Section>
       ) : null}
