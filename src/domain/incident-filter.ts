@@ -40,3 +40,43 @@ function involves(incident: Incident, provider: string): boolean {
   if (held.length > 0) return held.some((name) => name === provider || name.startsWith(`${provider}#`));
   return incident.routes.some((r) => r.providers.includes(provider));
 }
+
+/** One page of a list: `next` is the id to go on from (`before`) when there may be more. */
+export interface IncidentPage {
+  incidents: Incident[];
+  next: string | null;
+}
+
+/**
+ * Incidents a list request passes over (read, not matching) before it answers what it found: a
+ * search that matches little must not read the whole store for one page (docs/http-api.md,
+ * "GET /api/v1/incidents"). The page is then short, and `next` goes on from where reading stopped.
+ */
+export const LIST_SKIP_AT_MOST = 10_000;
+
+/** Collects one page from incidents read newest first; says when to stop reading. */
+export class PageCollector {
+  readonly found: Incident[] = [];
+  private skipped = 0;
+  private lastRead: string | null = null;
+
+  constructor(
+    private readonly filter: IncidentFilter,
+    private readonly limit: number,
+    private readonly skipAtMost = LIST_SKIP_AT_MOST,
+  ) {}
+
+  /** Takes one incident read; true when the page is done (full, or too much passed over). */
+  add(incident: Incident): boolean {
+    this.lastRead = incident.id;
+    if (matchesFilter(incident, this.filter)) this.found.push(incident);
+    else this.skipped++;
+    return this.found.length >= this.limit || this.skipped >= this.skipAtMost;
+  }
+
+  page(): IncidentPage {
+    if (this.found.length >= this.limit)
+      return { incidents: this.found, next: this.found.at(-1)?.id ?? null };
+    return { incidents: this.found, next: this.skipped >= this.skipAtMost ? this.lastRead : null };
+  }
+}

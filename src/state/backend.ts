@@ -11,6 +11,7 @@ import type { ProviderMark } from '../store/index.js';
 import type { NewAuditEntry } from '../store/index.js';
 import type { SilenceStore } from '../silences/model.js';
 import type { FlapTrace } from '../domain/flap.js';
+import type { IncidentFilter, IncidentPage } from '../domain/incident-filter.js';
 
 export type { ProviderMark, NewAuditEntry };
 
@@ -80,7 +81,6 @@ export interface IncidentDetail {
 
 export type CreateOutcome = { created: true } | { created: false; existing: IncidentRef };
 
-import type { IncidentFilter } from '../domain/incident-filter.js';
 export type { IncidentFilter };
 
 /** Persisted circuit-breaker states, by provider instance. */
@@ -118,7 +118,8 @@ export interface StateBackend extends BreakerStore, SilenceStore {
   /** Occurrences counted in memory since the last write-back (repeats never wait for this). */
   addOccurrences(id: string, count: number, lastSeenMs: number): Promise<void>;
   get(id: string): Promise<Incident | undefined>;
-  list(filter: IncidentFilter): Promise<Incident[]>;
+  /** One page, newest first (docs/http-api.md, "GET /api/v1/incidents"). */
+  list(filter: IncidentFilter): Promise<IncidentPage>;
   /** One incident with its timeline and deliveries, as of one moment. */
   detail(id: string): Promise<IncidentDetail | null>;
   /** Incidents known to providers by `ref` (a provider key, or `<type>:<their id>`), newest first. */

@@ -17,6 +17,7 @@ import type { Clock } from '../domain/clock.js';
 import type { ProviderMark } from '../store/index.js';
 import type { Silence } from '../silences/model.js';
 import type { FlapTrace } from '../domain/flap.js';
+import type { IncidentPage } from '../domain/incident-filter.js';
 import type {
   Change,
   CreateOutcome,
@@ -233,8 +234,8 @@ export class LevelDbState implements StateBackend {
     return incident;
   }
 
-  list(filter: IncidentFilter): Promise<Incident[]> {
-    return this.store.listIncidents(filter);
+  list(filter: IncidentFilter): Promise<IncidentPage> {
+    return this.store.listPage(filter);
   }
 
   /** The incident with its timeline and deliveries, read in turn with its own changes. */

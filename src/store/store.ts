@@ -25,7 +25,12 @@ import { openDb } from './open-db.js';
 import { Transaction, type ForgottenKey } from './transaction.js';
 import { idAt } from './ids.js';
 import { Writer } from './writer.js';
-import { matchesFilter, type IncidentFilter } from '../domain/incident-filter.js';
+import {
+  LIST_SKIP_AT_MOST,
+  PageCollector,
+  type IncidentFilter,
+  type IncidentPage,
+} from '../domain/incident-filter.js';
 import { RefCache } from './ref-cache.js';
 import { KeyFilter } from './key-filter.js';
 import type { Committed } from './writer.js';
@@ -143,11 +148,19 @@ export class Store {
     });
   }
 
-  /** Newest first. Open states come from the index; `resolved` and no state scan history. */
+  /** Newest first, every match (tests and tools); the API pages with `listPage`. */
   async listIncidents(filter: IncidentFilter = {}): Promise<Incident[]> {
+    return (await this.listPage(filter, Number.POSITIVE_INFINITY)).incidents;
+  }
+
+  /**
+   * One page, newest first. Open states come from the index; `resolved` and no state read history.
+   * Reading stops once `skipAtMost` incidents did not match (see `PageCollector`).
+   */
+  async listPage(filter: IncidentFilter = {}, skipAtMost = LIST_SKIP_AT_MOST): Promise<IncidentPage> {
     const limit = filter.limit ?? DEFAULT_LIST_LIMIT;
-    if (limit <= 0) return [];
-    const matches = (incident: Incident): boolean => matchesFilter(incident, filter);
+    if (limit <= 0) return { incidents: [], next: null };
+    const page = new PageCollector(filter, limit, skipAtMost);
     if (filter.state === 'triggered' || filter.state === 'acknowledged') {
       const ids = [...this.index.byId]
         .filter(
@@ -156,18 +169,18 @@ export class Store {
         .map(([id]) => id)
         .sort()
         .reverse();
-      return (await this.getMany(ids))
-        .filter((i): i is Incident => i !== undefined && matches(i))
-        .slice(0, limit);
+      const batch = Math.max(limit, 256);
+      for (let at = 0; at < ids.length; at += batch) {
+        const incidents = await this.getMany(ids.slice(at, at + batch));
+        for (const incident of incidents)
+          if (incident !== undefined && page.add(incident)) return page.page();
+      }
+      return page.page();
     }
-    const found: Incident[] = [];
     const range = filter.before === undefined ? {} : { lt: filter.before };
-    for await (const incident of this.subs.incidents.values({ ...range, reverse: true })) {
-      if (!matches(incident)) continue;
-      found.push(incident);
-      if (found.length >= limit) break;
-    }
-    return found;
+    for await (const incident of this.subs.incidents.values({ ...range, reverse: true }))
+      if (page.add(incident)) break;
+    return page.page();
   }
 
   countIncidentsByState(): Promise<Record<IncidentState, number>> {

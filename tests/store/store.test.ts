@@ -241,6 +241,20 @@ describe('store - listIncidents', () => {
   ])('filter %j', async (filter, expected) => {
     expect(ids(await store.listIncidents(filter))).toEqual(expected);
   });
+
+  it('pages: `next` after a full page; a search that matches little stops reading and says where', async () => {
+    expect(await store.listPage({ limit: 2 })).toMatchObject({ next: 'inc_04' });
+    expect(await store.listPage({ limit: 10 })).toMatchObject({ next: null });
+    // Three passed over (inc_05, inc_04, inc_03): a short page, and where to go on from.
+    const short = await store.listPage({ search: 'discovery', limit: 10 }, 2);
+    expect(ids(short.incidents)).toEqual(['inc_05']);
+    expect(short.next).toBe('inc_03');
+    const rest = await store.listPage({ search: 'discovery', limit: 10, before: 'inc_03' }, 2);
+    expect(ids(rest.incidents)).toEqual(['inc_02']);
+    expect(rest.next).toBeNull();
+    const open = await store.listPage({ state: 'triggered', search: 'nothing', limit: 10 }, 2);
+    expect(open).toEqual({ incidents: [], next: 'inc_04' });
+  });
 });
 
 describe('store - atomic writes and validation', () => {

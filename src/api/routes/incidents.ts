@@ -81,9 +81,9 @@ export function incidentsRouter(deps: {
 
   router.get('/', async (ctx) => {
     const filter = listFilter(ctx.query);
-    const found = await deps.state.list(filter);
-    const incidents = found.map((i) => publicIncident(deps.incidents.live(i)));
-    ctx.body = { incidents, next: found.length === filter.limit ? (found.at(-1)?.id ?? null) : null };
+    const page = await deps.state.list(filter);
+    const incidents = page.incidents.map((i) => publicIncident(deps.incidents.live(i)));
+    ctx.body = { incidents, next: page.next };
   });
 
   router.get('/:id', async (ctx) => {

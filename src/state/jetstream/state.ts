@@ -12,7 +12,7 @@ import { Locks } from './locks.js';
 import type { KvEntry } from '@nats-io/kv';
 import type { Delivery, Incident, IncidentState } from '../../domain/incident.js';
 import { escalationDueOf } from '../../domain/escalation.js';
-import { matchesFilter } from '../../domain/incident-filter.js';
+import { PageCollector, type IncidentPage } from '../../domain/incident-filter.js';
 import { AppError, errorMessage, StoreError } from '../../errors.js';
 import { KeyedSerial } from '../../incidents/serial.js';
 import { idAt } from '../../store/ids.js';
@@ -344,20 +344,18 @@ export class JetStreamState implements StateBackend {
     };
   }
 
-  async list(filter: IncidentFilter): Promise<Incident[]> {
+  async list(filter: IncidentFilter): Promise<IncidentPage> {
     const limit = filter.limit ?? 100;
-    const matches = (i: Incident): boolean => matchesFilter(i, filter);
+    const page = new PageCollector(filter, limit);
     const candidates =
       filter.state === 'triggered' || filter.state === 'acknowledged'
         ? this.openIds(filter)
         : this.ids.newestFirst(filter.before);
-    const found: Incident[] = [];
     for (let batch = take(candidates, limit); batch.length > 0; batch = take(candidates, limit)) {
       const incidents = await Promise.all(batch.map((id) => this.get(id)));
-      for (const i of incidents) if (i !== undefined && matches(i) && found.length < limit) found.push(i);
-      if (found.length >= limit) break;
+      for (const i of incidents) if (i !== undefined && page.add(i)) return page.page();
     }
-    return found;
+    return page.page();
   }
 
   /** Open incidents of a state from the key view, newest first. */

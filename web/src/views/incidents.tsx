@@ -158,7 +158,13 @@ export function IncidentsView() {
           ))}
         </tbody>
       </table>
-      {incidents.length === 0 && !list.loading ? <p class="muted">No incidents match.</p> : null}
+      {incidents.length === 0 && !list.loading ? (
+        <p class="muted">
+          {list.data?.next
+            ? 'No match among the incidents read so far: older ones may match (older →).'
+            : 'No incidents match.'}
+        </p>
+      ) : null}
       <nav class="pager">
         <button
           type="button"
