@@ -36,7 +36,10 @@ export class Pipeline {
       /** Silences made at run time (src/silences), checked in the suppress stage. */
       silences?: SilenceLookup;
       /** The recent-events sample (docs/policy-diff.md): never waits, never throws. */
-      recent?: { offer(event: LogEvent, decision: Decision, text?: string): void };
+      recent?: {
+        offer(event: LogEvent, decision: Decision, text?: string): void;
+        offerIgnored(read: () => { event: LogEvent; text: string } | null): void;
+      };
     },
   ) {}
 
@@ -54,6 +57,14 @@ export class Pipeline {
       ...(silences === undefined ? {} : { silences }),
     });
     return andThen(decision, (d) => ({ decision: d, input, now }));
+  }
+
+  /**
+   * An event decided elsewhere (the NATS triage worker) that changes nothing: only the
+   * recent-events sample may want it, and reads it only then.
+   */
+  sampleIgnored(read: () => { event: LogEvent; text: string } | null): void {
+    this.deps.recent?.offerIgnored(read);
   }
 
   /** Takes effect now, in call order; synchronous when nothing must be written (most events). */

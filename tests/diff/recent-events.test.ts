@@ -58,6 +58,50 @@ describe('recent events', () => {
     expect(kept).toHaveLength(4 + 10);
   });
 
+  it('samples events the triage worker cleared in the same turn as the rest, reading only those it keeps', async () => {
+    const store = new MemoryRing();
+    const recent = new RecentEvents(store, { sampleEvery: 10, flushMs: 60_000, maxPending: 1_000 }, (s) => s);
+    let reads = 0;
+    for (let i = 0; i < 100; i++) {
+      if (i % 2 === 0) recent.offer(event(i), quiet);
+      else
+        recent.offerIgnored(() => {
+          reads++;
+          return { event: event(i), text: JSON.stringify(event(i)) };
+        });
+    }
+    await recent.flush();
+    const kept = store.batches.flat().map((l) => (JSON.parse(l) as LogEvent).message);
+    // One in ten of the hundred, whichever way each came: 0, 10, 20, … (all offered, even).
+    expect(kept).toEqual([
+      'line 0',
+      'line 10',
+      'line 20',
+      'line 30',
+      'line 40',
+      'line 50',
+      'line 60',
+      'line 70',
+      'line 80',
+      'line 90',
+    ]);
+    expect(reads).toBe(0);
+    // When the kept turns fall on cleared events, each is read once, and kept.
+    for (let i = 100; i < 120; i++)
+      recent.offerIgnored(() => {
+        reads++;
+        return { event: event(i), text: JSON.stringify(event(i)) };
+      });
+    await recent.flush();
+    expect(reads).toBe(2);
+    expect(
+      store.batches
+        .flat()
+        .slice(10)
+        .map((l) => (JSON.parse(l) as LogEvent).message),
+    ).toEqual(['line 100', 'line 110']);
+  });
+
   it('masks known secrets anywhere and attributes named like a credential', async () => {
     const scrubber = new SecretScrubber();
     scrubber.set('config', ['R0123456789abcdef-routing']);

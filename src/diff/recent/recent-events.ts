@@ -65,6 +65,24 @@ export class RecentEvents {
     this.timer ??= setTimeout(() => void this.flush(), this.settings.flushMs);
   }
 
+  /**
+   * An event the NATS triage worker found changes nothing, decided off this thread: it takes its
+   * turn in the sample of everyday events like any other, and is read (`read`: parse its payload)
+   * only when the sample keeps it.
+   */
+  offerIgnored(read: () => { event: LogEvent; text: string } | null): void {
+    if (this.others++ % this.settings.sampleEvery !== 0) return;
+    const parsed = read();
+    if (parsed === null) return;
+    if (this.pending.length >= this.settings.maxPending) {
+      this.dropped++;
+      this.onDropped();
+      return;
+    }
+    this.pending.push(storableAsIs(parsed.text, parsed.event) ? parsed.text : parsed.event);
+    this.timer ??= setTimeout(() => void this.flush(), this.settings.flushMs);
+  }
+
   /** Masks and serializes a batch: the only form in which an event leaves for a store. */
   serialize(events: readonly (LogEvent | string)[]): string[] {
     return events.map((e) => this.mask(typeof e === 'string' ? e : JSON.stringify(maskAttributes(e))));

@@ -207,7 +207,7 @@ export class CoreIngest {
         continue;
       }
       if (verdict === Verdict.Skip) {
-        this.deps.processor.countIgnored();
+        this.deps.processor.countIgnored(msg.data);
         this.skipped++;
         continue;
       }

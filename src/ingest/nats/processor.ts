@@ -37,11 +37,19 @@ export class OrderedProcessor {
     this.ignored = metrics.decisions.tally('ignored');
   }
 
-  /** An event the triage worker decided changes nothing: received, and decided `ignored`. */
-  countIgnored(): void {
+  /**
+   * An event the triage worker decided changes nothing: received, and decided `ignored`; its
+   * payload is parsed again only if the recent-events sample keeps it.
+   */
+  countIgnored(data?: Uint8Array): void {
     this.received.inc();
     this.ignored.inc();
     this.tallyOutcome(true);
+    if (data !== undefined)
+      this.pipeline.sampleIgnored(() => {
+        const v = parseEvent(data);
+        return v.ok ? { event: v.value, text: v.text } : null;
+      });
   }
 
   /** Never throws: whatever a payload makes the checks do, it is an invalid event with the reason. */
