@@ -13,39 +13,20 @@ import { startSandbox } from '../dist/sandbox/index.js';
 import { startBenchApp, THROUGHPUT_EDITS } from './app.mjs';
 import { fmt, median, pass, table } from './lib.mjs';
 import { startNatsServer } from './nats-server.mjs';
-import { progress, until } from './nats.mjs';
-import { publisher } from './publish.mjs';
+import { coreRound, progress } from './nats.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-async function decisionsOf(app) {
-  const { values } = await app.metrics.decisions.get();
-  return values.reduce((n, v) => n + v.value, 0);
-}
-
-async function coreRound(browser, url, sandbox, n, withDashboard, seed) {
-  const env = { NATS_URL: url, NATS_SUBJECT: `dash.${seed}`, NATS_MAX_PENDING: '200000' };
-  const bench = await startBenchApp({ sandbox, env });
-  let page = null;
-  try {
-    while (!bench.app.parts.nats.status().connected) await new Promise((r) => setTimeout(r, 20));
-    if (withDashboard) {
-      page = await browser.newPage();
-      await page.goto(`${bench.url}/?view=incidents`);
-      await page.getByTestId('connection').getByText('live').waitFor();
-    }
-    await new Promise((r) => setTimeout(r, 200));
-    const args = [url, `dash.${seed}`, 'gen', String(n), '--alerting', '3', '--seed', String(seed)];
-    const pub = await publisher(args);
-    const t = performance.now();
-    pub.go();
-    const [got, ms] = await until(() => decisionsOf(bench.app), n, t);
-    await pub.done;
-    return (got / ms) * 1000;
-  } finally {
-    await page?.close();
-    await bench.stop();
-  }
+/** Core NATS events/s, with the incidents view open and following the stream, or with no dashboard. */
+async function dashboardRound(browser, url, sandbox, n, withDashboard, seed) {
+  const during = async (bench) => {
+    if (!withDashboard) return null;
+    const page = await browser.newPage();
+    await page.goto(`${bench.url}/?view=incidents`);
+    await page.getByTestId('connection').getByText('live').waitFor();
+    return () => page.close();
+  };
+  return (await coreRound(url, sandbox, { n, subject: `dash.${seed}`, seed, during })).perSecond;
 }
 
 /** `count` distinct paging incidents, 1,000 events a request. */
@@ -180,13 +161,13 @@ export async function benchDashboard({ natsEvents = 300_000, rounds = 3, inciden
       off.push(
         progress(
           `core NATS, no dashboard, round ${i + 1}`,
-          await coreRound(browser, server.url, sandbox, natsEvents, false, 30 + i),
+          await dashboardRound(browser, server.url, sandbox, natsEvents, false, 30 + i),
         ),
       );
       on.push(
         progress(
           `core NATS, dashboard open, round ${i + 1}`,
-          await coreRound(browser, server.url, sandbox, natsEvents, true, 40 + i),
+          await dashboardRound(browser, server.url, sandbox, natsEvents, true, 40 + i),
         ),
       );
     }

@@ -21,11 +21,9 @@ import { readPolicyDir } from '../dist/policy/load.js';
 import { RecentEvents } from '../dist/diff/recent/recent-events.js';
 import { SecretScrubber } from '../dist/telemetry/logger.js';
 import { eventLines } from '../scripts/gen-log-events.mjs';
-import { startBenchApp } from './app.mjs';
 import { fmt, median, pass, table } from './lib.mjs';
 import { startNatsServer } from './nats-server.mjs';
-import { progress, until } from './nats.mjs';
-import { publisher } from './publish.mjs';
+import { coreRound, progress } from './nats.mjs';
 
 /** The same three edits as tests/diff/fixtures.ts: what a policy pull request changes. */
 const EDITS = [
@@ -137,27 +135,10 @@ async function offerCostUs(side, n = 200_000) {
   return { offerUs: median(rest.map((r) => r.offerUs)), totalUs: median(rest.map((r) => r.totalUs)) };
 }
 
-async function decisionsOf(app) {
-  const { values } = await app.metrics.decisions.get();
-  return values.reduce((n, v) => n + v.value, 0);
-}
-
-async function coreRound(url, sandbox, n, ring, seed) {
-  const env = { NATS_URL: url, NATS_SUBJECT: `ring.${seed}`, NATS_MAX_PENDING: '200000' };
-  const bench = await startBenchApp({ sandbox, env: ring ? env : { ...env, RECENT_EVENTS_MAX: '0' } });
-  try {
-    while (!bench.app.parts.nats.status().connected) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 200));
-    const args = [url, `ring.${seed}`, 'gen', String(n), '--alerting', '3', '--seed', String(seed)];
-    const pub = await publisher(args);
-    const t = performance.now();
-    pub.go();
-    const [got, ms] = await until(() => decisionsOf(bench.app), n, t);
-    await pub.done;
-    return (got / ms) * 1000;
-  } finally {
-    await bench.stop();
-  }
+/** Core NATS events/s with the ring on (default settings) or off (`RECENT_EVENTS_MAX=0`). */
+async function ringRound(url, sandbox, n, ring, seed) {
+  const env = ring ? {} : { RECENT_EVENTS_MAX: '0' };
+  return (await coreRound(url, sandbox, { n, subject: `ring.${seed}`, seed, env })).perSecond;
 }
 
 export async function benchDiff({ count = 1_000_000, natsEvents = 300_000, rounds = 3 } = {}) {
@@ -187,13 +168,13 @@ export async function benchDiff({ count = 1_000_000, natsEvents = 300_000, round
       off.push(
         progress(
           `core NATS, ring off, round ${i + 1}`,
-          await coreRound(server.url, sandbox, natsEvents, false, 10 + i),
+          await ringRound(server.url, sandbox, natsEvents, false, 10 + i),
         ),
       );
       on.push(
         progress(
           `core NATS, ring on, round ${i + 1}`,
-          await coreRound(server.url, sandbox, natsEvents, true, 20 + i),
+          await ringRound(server.url, sandbox, natsEvents, true, 20 + i),
         ),
       );
     }

@@ -82,15 +82,27 @@ async function coreCeiling(url, n) {
   return { perSecond: (got / ms) * 1000, received: got };
 }
 
-async function coreSidecar(url, sandbox, n) {
+/**
+ * One core NATS round: a sidecar (with `env` beside the NATS settings) takes `n` generated events
+ * (3% paging, `seed`) published on `subject`; events/s decided, received and dropped. `during(bench)`
+ * sets up what the round measures beside the sidecar once it is connected (a dashboard page, say)
+ * and returns its cleanup.
+ */
+export async function coreRound(
+  url,
+  sandbox,
+  { n, subject, seed = 1, env = {}, maxPending = '200000', during = async () => null },
+) {
   const bench = await startBenchApp({
     sandbox,
-    env: { NATS_URL: url, NATS_SUBJECT: 'side.core', NATS_MAX_PENDING: '50000' },
+    env: { NATS_URL: url, NATS_SUBJECT: subject, NATS_MAX_PENDING: maxPending, ...env },
   });
+  let cleanup = null;
   try {
     while (!bench.app.parts.nats.status().connected) await sleep(20);
+    cleanup = await during(bench);
     await sleep(200);
-    const pub = await publisher([url, 'side.core', 'gen', String(n), '--alerting', '3', '--seed', '1']);
+    const pub = await publisher([url, subject, 'gen', String(n), '--alerting', '3', '--seed', String(seed)]);
     const t = performance.now();
     pub.go();
     const [got, ms] = await until(() => decisionsOf(bench.app), n, t);
@@ -98,6 +110,7 @@ async function coreSidecar(url, sandbox, n) {
     const dropped = (await bench.app.metrics.eventsDropped.get()).values.reduce((a, v) => a + v.value, 0);
     return { perSecond: (got / ms) * 1000, received: got, dropped };
   } finally {
+    await cleanup?.();
     await bench.stop();
   }
 }
@@ -579,7 +592,10 @@ async function coreRounds(url, sandbox, events, rounds = 3) {
   const all = [];
   for (let r = 0; r < rounds; r++) {
     const ceil = progress('core ceiling', await coreCeiling(url, events));
-    const core = progress('core sidecar', await coreSidecar(url, sandbox, events));
+    const core = progress(
+      'core sidecar',
+      await coreRound(url, sandbox, { n: events, subject: 'side.core', maxPending: '50000' }),
+    );
     all.push({ ceil, core, ratio: core.perSecond / ceil.perSecond });
   }
   const sorted = [...all].sort((a, b) => a.ratio - b.ratio);
