@@ -133,14 +133,14 @@ export function validateAlert(value: unknown): Validated<AlertInput> {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** A payload checked as a log event; valid, with its text as it arrived (the recent-events ring keeps it). */
+export type ParsedEvent = { ok: true; value: LogEvent; text: string } | { ok: false; errors: string[] };
+
 /**
  * Raw bytes (a NATS payload) → a validated event. Cheap checks first: size, UTF-8, JSON, then the
  * schema. A raw payload under 64 KiB cannot hold oversize attributes, so they are measured only
  * for larger payloads.
  */
-/** A payload checked as a log event; valid, with its text as it arrived (the recent-events ring keeps it). */
-export type ParsedEvent = { ok: true; value: LogEvent; text: string } | { ok: false; errors: string[] };
-
 export function parseEvent(raw: Uint8Array): ParsedEvent {
   if (raw.byteLength === 0) return { ok: false, errors: ['empty payload'] };
   if (raw.byteLength > MAX_EVENT_BYTES)

@@ -56,13 +56,7 @@ export class RecentEvents {
   offer(event: LogEvent, decision: Decision, text?: string): void {
     const notable = decision.paged || decision.suppressed || decision.recorded || decision.resolves !== null;
     if (!notable && this.others++ % this.settings.sampleEvery !== 0) return;
-    if (this.pending.length >= this.settings.maxPending) {
-      this.dropped++;
-      this.onDropped();
-      return;
-    }
-    this.pending.push(text !== undefined && storableAsIs(text, event) ? text : event);
-    this.timer ??= setTimeout(() => void this.flush(), this.settings.flushMs);
+    this.keep(event, text);
   }
 
   /**
@@ -73,13 +67,17 @@ export class RecentEvents {
   offerIgnored(read: () => { event: LogEvent; text: string } | null): void {
     if (this.others++ % this.settings.sampleEvery !== 0) return;
     const parsed = read();
-    if (parsed === null) return;
+    if (parsed !== null) this.keep(parsed.event, parsed.text);
+  }
+
+  /** Queues a kept event for the next flush, or drops it (counted) when the store is behind. */
+  private keep(event: LogEvent, text: string | undefined): void {
     if (this.pending.length >= this.settings.maxPending) {
       this.dropped++;
       this.onDropped();
       return;
     }
-    this.pending.push(storableAsIs(parsed.text, parsed.event) ? parsed.text : parsed.event);
+    this.pending.push(text !== undefined && storableAsIs(text, event) ? text : event);
     this.timer ??= setTimeout(() => void this.flush(), this.settings.flushMs);
   }
 
