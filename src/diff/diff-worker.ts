@@ -5,8 +5,7 @@
 // timestamp, and answers what changed in each chunk.
 import { parentPort, workerData } from 'node:worker_threads';
 import { compilePolicy, type CompiledPolicy, type CompileInput } from '../policy/compile.js';
-import { decideNow, NO_INCIDENTS } from '../policy/decide.js';
-import { changedEvent, type ChangedEvent, type SourceProblem } from './diff.js';
+import { decideBoth, type ChangedEvent, type SourceProblem } from './diff.js';
 import { parseEventLine } from './ndjson.js';
 
 export interface DiffWorkerData {
@@ -55,13 +54,9 @@ async function decideChunk(
       result.problems.push(item.problem);
       continue;
     }
-    const atMs = Date.parse(item.input.event.timestamp);
-    let a = decideNow(item.input, prev, atMs, NO_INCIDENTS);
-    let b = decideNow(item.input, next, atMs, NO_INCIDENTS);
-    if (a instanceof Promise) a = await a;
-    if (b instanceof Promise) b = await b;
+    let changed = decideBoth(item, prev, next);
+    if (changed instanceof Promise) changed = await changed;
     result.events++;
-    const changed = changedEvent(item, a, b);
     if (changed !== null) result.changed.push(changed);
   }
   return result;

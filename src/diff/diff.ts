@@ -58,7 +58,7 @@ export interface ChangedEvent {
 }
 
 /** What changed between two decisions of one event, or null when nothing a reviewer compares did. */
-export function changedEvent(event: DiffEvent, a: Decision, b: Decision): ChangedEvent | null {
+function changedEvent(event: DiffEvent, a: Decision, b: Decision): ChangedEvent | null {
   if (sameOutcome(a, b)) return null;
   const e = event.input.event;
   const changes = changesOf(a, b, e);
@@ -71,6 +71,23 @@ export function changedEvent(event: DiffEvent, a: Decision, b: Decision): Change
     message: e.message.length > MESSAGE_CHARS ? `${e.message.slice(0, MESSAGE_CHARS - 1)}…` : e.message,
     changes,
   };
+}
+
+/**
+ * One event decided by both policies at its own timestamp, compared (here or in a worker thread,
+ * src/diff/diff-worker.ts); synchronous unless json-rules-engine must be asked.
+ */
+export function decideBoth(
+  event: DiffEvent,
+  prev: CompiledPolicy,
+  next: CompiledPolicy,
+): ChangedEvent | null | Promise<ChangedEvent | null> {
+  const atMs = Date.parse(event.input.event.timestamp);
+  const a = decideNow(event.input, prev, atMs, NO_INCIDENTS);
+  const b = decideNow(event.input, next, atMs, NO_INCIDENTS);
+  if (a instanceof Promise || b instanceof Promise)
+    return Promise.all([a, b]).then(([x, y]) => changedEvent(event, x, y));
+  return changedEvent(event, a, b);
 }
 
 /** All changes of one kind from one value to another, e.g. route `default` → `low-urgency`. */
@@ -123,12 +140,9 @@ export class PolicyDiff {
 
   /** Decide one event with both policies at its own timestamp; synchronous unless the engine waits. */
   add(event: DiffEvent): void | Promise<void> {
-    const atMs = Date.parse(event.input.event.timestamp);
-    const a = decideNow(event.input, this.prev.policy, atMs, NO_INCIDENTS);
-    const b = decideNow(event.input, this.next.policy, atMs, NO_INCIDENTS);
-    if (a instanceof Promise || b instanceof Promise)
-      return Promise.all([a, b]).then(([x, y]) => this.compare(event, x, y));
-    this.compare(event, a, b);
+    const changed = decideBoth(event, this.prev.policy, this.next.policy);
+    if (changed instanceof Promise) return changed.then((c) => this.decided(c));
+    this.decided(changed);
   }
 
   problem(p: SourceProblem): void {
@@ -136,9 +150,8 @@ export class PolicyDiff {
     if (this.problems.length < this.maxProblems) this.problems.push(p);
   }
 
-  private compare(event: DiffEvent, a: Decision, b: Decision): void {
+  private decided(changed: ChangedEvent | null): void {
     this.events++;
-    const changed = changedEvent(event, a, b);
     if (changed !== null) this.addChanged(changed);
   }
 
