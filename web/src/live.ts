@@ -172,7 +172,7 @@ export class Live {
         this.count(item);
         break;
       case 'folded':
-        this.folded += Object.values(item.counts).reduce((a, b) => a + b, 0);
+        this.folded += sum(item.counts);
         break;
     }
   }

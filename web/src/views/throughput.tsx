@@ -4,7 +4,7 @@ import { useMemo } from 'preact/hooks';
 import { Chart } from '../chart';
 import { perSecond } from '../format';
 import { useLive } from '../hooks';
-import { live } from '../live';
+import { live, sum } from '../live';
 
 const OUTCOMES = ['paged', 'deduplicated', 'resolved', 'recorded', 'suppressed', 'ignored'];
 const COLOURS = ['#c62828', '#6a1b9a', '#2e7d32', '#1565c0', '#ef6c00', '#9e9e9e'];
@@ -32,11 +32,13 @@ export function ThroughputView() {
         <dd data-testid="events-rate">{perSecond(last?.[1])}</dd>
         <dt>dropped</dt>
         <dd>
-          {perSecond(last?.[3])} now · {counters ? sumOf(counters.events_dropped) : '–'} since start
+          {perSecond(last?.[3])} now · {counters ? sum(counters.events_dropped).toLocaleString() : '–'} since
+          start
         </dd>
         <dt>dead letters</dt>
         <dd>
-          {perSecond(last?.[4])} now · {counters ? sumOf(counters.dead_letters) : '–'} since start
+          {perSecond(last?.[4])} now · {counters ? sum(counters.dead_letters).toLocaleString() : '–'} since
+          start
         </dd>
         {live.folded > 0 ? (
           <>
@@ -85,10 +87,4 @@ export function ThroughputView() {
       )}
     </section>
   );
-}
-
-function sumOf(values: Record<string, number>): string {
-  return Object.values(values)
-    .reduce((a, b) => a + b, 0)
-    .toLocaleString();
 }
