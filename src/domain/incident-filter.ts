@@ -18,8 +18,8 @@ export interface IncidentFilter {
   before?: string;
 }
 
-/** Whether an incident passes a list filter (every backend lists with this; `before` and `limit` aside). */
-export function matchesFilter(incident: Incident, filter: IncidentFilter): boolean {
+/** Whether an incident passes a list filter (`before` and `limit` aside; PageCollector reads with it). */
+function matchesFilter(incident: Incident, filter: IncidentFilter): boolean {
   if (filter.state !== undefined && incident.state !== filter.state) return false;
   if (filter.service !== undefined && incident.service !== filter.service) return false;
   if (filter.team !== undefined && incident.team !== filter.team) return false;
@@ -56,7 +56,7 @@ export const LIST_SKIP_AT_MOST = 10_000;
 
 /** Collects one page from incidents read newest first; says when to stop reading. */
 export class PageCollector {
-  readonly found: Incident[] = [];
+  private readonly found: Incident[] = [];
   private skipped = 0;
   private lastRead: string | null = null;
 
