@@ -194,25 +194,23 @@ async function webhooksSettled(sandbox) {
  * Row 2 in its configurations, each on a fresh nats-server or cluster. R1 also runs once without
  * the simulators' webhooks: how much of a sidecar's work per incident they are.
  */
-async function incidentRuns(sandbox, n) {
-  const run = async (label, size, options) => {
-    starting(label);
-    return withNats(size, async (nats) =>
-      progress(label, await incidentsDelivered(nats, sandbox, { ...options, n })),
+async function incidentRuns(sandbox, n, only = null) {
+  const configurations = {
+    'LevelDB, 1 sidecar': [1, { state: 'leveldb' }],
+    'R1, 1 sidecar': [1, { state: 'jetstream' }],
+    'R1, 1 sidecar, no webhooks': [1, { state: 'jetstream', echo: false }],
+    'R3, 1 sidecar': [3, { state: 'jetstream', replicas: 3 }],
+    'R3, 3 sidecars': [3, { state: 'jetstream', replicas: 3, sidecars: 3 }],
+  };
+  const runs = {};
+  for (const [label, [size, options]] of Object.entries(configurations)) {
+    if (only !== null && !label.toLowerCase().startsWith(only.toLowerCase())) continue;
+    starting(`incidents, ${label}`);
+    runs[label] = await withNats(size, async (nats) =>
+      progress(`incidents, ${label}`, await incidentsDelivered(nats, sandbox, { ...options, n })),
     );
-  };
-  return {
-    'LevelDB, 1 sidecar': await run('incidents, LevelDB', 1, { state: 'leveldb' }),
-    'R1, 1 sidecar': await run('incidents, JetStream R1, 1 sidecar', 1, { state: 'jetstream' }),
-    'R1, 1 sidecar, no webhooks': await run('incidents, JetStream R1, no webhooks', 1, {
-      state: 'jetstream',
-      echo: false,
-    }),
-    'R3, 1 sidecar': await run('incidents, JetStream R3, 1 sidecar', 3, { state: 'jetstream', replicas: 3 }),
-    'R3, 3 sidecars': await run('incidents, JetStream R3, 3 sidecars', 3, {
-      ...{ state: 'jetstream', replicas: 3, sidecars: 3 },
-    }),
-  };
+  }
+  return runs;
 }
 
 /**
@@ -359,13 +357,16 @@ export async function benchCluster({ events = 500_000, incidents = 5_000 } = {})
   }
 }
 
-/** One phase alone, for investigating: `node bench/cluster.mjs events|incidents|latency [n]`. */
-async function phase(name, n) {
+/**
+ * One phase alone, for investigating: `node bench/cluster.mjs events|incidents|latency [n] [only]`;
+ * `only` picks the incident configurations whose label starts with it (`leveldb`, `r1`, `r3, 3`).
+ */
+async function phase(name, n, only) {
   const sandbox = await startSandbox();
   process.on('exit', killLeftovers);
   try {
     if (name === 'events') progress('events', await eventsRounds(sandbox, n ?? 500_000, 1));
-    else if (name === 'incidents') await incidentRuns(sandbox, n ?? 5_000);
+    else if (name === 'incidents') await incidentRuns(sandbox, n ?? 5_000, only ?? null);
     else if (name === 'latency') progress('latency', await latencyRounds(sandbox, 1));
     else throw new Error(`unknown phase ${name}: events, incidents or latency`);
   } finally {
@@ -374,7 +375,7 @@ async function phase(name, n) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [name, n] = process.argv.slice(2);
+  const [name, n, only] = process.argv.slice(2);
   if (name === undefined) await benchCluster();
-  else await phase(name, n === undefined ? undefined : Number(n));
+  else await phase(name, n === undefined ? undefined : Number(n), only);
 }

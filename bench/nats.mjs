@@ -186,7 +186,9 @@ async function jsSidecar(url, sandbox, n) {
 /**
  * A sidecar process (the built `serve`, as deployed) against the in-process simulators, which send
  * their signed webhooks back to it like the real providers do (`echo: false` stops them). `env`
- * adds to its environment (bench/cluster.mjs: STATE=jetstream and the cluster's settings).
+ * adds to its environment (bench/cluster.mjs: STATE=jetstream and the cluster's settings;
+ * bench/escalation.mjs: a DATA_DIR written beforehand). `url` null: no NATS, HTTP ingest only.
+ * `spawnedAt` (performance.now() at the spawn) lets a caller time the start.
  */
 export async function spawnSidecar(
   url,
@@ -213,8 +215,7 @@ export async function spawnSidecar(
     LOG_LEVEL: 'warn',
     POLICY_DIR: policyDir,
     DATA_DIR: join(root, 'data'),
-    NATS_URL: url,
-    NATS_SUBJECT: subject,
+    ...(url === null ? {} : { NATS_URL: url, NATS_SUBJECT: subject }),
     NATS_MAX_PENDING: maxPending,
     PAGERDUTY_ROUTING_KEY: 'R'.repeat(32),
     PAGERDUTY_EVENTS_URL: sandbox.urls.pagerdutyEvents,
@@ -231,6 +232,7 @@ export async function spawnSidecar(
   const main = new URL('../dist/main.js', import.meta.url).pathname;
   // Its warnings and errors go to a file: a crash must not pass unseen.
   const log = await open(join(tmpdir(), `ir-bench-sidecar-${port}.log`), 'w');
+  const spawnedAt = performance.now();
   const child = spawn(process.execPath, ['--max-semi-space-size=8', ...nodeArgs, main, 'serve'], {
     env,
     stdio: ['ignore', log.fd, log.fd],
@@ -256,10 +258,12 @@ export async function spawnSidecar(
     ))
   )
     await sleep(50);
-  while ((await (await get('/api/v1/health')).json()).nats?.connected !== true) await sleep(50);
+  while (url !== null && (await (await get('/api/v1/health')).json()).nats?.connected !== true)
+    await sleep(50);
   return {
     pid: child.pid,
     url: base,
+    spawnedAt,
     get,
     /** A sample of the Prometheus text exposition, by name (with escaped label braces). */
     metric: async (name) => {

@@ -274,6 +274,7 @@ export class App {
         if (fired.fired) engine.enqueue(fired.deliveries);
       },
     });
+    metrics.escalationTimerCount = () => escalations.size;
     // Made below (it reads the incidents' open view); a tier that finds a schedule empty asks it.
     let coverage: CoverageChecker | null = null;
     const incidents = new Incidents({

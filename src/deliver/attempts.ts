@@ -119,8 +119,17 @@ export class Attempts {
     return d.candidates[d.current] as string;
   }
 
-  /** One attempt; `cancelled`: the delivery was withdrawn while in flight (superseded if it fails). */
-  async run(d: Delivery, cancelled: () => boolean = () => false): Promise<AttemptResult> {
+  /**
+   * One attempt; `cancelled`: the delivery was withdrawn while in flight (superseded if it fails).
+   * `answered` is called once the provider answered or the request failed, before the outcome is
+   * recorded: the caller's send slot is free from then on, while the delivery's turn (its order per
+   * key and provider) lasts until `run` resolves.
+   */
+  async run(
+    d: Delivery,
+    cancelled: () => boolean = () => false,
+    answered: () => void = () => undefined,
+  ): Promise<AttemptResult> {
     const timing = this.timing as Timing;
     const name = Attempts.providerOf(d);
     const registry = this.providers as ProviderRegistry;
@@ -167,7 +176,7 @@ export class Attempts {
       d.next_attempt_at = limit.retryAtMs;
       return { kind: 'deferred' };
     }
-    return this.send(d, name, request, registry, cancelled);
+    return this.send(d, name, request, registry, cancelled, answered);
   }
 
   private async send(
@@ -176,6 +185,7 @@ export class Attempts {
     request: ProviderRequest,
     registry: ProviderRegistry,
     cancelled: () => boolean,
+    answered: () => void,
   ): Promise<AttemptResult> {
     const breaker = this.deps.breakers.get(name);
     const started = performance.now();
@@ -184,7 +194,9 @@ export class Attempts {
       response = await registry
         .get(name)
         .send(request, AbortSignal.timeout((this.timing as Timing).timeoutMs));
+      answered();
     } catch (err) {
+      answered();
       const error =
         err instanceof ProviderError
           ? err

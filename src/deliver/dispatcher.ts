@@ -19,6 +19,13 @@ import type { DeliveryEngine } from './engine.js';
 
 export type { DeliveryHooks, FailureOutcome } from './attempts.js';
 
+/**
+ * Attempts whose answer is being recorded may outnumber the send slots this many times over: a
+ * slot is free once the provider answered, since outcomes are written in groups (one fsync for
+ * many) while each send waits for its own answer.
+ */
+const RECORDING_PER_SLOT = 4;
+
 export interface DispatcherDeps {
   clock: Clock;
   random: () => number;
@@ -34,7 +41,10 @@ export class Dispatcher implements DeliveryEngine {
   private readonly pending = new Map<string, Delivery>();
   /** Pending deliveries by provider key, in creation order: the unit of ordering. */
   private readonly byKey = new Map<string, Delivery[]>();
+  /** Deliveries attempted and not yet recorded: each holds its key and provider's turn. */
   private readonly inFlight = new Set<string>();
+  /** Of those, the ones waiting for the provider's answer: at most `maxInFlight`. */
+  private sending = 0;
   /** Keys with a delivery that may be due; only those are looked at. */
   private readonly due = new DueQueue();
   private readonly cancelled = new Set<string>();
@@ -149,15 +159,14 @@ export class Dispatcher implements DeliveryEngine {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const now = this.deps.clock.now();
-    const maxInFlight = this.deps.maxInFlight ?? 64;
-    while (this.inFlight.size < maxInFlight) {
+    while (this.hasSlot()) {
       const key = this.due.takeDue(now);
       if (key === null) break;
-      this.visit(key, now, maxInFlight);
+      this.visit(key, now);
     }
-    // At the in-flight limit, the next attempt to finish pumps again; no timer needed for that.
+    // With no slot free, the next answer or record pumps again; no timer needed for that.
     const next = this.due.peek();
-    if (next !== null && (next > now || this.inFlight.size < maxInFlight)) {
+    if (next !== null && (next > now || this.hasSlot())) {
       this.timer = setTimeout(() => this.schedule(), Math.max(0, next - now));
       this.timer.unref();
     }
@@ -168,7 +177,7 @@ export class Dispatcher implements DeliveryEngine {
    * Start what is due among one key's deliveries: per provider, only the oldest pending one may
    * go (order per key and provider). Requeues the key for whatever has to wait.
    */
-  private visit(key: string, now: number, maxInFlight: number): void {
+  private visit(key: string, now: number): void {
     const list = this.byKey.get(key);
     if (list === undefined) return;
     let earliest = Infinity;
@@ -182,12 +191,21 @@ export class Dispatcher implements DeliveryEngine {
         earliest = Math.min(earliest, d.next_attempt_at);
         continue;
       }
-      if (this.inFlight.size >= maxInFlight) {
+      if (!this.hasSlot()) {
         earliest = now;
         continue;
       }
       this.inFlight.add(d.id);
-      void this.attempt(d).finally(() => {
+      this.sending++;
+      let sending = true;
+      const answered = (): void => {
+        if (!sending) return;
+        sending = false;
+        this.sending--;
+        this.schedule();
+      };
+      void this.attempt(d, answered).finally(() => {
+        answered();
         this.inFlight.delete(d.id);
         this.cancelled.delete(d.id);
         this.due.add(key, this.deps.clock.now());
@@ -199,10 +217,10 @@ export class Dispatcher implements DeliveryEngine {
   }
 
   /** One attempt through attempts.ts; a finished delivery leaves, and its follow-ups come in. */
-  private async attempt(d: Delivery): Promise<void> {
+  private async attempt(d: Delivery, answered: () => void): Promise<void> {
     let result;
     try {
-      result = await this.attempts.run(d, () => this.cancelled.has(d.id));
+      result = await this.attempts.run(d, () => this.cancelled.has(d.id), answered);
     } catch (err) {
       // Its outcome could not be recorded: it stays pending on disk and is sent again at the next
       // start (providers dedup by key); here it must not block the deliveries behind it.
@@ -219,6 +237,12 @@ export class Dispatcher implements DeliveryEngine {
     if (d.status !== 'pending') this.remove(d);
     this.metricsPending();
     if (result.kind === 'delivered') this.enqueue(result.followUps);
+  }
+
+  /** A send slot is free, and the outcomes waiting to be recorded are within their bound. */
+  private hasSlot(): boolean {
+    const max = this.deps.maxInFlight ?? 64;
+    return this.sending < max && this.inFlight.size < max * RECORDING_PER_SLOT;
   }
 
   private remove(d: Delivery): void {

@@ -211,6 +211,17 @@ export class Metrics {
       for (const [state, n] of Object.entries(counts)) this.silences.set({ state }, n);
     },
   });
+  /** Escalation timers pending in this process at scrape time; set by the scheduler's owner (src/app.ts). */
+  escalationTimerCount: (() => number) | null = null;
+  readonly escalationTimers = new Gauge({
+    name: 'incident_router_escalation_timers',
+    help: "Escalation timers pending in this replica's memory (incidents whose next tier, repeat or ack timeout is scheduled).",
+    registers: [this.registry],
+    collect: () => {
+      const n = this.escalationTimerCount?.();
+      if (n !== undefined) this.escalationTimers.set(n);
+    },
+  });
   readonly recentEventsLost = new Counter({
     name: 'incident_router_recent_events_lost_total',
     help: 'Events the recent-events ring did not keep: behind (its store fell behind) or write_failed.',

@@ -70,6 +70,8 @@ class FakeProviders {
 class Recorder implements DeliveryHooks {
   readonly done: { id: string; provider: string }[] = [];
   readonly failures: { id: string; provider: string; reason: string; outcome: FailureOutcome }[] = [];
+  /** While set, recording a success waits for it (a slow write). */
+  gate: Promise<void> | null = null;
   async request(d: Delivery, provider: string): Promise<ProviderRequest> {
     return {
       action: d.action,
@@ -80,6 +82,7 @@ class Recorder implements DeliveryHooks {
     };
   }
   async delivered(d: Delivery, provider: string): Promise<Delivery[]> {
+    await this.gate;
     this.done.push({ id: d.id, provider });
     return [];
   }
@@ -88,7 +91,7 @@ class Recorder implements DeliveryHooks {
   }
 }
 
-function setup(names = ['a', 'b'], specs: Record<string, Partial<ProviderSpec>> = {}) {
+function setup(names = ['a', 'b'], specs: Record<string, Partial<ProviderSpec>> = {}, maxInFlight = 64) {
   const metrics = new Metrics();
   const fakes = new FakeProviders();
   const hooks = new Recorder();
@@ -108,6 +111,7 @@ function setup(names = ['a', 'b'], specs: Record<string, Partial<ProviderSpec>> 
     hooks,
     logger: silentLogger(),
     metrics,
+    maxInFlight,
   });
   const fullSpecs = Object.fromEntries(
     names.map((n) => [n, { type: 'webhook', url: `http://${n}`, ...specs[n] } as ProviderSpec]),
@@ -280,5 +284,26 @@ describe('dispatcher', () => {
     release();
     await dispatcher.idle();
     expect(inFlight.status).toBe('done');
+  });
+
+  it('slots - a send slot is free once the provider answered; a turn lasts until the outcome is recorded', async () => {
+    const { dispatcher, fakes, hooks, delivery } = setup(['a'], {}, 2);
+    let open!: () => void;
+    hooks.gate = new Promise((resolve) => (open = resolve));
+    const trigger = delivery('i1', 'all', ['a']);
+    const resolve = delivery('i1', 'direct', ['a'], 'resolve');
+    const others = Array.from({ length: 9 }, (_, i) => delivery(`i${i + 2}`, 'all', ['a']));
+    dispatcher.enqueue([trigger, resolve, ...others]);
+    // Two send slots, but outcomes waiting to be recorded may be four times as many: 8 answered.
+    await waitFor(async () => fakes.calls.length >= 8);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(fakes.calls).toHaveLength(8);
+    expect(hooks.done).toHaveLength(0);
+    expect(fakes.calls.some((c) => c.action === 'resolve')).toBe(false); // its trigger is not recorded yet
+    open();
+    await dispatcher.idle();
+    expect(hooks.done).toHaveLength(11);
+    const i1 = fakes.calls.filter((c) => c.incident === 'i1').map((c) => c.action);
+    expect(i1).toEqual(['trigger', 'resolve']);
   });
 });

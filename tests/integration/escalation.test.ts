@@ -107,6 +107,10 @@ describe('escalation - a 15-minute tier', () => {
       next: { tier: 2, at: new Date(start + 15 * MIN).toISOString() },
     });
     expect(tiersOf(d)).toEqual([1]);
+    // Its tier 2 is one pending timer, on /metrics.
+    expect((await get(`${t.url}/metrics`)).body).toMatch(
+      /^incident_router_escalation_timers(\{[^}]*\})? 1$/m,
+    );
     expect(JSON.stringify(d)).not.toContain(LEAD_KEY);
     expect(JSON.stringify(d)).not.toContain(TIER1_KEY);
     expect(JSON.stringify((await get(`${t.url}/api/v1/policy`)).body)).not.toContain(TIER1_KEY);

@@ -28,6 +28,8 @@ const WINNERS_REMEMBERED = 10_000;
 /** How long a withdrawn delivery may still be in flight elsewhere: an attempt's timeout and its record. */
 const IN_FLIGHT_AT_MOST_MS = 10_000;
 const RESTART_MS = 2_000;
+/** Deliveries whose answer is being recorded may outnumber the send slots this many times over (the dispatcher's rule). */
+const RECORDING_PER_SLOT = 4;
 
 export interface OutboxWorkerDeps extends AttemptsDeps {
   state: JetStreamState;
@@ -40,6 +42,8 @@ export class OutboxWorker implements DeliveryEngine {
   private readonly attempts: Attempts;
   private messages: ConsumerMessages | null = null;
   private readonly inFlight = new Map<string, string>(); // delivery id → provider
+  /** Of those, the ones not yet answered by their provider: at most `maxInFlight`. */
+  private sending = 0;
   /** Incidents known to have won their provider key. */
   private readonly winners = new Set<string>();
   private slotWaiters: (() => void)[] = [];
@@ -111,7 +115,7 @@ export class OutboxWorker implements DeliveryEngine {
         // A short expiry: a lost consumer leader is noticed in seconds, not after 30 s.
         this.messages = await consumer.consume({ max_messages: max, expires: 5_000 });
         for await (const m of this.messages) {
-          if (this.inFlight.size >= max) await this.slotFor(m, max);
+          if (!this.hasSlot(max)) await this.slotFor(m, max);
           void this.handle(m);
           if (this.stopped) break;
         }
@@ -131,10 +135,14 @@ export class OutboxWorker implements DeliveryEngine {
   private async slotFor(m: JsMsg, max: number): Promise<void> {
     const keepalive = setInterval(() => m.working(), KEEPALIVE_MS);
     try {
-      while (this.inFlight.size >= max) await new Promise<void>((r) => this.slotWaiters.push(r));
+      while (!this.hasSlot(max)) await new Promise<void>((r) => this.slotWaiters.push(r));
     } finally {
       clearInterval(keepalive);
     }
+  }
+
+  private hasSlot(max: number): boolean {
+    return this.sending < max && this.inFlight.size < max * RECORDING_PER_SLOT;
   }
 
   private async handle(m: JsMsg): Promise<void> {
@@ -146,9 +154,17 @@ export class OutboxWorker implements DeliveryEngine {
       return;
     }
     this.inFlight.set(ref.delivery, '');
+    this.sending++;
+    let sending = true;
+    const answered = (): void => {
+      if (!sending) return;
+      sending = false;
+      this.sending--;
+      this.slotWaiters.shift()?.();
+    };
     const keepalive = setInterval(() => m.working(), KEEPALIVE_MS);
     try {
-      await this.deliver(m, ref);
+      await this.deliver(m, ref, answered);
     } catch (err) {
       this.deps.logger.warn(
         { event: 'outbox_delivery_failed', delivery: ref.delivery, err },
@@ -157,12 +173,17 @@ export class OutboxWorker implements DeliveryEngine {
       m.nak(1_000);
     } finally {
       clearInterval(keepalive);
+      answered();
       this.inFlight.delete(ref.delivery);
       this.slotWaiters.shift()?.();
     }
   }
 
-  private async deliver(m: JsMsg, ref: { incident: string; delivery: string }): Promise<void> {
+  private async deliver(
+    m: JsMsg,
+    ref: { incident: string; delivery: string },
+    answered: () => void,
+  ): Promise<void> {
     const { clock, state } = this.deps;
     const read = await state.read(ref.incident);
     const d = read?.record.deliveries.find((x) => x.id === ref.delivery);
@@ -177,7 +198,7 @@ export class OutboxWorker implements DeliveryEngine {
     if (!(await this.isTurn(read.record, d))) return m.nak(TURN_WAIT_MS);
     const now = clock.now();
     if (d.next_attempt_at > now + 5) return m.nak(d.next_attempt_at - now);
-    await this.attempts.run(d);
+    await this.attempts.run(d, undefined, answered);
     if (d.status === 'pending') m.nak(Math.max(0, d.next_attempt_at - clock.now()));
     else m.ack();
   }
