@@ -50,6 +50,23 @@ export type LimiterFactory = (limit: RateLimit | undefined) => CallLimiter;
 
 export const localLimiters: LimiterFactory = (limit) => new RateLimiter(limit);
 
+/**
+ * Deliveries whose answer is being recorded may outnumber the send slots this many times over: a
+ * slot is free once the provider answered (`run`'s `answered`), since outcomes are written in
+ * groups (one fsync for many) while each send waits for its own answer. Both outboxes use it.
+ */
+export const RECORDING_PER_SLOT = 4;
+
+/** A send slot just taken: the function returned frees it, once however often it is called. */
+export function slotTaken(free: () => void): () => void {
+  let held = true;
+  return () => {
+    if (!held) return;
+    held = false;
+    free();
+  };
+}
+
 export type AttemptResult =
   /** Sent and recorded; `followUps` are new deliveries the outcome made. */
   | { kind: 'delivered'; followUps: Delivery[] }

@@ -11,20 +11,19 @@ import type { ProviderSpec } from '../providers/spec.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import { Attempts, type DeliveryHooks, type LimiterFactory } from './attempts.js';
+import {
+  Attempts,
+  RECORDING_PER_SLOT,
+  slotTaken,
+  type DeliveryHooks,
+  type LimiterFactory,
+} from './attempts.js';
 import type { Breakers } from './breakers.js';
 import type { ProviderHealth } from './health.js';
 import { DueQueue } from './due-queue.js';
 import type { DeliveryEngine } from './engine.js';
 
 export type { DeliveryHooks, FailureOutcome } from './attempts.js';
-
-/**
- * Attempts whose answer is being recorded may outnumber the send slots this many times over: a
- * slot is free once the provider answered, since outcomes are written in groups (one fsync for
- * many) while each send waits for its own answer.
- */
-const RECORDING_PER_SLOT = 4;
 
 export interface DispatcherDeps {
   clock: Clock;
@@ -197,13 +196,10 @@ export class Dispatcher implements DeliveryEngine {
       }
       this.inFlight.add(d.id);
       this.sending++;
-      let sending = true;
-      const answered = (): void => {
-        if (!sending) return;
-        sending = false;
+      const answered = slotTaken(() => {
         this.sending--;
         this.schedule();
-      };
+      });
       void this.attempt(d, answered).finally(() => {
         answered();
         this.inFlight.delete(d.id);

@@ -9,7 +9,7 @@
 import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { Clock } from '../../domain/clock.js';
 import type { Delivery } from '../../domain/incident.js';
-import { Attempts, type AttemptsDeps } from '../../deliver/attempts.js';
+import { Attempts, RECORDING_PER_SLOT, slotTaken, type AttemptsDeps } from '../../deliver/attempts.js';
 import type { DeliveryEngine } from '../../deliver/engine.js';
 import type { ProviderHealth } from '../../deliver/health.js';
 import type { DeliverySettings } from '../../deliver/settings.js';
@@ -28,8 +28,6 @@ const WINNERS_REMEMBERED = 10_000;
 /** How long a withdrawn delivery may still be in flight elsewhere: an attempt's timeout and its record. */
 const IN_FLIGHT_AT_MOST_MS = 10_000;
 const RESTART_MS = 2_000;
-/** Deliveries whose answer is being recorded may outnumber the send slots this many times over (the dispatcher's rule). */
-const RECORDING_PER_SLOT = 4;
 
 export interface OutboxWorkerDeps extends AttemptsDeps {
   state: JetStreamState;
@@ -155,13 +153,10 @@ export class OutboxWorker implements DeliveryEngine {
     }
     this.inFlight.set(ref.delivery, '');
     this.sending++;
-    let sending = true;
-    const answered = (): void => {
-      if (!sending) return;
-      sending = false;
+    const answered = slotTaken(() => {
       this.sending--;
       this.slotWaiters.shift()?.();
-    };
+    });
     const keepalive = setInterval(() => m.working(), KEEPALIVE_MS);
     try {
       await this.deliver(m, ref, answered);
