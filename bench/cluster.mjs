@@ -93,6 +93,18 @@ async function startSidecars(
   return {
     /** A metric summed over every label set and every sidecar. */
     sum: async (name) => sumOf(await Promise.all(sidecars.map((s) => s.metricSum(name)))),
+    /** A metric summed over every sidecar, by the value of one of its labels. */
+    byLabel: async (name, label) => {
+      const out = {};
+      for (const s of sidecars) {
+        const text = await (await s.get('/metrics')).text();
+        for (const m of text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
+          const value = new RegExp(`${label}="([^"]*)"`).exec(m[1])?.[1] ?? '';
+          out[value] = (out[value] ?? 0) + Number(m[2]);
+        }
+      }
+      return out;
+    },
     stop: () => Promise.all(sidecars.map((s) => s.stop())),
   };
 }
@@ -174,7 +186,8 @@ async function incidentsDelivered(nats, sandbox, { state, replicas = 1, sidecars
     const seconds = (seen.lastAcceptedMs - t0) / 1000;
     await webhooksSettled(sandbox);
     const webhooks = await side.sum('incident_router_webhooks_total');
-    return { perSecond: incidents / seconds, incidents, seconds, ...seen, webhooks };
+    const webhookResults = await side.byLabel('incident_router_webhooks_total', 'result');
+    return { perSecond: incidents / seconds, incidents, seconds, ...seen, webhooks, webhookResults };
   } finally {
     await side.stop();
   }
