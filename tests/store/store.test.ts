@@ -205,6 +205,32 @@ describe('store - timeline', () => {
     expect(await store.timeline('inc_')).toEqual([]);
   });
 
+  it("after a restart, commits in flight together number each incident's entries once each, in order", async () => {
+    const tx = store.transaction();
+    for (let i = 0; i < 5; i++) tx.appendAudit(audit('inc_1', 'note', `before ${i}`));
+    await store.commit(tx.appendAudit(audit('inc_2', 'opened')));
+    await reopen();
+    // Submitted without waiting: the last seqs of inc_1 and inc_2 are read while groups are written.
+    const commits = Array.from({ length: 40 }, (_, i) =>
+      store.commit(
+        store
+          .transaction()
+          .appendAudit(audit('inc_1', 'note', `after ${i}`))
+          .appendAudit(audit(i % 2 === 0 ? 'inc_2' : 'inc_3', 'note', `after ${i}`)),
+      ),
+    );
+    await Promise.all(commits);
+    const one = await store.timeline('inc_1');
+    expect(one.map((a) => a.seq)).toEqual(Array.from({ length: 45 }, (_, i) => i + 1));
+    expect(one.slice(5).map((a) => a.message)).toEqual(Array.from({ length: 40 }, (_, i) => `after ${i}`));
+    expect((await store.timeline('inc_2')).map((a) => a.seq)).toEqual(
+      Array.from({ length: 21 }, (_, i) => i + 1),
+    );
+    expect((await store.timeline('inc_3')).map((a) => a.seq)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+  });
+
   it('ignores a seq passed in at run time', async () => {
     const entry = { ...audit('inc_1', 'opened'), seq: 99 };
     const { audit: written } = await store.commit(store.transaction().appendAudit(entry));
