@@ -16,7 +16,7 @@
 // of `npm test`. Run alone: `node --expose-gc bench/run.mjs alertmanager`; per-step figures go
 // to stderr as each system finishes.
 import { spawn } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { cp, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
@@ -24,7 +24,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Agent, request } from 'undici';
 import { THROUGHPUT_EDITS } from './app.mjs';
-import { fmt, median, pass, table } from './lib.mjs';
+import { fmt, median, pass, rssMb, sleep, table } from './lib.mjs';
 
 /** Alerts of the new and crash steps; smaller for a quick look: `node bench/alertmanager.mjs 1000 500 1`. */
 let NEW = 10_000;
@@ -39,7 +39,6 @@ const QUIET_MS = 3_000;
 const STALL_MS = 30_000;
 const ROUTING_KEY = 'R'.repeat(32);
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (line) => console.error(`  ${line}`);
 
 /** The first of `names` found executable on the PATH, or null. */
@@ -65,16 +64,6 @@ function freePort() {
       server.close(() => resolve(port));
     });
   });
-}
-
-/** VmRSS of a process in MB, or NaN once it is gone. */
-function rssMb(pid) {
-  try {
-    const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb === undefined ? NaN : Number(kb) / 1024;
-  } catch {
-    return NaN;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

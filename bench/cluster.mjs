@@ -10,12 +10,11 @@
 // Run alone: `node --expose-gc bench/run.mjs cluster`. Each phase prints its figures on stderr.
 import { loadavg } from 'node:os';
 import { startSandbox } from '../dist/sandbox/index.js';
-import { fmt, pass, table } from './lib.mjs';
+import { fmt, pass, sleep, table } from './lib.mjs';
 import { latencySamples, progress, spawnSidecar, until } from './nats.mjs';
 import { startNatsCluster, startNatsServer } from './nats-server.mjs';
 import { publisher } from './publish.mjs';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** A phase's start on stderr: the R3 phases take minutes each. */
 const starting = (label) => console.error(`  ${label} …`);
 const sumOf = (xs) => xs.reduce((a, b) => a + b, 0);
@@ -96,13 +95,8 @@ async function startSidecars(
     /** A metric summed over every sidecar, by the value of one of its labels. */
     byLabel: async (name, label) => {
       const out = {};
-      for (const s of sidecars) {
-        const text = await (await s.get('/metrics')).text();
-        for (const m of text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
-          const value = new RegExp(`${label}="([^"]*)"`).exec(m[1])?.[1] ?? '';
-          out[value] = (out[value] ?? 0) + Number(m[2]);
-        }
-      }
+      for (const each of await Promise.all(sidecars.map((s) => s.metricByLabel(name, label))))
+        for (const [value, n] of Object.entries(each)) out[value] = (out[value] ?? 0) + n;
       return out;
     },
     stop: () => Promise.all(sidecars.map((s) => s.stop())),

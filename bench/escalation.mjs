@@ -6,7 +6,6 @@
 // process (the built `serve`, as deployed), the simulators and the load in this one: the providers'
 // work is not the sidecar's. Each fired tier is seen on NATS (`incidents.escalated`, published
 // after the tier's write), so a local nats-server runs beside it.
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,7 @@ import { providerKey } from '../dist/domain/provider-key.js';
 import { startSandbox } from '../dist/sandbox/index.js';
 import { LevelDbState } from '../dist/state/leveldb.js';
 import { IdGenerator } from '../dist/store/index.js';
-import { fmt, pass, percentile, table } from './lib.mjs';
+import { fmt, pass, percentile, rssMb, sleep, table } from './lib.mjs';
 import { startNatsServer } from './nats-server.mjs';
 import { spawnSidecar } from './nats.mjs';
 
@@ -124,10 +123,6 @@ async function populate(n, dueOf) {
   return { root, due };
 }
 
-const rssMbOf = (pid) =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 /**
  * The sidecar on a populated directory. The first start on a directory checks the policy's patterns
  * in a child process and keeps the verdicts in DATA_DIR (docs/policy-language.md, "Regular
@@ -151,7 +146,7 @@ async function restart(nats, sandbox, populated) {
   try {
     const timers = await side.metric('incident_router_escalation_timers');
     await sleep(2_000);
-    return { readyMs, timers, rss: rssMbOf(side.pid) };
+    return { readyMs, timers, rss: rssMb(side.pid) };
   } finally {
     await side.stop();
     await rm(populated.root, { recursive: true, force: true });
@@ -233,7 +228,7 @@ async function fire(nats, sandbox, populateMs) {
     const backlog = await pending();
     const deadline = Date.now() + 60_000;
     while (lateness.length < N && Date.now() < deadline) await sleep(200);
-    const rss = rssMbOf(side.pid);
+    const rss = rssMb(side.pid);
     const ms = lateness.map(([, l]) => l);
     const half = startAt + WINDOW_MS / 2;
     const p99Of = (xs) => (xs.length === 0 ? NaN : percentile(xs, 99));

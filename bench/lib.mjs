@@ -1,5 +1,7 @@
-// Shared benchmark helpers: timing, repetition, a table printer. Every target is a ratio to a
-// ceiling measured in the same run on the same machine, never an absolute time.
+// Shared benchmark helpers: timing, repetition, a table printer, a sleep and a process's RSS. Every
+// target is a ratio to a ceiling measured in the same run on the same machine, never an absolute time.
+import { readFileSync } from 'node:fs';
+
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
@@ -33,3 +35,15 @@ export function table(title, rows) {
 
 export const fmt = (n) => Math.round(n).toLocaleString('en-US');
 export const pass = (ok) => (ok ? 'yes' : '**NO**');
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** VmRSS of a process in MB, or NaN once it is gone. */
+export function rssMb(pid) {
+  try {
+    const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? NaN : Number(kb) / 1024;
+  } catch {
+    return NaN;
+  }
+}

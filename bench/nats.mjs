@@ -17,11 +17,9 @@ import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, AckPolicy } from '@nats-io/jetstream';
 import { startSandbox } from '../dist/sandbox/index.js';
 import { startBenchApp, THROUGHPUT_EDITS } from './app.mjs';
-import { fmt, pass, percentile, table } from './lib.mjs';
+import { fmt, pass, percentile, sleep, table } from './lib.mjs';
 import { startNatsServer } from './nats-server.mjs';
 import { publisher } from './publish.mjs';
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function decisionsOf(app) {
   const { values } = await app.metrics.decisions.get();
@@ -277,6 +275,16 @@ export async function spawnSidecar(
         (n, m) => n + Number(m[1]),
         0,
       );
+    },
+    /** A metric summed by the value of one of its labels, e.g. webhooks by `result`. */
+    metricByLabel: async (name, label) => {
+      const text = await (await get('/metrics')).text();
+      const out = {};
+      for (const m of text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
+        const value = new RegExp(`${label}="([^"]*)"`).exec(m[1])?.[1] ?? '';
+        out[value] = (out[value] ?? 0) + Number(m[2]);
+      }
+      return out;
     },
     stop: async () => {
       child.kill('SIGTERM');

@@ -30,7 +30,7 @@ import { decideNow, NO_INCIDENTS } from '../dist/policy/decide.js';
 import { preparePolicy } from '../dist/policy/active.js';
 import { readPolicyDir } from '../dist/policy/load.js';
 import { THROUGHPUT_EDITS } from './app.mjs';
-import { fmt, median, pass, table } from './lib.mjs';
+import { fmt, median, pass, sleep, table } from './lib.mjs';
 import { startNatsServer } from './nats-server.mjs';
 import { publisher } from './publish.mjs';
 
@@ -46,7 +46,6 @@ const DRAIN_TIMEOUT_MS = 5 * 60_000;
 /** A decision that changes within this much of its publish time is reported as time-sensitive. */
 const CLOCK_SLACK_MS = 120_000;
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (message) => console.error(`[soak ${new Date().toISOString().slice(11, 19)}] ${message}`);
 
 function parseArgs(argv) {
