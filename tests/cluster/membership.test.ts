@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openBuckets, type Buckets } from '../../src/state/jetstream/buckets.js';
 import { Membership } from '../../src/state/jetstream/membership.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
+import { waitFor } from '../helpers/app.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
 import { NatsServer } from '../helpers/nats-server.js';
 
@@ -56,8 +57,8 @@ it('replicas starting while others beat all start, and each lists every live one
         .map((m) => m.replica);
     // The other replica of the last pair beat while this one started: its watch carries that beat
     // moments later (seen within a second, as health promises), not necessarily before start ends.
-    for (const until = Date.now() + 5_000; Date.now() < until && names().length < expected.length;)
-      await new Promise((r) => setTimeout(r, 50));
+    // Waited for without failing here: the assertion below names what is missing.
+    await waitFor(async () => names().length >= expected.length, 5_000).catch(() => null);
     expect(names()).toEqual(expected);
   } finally {
     writing = false;
