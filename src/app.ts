@@ -29,7 +29,6 @@ import type { NatsIngest } from './ingest/nats/index.js';
 import { CoverageChecker } from './oncall/coverage-checker.js';
 import { dashboardRouter } from './dashboard/routes.js';
 import { Pipeline } from './pipeline.js';
-import { JetStreamRing } from './diff/recent/jetstream-ring.js';
 import { LevelDbRing } from './diff/recent/leveldb-ring.js';
 import { RecentEvents } from './diff/recent/recent-events.js';
 import type { ProviderRegistry } from './providers/registry.js';
@@ -413,7 +412,9 @@ export class App {
     const store =
       backend.cluster === null || this.config.cluster === null
         ? await LevelDbRing.open(this.config.dataDir, bounds)
-        : await JetStreamRing.open(backend.cluster.state.buckets.nc, this.config.cluster, bounds);
+        : await (
+            await import('./diff/recent/jetstream-ring.js')
+          ).JetStreamRing.open(backend.cluster.state.buckets.nc, this.config.cluster, bounds);
     const settings = { sampleEvery, flushMs: RECENT_FLUSH_MS, maxPending: RECENT_MAX_PENDING };
     return new RecentEvents(
       store,

@@ -7,9 +7,6 @@ import { ENV_VARS, loadConfig } from '../config/config.js';
 import { ConfigError, PolicyError, StoreError } from '../errors.js';
 import { parseArgs, rejectUnknownFlags, stringFlag, UsageError } from './args.js';
 import { dryRunCommand, testCommand, validateCommand } from './policy-commands.js';
-import { oncallCommand } from './oncall-command.js';
-import { silenceCommand } from './silence-command.js';
-import { diffCommand } from './diff-command.js';
 import { SourceError } from '../diff/source-error.js';
 
 function help(): string {
@@ -131,7 +128,7 @@ async function main(argv: readonly string[]): Promise<number> {
       const [schedule, ...extra] = args.positionals;
       if (schedule === undefined || extra.length > 0)
         throw new UsageError('oncall needs exactly one schedule name');
-      return oncallCommand({
+      return (await import('./oncall-command.js')).oncallCommand({
         dir: policyDir(stringFlag(args, 'policy')),
         schedule,
         at: stringFlag(args, 'at'),
@@ -139,7 +136,7 @@ async function main(argv: readonly string[]): Promise<number> {
       });
     }
     case 'silence':
-      return silenceCommand(rest, process.env);
+      return (await import('./silence-command.js')).silenceCommand(rest, process.env);
     case 'diff': {
       const valued = [
         'events',
@@ -158,7 +155,7 @@ async function main(argv: readonly string[]): Promise<number> {
       if (oldDir === undefined || newDir === undefined || extra.length > 0)
         throw new UsageError('diff needs two policy directories: <old-dir> <new-dir>');
       const opt = (name: string): string | undefined => stringFlag(args, name);
-      return diffCommand({
+      return (await import('./diff-command.js')).diffCommand({
         oldDir,
         newDir,
         events: opt('events'),

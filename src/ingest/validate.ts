@@ -1,11 +1,12 @@
 // Validation of incoming events at the boundary (docs/nats.md, "Input: log events"): JSON Schema via
 // ajv, plus what a schema cannot say (attribute size, keys that would poison prototypes, UTF-8). After
 // this, the pipeline trusts the types.
-import { readFileSync } from 'node:fs';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { findForbiddenKey, MAX_JSON_DEPTH, nestsDeeperThan } from '../domain/json-shape.js';
 import type { AlertInput, LogEvent } from '../domain/log-event.js';
-import { isDateTime } from './date-time.js';
+// schemas/log-event.schema.json and schemas/alert.schema.json compiled ahead of time into plain code
+// (scripts/compile-schemas.mjs; committed, and a test fails when it differs from the schemas).
+import * as compiled from './event-schemas.generated.js';
 
 /** Attributes may be at most 64 KiB serialized (docs/nats.md, "Input: log events"). */
 export const MAX_ATTRIBUTES_BYTES = 65_536;
@@ -14,37 +15,19 @@ export const MAX_EVENT_BYTES = 140 * 1024;
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 
-function loadSchema(name: string): object {
-  return JSON.parse(readFileSync(new URL(`../../schemas/${name}`, import.meta.url), 'utf8')) as object;
-}
-
 interface LengthLimit {
   field: string;
   max: number;
 }
 
 /**
- * The log event schema with the `maxLength` of its string fields taken out and returned apart. ajv
- * counts the characters of every string it length-checks (UTF-16 surrogate pairs count once): 3%
- * of the sidecar's time at 60,000 events/s, for messages far below the limit. A string whose
- * `.length` is within the limit cannot have more characters, so `overLength` counts only the rare
- * string longer than that, with the same result and message as ajv.
+ * The log event's string fields keep their `maxLength` out of the compiled schema: ajv counts the
+ * characters of every string it length-checks (UTF-16 surrogate pairs count once), 3% of the
+ * sidecar's time at 60,000 events/s for messages far below the limit. A string whose `.length` is
+ * within the limit cannot have more characters, so `overLength` counts only the rare string longer
+ * than that, with the same result and message as ajv.
  */
-function withoutLengthLimits(schema: { properties: Record<string, { type?: string; maxLength?: number }> }): {
-  schema: object;
-  limits: LengthLimit[];
-} {
-  const limits: LengthLimit[] = [];
-  const properties: Record<string, object> = {};
-  for (const [field, property] of Object.entries(schema.properties)) {
-    if (property.type === 'string' && property.maxLength !== undefined) {
-      const { maxLength, ...rest } = property;
-      limits.push({ field, max: maxLength });
-      properties[field] = rest;
-    } else properties[field] = property;
-  }
-  return { schema: { ...schema, properties }, limits };
-}
+const LENGTH_LIMITS: readonly LengthLimit[] = compiled.logEventLengthLimits as LengthLimit[];
 
 function characters(text: string): number {
   let count = 0;
@@ -64,13 +47,8 @@ function overLength(value: Record<string, unknown>, limits: readonly LengthLimit
 
 const NONE: string[] = [];
 
-const ajv = new Ajv2020({ allErrors: true, strict: true });
-ajv.addFormat('date-time', isDateTime);
-const logEvent = withoutLengthLimits(
-  loadSchema('log-event.schema.json') as Parameters<typeof withoutLengthLimits>[0],
-);
-const validateLogEvent = ajv.compile(logEvent.schema) as ValidateFunction<LogEvent>;
-const validateAlertShape = ajv.compile(loadSchema('alert.schema.json')) as ValidateFunction<AlertInput>;
+const validateLogEvent = compiled.validateLogEvent as unknown as ValidateFunction<LogEvent>;
+const validateAlertShape = compiled.validateAlertShape as unknown as ValidateFunction<AlertInput>;
 
 function describe(errors: readonly ErrorObject[] | null | undefined): string[] {
   return (errors ?? []).map((e) => {
@@ -105,7 +83,7 @@ function checkEvent(
     if (forbidden !== null) return { ok: false, errors: [`forbidden key "${forbidden}"`] };
   }
   const valid = validateLogEvent(value);
-  const tooLong = overLength(value as Record<string, unknown>, logEvent.limits);
+  const tooLong = overLength(value as Record<string, unknown>, LENGTH_LIMITS);
   if (!valid) return { ok: false, errors: [...describe(validateLogEvent.errors), ...tooLong] };
   if (tooLong.length > 0) return { ok: false, errors: tooLong };
   const attributes = value.attributes;

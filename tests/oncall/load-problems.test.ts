@@ -65,6 +65,9 @@ describe('loadPolicy - schedules refused with file:line:col', () => {
           "      - { name: c, rotation: { members: [ana], every: 1d, handoff: { cron: '0 9 * * *' }, start: '2026-01-01' } }",
           "      - { name: d, rotation: { members: [ana], handoff: { cron: '*/5 * * * *' }, start: '2026-01-01' } }",
           "      - { name: e, rotation: { members: [ana], every: 30m, start: '2026-01-01' } }",
+          "      - { name: f, rotation: { members: [ana], handoff: { cron: '0,59 9 * * MON' }, start: '2026-01-01' } }",
+          "      - { name: g, rotation: { members: [ana], handoff: { cron: '0 9 29 2 *' }, start: '2026-01-01' } }",
+          "      - { name: h, rotation: { members: [ana], handoff: { cron: '59 9,10 * * MON' }, start: '2026-01-01' } }",
         ),
       ]),
     ).toEqual([
@@ -73,6 +76,8 @@ describe('loadPolicy - schedules refused with file:line:col', () => {
       'oncall.yaml:11:30 schedules.s.layers[2].rotation: a rotation needs exactly one of every (a length such as 1w, 1d, 12h) or handoff: {cron: ...}',
       'oncall.yaml:12:65 schedules.s.layers[3].rotation.handoff.cron: cron "*/5 * * * *" hands off more than once an hour: a turn lasts at least an hour',
       'oncall.yaml:13:55 schedules.s.layers[4].rotation.every: a rotation length must be at least 1h; "30m" is shorter',
+      'oncall.yaml:14:65 schedules.s.layers[5].rotation.handoff.cron: cron "0,59 9 * * MON" hands off more than once an hour: a turn lasts at least an hour',
+      'oncall.yaml:15:65 schedules.s.layers[6].rotation.handoff.cron: cron "0 9 29 2 *" does not hand off within a year of the start',
     ]);
   });
 

@@ -1,12 +1,13 @@
 // Each policy file against schemas/policy.schema.json (JSON Schema 2020-12, ajv, all errors), file by
 // file so every error points into the file it came from. ajv's errors become policy-author
 // language in schema-messages.ts; this module decides which of them to show.
-import { readFileSync } from 'node:fs';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+// The schema compiled ahead of time into plain code (scripts/compile-schemas.mjs; committed, and a test
+// fails when it differs from the schema): a start neither loads ajv's compiler nor compiles. All
+// errors, each with its data and schema (`verbose`).
+import * as compiled from './policy-schema.generated.js';
 import { describeError, type SchemaDefs } from './schema-messages.js';
 import type { Path } from './source.js';
-
-export const POLICY_SCHEMA_URL = new URL('../../../schemas/policy.schema.json', import.meta.url);
 
 export interface SchemaIssue {
   path: Path;
@@ -15,44 +16,16 @@ export interface SchemaIssue {
   message: string;
 }
 
-interface Compiled {
-  validate: ValidateFunction;
-  /** One condition leaf alone, so leaves can be checked inside a rule that has other errors. */
-  validateLeaf: ValidateFunction;
-  defs: SchemaDefs;
-}
-
-let compiled: Compiled | null = null;
-
-function compile(): Compiled {
-  if (compiled !== null) return compiled;
-  const schema = JSON.parse(readFileSync(POLICY_SCHEMA_URL, 'utf8')) as {
-    $id: string;
-    $defs: Record<string, unknown>;
-  };
-  // strictRequired stays off: `if: {required: [...]}` discriminators name keys defined in `then`.
-  // allowUnionTypes: a range list item is text or a whole number (`$defs/rangeList`).
-  const ajv = new Ajv2020({
-    allErrors: true,
-    strict: true,
-    strictRequired: false,
-    allowUnionTypes: true,
-    verbose: true,
-  });
-  const defs = new Map<unknown, string>(Object.entries(schema.$defs).map(([name, def]) => [def, name]));
-  const validate = ajv.compile(schema);
-  const validateLeaf = ajv.getSchema(`${schema.$id}#/$defs/leafCondition`);
-  if (validateLeaf === undefined) throw new Error('policy schema has no $defs/leafCondition');
-  compiled = { validate, validateLeaf, defs };
-  return compiled;
-}
+const validate = compiled.validatePolicyFile as unknown as ValidateFunction;
+/** One condition leaf alone, so leaves can be checked inside a rule that has other errors. */
+const validateLeaf = compiled.validateLeafCondition as unknown as ValidateFunction;
+const defs = compiled.schemaDefNames as SchemaDefs;
 
 export function isValidLeaf(value: unknown): boolean {
-  return compile().validateLeaf(value) === true;
+  return validateLeaf(value) === true;
 }
 
 export function validateFile(value: unknown): SchemaIssue[] {
-  const { validate, defs } = compile();
   if (validate(value)) return [];
   const issues: SchemaIssue[] = [];
   const seen = new Set<string>();

@@ -1,0 +1,2 @@
+/** Repository-relative path → the text the generated validator module should hold. */
+export function compileSchemas(): Map<string, string>;
