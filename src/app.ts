@@ -207,6 +207,7 @@ export class App {
     this.running.nats?.start(); // in the background: HTTP serves whether or not NATS is there
     await this.running.coverage.start();
     await this.running.cluster?.membership.start(this.url());
+    if (this.running.engine instanceof Dispatcher) this.running.engine.release();
     const url = this.url();
     this.logger.info(
       { event: 'listening', url, sandbox: this.config.sandbox, data_dir: this.config.dataDir },
@@ -301,8 +302,11 @@ export class App {
       metrics,
     };
     let engine: DeliveryEngine;
-    if (cluster === null) engine = new Dispatcher(attempts);
-    else {
+    if (cluster === null) {
+      engine = new Dispatcher(attempts);
+      // Released once this process listens (start): a resumed outbox must not hold up ready.
+      (engine as Dispatcher).hold();
+    } else {
       const [{ OutboxWorker }, { ClusterLimiter }] = await Promise.all([
         import('./state/jetstream/outbox-worker.js'),
         import('./state/jetstream/rate-limit.js'),

@@ -229,6 +229,22 @@ describe('dispatcher', () => {
     );
   });
 
+  it('hold - nothing is attempted until release; what came in meanwhile goes in order', async () => {
+    const { dispatcher, fakes, delivery } = setup();
+    dispatcher.hold();
+    const resumed = delivery('i1', 'all', ['a']);
+    const resolve = delivery('i1', 'direct', ['a'], 'resolve');
+    // A later delivery arriving first (an escalation timer firing while the start goes on).
+    dispatcher.enqueue([resolve]);
+    dispatcher.enqueue([resumed]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(fakes.calls).toEqual([]);
+    expect(await dispatcher.pendingCount()).toBe(2);
+    dispatcher.release();
+    await dispatcher.idle();
+    expect(fakes.calls.map((c) => c.action)).toEqual(['trigger', 'resolve']);
+  });
+
   it('rate limit - a burst beyond the per-minute limit waits without counting attempts', async () => {
     const { dispatcher, fakes, delivery } = setup(['a'], { a: { rate_limit: { per_minute: 3 } } });
     const ds = [1, 2, 3, 4, 5].map((i) => delivery(`i${i}`, 'all', ['a']));
