@@ -98,7 +98,9 @@ describe('triage worker', () => {
       expect(decision.paged).toBe(true);
       for (let i = 0; i < 16 && triage.state === 'running'; i++) {
         const batch = triage.send(Array.from({ length: 128 }, () => page));
-        await new Promise((r) => setTimeout(r, 50));
+        // Until the worker has answered: a batch it has not claimed yet, the main thread takes back
+        // (a fixed 50 ms was too short once on a loaded CI machine).
+        await waitFor(() => Promise.resolve(batch.done), 5_000, 5);
         expect(triage.verdicts(batch)).toBe(true);
         expect([...batch.verdicts].every((v) => v === Verdict.Decide)).toBe(true);
       }

@@ -87,6 +87,11 @@ export class BatchView {
     this.header[GENERATION] = value;
   }
 
+  /** Whether the worker has written the verdicts (tests wait on it; the main thread uses waitDone). */
+  get done(): boolean {
+    return Atomics.load(this.header, STATUS) === Status.Done;
+  }
+
   /** Worker: claim the batch; false if the main thread took it first. */
   claim(): boolean {
     return Atomics.compareExchange(this.header, STATUS, Status.Pending, Status.Working) === Status.Pending;
