@@ -303,9 +303,10 @@ export class App {
     };
     let engine: DeliveryEngine;
     if (cluster === null) {
-      engine = new Dispatcher(attempts);
+      const dispatcher = new Dispatcher(attempts);
       // Released once this process listens (start): a resumed outbox must not hold up ready.
-      (engine as Dispatcher).hold();
+      dispatcher.hold();
+      engine = dispatcher;
     } else {
       const [{ OutboxWorker }, { ClusterLimiter }] = await Promise.all([
         import('./state/jetstream/outbox-worker.js'),
