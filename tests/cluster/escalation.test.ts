@@ -1,7 +1,8 @@
 // Escalation timers in cluster mode (docs/architecture.md, "Escalation timers"): three sidecar
-// processes on a 3-node nats-server cluster (R3) each keep every timer; when a tier falls due all
-// three try to fire it, and exactly one compare-and-set of the incident's record wins: each tier
-// is recorded once per incident and its trigger sent once.
+// processes on a 3-node nats-server cluster each keep every timer; when a tier falls due all three
+// try to fire it, and exactly one compare-and-set of the incident's record wins: each tier is
+// recorded once per incident and its trigger sent once. With R3 buckets, and with R1 buckets on
+// the same cluster (where leases are needed too: docs/architecture.md, "Leases").
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,30 +35,7 @@ routes:
 `;
 const INCIDENTS = 30;
 
-let nats: NatsCluster;
-let sandbox: Sandbox;
-let fixture: ClusterFixture;
-let replicas: Replica[] = [];
-
-beforeAll(async () => {
-  nats = await NatsCluster.start();
-  sandbox = await startSandbox();
-  fixture = await clusterFixture(sandbox, {
-    NATS_URL: nats.url,
-    CLUSTER_NAME: `esc${Math.random().toString(36).slice(2, 8)}`,
-  });
-  await writeFile(join(fixture.root, 'policies', 'zz-escalation.yaml'), POLICY);
-  replicas = await Promise.all(['a', 'b', 'c'].map((name) => startReplica(fixture, name)));
-}, 120_000);
-afterAll(async () => {
-  await Promise.all(replicas.map((r) => stopReplica(r)));
-  await fixture?.dispose();
-  await sandbox?.stop();
-  await nats?.dispose();
-});
-
-/** Trigger requests PagerDuty received for a routing key, by dedup key. */
-function triggersAt(key: string): Map<string, number> {
+function triggersAt(sandbox: Sandbox, key: string): Map<string, number> {
   const counts = new Map<string, number>();
   for (const r of sandbox.pagerduty.requests()) {
     const body = r.body as { routing_key?: string; event_action?: string; dedup_key?: string } | null;
@@ -67,7 +45,32 @@ function triggersAt(key: string): Map<string, number> {
   return counts;
 }
 
-describe('cluster - escalation timers', () => {
+describe.each(['3', '1'])('cluster - escalation timers, CLUSTER_REPLICAS=%s', (bucketReplicas) => {
+  let nats: NatsCluster;
+  let sandbox: Sandbox;
+  let fixture: ClusterFixture;
+  let replicas: Replica[] = [];
+
+  beforeAll(async () => {
+    nats = await NatsCluster.start();
+    sandbox = await startSandbox();
+    fixture = await clusterFixture(sandbox, {
+      NATS_URL: nats.url,
+      CLUSTER_NAME: `esc${Math.random().toString(36).slice(2, 8)}`,
+      CLUSTER_REPLICAS: bucketReplicas,
+    });
+    await writeFile(join(fixture.root, 'policies', 'zz-escalation.yaml'), POLICY);
+    replicas = await Promise.all(['a', 'b', 'c'].map((name) => startReplica(fixture, name)));
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all(replicas.map((r) => stopReplica(r)));
+    await fixture?.dispose();
+    await sandbox?.stop();
+    await nats?.dispose();
+  });
+
+  /** Trigger requests PagerDuty received for a routing key, by dedup key. */
+
   it('a due tier fires exactly once across three replicas', { timeout: 120_000 }, async () => {
     const ids: string[] = [];
     for (let i = 0; i < INCIDENTS; i++) {
@@ -81,12 +84,12 @@ describe('cluster - escalation timers', () => {
       expect(status).toBe(202);
       ids.push(body.incident_id);
     }
-    await waitFor(async () => triggersAt(KEYS[1] as string).size === INCIDENTS, 60_000, 200);
+    await waitFor(async () => triggersAt(sandbox, KEYS[1] as string).size === INCIDENTS, 60_000, 200);
     await drained(replicas[0] as Replica);
     // Another few seconds: a replica that lost must not send anything late.
     await new Promise((r) => setTimeout(r, 3_000));
-    expect([...triggersAt(KEYS[0] as string).values()]).toEqual(Array(INCIDENTS).fill(1));
-    expect([...triggersAt(KEYS[1] as string).values()]).toEqual(Array(INCIDENTS).fill(1));
+    expect([...triggersAt(sandbox, KEYS[0] as string).values()]).toEqual(Array(INCIDENTS).fill(1));
+    expect([...triggersAt(sandbox, KEYS[1] as string).values()]).toEqual(Array(INCIDENTS).fill(1));
     for (const id of ids) {
       const incident = (await get(`${(replicas[1] as Replica).url}/api/v1/incidents/${id}`)).body;
       const tiers = tiersOf(incident);

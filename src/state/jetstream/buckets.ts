@@ -32,10 +32,13 @@ export interface Buckets {
   silences: KV;
   members: KV;
   rates: KV;
-  /** Writer leases (locks.ts), their stream, and whether the buckets are replicated. */
+  /**
+   * Writer leases (locks.ts), their stream, and whether the server is clustered: there every stream
+   * is a Raft group, even with one replica, and a compare-and-set is checked before its proposal.
+   */
   leases: KV;
   leaseStream: string;
-  replicated: boolean;
+  clustered: boolean;
   outbox: { stream: string; subject: (deliveryId: string) => string; consumer: string };
 }
 
@@ -60,6 +63,9 @@ export async function openBuckets(servers: string[], cluster: ClusterConfig): Pr
       reconnectJitter: 250,
       pingInterval: 5_000,
       maxPingOut: 2,
+      // No stack captured up front for every request (nats.js builds two Error objects per
+      // request for it: a sixth of the sidecar's CPU in cluster mode, docs/performance.md).
+      noAsyncTraces: true,
     });
   } catch (err) {
     throw new StoreError(
@@ -108,7 +114,9 @@ async function open(nc: NatsConnection, cluster: ClusterConfig): Promise<Buckets
   const jsm = await jetstreamManager(nc);
   const outbox = await openOutbox(jsm, cluster);
   const leaseStream = `KV_${cluster.name}_leases`;
-  const replicated = cluster.replicas > 1;
+  // A 3-node cluster with R1 buckets lost escalation tiers without leases (tests/cluster with
+  // CLUSTER_REPLICAS=1): the check before the proposal is the cluster's, not the replica count's.
+  const clustered = cluster.replicas > 1 || nc.info?.cluster !== undefined;
   return {
     nc,
     jsm,
@@ -122,7 +130,7 @@ async function open(nc: NatsConnection, cluster: ClusterConfig): Promise<Buckets
     rates,
     leases,
     leaseStream,
-    replicated,
+    clustered,
     outbox,
   };
 }

@@ -1,8 +1,9 @@
 // One writer at a time per incident and per provider key, across replicas (docs/architecture.md,
-// "Cluster mode"). Compare-and-set on a KV revision is enough on a single-replica bucket; on a
-// replicated one, nats-server 2.9 checks the expected revision before the Raft proposal, not when
-// it applies, so concurrent updates with the same revision can all succeed (nats-server issue
-// #4320; measured here: 41 of 100 keys took three "winners"). A create (expected revision 0) is
+// "Cluster mode"). Compare-and-set on a KV revision is enough on a single nats-server; in a NATS
+// cluster every stream is a Raft group (even with one replica), and nats-server 2.9 checks the
+// expected revision before the Raft proposal, not when it applies, so concurrent updates with the
+// same revision can all succeed (nats-server issue #4320; measured here: 41 of 100 keys took three
+// "winners" on R3, and R1 buckets on a 3-node cluster lost escalation tiers). A create (expected revision 0) is
 // checked when it applies and stays exclusive, so a lease is a KV create on `<key>`, released by
 // deleting that message outright (no delete marker: the next create is a plain create again). A
 // holder that dies leaves its lease to the bucket's TTL. Writes still compare-and-set under a
@@ -21,12 +22,12 @@ export class Locks {
     private readonly kv: KV,
     private readonly jsm: JetStreamManager,
     private readonly stream: string,
-    /** Whether the state buckets are replicated (on one replica, compare-and-set suffices). */
-    private readonly replicated: boolean,
+    /** Whether the server is clustered (on a single server, compare-and-set suffices). */
+    private readonly clustered: boolean,
   ) {}
 
   async hold<T>(key: string, work: () => Promise<T>): Promise<T> {
-    if (!this.replicated) return work();
+    if (!this.clustered) return work();
     const seq = await this.acquire(key);
     try {
       return await work();

@@ -24,7 +24,6 @@ const ORPHAN_AFTER_MS = 30_000;
 /** How soon a delivery waiting for its turn (an older one pending) is looked at again. */
 const TURN_WAIT_MS = 200;
 const KEEPALIVE_MS = 10_000;
-const WINNERS_REMEMBERED = 10_000;
 /** How long a withdrawn delivery may still be in flight elsewhere: an attempt's timeout and its record. */
 const IN_FLIGHT_AT_MOST_MS = 10_000;
 const RESTART_MS = 2_000;
@@ -42,8 +41,6 @@ export class OutboxWorker implements DeliveryEngine {
   private readonly inFlight = new Map<string, string>(); // delivery id → provider
   /** Of those, the ones not yet answered by their provider: at most `maxInFlight`. */
   private sending = 0;
-  /** Incidents known to have won their provider key. */
-  private readonly winners = new Set<string>();
   private slotWaiters: (() => void)[] = [];
   private running = false;
   private stopped = false;
@@ -180,7 +177,12 @@ export class OutboxWorker implements DeliveryEngine {
     answered: () => void,
   ): Promise<void> {
     const { clock, state } = this.deps;
-    const read = await state.read(ref.incident);
+    // A message handed out for the first time has been sent by no replica, so the record this
+    // replica last wrote or read will do: another replica's change since (a resolve superseding
+    // the trigger) is the race a fresh read has too, between the read and the send, and the outcome
+    // is written with a compare-and-set on the record as it is then. A message coming back (a nak,
+    // an expired ack_wait) is read afresh: a replica may have sent it and died before its ack.
+    const read = m.info.redelivered ? await state.read(ref.incident) : await state.readRecent(ref.incident);
     const d = read?.record.deliveries.find((x) => x.id === ref.delivery);
     if (read === null || d === undefined || !(await this.won(read.record))) {
       const ageMs = Date.now() - Number(m.info.timestampNanos) / 1_000_000;
@@ -204,14 +206,13 @@ export class OutboxWorker implements DeliveryEngine {
    * one before it. A winner's key is written moments after its record: asked again a few times.
    */
   private async won(record: IncidentRecord): Promise<boolean> {
+    const { state } = this.deps;
     const id = record.incident.id;
-    if (this.winners.has(id)) return true;
+    if (state.knownWinner(id, record.incident.provider_key)) return true;
     for (let attempt = 0; attempt < 4; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, 5 * 2 ** attempt));
       if (await this.inChain(record.incident.provider_key, id)) {
-        this.winners.add(id);
-        if (this.winners.size > WINNERS_REMEMBERED)
-          this.winners.delete(this.winners.values().next().value as string);
+        state.markWinner(id);
         return true;
       }
     }

@@ -19,8 +19,8 @@ import { idAt } from '../../store/ids.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import type {
-  Change,
   CreateOutcome,
+  Decided,
   IncidentDetail,
   IncidentFilter,
   IncidentRef,
@@ -37,8 +37,10 @@ import {
   newDeliveries,
   newRecord,
   parseRecord,
+  RecentRecords,
   type IncidentRecord,
   type KeyEntry,
+  type StoredRecord,
 } from './record.js';
 import { IdIndex, KeyView, SilenceFollower } from './views.js';
 import type { Silence } from '../../silences/model.js';
@@ -51,7 +53,12 @@ import type { FlapTrace } from '../../domain/flap.js';
 const UNAVAILABLE_AFTER_MS = 20_000;
 const MAX_CONFLICTS = 100;
 const DISCONNECTED_GRACE_MS = 2_000;
+/** Records kept with their revisions for the next change's compare-and-set (about 2–4 KB each). */
+const RECENT_RECORDS = 5_000;
+/** Incidents known to have won their provider key, kept for the outbox workers. */
+const WINNERS_REMEMBERED = 10_000;
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 const encode = (value: unknown): Uint8Array => encoder.encode(JSON.stringify(value));
 
 export class JetStreamState implements StateBackend {
@@ -61,6 +68,10 @@ export class JetStreamState implements StateBackend {
   readonly locks: Locks;
   readonly keys: KeyView;
   private readonly ids: IdIndex;
+  private readonly recent = new RecentRecords(RECENT_RECORDS);
+  private readonly winners = new Set<string>();
+  /** Changes of an incident waiting for the one being written (the next batch), by id. */
+  private readonly waiting = new Map<string, Waiting[]>();
 
   constructor(
     readonly buckets: Buckets,
@@ -68,7 +79,7 @@ export class JetStreamState implements StateBackend {
     private readonly metrics: Pick<Metrics, 'stateRecordsInvalid'>,
   ) {
     this.js = jetstream(buckets.nc);
-    this.locks = new Locks(buckets.leases, buckets.jsm, buckets.leaseStream, buckets.replicated);
+    this.locks = new Locks(buckets.leases, buckets.jsm, buckets.leaseStream, buckets.clustered);
     const invalid = (): void => this.metrics.stateRecordsInvalid.inc();
     this.keys = new KeyView(buckets.keys, logger, invalid);
     this.ids = new IdIndex(buckets.incidents, logger);
@@ -146,22 +157,27 @@ export class JetStreamState implements StateBackend {
   ): Promise<CreateOutcome> {
     const key = incident.provider_key;
     for (let i = 0; i < MAX_CONFLICTS; i++) {
-      const marker = await this.buckets.keys.get(key);
-      const current = marker?.operation === 'PUT' ? this.keyEntry(marker) : null;
+      // First as this replica's view of the key bucket has it (no round trip); a view behind the
+      // bucket fails the compare-and-set below, and the next round reads the bucket.
+      let seen = i === 0 && !this.buckets.clustered ? this.keys.seen(key) : await this.keyNow(key);
+      // A view showing another open incident may not have seen its resolve yet (this replica's
+      // incident core learns its own resolves first): only the bucket says the key is taken.
+      if (i === 0 && seen.entry !== null && seen.entry.state !== 'resolved' && seen.entry.id !== incident.id)
+        seen = await this.keyNow(key);
+      const { entry: current, revision } = seen;
       if (current !== null && current.state !== 'resolved' && current.id !== incident.id)
         return progress.written
           ? this.lost(incident.id, current, deliveries)
           : { created: false, existing: current };
       progress.written = true;
       await this.publish(deliveries);
-      await this.buckets.incidents.put(
-        incident.id,
-        encode(newRecord(incident, deliveries, audit, current?.id ?? null)),
-      );
+      const json = JSON.stringify(newRecord(incident, deliveries, audit, current?.id ?? null));
+      this.recent.set(incident.id, json, await this.buckets.incidents.put(incident.id, encoder.encode(json)));
       try {
         const entry = encode(keyEntryOf(incident));
-        if (marker === null || marker.operation !== 'PUT') await this.buckets.keys.create(key, entry);
-        else await this.buckets.keys.update(key, entry, marker.revision);
+        if (revision === 0) await this.buckets.keys.create(key, entry);
+        else await this.buckets.keys.update(key, entry, revision);
+        this.markWinner(incident.id);
         return { created: true };
       } catch (err) {
         if (!isConflict(err)) throw err;
@@ -170,12 +186,31 @@ export class JetStreamState implements StateBackend {
     throw new StoreError(`incident ${incident.id}: too many concurrent changes of key ${key}`);
   }
 
+  /** A provider key's latest incident and revision as the bucket holds them now. */
+  private async keyNow(key: string): Promise<{ entry: KeyEntry | null; revision: number }> {
+    const marker = await this.buckets.keys.get(key);
+    if (marker?.operation !== 'PUT') return { entry: null, revision: 0 };
+    return { entry: this.keyEntry(marker), revision: marker.revision };
+  }
+
+  /** Whether this incident is known here to have won its provider key (no round trip). */
+  knownWinner(id: string, key: string): boolean {
+    return this.winners.has(id) || this.keys.entries.get(key)?.id === id;
+  }
+
+  markWinner(id: string): void {
+    this.winners.add(id);
+    if (this.winners.size > WINNERS_REMEMBERED)
+      this.winners.delete(this.winners.values().next().value as string);
+  }
+
   /**
    * Another replica's incident holds the key: ours is withdrawn, with the outbox messages of its
    * deliveries (were they left, the outbox workers would drop them once old enough to be orphans).
    */
   private async lost(id: string, winner: KeyEntry, published: readonly Delivery[]): Promise<CreateOutcome> {
     const { jsm, outbox } = this.buckets;
+    this.recent.delete(id);
     await Promise.all([
       this.buckets.incidents.delete(id),
       ...published.map((d) => jsm.streams.purge(outbox.stream, { filter: outbox.subject(d.id) })),
@@ -188,42 +223,71 @@ export class JetStreamState implements StateBackend {
     return { created: false, existing: winner };
   }
 
-  /** The record holds deliveries, marks and webhook ids: `needs` asks for nothing more here. */
+  /**
+   * The record holds deliveries, marks and webhook ids: `needs` asks for nothing more here. Changes
+   * of one incident asked for while an earlier one is being written wait together, and are then
+   * decided one after the other on one read and written with one compare-and-set (one lease on a
+   * NATS cluster): a delivery's outcome, its sibling's and the provider's webhook often come
+   * within milliseconds (docs/performance.md, "Cluster mode").
+   */
   update<T>(id: string, _needs: UpdateNeeds, mutate: Mutation<T>): Promise<T | null> {
-    return this.serial.run(id, () =>
-      this.available('change an incident', () =>
-        this.locks.hold(`i.${id}`, () => this.updateOnce(id, mutate)),
-      ),
-    );
+    return new Promise<T | null>((resolve, reject) => {
+      let batch = this.waiting.get(id);
+      if (batch === undefined) {
+        const fresh: Waiting[] = [];
+        this.waiting.set(id, fresh);
+        batch = fresh;
+        void this.serial
+          .run(id, () => {
+            this.waiting.delete(id); // later changes form the next batch
+            return this.available('change an incident', () =>
+              this.locks.hold(`i.${id}`, () => this.updateOnce(id, fresh)),
+            );
+          })
+          .catch((err: unknown) => {
+            for (const w of fresh) w.reject(err);
+          });
+      }
+      batch.push({ mutate, resolve: resolve as (result: unknown) => void, reject });
+    });
   }
 
-  private async updateOnce<T>(id: string, mutate: Mutation<T>): Promise<T | null> {
+  private async updateOnce(id: string, batch: readonly Waiting[]): Promise<void> {
+    let recent = this.recentRecord(id);
     for (let i = 0; i < MAX_CONFLICTS; i++) {
-      const read = await this.read(id);
-      if (read === null) return null;
+      // The record this replica last wrote or read, if any: a stale one fails the compare-and-set.
+      const read = recent ?? (await this.read(id));
+      const fromRecent = recent !== undefined;
+      recent = undefined;
+      if (read === null) {
+        for (const w of batch) w.resolve(null);
+        return;
+      }
       const { record, revision } = read;
-      const { change, result } = mutate({
-        incident: structuredClone(record.incident),
-        deliveries: structuredClone(record.deliveries),
-        marks: record.marks,
-        seen: (webhookId) => record.webhooks.includes(webhookId),
-      });
-      if (change === null) return result;
-      const next = applyChange(record, change);
+      const decided = decideAll(record, batch);
+      if (decided.next === record) {
+        // Nothing to write: no compare-and-set would tell a stale record, so the bucket's decides.
+        if (fromRecent) continue;
+        settle(batch, decided.outcomes);
+        return;
+      }
+      const { next, published, refs } = decided;
       await this.announceEarlierDue(record.incident, next.incident);
-      const published = newDeliveries(record, change);
       await this.publish(published);
       try {
-        await this.buckets.incidents.update(id, encode(next), revision);
+        const json = JSON.stringify(next);
+        this.recent.set(id, json, await this.buckets.incidents.update(id, encoder.encode(json), revision));
       } catch (err) {
+        this.recent.delete(id);
         if (!isConflict(err)) throw err;
         // Another replica changed it first (an escalation tier both fired): this attempt's
         // deliveries are no record's, so they are withdrawn (the outbox workers would drop them).
         await this.withdraw(id, published);
         continue;
       }
-      await this.afterWrite(record.incident, next.incident, change);
-      return result;
+      await this.afterWrite(record.incident, next.incident, refs);
+      settle(batch, decided.outcomes);
+      return;
     }
     throw new StoreError(`incident ${id}: too many concurrent changes`);
   }
@@ -245,8 +309,8 @@ export class JetStreamState implements StateBackend {
    * The key bucket follows the incident's state and its escalation timer (every replica schedules
    * timers from it); refs make it findable by provider ids.
    */
-  private async afterWrite(before: Incident, after: Incident, change: Change): Promise<void> {
-    const tasks: Promise<unknown>[] = (change.refs ?? []).map((ref) =>
+  private async afterWrite(before: Incident, after: Incident, refs: readonly string[]): Promise<void> {
+    const tasks: Promise<unknown>[] = refs.map((ref) =>
       this.buckets.refs.put(refKeyOf(ref), encode({ id: after.id })),
     );
     if (before.state !== after.state || escalationDueOf(before) !== escalationDueOf(after))
@@ -308,19 +372,47 @@ export class JetStreamState implements StateBackend {
     });
   }
 
-  /** The record and its revision, or null when there is none (or it does not parse: logged, counted). */
-  async read(id: string): Promise<{ record: IncidentRecord; revision: number } | null> {
+  /**
+   * The record this replica last wrote or read, or the bucket's when there is none here. For a decision another replica's change since cannot make
+   * wrong (src/state/jetstream/outbox-worker.ts says when).
+   */
+  async readRecent(id: string): Promise<StoredRecord | null> {
+    return this.recentRecord(id) ?? (await this.read(id));
+  }
+
+  /**
+   * A record kept here, on a single nats-server only. In a NATS cluster a stale revision is not
+   * refused reliably (the cluster tests' escalations and syncs were lost with kept records there;
+   * see "Leases" in docs/architecture.md on where nats-server 2.9 checks a compare-and-set), so
+   * every change reads the bucket.
+   */
+  private recentRecord(id: string): StoredRecord | undefined {
+    return this.buckets.clustered ? undefined : this.recent.get(id);
+  }
+
+  /**
+   * The record and its revision, or null when there is none (or it does not parse: logged,
+   * counted). Kept for the next change unless `keep` is false (what callers outside this backend
+   * get, since they may change it).
+   */
+  async read(id: string, keep = true): Promise<StoredRecord | null> {
     const entry = await this.buckets.incidents.get(id);
-    if (entry === null || entry.operation !== 'PUT') return null;
-    const parsed = parseRecord(entry.value);
+    if (entry === null || entry.operation !== 'PUT') {
+      this.recent.delete(id);
+      return null;
+    }
+    const json = decoder.decode(entry.value);
+    const parsed = parseRecord(json);
     if (!parsed.ok) {
       this.metrics.stateRecordsInvalid.inc();
       this.logger.error(
         { event: 'state_record_invalid', bucket: 'incidents', key: id, reason: parsed.reason },
         `incident record ${id} does not parse (${parsed.reason}); ignored`,
       );
+      this.recent.delete(id);
       return null;
     }
+    if (keep) this.recent.set(id, json, entry.revision);
     return { record: parsed.record, revision: entry.revision };
   }
 
@@ -331,11 +423,11 @@ export class JetStreamState implements StateBackend {
   }
 
   async get(id: string): Promise<Incident | undefined> {
-    return (await this.available('read an incident', () => this.read(id)))?.record.incident;
+    return (await this.available('read an incident', () => this.read(id, false)))?.record.incident;
   }
 
   async detail(id: string): Promise<IncidentDetail | null> {
-    const read = await this.available('read an incident', () => this.read(id));
+    const read = await this.available('read an incident', () => this.read(id, false));
     if (read === null) return null;
     return {
       incident: read.record.incident,
@@ -395,7 +487,7 @@ export class JetStreamState implements StateBackend {
     let id: string | null = marker?.operation === 'PUT' ? (this.keyEntry(marker)?.id ?? null) : null;
     while (id !== null && out.length < limit && !out.includes(id)) {
       out.push(id);
-      id = (await this.read(id))?.record.previous ?? null;
+      id = (await this.read(id, false))?.record.previous ?? null;
     }
     return out;
   }
@@ -481,7 +573,7 @@ export class JetStreamState implements StateBackend {
   async prune(cutoffs: { resolvedBefore: number; webhooksBefore: number }): Promise<number> {
     let deleted = 0;
     for (const id of [...this.ids.olderThan(idAt(cutoffs.resolvedBefore))]) {
-      const read = await this.read(id);
+      const read = await this.read(id, false);
       const incident = read?.record.incident;
       if (
         !incident ||
@@ -502,6 +594,7 @@ export class JetStreamState implements StateBackend {
     for (const h of Object.values(incident.holds))
       if (h.external_id)
         await this.buckets.refs.delete(refKeyOf(`${h.type}:${h.external_id}`)).catch(() => undefined);
+    this.recent.delete(incident.id);
     await this.buckets.incidents.delete(incident.id);
   }
 
@@ -565,6 +658,60 @@ export class JetStreamState implements StateBackend {
     const message = `cannot ${what}: the cluster's state in NATS JetStream is unreachable (${errorMessage(cause)})`;
     return new AppError('not_ready', message, { cause });
   }
+}
+
+/** One change asked of `update`, waiting for its batch. */
+interface Waiting {
+  mutate: Mutation<unknown>;
+  resolve(result: unknown): void;
+  reject(err: unknown): void;
+}
+
+type Outcome = { ok: true; result: unknown } | { ok: false; err: unknown };
+
+/**
+ * Each waiting change decided in order, each seeing the record as the ones before it left it: the
+ * record to write (`record` itself when none changed anything), the deliveries to publish, the
+ * refs to index, and what to tell each caller (a mutation that throws fails its caller alone).
+ */
+function decideAll(
+  record: IncidentRecord,
+  batch: readonly Waiting[],
+): { next: IncidentRecord; published: Delivery[]; refs: string[]; outcomes: Outcome[] } {
+  let next = record;
+  const published: Delivery[] = [];
+  const refs: string[] = [];
+  const outcomes: Outcome[] = [];
+  for (const w of batch) {
+    const current = next;
+    let decided: Decided<unknown>;
+    try {
+      decided = w.mutate({
+        incident: structuredClone(current.incident),
+        deliveries: structuredClone(current.deliveries),
+        marks: current.marks,
+        seen: (webhookId) => current.webhooks.includes(webhookId),
+      });
+    } catch (err) {
+      outcomes.push({ ok: false, err });
+      continue;
+    }
+    outcomes.push({ ok: true, result: decided.result });
+    const { change } = decided;
+    if (change === null) continue;
+    published.push(...newDeliveries(current, change));
+    refs.push(...(change.refs ?? []));
+    next = applyChange(current, change);
+  }
+  return { next, published, refs, outcomes };
+}
+
+function settle(batch: readonly Waiting[], outcomes: readonly Outcome[]): void {
+  batch.forEach((w, i) => {
+    const o = outcomes[i] as Outcome;
+    if (o.ok) w.resolve(o.result);
+    else w.reject(o.err);
+  });
 }
 
 /** A provider's own id (`<type>:<id>`) as a KV key: letters, digits and `_-.` only. */

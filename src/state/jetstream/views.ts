@@ -84,6 +84,8 @@ export abstract class Follower {
 /** Provider key → its latest incident, as the key bucket says. */
 export class KeyView extends Follower {
   readonly entries = new Map<string, KeyEntry>();
+  /** The bucket's revision of each key holding a value (a create's first compare-and-set). */
+  private readonly revisions = new Map<string, number>();
   private readonly listeners = new Set<KeyListener>();
   constructor(
     kv: KV,
@@ -97,18 +99,32 @@ export class KeyView extends Follower {
     this.listeners.add(listener);
   }
 
+  /**
+   * What this replica last saw of a key: its latest incident (null: none, or one that does not
+   * parse) and the revision to compare-and-set on (0: no value, a create). The view trails the
+   * bucket by a watch message: a write from it may fail its compare-and-set, then read the bucket.
+   */
+  seen(key: string): { entry: KeyEntry | null; revision: number } {
+    return { entry: this.entries.get(key) ?? null, revision: this.revisions.get(key) ?? 0 };
+  }
+
   protected apply(e: KvWatchEntry): void {
     if (e.operation !== 'PUT') {
       this.entries.delete(e.key);
+      this.revisions.delete(e.key);
       return;
     }
+    this.revisions.set(e.key, e.revision);
     const entry = this.parsed<KeyEntry>(
       e,
       (v) => typeof v.id === 'string' && typeof v.fingerprint === 'string',
       'key',
       this.onInvalid,
     );
-    if (entry === null) return;
+    if (entry === null) {
+      this.entries.delete(e.key);
+      return;
+    }
     this.entries.set(e.key, entry);
     for (const l of this.listeners) l.changed(entry);
   }
