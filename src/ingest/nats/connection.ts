@@ -1,7 +1,8 @@
 // One NATS connection for the sidecar: it reconnects by itself for ever, never blocks start-up
 // (HTTP keeps serving while NATS is away), and reports its state to metrics, health and the log.
 // The client's defaults give up after ~20 s; a sidecar must not (docs/nats.md, "Connection and shutdown").
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { connect } from '../../nats/connect.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 

@@ -16,7 +16,8 @@
 // retention. A bucket that exists keeps its own settings (nats.js does not change them).
 import { AckPolicy, jetstreamManager, RetentionPolicy, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
-import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { nanos, type NatsConnection } from '@nats-io/transport-node';
+import { connect } from '../../nats/connect.js';
 import type { ClusterConfig } from '../../config/config.js';
 import { StoreError, errorMessage } from '../../errors.js';
 import { LEASE_TTL_MS } from './locks.js';
