@@ -210,7 +210,7 @@ export async function spawnSidecar(
   const env = {
     ...process.env,
     PORT: String(port),
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: process.env.BENCH_CHILD_LOG_LEVEL ?? 'warn', // e.g. info, to see each attempt
     POLICY_DIR: policyDir,
     DATA_DIR: join(root, 'data'),
     ...(url === null ? {} : { NATS_URL: url, NATS_SUBJECT: subject }),
