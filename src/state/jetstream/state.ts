@@ -373,8 +373,9 @@ export class JetStreamState implements StateBackend {
   }
 
   /**
-   * The record this replica last wrote or read, or the bucket's when there is none here. For a decision another replica's change since cannot make
-   * wrong (src/state/jetstream/outbox-worker.ts says when).
+   * The record this replica last wrote or read, or the bucket's when there is none here: for a
+   * decision another replica's change since cannot make wrong (src/state/jetstream/outbox-worker.ts
+   * says when).
    */
   async readRecent(id: string): Promise<StoredRecord | null> {
     return this.recentRecord(id) ?? (await this.read(id));
