@@ -1,8 +1,10 @@
 // Escalation timers in cluster mode (docs/architecture.md, "Escalation timers"): three sidecar
 // processes on a 3-node nats-server cluster each keep every timer; when a tier falls due all three
 // try to fire it, and exactly one compare-and-set of the incident's record wins: each tier is
-// recorded once per incident and its trigger sent once. With R3 buckets, and with R1 buckets on
-// the same cluster (where leases are needed too: docs/architecture.md, "Leases").
+// recorded once per incident and its trigger sent once. With R3 buckets, with R1 buckets on the
+// same cluster (where leases are needed too: docs/architecture.md, "Leases"), and with three replicas
+// on one nats-server (where the losers' withdrawn triggers once took winners' with them:
+// docs/architecture.md, "Delivery").
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +12,7 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { get, post, waitFor } from '../helpers/app.js';
 import { tiersOf } from '../helpers/escalation.js';
 import { NatsCluster } from '../helpers/nats-cluster.js';
+import { NatsServer } from '../helpers/nats-server.js';
 import {
   clusterFixture,
   drained,
@@ -45,56 +48,65 @@ function triggersAt(sandbox: Sandbox, key: string): Map<string, number> {
   return counts;
 }
 
-describe.each(['3', '1'])('cluster - escalation timers, CLUSTER_REPLICAS=%s', (bucketReplicas) => {
-  let nats: NatsCluster;
-  let sandbox: Sandbox;
-  let fixture: ClusterFixture;
-  let replicas: Replica[] = [];
+const SETUPS = [
+  { servers: 3, bucketReplicas: '3' },
+  { servers: 3, bucketReplicas: '1' },
+  { servers: 1, bucketReplicas: '1' },
+];
 
-  beforeAll(async () => {
-    nats = await NatsCluster.start();
-    sandbox = await startSandbox();
-    fixture = await clusterFixture(sandbox, {
-      NATS_URL: nats.url,
-      CLUSTER_NAME: `esc${Math.random().toString(36).slice(2, 8)}`,
-      CLUSTER_REPLICAS: bucketReplicas,
-    });
-    await writeFile(join(fixture.root, 'policies', 'zz-escalation.yaml'), POLICY);
-    replicas = await Promise.all(['a', 'b', 'c'].map((name) => startReplica(fixture, name)));
-  }, 120_000);
-  afterAll(async () => {
-    await Promise.all(replicas.map((r) => stopReplica(r)));
-    await fixture?.dispose();
-    await sandbox?.stop();
-    await nats?.dispose();
-  });
+describe.each(SETUPS)(
+  'cluster - escalation timers, $servers nats-server(s), CLUSTER_REPLICAS=$bucketReplicas',
+  ({ servers, bucketReplicas }) => {
+    let nats: NatsCluster | NatsServer;
+    let sandbox: Sandbox;
+    let fixture: ClusterFixture;
+    let replicas: Replica[] = [];
 
-  /** Trigger requests PagerDuty received for a routing key, by dedup key. */
-
-  it('a due tier fires exactly once across three replicas', { timeout: 120_000 }, async () => {
-    const ids: string[] = [];
-    for (let i = 0; i < INCIDENTS; i++) {
-      const replica = replicas[i % replicas.length] as Replica;
-      const { status, body } = await post(`${replica.url}/api/v1/alerts`, {
-        title: `Worker ${i} wedged`,
-        source: 'cluster-escalation',
-        severity: 'critical',
-        service_name: `esc-cluster-${i}`,
+    beforeAll(async () => {
+      nats = servers === 1 ? await NatsServer.start() : await NatsCluster.start();
+      sandbox = await startSandbox();
+      fixture = await clusterFixture(sandbox, {
+        NATS_URL: nats.url,
+        CLUSTER_NAME: `esc${Math.random().toString(36).slice(2, 8)}`,
+        CLUSTER_REPLICAS: bucketReplicas,
       });
-      expect(status).toBe(202);
-      ids.push(body.incident_id);
-    }
-    await waitFor(async () => triggersAt(sandbox, KEYS[1] as string).size === INCIDENTS, 60_000, 200);
-    await drained(replicas[0] as Replica);
-    // Another few seconds: a replica that lost must not send anything late.
-    await new Promise((r) => setTimeout(r, 3_000));
-    expect([...triggersAt(sandbox, KEYS[0] as string).values()]).toEqual(Array(INCIDENTS).fill(1));
-    expect([...triggersAt(sandbox, KEYS[1] as string).values()]).toEqual(Array(INCIDENTS).fill(1));
-    for (const id of ids) {
-      const incident = (await get(`${(replicas[1] as Replica).url}/api/v1/incidents/${id}`)).body;
-      const tiers = tiersOf(incident);
-      expect(tiers).toEqual([1, 2]);
-      expect(incident.deliveries.filter((d: { tier?: number }) => d.tier === 2)).toHaveLength(1);
-    }
-  });
-});
+      await writeFile(join(fixture.root, 'policies', 'zz-escalation.yaml'), POLICY);
+      replicas = await Promise.all(['a', 'b', 'c'].map((name) => startReplica(fixture, name)));
+    }, 120_000);
+    afterAll(async () => {
+      await Promise.all(replicas.map((r) => stopReplica(r)));
+      await fixture?.dispose();
+      await sandbox?.stop();
+      await nats?.dispose();
+    });
+
+    /** Trigger requests PagerDuty received for a routing key, by dedup key. */
+
+    it('a due tier fires exactly once across three replicas', { timeout: 120_000 }, async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < INCIDENTS; i++) {
+        const replica = replicas[i % replicas.length] as Replica;
+        const { status, body } = await post(`${replica.url}/api/v1/alerts`, {
+          title: `Worker ${i} wedged`,
+          source: 'cluster-escalation',
+          severity: 'critical',
+          service_name: `esc-cluster-${i}`,
+        });
+        expect(status).toBe(202);
+        ids.push(body.incident_id);
+      }
+      await waitFor(async () => triggersAt(sandbox, KEYS[1] as string).size === INCIDENTS, 60_000, 200);
+      await drained(replicas[0] as Replica);
+      // Another few seconds: a replica that lost must not send anything late.
+      await new Promise((r) => setTimeout(r, 3_000));
+      expect([...triggersAt(sandbox, KEYS[0] as string).values()]).toEqual(Array(INCIDENTS).fill(1));
+      expect([...triggersAt(sandbox, KEYS[1] as string).values()]).toEqual(Array(INCIDENTS).fill(1));
+      for (const id of ids) {
+        const incident = (await get(`${(replicas[1] as Replica).url}/api/v1/incidents/${id}`)).body;
+        const tiers = tiersOf(incident);
+        expect(tiers).toEqual([1, 2]);
+        expect(incident.deliveries.filter((d: { tier?: number }) => d.tier === 2)).toHaveLength(1);
+      }
+    });
+  },
+);

@@ -134,7 +134,7 @@ export class JetStreamState implements StateBackend {
     return this.serial.run(incident.id, async () => {
       await after?.catch(() => undefined);
       // Kept across retries: an attempt that timed out may have written the record all the same.
-      const progress = { written: false };
+      const progress = { written: false, published: [] as number[] };
       return this.available('open an incident', () =>
         this.locks.hold(`k.${incident.provider_key}`, () =>
           this.createOnce(incident, deliveries, audit, progress),
@@ -147,7 +147,7 @@ export class JetStreamState implements StateBackend {
     incident: Incident,
     deliveries: readonly Delivery[],
     audit: readonly NewAuditEntry[],
-    progress: { written: boolean },
+    progress: { written: boolean; published: number[] },
   ): Promise<CreateOutcome> {
     const key = incident.provider_key;
     for (let i = 0; i < MAX_CONFLICTS; i++) {
@@ -161,10 +161,11 @@ export class JetStreamState implements StateBackend {
       const { entry: current, revision } = seen;
       if (current !== null && current.state !== 'resolved' && current.id !== incident.id)
         return progress.written
-          ? this.lost(incident.id, current, deliveries)
+          ? this.lost(incident.id, current, progress.published)
           : { created: false, existing: current };
       progress.written = true;
-      await this.publish(deliveries);
+      // The same deliveries again on a later round: the stream's dedup gives back the same messages.
+      progress.published = await this.publish(deliveries);
       await this.buckets.incidents.put(
         incident.id,
         encode(newRecord(incident, deliveries, audit, current?.id ?? null)),
@@ -204,16 +205,13 @@ export class JetStreamState implements StateBackend {
    * Another replica's incident holds the key: ours is withdrawn, with the outbox messages of its
    * deliveries (were they left, the outbox workers would drop them once old enough to be orphans).
    */
-  private async lost(id: string, winner: KeyEntry, published: readonly Delivery[]): Promise<CreateOutcome> {
-    const { jsm, outbox } = this.buckets;
-    await Promise.all([
-      this.buckets.incidents.delete(id),
-      ...published.map((d) => jsm.streams.purge(outbox.stream, { filter: outbox.subject(d.id) })),
-    ]).catch((err: unknown) =>
-      this.logger.warn(
-        { event: 'lost_race_cleanup_failed', incident: id, err },
-        'could not clean up a lost open',
-      ),
+  private async lost(id: string, winner: KeyEntry, published: readonly number[]): Promise<CreateOutcome> {
+    await Promise.all([this.buckets.incidents.delete(id), this.deleteMessages(published)]).catch(
+      (err: unknown) =>
+        this.logger.warn(
+          { event: 'lost_race_cleanup_failed', incident: id, err },
+          'could not clean up a lost open',
+        ),
     );
     return { created: false, existing: winner };
   }
@@ -262,14 +260,14 @@ export class JetStreamState implements StateBackend {
       }
       const { next, published, refs } = decided;
       await this.announceEarlierDue(record.incident, next.incident);
-      await this.publish(published);
+      const messages = await this.publish(published);
       try {
         await this.buckets.incidents.update(id, encode(next), revision);
       } catch (err) {
         if (!isConflict(err)) throw err;
         // Another replica changed it first (an escalation tier both fired): this attempt's
         // deliveries are no record's, so they are withdrawn (the outbox workers would drop them).
-        await this.withdraw(id, published);
+        await this.withdraw(id, messages);
         continue;
       }
       await this.afterWrite(record.incident, next.incident, refs);
@@ -279,12 +277,9 @@ export class JetStreamState implements StateBackend {
     throw new StoreError(`incident ${id}: too many concurrent changes`);
   }
 
-  /** Purges the outbox messages of deliveries that no record holds (best effort: the workers drop them). */
-  private async withdraw(id: string, published: readonly Delivery[]): Promise<void> {
-    const { jsm, outbox } = this.buckets;
-    await Promise.all(
-      published.map((d) => jsm.streams.purge(outbox.stream, { filter: outbox.subject(d.id) })),
-    ).catch((err: unknown) =>
+  /** Deletes the outbox messages of deliveries that no record holds (best effort: the workers drop them). */
+  private async withdraw(id: string, published: readonly number[]): Promise<void> {
+    await this.deleteMessages(published).catch((err: unknown) =>
       this.logger.warn(
         { event: 'conflict_cleanup_failed', incident: id, err },
         'could not withdraw deliveries',
@@ -336,10 +331,24 @@ export class JetStreamState implements StateBackend {
     }
   }
 
-  /** Publishes new deliveries to the outbox, each once (its id is the stream's dedup id). */
-  private async publish(deliveries: readonly Delivery[]): Promise<void> {
+  /**
+   * Outbox messages withdrawn, deleted one by one by sequence. Never a purge filtered by subject:
+   * with those, replicas that lost a race to fire an escalation tier took the winner's trigger with
+   * their own on nats-server 2.9 (three replicas on one server lost a third of their second tiers;
+   * docs/architecture.md, "Delivery").
+   */
+  private async deleteMessages(sequences: readonly number[]): Promise<void> {
+    const { jsm, outbox } = this.buckets;
+    await Promise.all(sequences.map((seq) => jsm.streams.deleteMessage(outbox.stream, seq, false)));
+  }
+
+  /**
+   * Publishes new deliveries to the outbox, each once (its id is the stream's dedup id); the
+   * messages' sequences, to withdraw them.
+   */
+  private async publish(deliveries: readonly Delivery[]): Promise<number[]> {
     const { outbox } = this.buckets;
-    await Promise.all(
+    const acks = await Promise.all(
       deliveries.map((d) =>
         this.js.publish(outbox.subject(d.id), encode({ incident: d.incident_id, delivery: d.id }), {
           msgID: d.id,
@@ -347,6 +356,7 @@ export class JetStreamState implements StateBackend {
         }),
       ),
     );
+    return acks.map((ack) => ack.seq);
   }
 
   async addOccurrences(id: string, count: number, lastSeenMs: number): Promise<void> {
