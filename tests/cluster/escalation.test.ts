@@ -38,6 +38,7 @@ routes:
 `;
 const INCIDENTS = 30;
 
+/** Trigger requests PagerDuty received for a routing key, by dedup key. */
 function triggersAt(sandbox: Sandbox, key: string): Map<string, number> {
   const counts = new Map<string, number>();
   for (const r of sandbox.pagerduty.requests()) {
@@ -79,8 +80,6 @@ describe.each(SETUPS)(
       await sandbox?.stop();
       await nats?.dispose();
     });
-
-    /** Trigger requests PagerDuty received for a routing key, by dedup key. */
 
     it('a due tier fires exactly once across three replicas', { timeout: 120_000 }, async () => {
       const ids: string[] = [];
