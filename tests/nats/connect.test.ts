@@ -11,7 +11,7 @@ let plain: NatsConnection;
 
 beforeAll(async () => {
   server = await NatsServer.start();
-  ours = await connect({ servers: server.url, noAsyncTraces: true });
+  ours = await connect({ servers: server.url });
   plain = await plainConnect({ servers: server.url });
 }, 30_000);
 afterAll(async () => {

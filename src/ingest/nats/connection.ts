@@ -56,9 +56,6 @@ export class NatsLink {
           reconnectJitter: 250,
           pingInterval: 10_000,
           maxPingOut: 3,
-          // No stack captured up front for every request (nats.js builds two Error objects per
-          // request for it: a sixth of the sidecar's CPU in cluster mode, docs/performance.md).
-          noAsyncTraces: true,
         });
         if (this.closing) {
           await nc.close();

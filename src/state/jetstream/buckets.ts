@@ -64,9 +64,6 @@ export async function openBuckets(servers: string[], cluster: ClusterConfig): Pr
       reconnectJitter: 250,
       pingInterval: 5_000,
       maxPingOut: 2,
-      // No stack captured up front for every request (nats.js builds two Error objects per
-      // request for it: a sixth of the sidecar's CPU in cluster mode, docs/performance.md).
-      noAsyncTraces: true,
     });
   } catch (err) {
     throw new StoreError(
