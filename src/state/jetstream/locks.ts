@@ -3,11 +3,11 @@
 // cluster every stream is a Raft group (even with one replica), and nats-server 2.9 checks the
 // expected revision before the Raft proposal, not when it applies, so concurrent updates with the
 // same revision can all succeed (nats-server issue #4320; measured here: 41 of 100 keys took three
-// "winners" on R3, and R1 buckets on a 3-node cluster lost escalation tiers). A create (expected revision 0) is
-// checked when it applies and stays exclusive, so a lease is a KV create on `<key>`, released by
-// deleting that message outright (no delete marker: the next create is a plain create again). A
-// holder that dies leaves its lease to the bucket's TTL. Writes still compare-and-set under a
-// lease, which turns a stale read into a retry.
+// "winners" on R3, and R1 buckets on a 3-node cluster lost escalation tiers). A create (expected
+// revision 0) is checked when it applies and stays exclusive, so a lease is a KV create on `<key>`,
+// released by deleting that message outright (no delete marker: the next create is a plain create
+// again). A holder that dies leaves its lease to the bucket's TTL. Writes still compare-and-set
+// under a lease, which turns a stale read into a retry.
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { AppError } from '../../errors.js';

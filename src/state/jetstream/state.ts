@@ -369,10 +369,7 @@ export class JetStreamState implements StateBackend {
     });
   }
 
-  /**
-   * The record and its revision, or null when there is none (or it does not parse: logged,
-   * counted).
-   */
+  /** The record and its revision, or null when there is none (or it does not parse: logged, counted). */
   async read(id: string): Promise<{ record: IncidentRecord; revision: number } | null> {
     const entry = await this.buckets.incidents.get(id);
     if (entry === null || entry.operation !== 'PUT') return null;
