@@ -43,6 +43,8 @@ describe('secrets', () => {
       { title: 'Export stuck', source: 'export', severity: 'high', service_name: 'order-service' },
       auth,
     );
+    // The fault is for this alert's trigger: the critical one's may not overtake it.
+    await waitFor(async () => sandbox.opsgenie.alerts().length === 1);
     const critical = await post(
       `${t.url}/api/v1/alerts`,
       {
