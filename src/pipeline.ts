@@ -8,8 +8,9 @@ import type { Decision } from './domain/decision.js';
 import type { LogEvent, PipelineInput } from './domain/log-event.js';
 import { andThen, type MaybePromise } from './domain/maybe-promise.js';
 import type { Outbox } from './deliver/outbox.js';
-import type { ApplyResult, Incidents } from './incidents/incidents.js';
-import { decideNow, type SilenceLookup } from './policy/decide.js';
+import type { ApplyResult, Incidents, Outcome } from './incidents/incidents.js';
+import type { CompiledPolicy } from './policy/compile.js';
+import { decideNow, type DecideOptions, type SilenceLookup } from './policy/decide.js';
 import type { PolicyManager } from './policy/manager.js';
 import type { Logger } from './telemetry/logger.js';
 import type { Metrics } from './telemetry/metrics.js';
@@ -25,6 +26,9 @@ export interface PipelineResult extends ApplyResult {
 }
 
 export class Pipeline {
+  /** The decide options of the policy in force, made once per policy rather than per event. */
+  private decideOptions: { policy: CompiledPolicy; options: DecideOptions } | null = null;
+
   constructor(
     private readonly deps: {
       policies: PolicyManager;
@@ -45,18 +49,27 @@ export class Pipeline {
 
   /** The decision for an input: synchronous unless a rule waits on json-rules-engine. */
   decide(input: PipelineInput): MaybePromise<Decided> {
-    const { policies, incidents, clock, logger, silences } = this.deps;
-    const policy = policies.current().compiled;
-    const now = clock.now();
-    const decision = decideNow(input, policy, now, incidents.open, {
+    const policy = this.deps.policies.current().compiled;
+    const now = this.deps.clock.now();
+    const decision = decideNow(input, policy, now, this.deps.incidents.open, this.optionsFor(policy));
+    return decision instanceof Promise
+      ? decision.then((d) => ({ decision: d, input, now }))
+      : { decision, input, now };
+  }
+
+  private optionsFor(policy: CompiledPolicy): DecideOptions {
+    if (this.decideOptions?.policy === policy) return this.decideOptions.options;
+    const { logger, silences } = this.deps;
+    const options: DecideOptions = {
       onDisagreement: (stage, rule) =>
         logger.error(
           { event: 'evaluator_disagreement', stage, rule, policy: policy.stamp },
           `predicate and json-rules-engine disagree on ${stage} rule "${rule}"; the engine's answer stands`,
         ),
       ...(silences === undefined ? {} : { silences }),
-    });
-    return andThen(decision, (d) => ({ decision: d, input, now }));
+    };
+    this.decideOptions = { policy, options };
+    return options;
   }
 
   /**
@@ -93,26 +106,34 @@ export class Pipeline {
   /**
    * A batch (`POST /api/v1/events`) as one: decided and applied in order, each taking effect before
    * the next is decided, while the writes they need are awaited together, so new incidents of one
-   * batch share the writer's group commits and repeats never wait behind them. Resolves once every
-   * one is durable; when any failed, rejects with the first failure after all have settled (what
-   * did take effect stays: the caller's client retries and dedup absorbs the repeats).
+   * batch share the writer's group commits and repeats never wait behind them. Resolves with each
+   * one's outcome once every one is durable; when any failed, rejects with the first failure after
+   * all have settled (what did take effect stays: the caller's client retries and dedup absorbs the
+   * repeats). Repeats, answered from memory, cost no promise here.
    */
-  async processAll(inputs: readonly PipelineInput[]): Promise<PipelineResult[]> {
-    const pending: MaybePromise<PipelineResult>[] = [];
+  async processAll(inputs: readonly PipelineInput[]): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    const writes: Promise<unknown>[] = [];
     for (const input of inputs) {
       let decided = this.decide(input);
       if (decided instanceof Promise) decided = await decided; // json-rules-engine: order still holds
-      const { decision } = decided;
+      let applied: MaybePromise<ApplyResult>;
       try {
-        pending.push(andThen(this.apply(decided), (result) => ({ ...result, decision })));
+        applied = this.apply(decided);
       } catch (err) {
-        pending.push(Promise.reject(err));
+        writes.push(Promise.reject(err));
         break;
       }
+      if (applied instanceof Promise) {
+        const at = outcomes.push('ignored') - 1; // filled in once durable
+        writes.push(applied.then((result) => (outcomes[at] = result.outcome)));
+      } else outcomes.push(applied.outcome);
     }
-    const settled = await Promise.allSettled(pending);
-    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed) throw failed.reason;
-    return settled.map((s) => (s as PromiseFulfilledResult<PipelineResult>).value);
+    if (writes.length > 0) {
+      const settled = await Promise.allSettled(writes);
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) throw failed.reason;
+    }
+    return outcomes;
   }
 }

@@ -6,6 +6,12 @@
 // operators, no allocation); a rule that passes is then evaluated by json-rules-engine, whose
 // answer is final. Most log lines match nothing and never reach the engine; a differential test
 // proves the predicates never miss a match the engine would make.
+//
+// The decision runs synchronously, as plain functions: a rule whose answer only json-rules-engine
+// can give (asynchronously; not memoised) stops the run with an `EngineQuestion`; the answer is
+// awaited, kept for this decision, and the decision runs again from the start, now knowing it. A
+// decision is a pure function of its inputs, so the runs agree up to the question; most decisions
+// ask none and allocate no generator or promise (docs/performance.md, "Against Alertmanager").
 import type { Almanac } from 'json-rules-engine';
 import type {
   Decision,
@@ -100,20 +106,57 @@ function isoTime(ms: number): string {
   return lastIso;
 }
 
+/**
+ * What one decision has learnt from json-rules-engine so far (kept across its runs): each asked
+ * rule's trace entry, and the Almanac of each stage (built once from the stage's facts, which every
+ * run makes alike). Made at the first question: a decision that asks none has none.
+ */
+class Answers {
+  readonly traces = new Map<CompiledRule, Readonly<RuleTrace>>();
+  readonly almanacs = new Map<Stage, Almanac>();
+}
+
+/** Thrown by a run that needs json-rules-engine's answer for `rule`; the decision asks and runs again. */
+class EngineQuestion {
+  constructor(
+    readonly rule: CompiledRule,
+    private readonly ev: StageEvaluation,
+  ) {}
+
+  /** The rule's trace entry as json-rules-engine answers it (and its memo remembers). */
+  async ask(answers: Answers): Promise<Readonly<RuleTrace>> {
+    const { rule, ev } = this;
+    const result = await rule.engineRule.evaluate(ev.almanac(answers));
+    const matched = result.result === true;
+    if (ev.options.explain) return { name: rule.name, matched, conditions: result.toJSON(false).conditions };
+    const memo = ev.memoOf(rule);
+    if (memo !== null) memo.set(memo.key(ev.facts), matched);
+    return matched ? rule.traceMatched : rule.traceNotMatched;
+  }
+}
+
 /** Evaluates rules of one stage against one set of facts; the Almanac is made only if the engine runs. */
 class StageEvaluation {
-  private almanac: Almanac | null = null;
-  readonly trace: Readonly<RuleTrace>[] = [];
+  /**
+   * The stage's trace, made at its first entry other than "not matched": until then, the first
+   * `unmatched` rules of the stage did not match, and most stages end that way (a shared trace).
+   */
+  private trace: Readonly<RuleTrace>[] | null = null;
+  private unmatched = 0;
+  /** Rules whose predicate the engine contradicted, reported once the run completes. */
+  disagreed: string[] | null = null;
 
   constructor(
     readonly stage: Stage,
     private readonly policy: CompiledPolicy,
-    private readonly facts: Facts,
-    private readonly options: DecideOptions,
+    private readonly rules: readonly CompiledRule[],
+    readonly facts: Facts,
+    readonly options: DecideOptions,
+    private readonly answers: Answers | null,
   ) {}
 
-  /** Synchronous when the predicate rules the rule out or the engine's answer is memoised. */
-  matches(rule: CompiledRule): boolean | Promise<boolean> {
+  /** The rule's answer, or an `EngineQuestion` thrown when only json-rules-engine knows it yet. */
+  matches(rule: CompiledRule): boolean {
     let candidate = true;
     if (!this.options.engineOnly) {
       try {
@@ -123,51 +166,81 @@ class StageEvaluation {
       }
     }
     if (!candidate && !this.options.explain) {
-      this.trace.push(rule.traceNotMatched);
+      if (this.trace === null) this.unmatched++;
+      else this.trace.push(rule.traceNotMatched);
       return false;
     }
-    if (this.options.explain) return this.explainRule(rule).then((entry) => this.record(entry, candidate));
-    const memo = this.options.engineOnly || this.options.memo === false ? null : rule.memo;
-    const key = memo?.key(this.facts);
-    const known = key === undefined ? undefined : memo?.get(key);
-    if (known !== undefined) return this.record(known ? rule.traceMatched : rule.traceNotMatched, candidate);
-    return rule.engineRule.evaluate(this.getAlmanac()).then((result) => {
-      const matched = result.result === true;
-      if (key !== undefined) memo?.set(key, matched);
-      return this.record(matched ? rule.traceMatched : rule.traceNotMatched, candidate);
-    });
+    const asked = this.answers?.traces.get(rule);
+    if (asked !== undefined) return this.record(asked, candidate);
+    if (!this.options.explain) {
+      const memo = this.memoOf(rule);
+      const known = memo?.get(memo.key(this.facts));
+      if (known !== undefined)
+        return this.record(known ? rule.traceMatched : rule.traceNotMatched, candidate);
+    }
+    throw new EngineQuestion(rule, this);
+  }
+
+  /** The rule's memo, unless this decision must ask the engine (reference mode, cold benchmarks). */
+  memoOf(rule: CompiledRule): CompiledRule['memo'] {
+    return this.options.engineOnly || this.options.memo === false ? null : rule.memo;
   }
 
   private record(entry: Readonly<RuleTrace>, candidate: boolean): boolean {
     if (candidate !== entry.matched && !this.options.engineOnly) {
-      this.options.onDisagreement?.(this.stage, entry.name);
+      (this.disagreed ??= []).push(entry.name);
       entry = {
         ...entry,
         reason: `predicate said ${candidate}, json-rules-engine said ${entry.matched}; the engine's answer stands`,
       };
     }
-    this.trace.push(entry);
+    this.add(entry);
     return entry.matched;
   }
 
-  /** Dry-run: always ask the engine, and keep its evaluated condition tree for the trace. */
-  private async explainRule(rule: CompiledRule): Promise<RuleTrace> {
-    const result = await rule.engineRule.evaluate(this.getAlmanac());
-    return { name: rule.name, matched: result.result === true, conditions: result.toJSON(false).conditions };
+  notEvaluated(rule: CompiledRule, reason: string): void {
+    if (this.options.explain) this.add({ name: rule.name, matched: false, reason });
   }
 
-  notEvaluated(rule: CompiledRule, reason: string): void {
-    if (this.options.explain) this.trace.push({ name: rule.name, matched: false, reason });
+  add(entry: Readonly<RuleTrace>): void {
+    this.trace ??= this.rules.slice(0, this.unmatched).map((r) => r.traceNotMatched);
+    this.trace.push(entry);
   }
 
   result(): StageTrace {
-    return { stage: this.stage, rules: this.trace as RuleTrace[] };
+    return {
+      stage: this.stage,
+      rules: (this.trace ?? unmatchedTrace(this.rules, this.unmatched)) as RuleTrace[],
+    };
   }
 
-  private getAlmanac(): Almanac {
-    this.almanac ??= this.policy.engine.almanac(this.facts);
-    return this.almanac;
+  almanac(answers: Answers): Almanac {
+    let almanac = answers.almanacs.get(this.stage);
+    if (almanac === undefined) {
+      almanac = this.policy.engine.almanac(this.facts);
+      answers.almanacs.set(this.stage, almanac);
+    }
+    return almanac;
   }
+
+  /** Reports what the engine contradicted (a completed run only: a stopped one runs again). */
+  reportDisagreements(): void {
+    if (this.disagreed === null) return;
+    for (const rule of this.disagreed) this.options.onDisagreement?.(this.stage, rule);
+  }
+}
+
+const unmatchedTraces = new WeakMap<readonly CompiledRule[], readonly Readonly<RuleTrace>[]>();
+
+/** The trace of a stage whose first `n` rules did not match: shared and frozen when that is all of them. */
+function unmatchedTrace(rules: readonly CompiledRule[], n: number): readonly Readonly<RuleTrace>[] {
+  if (n < rules.length) return rules.slice(0, n).map((r) => r.traceNotMatched);
+  let trace = unmatchedTraces.get(rules);
+  if (trace === undefined) {
+    trace = Object.freeze(rules.map((r) => r.traceNotMatched));
+    unmatchedTraces.set(rules, trace);
+  }
+  return trace;
 }
 
 interface Classified {
@@ -176,19 +249,7 @@ interface Classified {
   applied: CompiledClassifyRule[];
 }
 
-/**
- * The stages are generators that yield only a pending engine answer and receive it back, so a
- * decision whose every answer is known (predicate or memo) runs to the end in one synchronous call:
- * no promise and no microtask turn per event. `settle` drives them.
- */
-type Steps<T> = Generator<Promise<boolean>, T, boolean>;
-
-function* classify(
-  ev: StageEvaluation,
-  policy: CompiledPolicy,
-  level: string,
-  initial: Severity,
-): Steps<Classified> {
+function classify(ev: StageEvaluation, policy: CompiledPolicy, level: string, initial: Severity): Classified {
   const applied: CompiledClassifyRule[] = [];
   let severity = initial;
   let stopAt: string | null = null;
@@ -197,8 +258,7 @@ function* classify(
       ev.notEvaluated(rule, `not evaluated: "${stopAt}" matched first`);
       continue;
     }
-    const answer = ev.matches(rule);
-    if (!(typeof answer === 'boolean' ? answer : yield answer)) continue;
+    if (!ev.matches(rule)) continue;
     applied.push(rule);
     // A resolve rule without a severity of its own never pages.
     severity = rule.severity ?? (rule.resolve ? 'info' : severity);
@@ -209,12 +269,11 @@ function* classify(
 }
 
 /** Every matching upgrade applies; severity only goes up. All see the classified severity. */
-function* upgrade(ev: StageEvaluation, policy: CompiledPolicy, severity: Severity): Steps<Upgrade[]> {
+function upgrade(ev: StageEvaluation, policy: CompiledPolicy, severity: Severity): Upgrade[] {
   const upgrades: Upgrade[] = [];
   let current = severity;
   for (const rule of policy.upgrade) {
-    const answer = ev.matches(rule);
-    if (!(typeof answer === 'boolean' ? answer : yield answer)) continue;
+    if (!ev.matches(rule)) continue;
     if (severityRank(rule.severity) > severityRank(current)) {
       upgrades.push({ rule: rule.name, from: current, to: rule.severity });
       current = rule.severity;
@@ -223,21 +282,20 @@ function* upgrade(ev: StageEvaluation, policy: CompiledPolicy, severity: Severit
   return upgrades;
 }
 
-function* suppress(
+function suppress(
   ev: StageEvaluation,
   policy: CompiledPolicy,
   silences: SilenceLookup | undefined,
   facts: Facts,
   nowMs: number,
-): Steps<Suppression | null> {
+): Suppression | null {
   let found: Suppression | null = null;
   for (const rule of policy.suppress) {
     if (found !== null) {
       ev.notEvaluated(rule, `not evaluated: "${found.rule}" matched first`);
       continue;
     }
-    const answer = ev.matches(rule);
-    if (typeof answer === 'boolean' ? answer : yield answer) found = { rule: rule.name, reason: rule.reason };
+    if (ev.matches(rule)) found = { rule: rule.name, reason: rule.reason };
   }
   // Silences come after the policy's rules: a planned window keeps its own name in the trace.
   if (found !== null || silences === undefined) return found;
@@ -245,11 +303,11 @@ function* suppress(
   if (silence === null) return null;
   const name = `silence:${silence.id}`;
   const reason = `silence ${silence.id} by ${silence.created_by} until ${silence.ends_at}: ${silence.comment}`;
-  ev.trace.push({ name, matched: true, reason });
+  ev.add({ name, matched: true, reason });
   return { rule: name, reason: silence.comment, silence: silence.id };
 }
 
-function* route(ev: StageEvaluation, policy: CompiledPolicy): Steps<RouteChoice[]> {
+function route(ev: StageEvaluation, policy: CompiledPolicy): RouteChoice[] {
   const chosen: RouteChoice[] = [];
   let stopAt: string | null = null;
   for (const rule of policy.routes) {
@@ -257,15 +315,11 @@ function* route(ev: StageEvaluation, policy: CompiledPolicy): Steps<RouteChoice[
       ev.notEvaluated(rule, `not evaluated: "${stopAt}" matched first`);
       continue;
     }
-    const answer = ev.matches(rule);
-    if (!(typeof answer === 'boolean' ? answer : yield answer)) continue;
-    chosen.push({
-      name: rule.name,
-      mode: rule.mode,
-      providers: [...rule.providers],
-      ...(rule.escalation === null ? {} : { escalation: rule.escalation }),
-      ...(rule.flap === null ? {} : { flap: rule.flap }),
-    });
+    if (!ev.matches(rule)) continue;
+    const choice: RouteChoice = { name: rule.name, mode: rule.mode, providers: rule.providers.slice() };
+    if (rule.escalation !== null) choice.escalation = rule.escalation;
+    if (rule.flap !== null) choice.flap = rule.flap;
+    chosen.push(choice);
     if (!rule.continue) stopAt = rule.name;
   }
   return chosen;
@@ -297,22 +351,45 @@ export function decideNow(
   incidents: IncidentLookup,
   options: DecideOptions = {},
 ): Decision | Promise<Decision> {
-  return settle(decision(input, policy, nowMs, incidents, options));
+  try {
+    return decision(input, policy, nowMs, incidents, options, null);
+  } catch (err) {
+    if (!(err instanceof EngineQuestion)) throw err;
+    return decideAsking(err, input, policy, nowMs, incidents, options);
+  }
 }
 
-/** Runs steps until one waits on a pending answer; from there on, asynchronously. */
-function settle<T>(steps: Steps<T>, answer = false): T | Promise<T> {
-  const step = steps.next(answer);
-  return step.done ? step.value : step.value.then((next) => settle(steps, next));
-}
-
-function* decision(
+/** Asks json-rules-engine each question a run stops at, then runs the decision again knowing it. */
+async function decideAsking(
+  first: EngineQuestion,
   input: PipelineInput,
   policy: CompiledPolicy,
   nowMs: number,
   incidents: IncidentLookup,
   options: DecideOptions,
-): Steps<Decision> {
+): Promise<Decision> {
+  const answers = new Answers();
+  let question = first;
+  for (;;) {
+    answers.traces.set(question.rule, await question.ask(answers));
+    try {
+      return decision(input, policy, nowMs, incidents, options, answers);
+    } catch (err) {
+      if (!(err instanceof EngineQuestion)) throw err;
+      question = err;
+    }
+  }
+}
+
+/** One run of the decision; throws an `EngineQuestion` where it needs an answer not known yet. */
+function decision(
+  input: PipelineInput,
+  policy: CompiledPolicy,
+  nowMs: number,
+  incidents: IncidentLookup,
+  options: DecideOptions,
+  answers: Answers | null,
+): Decision {
   const event = input.event;
   const { team, criticality } = policy.catalog(event.service);
   const initial = input.initialSeverity ?? policy.levelSeverity[event.level] ?? 'info';
@@ -321,9 +398,10 @@ function* decision(
 
   const builtIn = input.builtIn;
   let classified: Classified;
+  let classifyEval: StageEvaluation | null = null;
   if (builtIn === undefined) {
-    const classifyEval = new StageEvaluation('classify', policy, facts, options);
-    classified = yield* classify(classifyEval, policy, event.level, initial);
+    classifyEval = new StageEvaluation('classify', policy, policy.classify, facts, options, answers);
+    classified = classify(classifyEval, policy, event.level, initial);
     trace.push(classifyEval.result());
   } else {
     // The sidecar's own alert (a coverage gap): classified by the sidecar, routed by the policy.
@@ -355,8 +433,8 @@ function* decision(
     fingerprint,
     nowMs,
   );
-  const upgradeEval = new StageEvaluation('upgrade', policy, upgradeFacts, options);
-  const upgrades = yield* upgrade(upgradeEval, policy, classified.severity);
+  const upgradeEval = new StageEvaluation('upgrade', policy, policy.upgrade, upgradeFacts, options, answers);
+  const upgrades = upgrade(upgradeEval, policy, classified.severity);
   trace.push(upgradeEval.result());
   const severity = upgrades.at(-1)?.to ?? classified.severity;
   // Suppress and route rules, title and resolve templates see the final severity.
@@ -367,9 +445,10 @@ function* decision(
 
   const pages = isPagingSeverity(severity);
   let suppressedBy: Suppression | null = null;
+  let suppressEval: StageEvaluation | null = null;
   if (pages) {
-    const suppressEval = new StageEvaluation('suppress', policy, finalFacts, options);
-    suppressedBy = yield* suppress(suppressEval, policy, options.silences, finalFacts, nowMs);
+    suppressEval = new StageEvaluation('suppress', policy, policy.suppress, finalFacts, options, answers);
+    suppressedBy = suppress(suppressEval, policy, options.silences, finalFacts, nowMs);
     trace.push(suppressEval.result());
   } else {
     trace.push({ stage: 'suppress', rules: [], skipped: `severity ${severity} does not page` });
@@ -377,9 +456,10 @@ function* decision(
 
   const paged = pages && suppressedBy === null;
   let routes: RouteChoice[] = [];
+  let routeEval: StageEvaluation | null = null;
   if (paged) {
-    const routeEval = new StageEvaluation('route', policy, finalFacts, options);
-    routes = yield* route(routeEval, policy);
+    routeEval = new StageEvaluation('route', policy, policy.routes, finalFacts, options, answers);
+    routes = route(routeEval, policy);
     trace.push(routeEval.result());
   } else {
     trace.push({
@@ -397,6 +477,11 @@ function* decision(
         ? null
         : boundFingerprint(resolveTemplate(finalFacts));
   const open = incidents.openIncident(resolves ?? fingerprint);
+  // The run is complete: what the engine contradicted is reported once.
+  classifyEval?.reportDisagreements();
+  upgradeEval.reportDisagreements();
+  suppressEval?.reportDisagreements();
+  routeEval?.reportDisagreements();
   return {
     policy: policy.stamp,
     at: isoTime(nowMs),

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { alertToInput, eventToInput, type LogEvent } from '../../src/domain/log-event.js';
 import { providerKey } from '../../src/domain/provider-key.js';
 import type { ActivePolicy } from '../../src/policy/active.js';
-import { decide, NO_INCIDENTS } from '../../src/policy/decide.js';
+import { decide, decideNow, NO_INCIDENTS } from '../../src/policy/decide.js';
 import { compileSources } from '../helpers/policy.js';
 
 const POLICY = `
@@ -213,6 +213,23 @@ describe('decide', () => {
     const tag = classify.find((r) => r.name === 'tag-db')!;
     expect(tag.matched).toBe(true);
     expect(JSON.stringify(tag.conditions)).toContain('"factResult":"database"');
+  });
+
+  it('asks json-rules-engine what only it knows yet, then answers the same event synchronously', async () => {
+    // A fresh policy: its memos know nothing. The event matches a rule of three stages.
+    const fresh = compileSources([{ name: 'policy.yaml', text: POLICY }]);
+    const input = eventToInput(event({ source: 'database', message: 'replica down' }));
+    const first = decideNow(input, fresh.compiled, NOON, NO_INCIDENTS);
+    expect(first).toBeInstanceOf(Promise);
+    const asked = await first;
+    const again = decideNow(input, fresh.compiled, NOON, NO_INCIDENTS);
+    expect(again).not.toBeInstanceOf(Promise);
+    expect(again).toEqual(asked);
+    // Without the memo every answer comes from the engine again, and agrees.
+    const cold = await decide(input, fresh.compiled, NOON, NO_INCIDENTS, { memo: false });
+    expect(cold).toEqual(asked);
+    expect(asked.classification).toEqual({ rule: 'db-down', severity: 'critical' });
+    expect(asked.routes.map((r) => r.name)).toContain('copy-hook');
   });
 
   it('is pure: the same input, policy and instant give the same decision', async () => {

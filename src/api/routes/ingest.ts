@@ -56,8 +56,8 @@ export function ingestRouter(deps: {
     }
     // One batch, in order: new incidents share fsyncs, repeats answer from memory (docs/http-api.md).
     const outcomes: Record<string, number> = {};
-    for (const result of await deps.pipeline.processAll(inputs))
-      outcomes[result.outcome] = (outcomes[result.outcome] ?? 0) + 1;
+    for (const outcome of await deps.pipeline.processAll(inputs))
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
     // Nothing accepted is an error like any other (docs/http-api.md): the reasons go in details.
     if (rejected.length === items.length)
       throw new AppError('validation_failed', `no event was accepted (${rejected.length} invalid)`, {
