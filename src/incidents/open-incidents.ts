@@ -20,6 +20,8 @@ export interface OpenRef {
   lastEventMs: number;
   /** Occurrences counted here and not written back yet. */
   unsaved: number;
+  /** In the write-back queue (a flag, not a set: a repeat costs no hashing). */
+  queued: boolean;
   /** Flap damping's re-triggers of its fingerprint, when its route damps (src/incidents/flap.ts). */
   flapRetriggers?: number[];
 }
@@ -34,6 +36,7 @@ export function refOf(incident: Incident | IncidentRef): OpenRef {
       lastSeenMs: incident.lastSeenMs,
       lastEventMs: -Infinity,
       unsaved: 0,
+      queued: false,
       ...(incident.flap === undefined ? {} : { flapRetriggers: incident.flap.retriggers }),
     };
   return {
@@ -44,14 +47,15 @@ export function refOf(incident: Incident | IncidentRef): OpenRef {
     lastSeenMs: Date.parse(incident.last_seen),
     lastEventMs: eventMs(incident.event.timestamp),
     unsaved: 0,
+    queued: false,
     ...(incident.flap === undefined ? {} : { flapRetriggers: incident.flap.retriggers }),
   };
 }
 
 export class OpenIncidents implements IncidentLookup {
   private readonly byFingerprint = new Map<string, OpenRef>();
-  /** Refs with unwritten occurrences, open or resolved since. */
-  private dirty = new Set<OpenRef>();
+  /** Refs with unwritten occurrences, open or resolved since: those whose `queued` is set. */
+  private dirty: OpenRef[] = [];
 
   openIncident(fingerprint: string): { id: string } | null {
     return this.byFingerprint.get(fingerprint) ?? null;
@@ -76,7 +80,13 @@ export class OpenIncidents implements IncidentLookup {
     ref.unsaved++;
     if (atMs > ref.lastSeenMs) ref.lastSeenMs = atMs;
     if (eventAtMs > ref.lastEventMs) ref.lastEventMs = eventAtMs;
-    this.dirty.add(ref);
+    this.queue(ref);
+  }
+
+  private queue(ref: OpenRef): void {
+    if (ref.queued) return;
+    ref.queued = true;
+    this.dirty.push(ref);
   }
 
   /** `reserved` lost the race to open the fingerprint: its counts go to the winner's ref. */
@@ -85,16 +95,21 @@ export class OpenIncidents implements IncidentLookup {
     winner.unsaved += reserved.unsaved;
     winner.lastSeenMs = Math.max(winner.lastSeenMs, reserved.lastSeenMs);
     winner.lastEventMs = Math.max(winner.lastEventMs, reserved.lastEventMs);
-    if (winner.unsaved > 0) this.dirty.add(winner);
-    this.dirty.delete(reserved);
+    if (winner.unsaved > 0) this.queue(winner);
+    reserved.queued = false; // left in the queue, skipped there
     const current = this.byFingerprint.get(fingerprint);
     if (current === reserved || current === undefined) this.byFingerprint.set(fingerprint, winner);
   }
 
   /** What to write back now: each dirty ref and its count; call `written` once a count is stored. */
   takeDirty(): { ref: OpenRef; count: number }[] {
-    const out = [...this.dirty].map((ref) => ({ ref, count: ref.unsaved }));
-    this.dirty = new Set();
+    const out: { ref: OpenRef; count: number }[] = [];
+    for (const ref of this.dirty) {
+      if (!ref.queued) continue;
+      ref.queued = false;
+      out.push({ ref, count: ref.unsaved });
+    }
+    this.dirty = [];
     return out;
   }
 
@@ -104,7 +119,7 @@ export class OpenIncidents implements IncidentLookup {
 
   /** A write-back failed: the count stays unwritten and is tried again. */
   unwritten(ref: OpenRef): void {
-    this.dirty.add(ref);
+    this.queue(ref);
   }
 
   get size(): number {
