@@ -72,7 +72,9 @@ describe.each([
     const small = await startTestApp({ RECENT_EVENTS_MAX: '5', ...backend(), CLUSTER_NAME: 'tdiffsmall' });
     try {
       const minutes = Array.from({ length: 12 }, (_, i) => `2026-11-21T10:${String(10 + i)}:00Z`);
-      expect((await post(`${small.url}/api/v1/events`, minutes.map(dbError))).status).toBe(202);
+      // Each its own service, so each opens its own incident (repeats are sampled, not all kept).
+      const events = minutes.map((m, i) => ({ ...dbError(m), service: `order-service-${i}` }));
+      expect((await post(`${small.url}/api/v1/events`, events)).status).toBe(202);
       const text = await (await fetch(`${small.url}/api/v1/recent-events`)).text();
       const kept = text
         .trim()

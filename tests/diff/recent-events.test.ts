@@ -15,8 +15,10 @@ const quiet = {
   suppressed: false,
   recorded: false,
   resolves: null,
+  incident: { open: false, id: null },
 } as unknown as Decision;
 const paged = { ...quiet, paged: true } as Decision;
+const repeat = { ...paged, incident: { open: true, id: 'inc_open' } } as Decision;
 const event = (i: number, extra: Partial<LogEvent> = {}): LogEvent => ({
   timestamp: '2026-11-22T03:00:00Z',
   service: 'api',
@@ -56,6 +58,17 @@ describe('recent events', () => {
     // 4 paged (0, 25, 50, 75), and every 10th of the 96 others: 10.
     expect(kept.filter((m) => ['line 0', 'line 25', 'line 50', 'line 75'].includes(m))).toHaveLength(4);
     expect(kept).toHaveLength(4 + 10);
+  });
+
+  it('samples repeats of an open incident like everyday events: a storm does not fill the ring', async () => {
+    const store = new MemoryRing();
+    const recent = new RecentEvents(store, { sampleEvery: 10, flushMs: 60_000, maxPending: 1_000 }, (s) => s);
+    recent.offer(event(0), paged); // the one that opened it
+    for (let i = 1; i <= 1_000; i++) recent.offer(event(i), repeat);
+    await recent.flush();
+    const kept = store.batches.flat().map((l) => (JSON.parse(l) as LogEvent).message);
+    expect(kept[0]).toBe('line 0');
+    expect(kept).toHaveLength(1 + 100);
   });
 
   it('samples events the triage worker cleared in the same turn as the rest, reading only those it keeps', async () => {

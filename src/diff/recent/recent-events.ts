@@ -54,7 +54,14 @@ export class RecentEvents {
    * reference is safe).
    */
   offer(event: LogEvent, decision: Decision, text?: string): void {
-    const notable = decision.paged || decision.suppressed || decision.recorded || decision.resolves !== null;
+    // A repeat of an open incident (its first event was kept) takes its turn with the everyday
+    // events: a storm of repeats must not push the rest out of the ring, nor keep every repeat
+    // alive until the flush (docs/policy-diff.md, "The recent-events ring").
+    const notable =
+      (decision.paged && !decision.incident.open) ||
+      decision.suppressed ||
+      decision.recorded ||
+      decision.resolves !== null;
     if (!notable && this.others++ % this.settings.sampleEvery !== 0) return;
     this.keep(event, text);
   }
