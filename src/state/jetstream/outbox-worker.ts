@@ -177,7 +177,12 @@ export class OutboxWorker implements DeliveryEngine {
     answered: () => void,
   ): Promise<void> {
     const { clock, state } = this.deps;
-    const read = await state.read(ref.incident);
+    // A message handed out for the first time has been sent by no replica, so the record this
+    // replica last wrote or read will do: another replica's change since (a resolve superseding
+    // the trigger) is the race a fresh read has too, between the read and the send, and the outcome
+    // is written with a compare-and-set on the record as it is then. A message coming back (a nak,
+    // an expired ack_wait) is read afresh: a replica may have sent it and died before its ack.
+    const read = m.info.redelivered ? await state.read(ref.incident) : await state.readRecent(ref.incident);
     const d = read?.record.deliveries.find((x) => x.id === ref.delivery);
     if (read === null || d === undefined || !(await this.won(read.record))) {
       const ageMs = Date.now() - Number(m.info.timestampNanos) / 1_000_000;

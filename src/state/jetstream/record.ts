@@ -49,11 +49,11 @@ export function newRecord(
 
 /** A record read from the bucket, or null with the reason when it is not one (never thrown). */
 export function parseRecord(
-  bytes: Uint8Array,
+  bytes: Uint8Array | string,
 ): { ok: true; record: IncidentRecord } | { ok: false; reason: string } {
   let value: unknown;
   try {
-    value = JSON.parse(decoder.decode(bytes));
+    value = JSON.parse(typeof bytes === 'string' ? bytes : decoder.decode(bytes));
   } catch (err) {
     return { ok: false, reason: `not JSON: ${(err as Error).message}` };
   }
@@ -122,4 +122,40 @@ export function keyEntryOf(incident: Incident): KeyEntry {
           },
         }),
   };
+}
+
+/** A record as stored, with the revision a compare-and-set of it names. */
+export interface StoredRecord {
+  record: IncidentRecord;
+  revision: number;
+}
+
+/**
+ * The records this replica wrote or read last, as their JSON, with their revisions: a change starts
+ * from one instead of reading the bucket. One that another replica has changed since fails its
+ * compare-and-set, is dropped, and the change reads the bucket (docs/architecture.md, "Cluster
+ * mode"). Kept as text, so every `get` is a record of the caller's own: the objects a change was
+ * made of stay with the incident core, which may change them after the write.
+ */
+export class RecentRecords {
+  private readonly records = new Map<string, { json: string; revision: number }>();
+
+  constructor(private readonly max: number) {}
+
+  get(id: string): StoredRecord | undefined {
+    const kept = this.records.get(id);
+    if (kept === undefined) return undefined;
+    const parsed = parseRecord(kept.json);
+    return parsed.ok ? { record: parsed.record, revision: kept.revision } : undefined;
+  }
+
+  set(id: string, json: string, revision: number): void {
+    this.records.delete(id);
+    this.records.set(id, { json, revision });
+    if (this.records.size > this.max) this.records.delete(this.records.keys().next().value as string);
+  }
+
+  delete(id: string): void {
+    this.records.delete(id);
+  }
 }

@@ -37,8 +37,10 @@ import {
   newDeliveries,
   newRecord,
   parseRecord,
+  RecentRecords,
   type IncidentRecord,
   type KeyEntry,
+  type StoredRecord,
 } from './record.js';
 import { IdIndex, KeyView, SilenceFollower } from './views.js';
 import type { Silence } from '../../silences/model.js';
@@ -51,9 +53,12 @@ import type { FlapTrace } from '../../domain/flap.js';
 const UNAVAILABLE_AFTER_MS = 20_000;
 const MAX_CONFLICTS = 100;
 const DISCONNECTED_GRACE_MS = 2_000;
+/** Records kept with their revisions for the next change's compare-and-set (about 2–4 KB each). */
+const RECENT_RECORDS = 5_000;
 /** Incidents known to have won their provider key, kept for the outbox workers. */
 const WINNERS_REMEMBERED = 10_000;
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 const encode = (value: unknown): Uint8Array => encoder.encode(JSON.stringify(value));
 
 export class JetStreamState implements StateBackend {
@@ -63,6 +68,7 @@ export class JetStreamState implements StateBackend {
   readonly locks: Locks;
   readonly keys: KeyView;
   private readonly ids: IdIndex;
+  private readonly recent = new RecentRecords(RECENT_RECORDS);
   private readonly winners = new Set<string>();
   /** Changes of an incident waiting for the one being written (the next batch), by id. */
   private readonly waiting = new Map<string, Waiting[]>();
@@ -166,10 +172,8 @@ export class JetStreamState implements StateBackend {
       progress.written = true;
       // The same deliveries again on a later round: the stream's dedup gives back the same messages.
       progress.published = await this.publish(deliveries);
-      await this.buckets.incidents.put(
-        incident.id,
-        encode(newRecord(incident, deliveries, audit, current?.id ?? null)),
-      );
+      const json = JSON.stringify(newRecord(incident, deliveries, audit, current?.id ?? null));
+      this.recent.set(incident.id, json, await this.buckets.incidents.put(incident.id, encoder.encode(json)));
       try {
         const entry = encode(keyEntryOf(incident));
         if (revision === 0) await this.buckets.keys.create(key, entry);
@@ -206,6 +210,7 @@ export class JetStreamState implements StateBackend {
    * deliveries (were they left, the outbox workers would drop them once old enough to be orphans).
    */
   private async lost(id: string, winner: KeyEntry, published: readonly number[]): Promise<CreateOutcome> {
+    this.recent.delete(id);
     await Promise.all([this.buckets.incidents.delete(id), this.deleteMessages(published)]).catch(
       (err: unknown) =>
         this.logger.warn(
@@ -246,8 +251,12 @@ export class JetStreamState implements StateBackend {
   }
 
   private async updateOnce(id: string, batch: readonly Waiting[]): Promise<void> {
+    let recent = this.recentRecord(id);
     for (let i = 0; i < MAX_CONFLICTS; i++) {
-      const read = await this.read(id);
+      // The record this replica last wrote or read, if any: a stale one fails the compare-and-set.
+      const read = recent ?? (await this.read(id));
+      const fromRecent = recent !== undefined;
+      recent = undefined;
       if (read === null) {
         for (const w of batch) w.resolve(null);
         return;
@@ -255,6 +264,8 @@ export class JetStreamState implements StateBackend {
       const { record, revision } = read;
       const decided = decideAll(record, batch);
       if (decided.next === record) {
+        // Nothing to write: no compare-and-set would tell a stale record, so the bucket's decides.
+        if (fromRecent) continue;
         settle(batch, decided.outcomes);
         return;
       }
@@ -262,8 +273,10 @@ export class JetStreamState implements StateBackend {
       await this.announceEarlierDue(record.incident, next.incident);
       const messages = await this.publish(published);
       try {
-        await this.buckets.incidents.update(id, encode(next), revision);
+        const json = JSON.stringify(next);
+        this.recent.set(id, json, await this.buckets.incidents.update(id, encoder.encode(json), revision));
       } catch (err) {
+        this.recent.delete(id);
         if (!isConflict(err)) throw err;
         // Another replica changed it first (an escalation tier both fired): this attempt's
         // deliveries are no record's, so they are withdrawn (the outbox workers would drop them).
@@ -369,19 +382,48 @@ export class JetStreamState implements StateBackend {
     });
   }
 
-  /** The record and its revision, or null when there is none (or it does not parse: logged, counted). */
-  async read(id: string): Promise<{ record: IncidentRecord; revision: number } | null> {
+  /**
+   * The record this replica last wrote or read, or the bucket's when there is none here: for a
+   * decision another replica's change since cannot make wrong (src/state/jetstream/outbox-worker.ts
+   * says when).
+   */
+  async readRecent(id: string): Promise<StoredRecord | null> {
+    return this.recentRecord(id) ?? (await this.read(id));
+  }
+
+  /**
+   * A record kept here, on a single nats-server only. In a NATS cluster a stale revision is not
+   * refused reliably (the cluster tests' escalations and syncs were lost with kept records there;
+   * see "Leases" in docs/architecture.md on where nats-server 2.9 checks a compare-and-set), so
+   * every change reads the bucket.
+   */
+  private recentRecord(id: string): StoredRecord | undefined {
+    return this.buckets.clustered ? undefined : this.recent.get(id);
+  }
+
+  /**
+   * The record and its revision, or null when there is none (or it does not parse: logged,
+   * counted). Kept for the next change unless `keep` is false (what callers outside this backend
+   * get, since they may change it).
+   */
+  async read(id: string, keep = true): Promise<StoredRecord | null> {
     const entry = await this.buckets.incidents.get(id);
-    if (entry === null || entry.operation !== 'PUT') return null;
-    const parsed = parseRecord(entry.value);
+    if (entry === null || entry.operation !== 'PUT') {
+      this.recent.delete(id);
+      return null;
+    }
+    const json = decoder.decode(entry.value);
+    const parsed = parseRecord(json);
     if (!parsed.ok) {
       this.metrics.stateRecordsInvalid.inc();
       this.logger.error(
         { event: 'state_record_invalid', bucket: 'incidents', key: id, reason: parsed.reason },
         `incident record ${id} does not parse (${parsed.reason}); ignored`,
       );
+      this.recent.delete(id);
       return null;
     }
+    if (keep) this.recent.set(id, json, entry.revision);
     return { record: parsed.record, revision: entry.revision };
   }
 
@@ -392,11 +434,11 @@ export class JetStreamState implements StateBackend {
   }
 
   async get(id: string): Promise<Incident | undefined> {
-    return (await this.available('read an incident', () => this.read(id)))?.record.incident;
+    return (await this.available('read an incident', () => this.read(id, false)))?.record.incident;
   }
 
   async detail(id: string): Promise<IncidentDetail | null> {
-    const read = await this.available('read an incident', () => this.read(id));
+    const read = await this.available('read an incident', () => this.read(id, false));
     if (read === null) return null;
     return {
       incident: read.record.incident,
@@ -456,7 +498,7 @@ export class JetStreamState implements StateBackend {
     let id: string | null = marker?.operation === 'PUT' ? (this.keyEntry(marker)?.id ?? null) : null;
     while (id !== null && out.length < limit && !out.includes(id)) {
       out.push(id);
-      id = (await this.read(id))?.record.previous ?? null;
+      id = (await this.read(id, false))?.record.previous ?? null;
     }
     return out;
   }
@@ -542,7 +584,7 @@ export class JetStreamState implements StateBackend {
   async prune(cutoffs: { resolvedBefore: number; webhooksBefore: number }): Promise<number> {
     let deleted = 0;
     for (const id of [...this.ids.olderThan(idAt(cutoffs.resolvedBefore))]) {
-      const read = await this.read(id);
+      const read = await this.read(id, false);
       const incident = read?.record.incident;
       if (
         !incident ||
@@ -563,6 +605,7 @@ export class JetStreamState implements StateBackend {
     for (const h of Object.values(incident.holds))
       if (h.external_id)
         await this.buckets.refs.delete(refKeyOf(`${h.type}:${h.external_id}`)).catch(() => undefined);
+    this.recent.delete(incident.id);
     await this.buckets.incidents.delete(incident.id);
   }
 
