@@ -10,6 +10,7 @@
 // a lost one is ever written. Two outcomes of one incident (PagerDuty and OpsGenie answering
 // within a few ms of each other) then share one batch instead of waiting one fsync apiece.
 import type { Delivery, Incident, IncidentState } from '../domain/incident.js';
+import { cloneJson } from '../domain/json-shape.js';
 import { KeyedSerial } from '../incidents/serial.js';
 import { Store } from '../store/index.js';
 import type { Transaction } from '../store/transaction.js';
@@ -102,7 +103,7 @@ export class LevelDbState implements StateBackend {
             ])
           : [[], {}, false];
         const { change, result } = mutate({
-          incident: structuredClone(current),
+          incident: cloneJson(current),
           deliveries,
           marks,
           seen: (webhookId) => seen && webhookId === needs.webhookId,
