@@ -87,6 +87,18 @@ export type EscalationResult =
 const PIPELINE: Actor = { actor: 'incident-router', source: 'pipeline' };
 /** Occurrences of repeats are written back this often; a repeat itself never waits for it. */
 const WRITE_BACK_MS = 1_000;
+/** The longest wait before a write-back, when write-backs take long (see `writeBackDelay`). */
+const WRITE_BACK_MAX_MS = 10_000;
+
+/**
+ * The wait before the next write-back, from how long the last one took: a second, or three times
+ * that when it took longer than a third of a second (10,000 incidents repeating at once take about
+ * a second to write back), so write-backs never take more than about a quarter of the time; at most
+ * 10 s. What a crash can cost grows with it: the counts of that long, never an incident.
+ */
+export function writeBackDelay(lastTookMs: number): number {
+  return Math.min(WRITE_BACK_MAX_MS, Math.max(WRITE_BACK_MS, 3 * lastTookMs));
+}
 const CLOSED_REMEMBERED = 10_000;
 /** A change that writes nothing yet: the start of one. */
 const BLANK: Change = Object.freeze({ incident: null, deliveries: [], audit: [], durable: false });
@@ -108,6 +120,7 @@ export class Incidents {
   /** Incidents this replica resolved lately (cluster: late remote news of them is ignored). */
   private readonly closed = new Set<string>();
   private writeBack: NodeJS.Timeout | null = null;
+  private writeBackMs = WRITE_BACK_MS;
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: IncidentsDeps) {}
@@ -168,7 +181,7 @@ export class Incidents {
     return { ...NOTHING, outcome: decision.suppressed ? 'suppressed' : 'recorded' };
   }
 
-  /** Counted in memory at once; written back within WRITE_BACK_MS (a crash may lose the count, never the incident). */
+  /** Counted in memory at once; written back within `writeBackMs` (a crash may lose the count, never the incident). */
   private repeat(
     c: Extract<Correlation<OpenRef>, { kind: 'repeat' }>,
     nowMs: number,
@@ -178,7 +191,7 @@ export class Incidents {
     this.writeBack ??= setTimeout(() => {
       this.writeBack = null;
       void this.flush();
-    }, WRITE_BACK_MS);
+    }, this.writeBackMs);
     this.writeBack.unref();
     const incident = { id: c.ref.id, correlation_id: c.ref.correlationId };
     return { outcome: 'deduplicated', incident, deliveries: [], withdrawn: [], storm: c.storm };
@@ -657,6 +670,7 @@ export class Incidents {
   }
 
   private async writeOccurrences(): Promise<void> {
+    const started = performance.now();
     await Promise.all(
       this.open.takeDirty().map(async ({ ref, count }) => {
         if (count === 0) return;
@@ -672,6 +686,7 @@ export class Incidents {
         }
       }),
     );
+    this.writeBackMs = writeBackDelay(performance.now() - started);
   }
 
   async refreshGauges(): Promise<void> {
