@@ -144,7 +144,7 @@ class StageEvaluation {
   private trace: Readonly<RuleTrace>[] | null = null;
   private unmatched = 0;
   /** Rules whose predicate the engine contradicted, reported once the run completes. */
-  disagreed: string[] | null = null;
+  private disagreed: string[] | null = null;
 
   constructor(
     readonly stage: Stage,
