@@ -351,12 +351,8 @@ export function decideNow(
   incidents: IncidentLookup,
   options: DecideOptions = {},
 ): Decision | Promise<Decision> {
-  try {
-    return decision(input, policy, nowMs, incidents, options, null);
-  } catch (err) {
-    if (!(err instanceof EngineQuestion)) throw err;
-    return decideAsking(err, input, policy, nowMs, incidents, options);
-  }
+  const run = runDecision(input, policy, nowMs, incidents, options, null);
+  return run instanceof EngineQuestion ? decideAsking(run, input, policy, nowMs, incidents, options) : run;
 }
 
 /** Asks json-rules-engine each question a run stops at, then runs the decision again knowing it. */
@@ -369,15 +365,28 @@ async function decideAsking(
   options: DecideOptions,
 ): Promise<Decision> {
   const answers = new Answers();
-  let question = first;
-  for (;;) {
-    answers.traces.set(question.rule, await question.ask(answers));
-    try {
-      return decision(input, policy, nowMs, incidents, options, answers);
-    } catch (err) {
-      if (!(err instanceof EngineQuestion)) throw err;
-      question = err;
-    }
+  let run: Decision | EngineQuestion = first;
+  while (run instanceof EngineQuestion) {
+    answers.traces.set(run.rule, await run.ask(answers));
+    run = runDecision(input, policy, nowMs, incidents, options, answers);
+  }
+  return run;
+}
+
+/** One run of the decision: the decision, or the question it stopped at. */
+function runDecision(
+  input: PipelineInput,
+  policy: CompiledPolicy,
+  nowMs: number,
+  incidents: IncidentLookup,
+  options: DecideOptions,
+  answers: Answers | null,
+): Decision | EngineQuestion {
+  try {
+    return decision(input, policy, nowMs, incidents, options, answers);
+  } catch (err) {
+    if (err instanceof EngineQuestion) return err;
+    throw err;
   }
 }
 
