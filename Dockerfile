@@ -7,9 +7,9 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY schemas ./schemas
-# The dashboard (web/) is built into dist/web by the same `npm run build`.
+# `npm run build`: tsc into dist/, the server bundle into dist/bundle, the dashboard (web/) into dist/web.
 COPY web ./web
-COPY scripts/build-web.mjs ./scripts/build-web.mjs
+COPY scripts/build-server.mjs scripts/build-web.mjs ./scripts/
 RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: production dependencies, compiled code, schemas and the bundled policy; no root.

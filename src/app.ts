@@ -47,10 +47,10 @@ import { createLogger, SecretScrubber, type Logger } from './telemetry/logger.js
 import { Metrics } from './telemetry/metrics.js';
 import { StreamHub, counterTotals, feedStream, streamedHooks } from './stream/index.js';
 import { UnmatchedWebhooks, webhookSecrets } from './webhooks/index.js';
+import { projectFile } from './project-files.js';
 
-export const VERSION = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+export const VERSION = (JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version: string })
+  .version;
 
 export interface AppOptions {
   clock?: Clock;

@@ -6,9 +6,10 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import Router from '@koa/router';
+import { projectFile } from '../project-files.js';
 
-// From src/dashboard (tests) and dist/dashboard alike: the built page is in dist/web.
-const WEB_DIR = new URL('../../dist/web/', import.meta.url);
+// From src/dashboard (tests) and dist/ alike: the built page is in dist/web.
+const WEB_DIR = projectFile('dist/web/');
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",

@@ -11,10 +11,11 @@ import { Worker } from 'node:worker_threads';
 import type { CompileInput } from '../policy/compile.js';
 import type { LoadedPolicy } from '../policy/load.js';
 import { PolicyDiff, type DiffOptions, type DiffReport, type DiffSide } from './diff.js';
+import { projectFile } from '../project-files.js';
 import type { DiffChunk, DiffChunkResult, DiffWorkerData, DiffWorkerMessage } from './diff-worker.js';
 
-// From src/diff (tests) and dist/diff alike: the worker runs compiled JavaScript.
-const WORKER_URL = new URL('../../dist/diff/diff-worker.js', import.meta.url);
+// From src/diff (tests) and dist/ alike: the worker runs compiled JavaScript.
+const WORKER_URL = projectFile('dist/diff/diff-worker.js');
 
 /** Below this size one thread is faster than starting workers (each compiles both policies). */
 export const PARALLEL_MIN_BYTES = 8 * 1024 * 1024;

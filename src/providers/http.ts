@@ -1,7 +1,11 @@
 // The HTTP plumbing every provider shares: one keep-alive undici Agent per provider instance, a JSON POST
 // that always consumes or cancels the response body (or the socket never returns to the pool), and the
 // mapping of transport failures and HTTP statuses to the closed set of failure reasons.
-import { Agent, request } from 'undici';
+// Undici's Agent and request() from their own files: its index also loads fetch, WebSocket, the
+// cache and mock layers, about 50 ms of a start that a sidecar never uses (docs/performance.md,
+// "Restart and footprint"). Types in ./undici-parts.d.ts.
+import Agent from 'undici/lib/dispatcher/agent.js';
+import request from 'undici/lib/api/api-request.js';
 import { ProviderError, type FailureReason } from './provider.js';
 import { truncateText } from './truncate.js';
 
@@ -74,7 +78,10 @@ export class HttpClient {
   ): Promise<HttpAnswer> {
     if (signal.aborted) throw this.transportError(signal.reason, signal);
     try {
-      const res = await request(url, {
+      const target = new URL(url);
+      const res = await request.call(this.agent, {
+        origin: target.origin,
+        path: target.pathname + target.search,
         method: 'POST',
         body,
         headers: {
@@ -83,7 +90,6 @@ export class HttpClient {
           'user-agent': 'incident-router',
           ...headers,
         },
-        dispatcher: this.agent,
         signal,
       });
       const text = await readCapped(res.body);

@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The CLI from source (through tsx), so tests never depend on a stale build. */
 export const CLI = ['--import', 'tsx', fileURLToPath(new URL('../../src/main.ts', import.meta.url))];
+/** The built executable (dist/main.js and the server bundle it loads): what `npm start` runs. */
+export const BUILT_CLI = [fileURLToPath(new URL('../../dist/main.js', import.meta.url))];
 
 export interface CliResult {
   code: number | null;
@@ -40,9 +42,10 @@ export function runCli(
 export function startServe(
   args: string[],
   env: Record<string, string>,
+  cli: readonly string[] = CLI,
 ): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI, 'serve', ...args], {
+    const child = spawn(process.execPath, [...cli, 'serve', ...args], {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: 'info', ...env },
     });

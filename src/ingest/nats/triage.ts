@@ -19,6 +19,7 @@ import type { ActivePolicy } from '../../policy/active.js';
 import type { PolicyManager } from '../../policy/manager.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { ShareWindow } from './share-window.js';
+import { projectFile } from '../../project-files.js';
 import {
   BatchView,
   Verdict,
@@ -27,11 +28,8 @@ import {
   type TriageWorkerData,
 } from './triage-protocol.js';
 
-/**
- * The built worker, from `dist/` whether this module runs built or (in tests) from `src/`: both sit
- * at the same depth. `npm test` builds first.
- */
-const WORKER_URL = new URL('../../../dist/ingest/nats/triage-worker.js', import.meta.url);
+/** The built worker, whether this module runs built or (in tests) from `src/`. `npm test` builds first. */
+const WORKER_URL = projectFile('dist/ingest/nats/triage-worker.js');
 const IDLE_STOP_MS = 30_000;
 /** Judged events over which the share of skipped ones is weighed, the least share worth a core, and the pause below it. */
 const WEIGH_EVENTS = 2_048;
