@@ -9,13 +9,19 @@
 // submission order, and fails everything queued behind a failed batch, so no change derived from
 // a lost one is ever written. Two outcomes of one incident (PagerDuty and OpsGenie answering
 // within a few ms of each other) then share one batch instead of waiting one fsync apiece.
+//
+// Counts apart (docs/architecture.md, "State backends"): the occurrences a write-back adds to an
+// open incident are written as a small `counts` key (src/store/layout.ts), not by rewriting the
+// ~1 KB record, and held in memory (`ahead`); every read adds them to the record, and the record's
+// next write folds them in and deletes the key in the same batch. Until that write commits, a read
+// of the older record on disk still adds what it folds (`folding`, by revision).
 import type { Delivery, Incident, IncidentState } from '../domain/incident.js';
 import { cloneJson } from '../domain/json-shape.js';
 import { KeyedSerial } from '../incidents/serial.js';
 import { Store } from '../store/index.js';
 import type { Transaction } from '../store/transaction.js';
 import type { Clock } from '../domain/clock.js';
-import type { ProviderMark } from '../store/index.js';
+import type { CountsAhead, ProviderMark } from '../store/index.js';
 import type { Silence } from '../silences/model.js';
 import type { FlapTrace } from '../domain/flap.js';
 import type { IncidentPage } from '../domain/incident-filter.js';
@@ -36,6 +42,9 @@ const CACHE_LIMIT = 5_000;
 const MARKS_LIMIT = 50_000;
 const NO_MARKS: Readonly<Record<string, ProviderMark>> = Object.freeze({});
 
+/** Counts a record write folds in, and the revision of that record. */
+type Fold = CountsAhead & { revision: number };
+
 export class LevelDbState implements StateBackend {
   readonly kind = 'leveldb';
   private readonly serial = new KeyedSerial();
@@ -50,15 +59,35 @@ export class LevelDbState implements StateBackend {
    * empty for an incident opened here, else read once. Only changes write marks.
    */
   private readonly marks = new Map<string, Readonly<Record<string, ProviderMark>>>();
+  /**
+   * Folds submitted with a record write and not yet committed, by incident: a record older than
+   * `revision` (on disk or cached) still lacks `added`.
+   */
+  private readonly folding = new Map<string, Fold[]>();
 
-  constructor(readonly store: Store) {}
+  /** `ahead`: the `counts` keys as the store holds them (read at open), kept in step by every write. */
+  constructor(
+    readonly store: Store,
+    private readonly ahead = new Map<string, CountsAhead>(),
+  ) {}
 
   static async open(dir: string, clock: Clock): Promise<LevelDbState> {
-    return new LevelDbState(await Store.open(dir, { clock }));
+    const store = await Store.open(dir, { clock });
+    return new LevelDbState(store, await store.countsAhead());
   }
 
-  openIncidents(): Promise<IncidentRef[]> {
-    return this.store.openSummaries();
+  async openIncidents(): Promise<IncidentRef[]> {
+    const open = await this.store.openSummaries();
+    return open.map((ref) => {
+      const counts = this.ahead.get(ref.id);
+      return counts === undefined
+        ? ref
+        : {
+            ...ref,
+            occurrences: ref.occurrences + counts.added,
+            lastSeenMs: Math.max(ref.lastSeenMs, counts.last_seen),
+          };
+    });
   }
 
   /** Every delivery still to send, oldest first: the dispatcher's work at start. */
@@ -93,8 +122,9 @@ export class LevelDbState implements StateBackend {
       .run(id, async () => {
         // Deliveries, marks and replay marks are read from disk: the previous change must be there.
         if (reads) await this.settled(id);
-        const current = await this.latest(id);
-        if (!current) return { result: null, committed: null };
+        const record = await this.latest(id);
+        if (!record) return { result: null, committed: null };
+        const current = this.counted(record);
         const [deliveries, marks, seen] = reads
           ? await Promise.all([
               needs.deliveries ? this.store.listDeliveries(id) : [],
@@ -109,7 +139,7 @@ export class LevelDbState implements StateBackend {
           seen: (webhookId) => seen && webhookId === needs.webhookId,
         });
         // Submitted before this task ends, so the next change of this incident starts from it.
-        return { result, committed: change === null ? null : this.write(current, change) };
+        return { result, committed: change === null ? null : this.write(record, change) };
       })
       .then(async ({ result, committed }) => {
         await committed;
@@ -118,12 +148,17 @@ export class LevelDbState implements StateBackend {
   }
 
   /** Submits one change; the promise settles when it is committed (durable when asked). */
-  private write(current: Incident, change: Change): Promise<unknown> {
-    const id = current.id;
+  /**
+   * Submits one change to the incident whose record (without its counts apart) is `record`; the
+   * promise settles when it is committed (durable when asked).
+   */
+  private write(record: Incident, change: Change): Promise<unknown> {
+    const id = record.id;
     const tx = this.store.transaction();
+    let fold: Fold | null = null;
     if (change.incident !== null) {
-      change.incident.revision = current.revision + 1;
-      tx.putIncident(change.incident);
+      change.incident.revision = record.revision + 1;
+      fold = this.putRecord(tx, change.incident);
     }
     for (const d of change.deliveries) tx.putDelivery(d);
     for (const a of change.audit) tx.appendAudit(a);
@@ -133,10 +168,11 @@ export class LevelDbState implements StateBackend {
     const committed = this.submit(
       id,
       tx,
-      change.incident ?? current,
+      change.incident ?? record,
       change.incident !== null,
       change.durable,
     );
+    if (fold !== null) this.settleFold(id, fold, committed);
     const marks = change.marks;
     if (marks !== undefined && Object.keys(marks).length > 0)
       committed.then(
@@ -193,9 +229,70 @@ export class LevelDbState implements StateBackend {
     return committed;
   }
 
-  /** What the incident's next change starts from: its last submitted version, else the committed one. */
+  /**
+   * The record the incident's next change starts from: its last submitted version, else the
+   * committed one (without the counts apart: `counted` adds them).
+   */
   private async latest(id: string): Promise<Incident | undefined> {
-    return this.staged.get(id)?.incident ?? this.cache.get(id) ?? (await this.get(id));
+    return this.staged.get(id)?.incident ?? this.cache.get(id) ?? (await this.committed(id));
+  }
+
+  /**
+   * Puts a new version of the incident's record, which holds every occurrence counted so far (it
+   * was made from `counted`): its `counts` key goes in the same batch, and until that commits,
+   * reads of the older record add what it folds.
+   */
+  private putRecord(tx: Transaction, next: Incident): Fold | null {
+    tx.putIncident(next);
+    const counts = this.ahead.get(next.id);
+    if (counts === undefined) return null;
+    tx.forgetCountsAhead(next.id);
+    this.ahead.delete(next.id);
+    const fold = { ...counts, revision: next.revision };
+    this.folding.set(next.id, [...(this.folding.get(next.id) ?? []), fold]);
+    return fold;
+  }
+
+  private settleFold(id: string, fold: Fold, committed: Promise<unknown>): void {
+    const settle = (): void => {
+      const left = (this.folding.get(id) ?? []).filter((f) => f !== fold);
+      if (left.length === 0) this.folding.delete(id);
+      else this.folding.set(id, left);
+    };
+    committed.then(settle, () => {
+      settle();
+      this.rereadCounts(id);
+    });
+  }
+
+  /** The record with the occurrences counted apart from it added (see the file's head). */
+  private counted(record: Incident): Incident {
+    let added = 0;
+    let lastSeen = 0;
+    for (const f of this.folding.get(record.id) ?? [])
+      if (record.revision < f.revision) {
+        added += f.added;
+        lastSeen = Math.max(lastSeen, f.last_seen);
+      }
+    const counts = this.ahead.get(record.id);
+    if (counts !== undefined) {
+      added += counts.added;
+      lastSeen = Math.max(lastSeen, counts.last_seen);
+    }
+    if (added === 0) return record;
+    const incident: Incident = { ...record, occurrences: record.occurrences + added };
+    if (lastSeen > Date.parse(record.last_seen)) incident.last_seen = new Date(lastSeen).toISOString();
+    if (record.storm) incident.storm = { ...record.storm, folded: record.storm.folded + added };
+    return incident;
+  }
+
+  /** After a failed commit: the incident's counts as the store holds them (the caller counts again). */
+  private rereadCounts(id: string): void {
+    void this.serial.run(id, async () => {
+      const counts = await this.store.getCountsAhead(id).catch(() => undefined);
+      if (counts === undefined) this.ahead.delete(id);
+      else this.ahead.set(id, counts);
+    });
   }
 
   /** Resolves once the incident's last submitted change has settled (either way). */
@@ -208,19 +305,40 @@ export class LevelDbState implements StateBackend {
    * incident with its counts, not `update`'s deep clone and reads: 10,000 incidents repeating at
    * once cost one small batch of puts (unsynced: a crash may cost the count, never the incident).
    */
+  /**
+   * An open incident's occurrences go to its `counts` key, one small put (see the file's head); one
+   * that is no longer open (resolved since they were counted) has its record rewritten.
+   */
   addOccurrences(id: string, count: number, lastSeenMs: number): Promise<void> {
     return this.serial
       .run(id, async () => {
-        const current = await this.latest(id);
-        if (!current) return null;
+        const staged = this.staged.get(id)?.incident;
+        if (staged ? staged.state !== 'resolved' : this.store.isOpen(id)) {
+          const before = this.ahead.get(id);
+          const counts: CountsAhead = {
+            added: (before?.added ?? 0) + count,
+            last_seen: Math.max(before?.last_seen ?? 0, lastSeenMs),
+          };
+          this.ahead.set(id, counts);
+          const committed = this.store.commit(this.store.transaction().putCountsAhead(id, counts));
+          committed.catch(() => this.rereadCounts(id));
+          return committed;
+        }
+        const record = await this.latest(id);
+        if (!record) return null;
+        const current = this.counted(record);
         const next: Incident = {
           ...current,
           occurrences: current.occurrences + count,
-          revision: current.revision + 1,
+          revision: record.revision + 1,
         };
         if (lastSeenMs > Date.parse(current.last_seen)) next.last_seen = new Date(lastSeenMs).toISOString();
         if (current.storm) next.storm = { ...current.storm, folded: current.storm.folded + count };
-        return this.submit(id, this.store.transaction().putIncident(next), next, true, false);
+        const tx = this.store.transaction();
+        const fold = this.putRecord(tx, next);
+        const committed = this.submit(id, tx, next, true, false);
+        if (fold !== null) this.settleFold(id, fold, committed);
+        return committed;
       })
       .then(async (committed) => {
         await committed;
@@ -228,6 +346,12 @@ export class LevelDbState implements StateBackend {
   }
 
   async get(id: string): Promise<Incident | undefined> {
+    const record = await this.committed(id);
+    return record && this.counted(record);
+  }
+
+  /** The incident's committed record, without the occurrences counted apart from it. */
+  private async committed(id: string): Promise<Incident | undefined> {
     const cached = this.cache.get(id);
     if (cached) return cached;
     const incident = await this.store.getIncident(id);
@@ -235,8 +359,9 @@ export class LevelDbState implements StateBackend {
     return incident;
   }
 
-  list(filter: IncidentFilter): Promise<IncidentPage> {
-    return this.store.listPage(filter);
+  async list(filter: IncidentFilter): Promise<IncidentPage> {
+    const page = await this.store.listPage(filter);
+    return { ...page, incidents: page.incidents.map((incident) => this.counted(incident)) };
   }
 
   /** The incident with its timeline and deliveries, read in turn with its own changes. */

@@ -4,5 +4,5 @@ export type { CommitOptions, IncidentFilter } from './store.js';
 export { Transaction } from './transaction.js';
 export type { NewAuditEntry } from './transaction.js';
 export type { Committed } from './writer.js';
-export type { ProviderMark } from './layout.js';
+export type { CountsAhead, ProviderMark } from './layout.js';
 export { IdGenerator, idTimeMs } from './ids.js';

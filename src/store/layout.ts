@@ -24,6 +24,13 @@
 //                                                   from webhooks). Several incidents share a provider
 //                                                   key when a fingerprint opens again after a resolve;
 //                                                   ids sort by creation, so the newest is last.
+//   counts        <incident id>                     CountsAhead: occurrences counted since the
+//                                                   incident's record was last written, written back
+//                                                   alone (a small put instead of the whole record);
+//                                                   every read adds them to the record, and the
+//                                                   record's next write folds them in and deletes
+//                                                   the key in the same batch. Only open incidents
+//                                                   have one.
 //   provider_events <incident id>!<provider instance> ProviderMark: the provider's time of the newest
 //                                                   event applied from that provider (stale webhooks)
 //   meta          schema_version                    1
@@ -60,7 +67,16 @@ export interface Sublevels {
   webhooks: Sublevel<{ at: number }>;
   refs: Sublevel<string>;
   providerEvents: Sublevel<ProviderMark>;
+  counts: Sublevel<CountsAhead>;
   meta: Sublevel<unknown>;
+}
+
+/** Occurrences of an open incident counted since its record was last written (`counts`). */
+export interface CountsAhead {
+  /** Added to the record's `occurrences` (and to `storm.folded` when it folds a storm). */
+  added: number;
+  /** The newest occurrence among them, epoch ms: the incident's `last_seen` when later than the record's. */
+  last_seen: number;
 }
 
 /** The newest event applied to an incident from one provider instance, by the provider's clock. */
@@ -120,6 +136,7 @@ export function openSublevels(db: Db): Sublevels {
     webhooks: sub<{ at: number }>('webhooks'),
     refs: sub<string>('refs'),
     providerEvents: sub<ProviderMark>('provider_events'),
+    counts: sub<CountsAhead>('counts'),
     meta: sub<unknown>('meta'),
   };
 }

@@ -20,7 +20,7 @@ import {
   refKey,
   refRange,
 } from './layout.js';
-import type { Db, ProviderMark, Sublevels } from './layout.js';
+import type { CountsAhead, Db, ProviderMark, Sublevels } from './layout.js';
 import { openDb } from './open-db.js';
 import { Transaction, type ForgottenKey } from './transaction.js';
 import { idAt } from './ids.js';
@@ -111,6 +111,23 @@ export class Store {
   // --- incidents -----------------------------------------------------------------------------
   getIncident(id: string): Promise<Incident | undefined> {
     return readNow(() => (id === '' ? undefined : this.subs.incidents.getSync(id)));
+  }
+
+  /** Whether the incident is open (not resolved) as committed, from the in-memory index. */
+  isOpen(id: string): boolean {
+    return this.index.byId.has(id);
+  }
+
+  /** Every incident's occurrences counted apart from its record (layout.ts, `counts`). */
+  async countsAhead(): Promise<Map<string, CountsAhead>> {
+    const all = new Map<string, CountsAhead>();
+    for await (const [id, counts] of this.subs.counts.iterator()) all.set(id, counts);
+    return all;
+  }
+
+  /** One incident's occurrences counted apart from its record, if any. */
+  getCountsAhead(id: string): Promise<CountsAhead | undefined> {
+    return readNow(() => this.subs.counts.getSync(id));
   }
 
   /** The open (not resolved) incident for a fingerprint, from the in-memory mirror of `open`. */
@@ -320,6 +337,8 @@ export class Store {
     ];
     return [
       { sublevel: 'incidents', key: id },
+      // Folded in by the resolve; deleted here too so that nothing of it can outlive it.
+      { sublevel: 'counts', key: id },
       ...links.map((key) => ({ sublevel: 'byIncident' as const, key })),
       ...deliveries.flatMap((d) => [
         { sublevel: 'deliveries' as const, key: d.id },

@@ -14,7 +14,7 @@ import {
   providerMarkKey,
   refKey,
 } from './layout.js';
-import type { ProviderMark } from './layout.js';
+import type { CountsAhead, ProviderMark } from './layout.js';
 
 /** An audit entry before the store numbers it. */
 export type NewAuditEntry = Omit<AuditEntry, 'seq'>;
@@ -51,12 +51,15 @@ export type TxOp =
   | { kind: 'forget_webhook'; id: string }
   | { kind: 'ref'; key: string; ref: string; incidentId: string }
   | { kind: 'provider_mark'; key: string; json: string }
+  | { kind: 'counts'; id: string; json: string }
+  | { kind: 'forget_counts'; id: string }
   /** A resolved incident past retention, and every key that belongs to it (gathered by the store). */
   | { kind: 'forget_incident'; id: string; keys: readonly ForgottenKey[] };
 
 /** A key to delete, by sublevel name. */
 export interface ForgottenKey {
-  sublevel: 'incidents' | 'deliveries' | 'pending' | 'byIncident' | 'audit' | 'refs' | 'providerEvents';
+  sublevel:
+    'incidents' | 'deliveries' | 'pending' | 'byIncident' | 'audit' | 'refs' | 'providerEvents' | 'counts';
   key: string;
 }
 
@@ -132,6 +135,21 @@ export class Transaction {
   putProviderMark(incidentId: string, provider: string, mark: ProviderMark): this {
     const key = providerMarkKey(incidentId, provider);
     return this.add({ kind: 'provider_mark', key, json: serialize(`provider mark ${key}`, mark) });
+  }
+
+  /** Occurrences of an open incident counted since its record was written (layout.ts, `counts`). */
+  putCountsAhead(incidentId: string, counts: CountsAhead): this {
+    const id = idKey('incident id', incidentId);
+    return this.add({
+      kind: 'counts',
+      id,
+      json: `{"added":${counts.added},"last_seen":${counts.last_seen}}`,
+    });
+  }
+
+  /** With a write of the incident's record that folds its counts in. */
+  forgetCountsAhead(incidentId: string): this {
+    return this.add({ kind: 'forget_counts', id: idKey('incident id', incidentId) });
   }
 
   /** @internal Used by retention: a resolved incident and its keys go. */

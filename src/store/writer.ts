@@ -237,6 +237,12 @@ export class Writer {
       case 'provider_mark':
         ops.push(this.put(subs.providerEvents, op.key, op.json));
         return null;
+      case 'counts':
+        ops.push(this.put(subs.counts, op.id, op.json));
+        return null;
+      case 'forget_counts':
+        ops.push(this.del(subs.counts, op.id));
+        return null;
       case 'forget_incident':
         draft.forget(op.id);
         for (const k of op.keys) ops.push(this.del(subs[k.sublevel], k.key));
