@@ -168,8 +168,20 @@ export async function settled(
       250,
     );
   } catch (err) {
-    throw new Error(`replicas did not all reach ${state}=${n}: ${JSON.stringify(seen)}`, { cause: err });
+    throw new Error(
+      `replicas did not all reach ${state}=${n}: ${JSON.stringify(seen)}\n${replicas.map(complaints).join('\n')}`,
+      { cause: err },
+    );
   }
+}
+
+/** A replica's last warnings and errors (pino levels 40 and up), for a failure's message. */
+function complaints(replica: Replica): string {
+  const lines = replica
+    .output()
+    .split('\n')
+    .filter((line) => /"level":(4|5|6)0/.test(line));
+  return `replica ${replica.name}: ${lines.length} warnings or errors; the last ones:\n${lines.slice(-12).join('\n')}`;
 }
 
 /** Until the cluster has nothing left to send. */
