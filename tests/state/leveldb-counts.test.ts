@@ -97,6 +97,27 @@ describe('LevelDB state: occurrences counted apart from the record', () => {
     expect(await state.get('inc_1')).toMatchObject({ occurrences: 6, state: 'acknowledged' });
   });
 
+  it('counts of one turn share a batch that lands before a record write folding them in', async () => {
+    for (const id of ['inc_1', 'inc_2', 'inc_3']) await seed({ id });
+    // Same turn: three write-backs, then an acknowledge of one of them that folds its count in.
+    const writes = [
+      state.addOccurrences('inc_1', 2, T0 + 1_000),
+      state.addOccurrences('inc_2', 3, T0 + 1_000),
+      state.addOccurrences('inc_3', 4, T0 + 1_000),
+      acknowledge('inc_2'),
+    ];
+    await Promise.all(writes);
+    expect(await state.store.getCountsAhead('inc_2')).toBeUndefined();
+    expect(await state.store.getIncident('inc_2')).toMatchObject({ occurrences: 4, state: 'acknowledged' });
+    expect(await state.store.getCountsAhead('inc_1')).toEqual({ added: 2, last_seen: T0 + 1_000 });
+    await reopen();
+    expect((await state.openIncidents()).map((r) => [r.id, r.occurrences]).sort()).toEqual([
+      ['inc_1', 3],
+      ['inc_2', 4],
+      ['inc_3', 5],
+    ]);
+  });
+
   it('counts once when write-backs, record writes and reads interleave without waiting', async () => {
     await seed({ id: 'inc_1', storm: { folded: 0 } });
     const reads: Promise<Incident | undefined>[] = [];
