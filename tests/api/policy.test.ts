@@ -12,7 +12,8 @@ const AUTH = { authorization: `Bearer ${TOKEN}` };
 describe('policy API', () => {
   let t: TestApp;
   beforeEach(async () => {
-    t = await startTestApp({ PAGERDUTY_ROUTING_KEY: ROUTING_KEY, API_TOKEN: TOKEN });
+    // The dry-run test asks about the shipped maintenance window.
+    t = await startTestApp({ PAGERDUTY_ROUTING_KEY: ROUTING_KEY, API_TOKEN: TOKEN }, { maintenanceWindow: true });
   });
   afterEach(async () => t.stop());
 

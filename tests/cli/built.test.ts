@@ -15,7 +15,7 @@ import {
 } from '../../src/sandbox/index.js';
 import { get, post, waitFor } from '../helpers/app.js';
 import { BUILT_CLI, ROOT, exited, startServe } from '../helpers/cli.js';
-import { SHIPPED_POLICY_DIR } from '../helpers/policy.js';
+import { copyShippedPolicy } from '../helpers/policy.js';
 import { keysAtProviders, useSimulators } from '../helpers/sandbox.js';
 
 let sandbox: Sandbox;
@@ -24,6 +24,7 @@ let root: string;
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'ir-built-'));
+  await copyShippedPolicy(join(root, 'policies'));
 });
 afterAll(async () => rm(root, { recursive: true, force: true }));
 
@@ -38,7 +39,7 @@ describe('the built executable', () => {
       [],
       {
         PORT: '0',
-        POLICY_DIR: SHIPPED_POLICY_DIR,
+        POLICY_DIR: join(root, 'policies'),
         DATA_DIR: join(root, 'data'),
         PAGERDUTY_ROUTING_KEY: SANDBOX_PAGERDUTY_ROUTING_KEY,
         PAGERDUTY_EVENTS_URL: sandbox.urls.pagerdutyEvents,

@@ -12,7 +12,7 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { exposition, get, post, waitFor } from '../helpers/app.js';
 import { exited, runCli, startServe } from '../helpers/cli.js';
 import { freePort, NatsServer } from '../helpers/nats-server.js';
-import { SHIPPED_POLICY_DIR } from '../helpers/policy.js';
+import { copyShippedPolicy } from '../helpers/policy.js';
 import { natsClient } from '../ingest/support.js';
 
 let sandbox: Sandbox;
@@ -21,6 +21,7 @@ let root: string;
 beforeAll(async () => {
   sandbox = await startSandbox();
   root = await mkdtemp(join(tmpdir(), 'ir-cfault-'));
+  await copyShippedPolicy(join(root, 'policies'));
 });
 afterAll(async () => {
   await sandbox.stop();
@@ -35,7 +36,7 @@ const ALERT = {
 };
 
 function env(extra: Record<string, string>): Record<string, string> {
-  return { PORT: '0', POLICY_DIR: SHIPPED_POLICY_DIR, DATA_DIR: join(root, `d-${Math.random()}`), ...extra };
+  return { PORT: '0', POLICY_DIR: join(root, 'policies'), DATA_DIR: join(root, `d-${Math.random()}`), ...extra };
 }
 
 describe('cluster mode - faults', () => {

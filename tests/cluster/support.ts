@@ -2,7 +2,7 @@
 // cluster, provider simulators in the test process, and a workload whose expected outcome does not
 // depend on which replica handles which event (phases: every replica finishes one before the next).
 import type { ChildProcess } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -12,7 +12,7 @@ import {
 } from '../../src/sandbox/index.js';
 import { get, noRateLimit, waitFor } from '../helpers/app.js';
 import { exited, startServe } from '../helpers/cli.js';
-import { SHIPPED_POLICY_DIR } from '../helpers/policy.js';
+import { copyShippedPolicy } from '../helpers/policy.js';
 import { noStorm } from '../ingest/support.js';
 
 export const NOW_ISO = '2026-11-24T15:00:00Z';
@@ -38,7 +38,7 @@ export async function clusterFixture(
 ): Promise<ClusterFixture> {
   const root = await mkdtemp(join(tmpdir(), 'ir-cluster-'));
   const policies = join(root, 'policies');
-  await cp(SHIPPED_POLICY_DIR, policies, { recursive: true });
+  await copyShippedPolicy(policies);
   const all: Record<string, (text: string) => string> = {
     '00-settings.yaml': noStorm,
     'providers.yaml': noRateLimit,

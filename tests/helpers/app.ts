@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import type { Clock } from '../../src/domain/clock.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { NatsServer } from './nats-server.js';
-import { SHIPPED_POLICY_DIR } from './policy.js';
+import { copyShippedPolicy } from './policy.js';
 
 /**
  * The state backend the integration tests run against: LevelDB (default), or NATS JetStream when
@@ -60,6 +60,11 @@ export interface TestAppOptions {
    * through its environment variables: what is unset stays unset.
    */
   production?: boolean;
+  /**
+   * Keep the shipped policy's database maintenance window (left out by default: see
+   * `noMaintenanceWindow`), for tests that ask about it at a given time.
+   */
+  maintenanceWindow?: boolean;
 }
 
 /** No client-side rate limit (PagerDuty's 120/min would hold back tests that open many incidents). */
@@ -76,7 +81,7 @@ export async function startTestApp(
   const root = await mkdtemp(join(tmpdir(), 'ir-app-'));
   const policyDir = join(root, 'policies');
   const dataDir = join(root, 'data');
-  await cp(SHIPPED_POLICY_DIR, policyDir, { recursive: true });
+  await copyShippedPolicy(policyDir, { maintenanceWindow: options.maintenanceWindow ?? false });
   const edits = {
     ...options.edits,
     ...(options.editSettings ? { '00-settings.yaml': options.editSettings } : {}),

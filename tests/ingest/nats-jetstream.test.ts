@@ -2,7 +2,7 @@
 // max_deliver, SIGKILL mid-stream, nats-server restart mid-stream.
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ import { get, noRateLimit, startTestApp, waitFor } from '../helpers/app.js';
 import { keysAtProviders } from '../helpers/sandbox.js';
 import { exited, startServe } from '../helpers/cli.js';
 import { NatsServer } from '../helpers/nats-server.js';
-import { SHIPPED_POLICY_DIR, shippedPolicy } from '../helpers/policy.js';
+import { copyShippedPolicy, shippedPolicy } from '../helpers/policy.js';
 import { events, expectedIncidents, natsClient, noStorm } from './support.js';
 
 const NOW = Date.parse('2026-11-24T15:00:00Z');
@@ -200,7 +200,7 @@ describe('JetStream ingest', () => {
       sandbox.pagerduty.reset();
       sandbox.opsgenie.reset();
       const root = await mkdtemp(join(tmpdir(), 'ir-jskill-'));
-      await cp(SHIPPED_POLICY_DIR, join(root, 'policies'), { recursive: true });
+      await copyShippedPolicy(join(root, 'policies'));
       for (const [file, edit] of [
         ['00-settings.yaml', noStorm],
         ['providers.yaml', noRateLimit],
@@ -230,7 +230,7 @@ describe('JetStream ingest', () => {
           list.map((e) => JSON.stringify(e)),
         );
         const now = Date.now();
-        const expected = await expectedIncidents(list, await shippedPolicy(), now);
+        const expected = await expectedIncidents(list, await shippedPolicy({}, join(root, 'policies')), now);
         const first = await startServe([], env);
         await waitFor(
           async () => ((await get(`${first.url}/api/v1/metrics`)).body.events.received.nats ?? 0) > 1_500,

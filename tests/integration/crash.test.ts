@@ -2,7 +2,7 @@
 // burst of new incidents whose writes share group commits (issue 13): after a restart every alert
 // answered 202 exists, reaches its providers, and each fingerprint has exactly one incident at the
 // simulators.
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import {
 import { get, noRateLimit, post, stateEnv, waitFor } from '../helpers/app.js';
 import { keysAtProviders } from '../helpers/sandbox.js';
 import { exited, startServe } from '../helpers/cli.js';
-import { SHIPPED_POLICY_DIR } from '../helpers/policy.js';
+import { copyShippedPolicy } from '../helpers/policy.js';
 
 let sandbox: Sandbox;
 let root: string;
@@ -26,7 +26,7 @@ beforeAll(async () => {
   sandbox = await startSandbox();
   state = await stateEnv();
   root = await mkdtemp(join(tmpdir(), 'ir-crash-'));
-  await cp(SHIPPED_POLICY_DIR, join(root, 'policies'), { recursive: true });
+  await copyShippedPolicy(join(root, 'policies'));
   // Retries while both providers are down back off up to outage_backoff_max. In cluster mode a
   // restarted replica keeps the schedule (the outbox's messages come back when their delay ends,
   // docs/architecture.md "Delivery"), so with the shipped minute a loaded machine could wait that

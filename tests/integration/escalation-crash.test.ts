@@ -2,7 +2,7 @@
 // process on real time with the provider simulators; tiers due while it was down fire at once
 // after the restart, and every tier fires exactly once per incident, including one killed at the
 // moment its tier falls due. Runs against both state backends.
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import {
 import { get, post, stateEnv, waitFor } from '../helpers/app.js';
 import { tiersOf } from '../helpers/escalation.js';
 import { exited, startServe } from '../helpers/cli.js';
-import { SHIPPED_POLICY_DIR } from '../helpers/policy.js';
+import { copyShippedPolicy } from '../helpers/policy.js';
 
 const KEYS = [
   'K1aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
@@ -46,7 +46,7 @@ beforeAll(async () => {
   sandbox = await startSandbox();
   state = await stateEnv();
   root = await mkdtemp(join(tmpdir(), 'ir-esc-crash-'));
-  await cp(SHIPPED_POLICY_DIR, join(root, 'policies'), { recursive: true });
+  await copyShippedPolicy(join(root, 'policies'));
   await writeFile(join(root, 'policies', 'zz-escalation.yaml'), POLICY);
 });
 afterAll(async () => {

@@ -1,7 +1,7 @@
 // Silences survive a SIGKILL (docs/http-api.md, "Silences"): answered 201 means written (LevelDB
 // with fsync; JetStream acknowledged by the server), so a sidecar killed right after still has it.
 // So does flap damping's memory of a fingerprint's re-triggers (docs/policy-language.md).
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import {
 } from '../../src/sandbox/index.js';
 import { get, post, stateEnv } from '../helpers/app.js';
 import { exited, startServe } from '../helpers/cli.js';
-import { SHIPPED_POLICY_DIR } from '../helpers/policy.js';
+import { copyShippedPolicy } from '../helpers/policy.js';
 
 let sandbox: Sandbox;
 let root: string;
@@ -22,7 +22,7 @@ let env: Record<string, string>;
 beforeAll(async () => {
   sandbox = await startSandbox();
   root = await mkdtemp(join(tmpdir(), 'ir-silence-crash-'));
-  await cp(SHIPPED_POLICY_DIR, join(root, 'policies'), { recursive: true });
+  await copyShippedPolicy(join(root, 'policies'));
   env = {
     PORT: '0',
     POLICY_DIR: join(root, 'policies'),
