@@ -52,5 +52,5 @@ export async function startBenchApp({ sandbox, edits = {}, env = {}, files = {},
 export const THROUGHPUT_EDITS = {
   '00-settings.yaml': (s) => s.replace(/max_new_incidents: \d+/, 'max_new_incidents: 100000000'),
   'providers.yaml': (s) => s.replace(/\n\s*rate_limit: \{[^}]*\}/g, ''),
-  'paging.yaml': (s) => s.replace(/\n  - name: db-maintenance\n(?: {4}.*\n)+/, '\n'),
+  'paging.yaml': (s) => s.replace(/\n {2}- name: db-maintenance\n(?: {4}.*\n)+/, '\n'),
 };

@@ -13,7 +13,10 @@ describe('policy API', () => {
   let t: TestApp;
   beforeEach(async () => {
     // The dry-run test asks about the shipped maintenance window.
-    t = await startTestApp({ PAGERDUTY_ROUTING_KEY: ROUTING_KEY, API_TOKEN: TOKEN }, { maintenanceWindow: true });
+    t = await startTestApp(
+      { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, API_TOKEN: TOKEN },
+      { maintenanceWindow: true },
+    );
   });
   afterEach(async () => t.stop());
 

@@ -36,7 +36,12 @@ const ALERT = {
 };
 
 function env(extra: Record<string, string>): Record<string, string> {
-  return { PORT: '0', POLICY_DIR: join(root, 'policies'), DATA_DIR: join(root, `d-${Math.random()}`), ...extra };
+  return {
+    PORT: '0',
+    POLICY_DIR: join(root, 'policies'),
+    DATA_DIR: join(root, `d-${Math.random()}`),
+    ...extra,
+  };
 }
 
 describe('cluster mode - faults', () => {
