@@ -61,6 +61,11 @@ export interface Incident {
   last_seen: string;
   acknowledged_at: string | null;
   resolved_at: string | null;
+  /**
+   * When it was resolved by a recovery line, that line's own time: failure lines no newer than it
+   * are late and open nothing (docs/nats.md, "Ordering and backpressure"). Absent otherwise.
+   */
+  recovery_line_at?: string;
   policy: PolicyStamp;
   routes: RouteChoice[];
   holds: Record<string, ProviderHold>;

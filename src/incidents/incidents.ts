@@ -8,6 +8,7 @@ import type { Delivery, Incident, IncidentFlap } from '../domain/incident.js';
 import type { PipelineInput } from '../domain/log-event.js';
 import { providerKey } from '../domain/provider-key.js';
 import { correlate, type Correlation } from '../correlate/correlate.js';
+import { Recoveries } from '../correlate/recoveries.js';
 import { stormFingerprint, StormGuard } from '../correlate/storm.js';
 import { newDelivery, planTriggers } from '../deliver/plan.js';
 import type { TimerSchedule } from '../escalation/scheduler.js';
@@ -115,6 +116,8 @@ export class Incidents {
   private readonly storm = new StormGuard();
   /** Damped fingerprints' last resolve and re-triggers (src/incidents/flap.ts). */
   private readonly flaps = new FlapHistory();
+  /** The recovery lines that resolved fingerprints' incidents: later-arriving older failures are late. */
+  private readonly recoveries = new Recoveries();
   /** Fingerprints whose incident is being resolved by the pipeline, until its follow-ups exist. */
   private readonly closing = new Map<string, Promise<unknown>>();
   /** Incidents this replica resolved lately (cluster: late remote news of them is ignored). */
@@ -133,6 +136,8 @@ export class Incidents {
     }
     for (const [fingerprint, trace] of await this.deps.state.flapTraces())
       this.flaps.remember(fingerprint, trace);
+    for (const [fingerprint, lineMs] of (await this.deps.state.recoveries?.()) ?? [])
+      this.recoveries.remember(fingerprint, lineMs);
     this.deps.state.follow?.({ changed: (ref) => this.remote(ref) });
     await this.refreshGauges();
     return { open: this.open.size };
@@ -146,19 +151,23 @@ export class Incidents {
     const { settings, stormWindowMs } = this.deps.policy();
     const admit = (service: string): boolean =>
       this.storm.admit(service, nowMs, settings.storm.max_new_incidents, stormWindowMs);
-    const c = correlate(decision, eventMs(input.event.timestamp), this.open, admit);
+    const atMs = eventMs(input.event.timestamp);
+    const c = correlate(decision, atMs, this.open, admit, this.recoveries);
     switch (c.kind) {
       case 'ignore':
         return NOTHING;
       case 'record':
         return this.record(decision, input, nowMs);
       case 'resolve':
-        return c.ref === undefined ? NOTHING : this.resolve(decision, c.fingerprint, c.ref);
+        return c.ref === undefined ? NOTHING : this.resolve(decision, c.fingerprint, c.ref, atMs);
       case 'stale_resolve':
         this.deps.metrics.staleResolves.inc();
         return NOTHING;
+      case 'late_failure':
+        this.deps.metrics.lateFailures.inc();
+        return NOTHING;
       case 'repeat':
-        return this.repeat(c, nowMs, eventMs(input.event.timestamp));
+        return this.repeat(c, nowMs, atMs);
       case 'open':
         return this.openIncident(decision, input, nowMs, c.storm);
     }
@@ -304,6 +313,7 @@ export class Incidents {
     // Every replica keeps every timer; whichever fires first wins the incident's compare-and-set.
     this.deps.timers?.schedule(ref.id, ref.state === 'resolved' ? null : (ref.escalationDueMs ?? null));
     if (ref.state === 'resolved') {
+      if (ref.recoveryLineMs !== undefined) this.recoveries.remember(ref.fingerprint, ref.recoveryLineMs);
       const flap = ref.flap;
       if (flap !== undefined && flap.resolvedAtMs !== null)
         this.flaps.remember(ref.fingerprint, {
@@ -332,10 +342,17 @@ export class Incidents {
     return { outcome: 'deduplicated', incident, deliveries: [], withdrawn: [], storm };
   }
 
-  private async resolve(decision: Decision, fingerprint: string, ref: OpenRef): Promise<ApplyResult> {
+  /** `lineMs`: the recovery line's own time. */
+  private async resolve(
+    decision: Decision,
+    fingerprint: string,
+    ref: OpenRef,
+    lineMs: number,
+  ): Promise<ApplyResult> {
     // Takes effect now, in event order: the next failure of this fingerprint opens a new incident
-    // even while this one's resolution is still being written.
+    // even while this one's resolution is still being written (unless it is no newer than this line).
     this.open.delete(fingerprint);
+    this.recoveries.remember(fingerprint, lineMs);
     this.rememberClosed(ref.id);
     // A damped fingerprint's next open must see this resolve even before it is written.
     if (ref.flapRetriggers !== undefined)
@@ -344,7 +361,10 @@ export class Incidents {
         retriggers: ref.flapRetriggers,
       });
     const actor: Actor = { actor: `policy:${decision.classification.rule}`, source: 'pipeline' };
-    const resolving = this.transition(ref.id, 'resolve', actor, null);
+    const resolving = this.transitionWith(ref.id, {
+      ...{ action: 'resolve', actor, origin: null, note: null, detail: null },
+      recoveryLineMs: lineMs,
+    });
     this.closing.set(fingerprint, resolving);
     let result: TransitionResult;
     try {
@@ -373,9 +393,12 @@ export class Incidents {
     origin: string | null,
     note: string | null = null,
   ): Promise<TransitionResult> {
-    const request: TransitionRequest = { action, actor, origin, note, detail: null };
+    return this.transitionWith(id, { action, actor, origin, note, detail: null });
+  }
+
+  private async transitionWith(id: string, request: TransitionRequest): Promise<TransitionResult> {
     const nowMs = this.deps.clock.now();
-    const outcome = await this.deps.state.update(id, { deliveries: action === 'resolve' }, (snap) =>
+    const outcome = await this.deps.state.update(id, { deliveries: request.action === 'resolve' }, (snap) =>
       this.transitionIn(snap, request, nowMs, BLANK),
     );
     if (outcome === null) return { ok: false, reason: `no incident ${id}`, incident: null };

@@ -17,6 +17,8 @@ export interface TransitionRequest {
   note: string | null;
   /** Added to the timeline message (a provider's assignee, …). */
   detail: string | null;
+  /** A resolve by a recovery line: the line's own time (the incident's `recovery_line_at`). */
+  recoveryLineMs?: number;
 }
 
 export interface TransitionContext {
@@ -66,6 +68,8 @@ export function applyTransition(
   const holdChanged = origin !== null && updateHold(incident, origin, t.to);
   if (!t.changed) return { ok: true, changed: false, incident, holdChanged };
   applyState(incident, action, t.to, nowIso);
+  if (t.to === 'resolved' && request.recoveryLineMs !== undefined && Number.isFinite(request.recoveryLineMs))
+    incident.recovery_line_at = new Date(request.recoveryLineMs).toISOString();
   const deliveries = followUps(incident, t.to, request, ctx);
   const withdrawn = t.to === 'resolved' ? withdrawTriggers(ctx.pending, nowIso) : [];
   const sync = deliveries.length ? `; syncing ${deliveries.map((d) => d.candidates[0]).join(', ')}` : '';
@@ -96,6 +100,7 @@ function applyState(incident: Incident, action: IncidentAction, to: IncidentStat
   if (action === 'reopen') {
     incident.resolved_at = null;
     incident.acknowledged_at = null;
+    delete incident.recovery_line_at;
   }
   incident.state = to;
   if (to === 'acknowledged') incident.acknowledged_at = nowIso;

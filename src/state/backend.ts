@@ -71,6 +71,8 @@ export interface IncidentRef {
   escalationDueMs?: number;
   /** Flap damping's re-triggers of its fingerprint, and when it resolved (docs/policy-language.md, "Flap damping"). */
   flap?: { retriggers: number[]; resolvedAtMs: number | null };
+  /** Resolved by a recovery line: that line's own time, epoch ms (the incident's `recovery_line_at`). */
+  recoveryLineMs?: number;
 }
 
 export interface IncidentDetail {
@@ -102,6 +104,12 @@ export interface StateBackend extends BreakerStore, SilenceStore {
   openIncidents(): Promise<IncidentRef[]>;
   /** Damped fingerprints whose last incident is resolved: its resolve and re-triggers (src/incidents/flap.ts). */
   flapTraces(): Promise<Array<[string, FlapTrace]>>;
+  /**
+   * Fingerprints whose last incident a recovery line resolved, with that line's time
+   * (src/correlate/recoveries.ts); the cluster's key view has them, one process remembers them
+   * since its start only.
+   */
+  recoveries?(): Promise<Array<[string, number]>>;
   /**
    * A new incident with its first deliveries and timeline entries. Across replicas exactly one
    * incident of a fingerprint is open: a loser learns the winner.

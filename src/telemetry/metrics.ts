@@ -166,6 +166,11 @@ export class Metrics {
     help: 'Recovery lines older than the newest failure of the incident they name: not applied.',
     registers: [this.registry],
   });
+  readonly lateFailures = new Counter({
+    name: 'incident_router_late_failures_total',
+    help: 'Failure lines no newer than the recovery line that resolved their incident: nothing opened.',
+    registers: [this.registry],
+  });
   readonly escalations = new Counter({
     name: 'incident_router_escalations_total',
     help: 'Escalation tiers fired, by escalation policy and tier (1-based; tier 1 fires when an incident opens).',

@@ -89,11 +89,13 @@ export async function stopReplica(replica: Replica, signal: NodeJS.Signals = 'SI
 
 export const SERVICES = Array.from({ length: 200 }, (_, i) => `svc-${String(i).padStart(3, '0')}`);
 
-const line = (service: string, level: string, message: string, source = 'database'): string =>
-  JSON.stringify({ timestamp: NOW_ISO, service, level, source, message });
+const line = (service: string, level: string, message: string, source = 'database', at = NOW_ISO): string =>
+  JSON.stringify({ timestamp: at, service, level, source, message });
 
-export const failing = (service: string): string => line(service, 'error', 'connection refused to postgres');
-export const recovered = (service: string): string => line(service, 'info', 'connection pool recovered');
+export const failing = (service: string, at = NOW_ISO): string =>
+  line(service, 'error', 'connection refused to postgres', 'database', at);
+export const recovered = (service: string, at = NOW_ISO): string =>
+  line(service, 'info', 'connection pool recovered', 'database', at);
 /** A line that changes nothing (a cache miss at info): most of any real stream. */
 export const noise = (i: number): string =>
   line(`web-${i % 50}`, 'info', `cache miss rate increased by ${i % 7}%`, 'cache');
@@ -115,12 +117,23 @@ export function phases(): string[][] {
     while (count-- > 0) out.push(noise(n++));
     return out;
   };
-  const burst = (): string[] => Array.from({ length: 40 }, () => SERVICES.map(failing)).flat();
+  // Each phase a second after the one before, as logs go: a line of an earlier phase that JetStream
+  // redelivers late (after a SIGKILL or a NATS node's) is then older than the later phase's lines,
+  // and neither reopens nor resolves what they decided (docs/nats.md, "Ordering and backpressure").
+  const at = (phase: number): string => new Date(Date.parse(NOW_ISO) + phase * 1_000).toISOString();
+  const burst = (phase: number): string[] =>
+    Array.from({ length: 40 }, () => SERVICES.map((s) => failing(s, at(phase)))).flat();
   return [
-    withNoise(burst(), 1_800),
-    withNoise(SERVICES.filter((_, i) => i % 2 === 0).map(recovered), 50),
-    withNoise(burst(), 1_800),
-    withNoise(SERVICES.map(recovered), 50),
+    withNoise(burst(0), 1_800),
+    withNoise(
+      SERVICES.filter((_, i) => i % 2 === 0).map((s) => recovered(s, at(1))),
+      50,
+    ),
+    withNoise(burst(2), 1_800),
+    withNoise(
+      SERVICES.map((s) => recovered(s, at(3))),
+      50,
+    ),
   ];
 }
 

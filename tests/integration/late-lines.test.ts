@@ -1,7 +1,9 @@
 // A recovery line older than the newest failure of its incident does not resolve it. JetStream
 // redelivers what a crash left unacked only after ack_wait, behind newer lines: a recovery replayed
 // late would otherwise close an incident whose failure is current, and the next page would be lost
-// (found by the soak run: bench/soak.mjs).
+// (found by the soak run: bench/soak.mjs). The reverse: a failure line no newer than the recovery
+// that resolved its incident opens nothing; it would page for a problem that is over, in an
+// incident never resolved (found by the cluster test's NATS node SIGKILL, which redelivered them).
 import { describe, expect, it } from 'vitest';
 import { exposition, get, post, startTestApp } from '../helpers/app.js';
 
@@ -28,6 +30,33 @@ describe('late lines', () => {
       expect(open).toHaveLength(1);
       expect(await exposition(t.url)).toMatch(/^incident_router_stale_resolves_total 1$/m);
       expect((await recover('2026-11-24T10:00:06Z')).body.outcomes).toEqual({ resolved: 1 });
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('a failure no newer than the recovery that resolved its incident opens nothing; a newer one opens', async () => {
+    const t = await startTestApp();
+    try {
+      const fail = (ts: string) =>
+        post(`${t.url}/api/v1/events`, line(ts, 'error', 'connection refused to postgres'));
+      const recover = (ts: string) =>
+        post(`${t.url}/api/v1/events`, line(ts, 'info', 'connection pool recovered'));
+      expect((await fail('2026-11-24T10:00:00Z')).body.outcomes).toEqual({ paged: 1 });
+      expect((await recover('2026-11-24T10:00:10Z')).body.outcomes).toEqual({ resolved: 1 });
+      // Redelivered or raced: older than the recovery, and as old (ties go to the recovery).
+      expect((await fail('2026-11-24T10:00:05Z')).body.outcomes).toEqual({ ignored: 1 });
+      expect((await fail('2026-11-24T10:00:10Z')).body.outcomes).toEqual({ ignored: 1 });
+      expect(await exposition(t.url)).toMatch(/^incident_router_late_failures_total 2$/m);
+      const resolved = (await get(`${t.url}/api/v1/incidents?state=resolved`)).body.incidents;
+      expect(resolved).toHaveLength(1);
+      expect(resolved[0].recovery_line_at).toBe('2026-11-24T10:00:10.000Z');
+      expect((await get(`${t.url}/api/v1/incidents?state=triggered`)).body.incidents).toHaveLength(0);
+      // A failure after the recovery is a new one.
+      expect((await fail('2026-11-24T10:00:11Z')).body.outcomes).toEqual({ paged: 1 });
+      const open = (await get(`${t.url}/api/v1/incidents?state=triggered`)).body.incidents;
+      expect(open).toHaveLength(1);
+      expect(open[0].recovery_line_at).toBeUndefined();
     } finally {
       await t.stop();
     }

@@ -113,6 +113,9 @@ export function keyEntryOf(incident: Incident): KeyEntry {
     occurrences: incident.occurrences,
     lastSeenMs: Date.parse(incident.last_seen),
     ...(due === null ? {} : { escalationDueMs: due }),
+    ...(incident.recovery_line_at === undefined
+      ? {}
+      : { recoveryLineMs: Date.parse(incident.recovery_line_at) }),
     ...(incident.flap === undefined
       ? {}
       : {

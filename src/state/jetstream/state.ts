@@ -131,6 +131,14 @@ export class JetStreamState implements StateBackend {
     return traces;
   }
 
+  async recoveries(): Promise<Array<[string, number]>> {
+    const out: Array<[string, number]> = [];
+    for (const e of this.keys.entries.values())
+      if (e.state === 'resolved' && e.recoveryLineMs !== undefined)
+        out.push([e.fingerprint, e.recoveryLineMs]);
+    return out;
+  }
+
   create(
     incident: Incident,
     deliveries: readonly Delivery[],

@@ -1,0 +1,30 @@
+// The recovery lines that resolved incidents, by fingerprint (docs/nats.md, "Ordering and
+// backpressure"): a failure line that is not newer than the recovery line that resolved its
+// fingerprint's last incident happened before that recovery. It arrived late (JetStream redelivers
+// what a crash or a lost ack left unacked after ack_wait, behind newer lines; publishers race) and
+// opens nothing: a new incident would page for a problem already over and never be resolved, as
+// its recovery has passed. Ties go to the recovery, as a recovery line as old as the newest failure
+// still resolves. Bounded: the longest remembered go first.
+const REMEMBERED = 20_000;
+
+export class Recoveries {
+  private readonly lineMs = new Map<string, number>();
+
+  constructor(private readonly max = REMEMBERED) {}
+
+  /** The recovery line at `lineMs` (its own time) resolved `fingerprint`'s incident. */
+  remember(fingerprint: string, lineMs: number): void {
+    if (!Number.isFinite(lineMs)) return;
+    const known = this.lineMs.get(fingerprint);
+    if (known !== undefined && known >= lineMs) return;
+    this.lineMs.delete(fingerprint);
+    this.lineMs.set(fingerprint, lineMs);
+    if (this.lineMs.size > this.max) this.lineMs.delete(this.lineMs.keys().next().value as string);
+  }
+
+  /** Whether a failure line of `fingerprint` at `eventMs` is no newer than the recovery that resolved it. */
+  covers(fingerprint: string, eventMs: number): boolean {
+    const at = this.lineMs.get(fingerprint);
+    return at !== undefined && Number.isFinite(eventMs) && eventMs <= at;
+  }
+}
