@@ -274,6 +274,7 @@ export class JetStreamState implements StateBackend {
       if (decided.next === record) {
         // Nothing to write: no compare-and-set would tell a stale record, so the bucket's decides.
         if (fromRecent) continue;
+        await this.repairKey(record.incident);
         settle(batch, decided.outcomes);
         return;
       }
@@ -316,9 +317,37 @@ export class JetStreamState implements StateBackend {
     const tasks: Promise<unknown>[] = refs.map((ref) =>
       this.buckets.refs.put(refKeyOf(ref), encode({ id: after.id })),
     );
-    if (before.state !== after.state || escalationDueOf(before) !== escalationDueOf(after))
+    if (
+      before.state !== after.state ||
+      escalationDueOf(before) !== escalationDueOf(after) ||
+      this.keyTrails(after)
+    )
       tasks.push(this.locks.hold(`k.${after.provider_key}`, () => this.setKeyState(after)));
     await Promise.all(tasks);
+  }
+
+  /** Whether this replica's view of the incident's key entry differs from the incident's state or timer. */
+  private keyTrails(incident: Incident): boolean {
+    const seen = this.keys.entries.get(incident.provider_key);
+    if (seen === undefined || seen.id !== incident.id) return false;
+    return seen.state !== incident.state || seen.escalationDueMs !== (escalationDueOf(incident) ?? undefined);
+  }
+
+  /**
+   * A key entry that trails its record is rewritten. A write whose record compare-and-set succeeded
+   * but whose key rewrite failed (`afterWrite` threw: a lease not had, NATS lost) fails its caller,
+   * which tries again (a JetStream input line is redelivered); the record then needs no change, and
+   * without this the key entry, which every replica's view and counts follow, would keep the old
+   * state for good. The view may trail the bucket by a watch message: the record is read again
+   * under the key's lease (another replica's change writes its key entry under the same lease after
+   * its compare-and-set), so a needless repair rewrites the same entry, never an older one.
+   */
+  private async repairKey(incident: Incident): Promise<void> {
+    if (!this.keyTrails(incident)) return;
+    await this.locks.hold(`k.${incident.provider_key}`, async () => {
+      const fresh = await this.read(incident.id, false);
+      if (fresh !== null) await this.setKeyState(fresh.record.incident);
+    });
   }
 
   /**
@@ -342,7 +371,10 @@ export class JetStreamState implements StateBackend {
   private async setKeyState(incident: Incident, entry: KeyEntry = keyEntryOf(incident)): Promise<void> {
     for (let i = 0; i < MAX_CONFLICTS; i++) {
       const marker = await this.buckets.keys.get(incident.provider_key);
-      if (marker?.operation !== 'PUT' || this.keyEntry(marker)?.id !== incident.id) return; // a newer incident holds it
+      if (marker?.operation !== 'PUT') return;
+      const current = this.keyEntry(marker);
+      if (current?.id !== incident.id) return; // a newer incident holds it
+      if (sameKeyState(current, entry)) return; // a view that trailed: nothing to rewrite
       try {
         await this.buckets.keys.update(incident.provider_key, encode(entry), marker.revision);
         return;
@@ -731,6 +763,13 @@ function settle(batch: readonly Waiting[], outcomes: readonly Outcome[]): void {
     if (o.ok) w.resolve(o.result);
     else w.reject(o.err);
   });
+}
+
+/** Whether two key entries of one incident agree on what the views follow: state, timer, recovery. */
+function sameKeyState(a: KeyEntry, b: KeyEntry): boolean {
+  return (
+    a.state === b.state && a.escalationDueMs === b.escalationDueMs && a.recoveryLineMs === b.recoveryLineMs
+  );
 }
 
 /** A provider's own id (`<type>:<id>`) as a KV key: letters, digits and `_-.` only. */
