@@ -1,0 +1,71 @@
+// Cluster mode: a failure line no newer than the recovery that resolved its incident opens nothing on
+// any replica (docs/nats.md, "Ordering and backpressure"). The recovery's time travels in the key
+// entry: the replica that resolved it and the one that gets the late line need not be the same, and
+// a replica that starts later learns it from the key view's replay.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { exposition, get, post, waitFor } from '../helpers/app.js';
+import { NatsServer } from '../helpers/nats-server.js';
+import { clusterFixture, startReplica, stopReplica, type Replica } from './support.js';
+
+let nats: NatsServer;
+let sandbox: Sandbox;
+beforeAll(async () => {
+  nats = await NatsServer.start();
+  sandbox = await startSandbox();
+});
+afterAll(async () => {
+  await sandbox?.stop();
+  await nats?.dispose();
+});
+
+const at = (seconds: number): string =>
+  new Date(Date.parse('2026-11-24T10:00:00Z') + seconds * 1_000).toISOString();
+const line = (seconds: number, level: string, message: string) => ({
+  timestamp: at(seconds),
+  service: 'order-service',
+  level,
+  source: 'database',
+  message,
+});
+const failure = (seconds: number) => line(seconds, 'error', 'connection refused to postgres');
+const recovery = (seconds: number) => line(seconds, 'info', 'connection pool recovered');
+const outcomes = async (r: Replica, event: object) =>
+  (await post(`${r.url}/api/v1/events`, event)).body.outcomes;
+const counts = async (r: Replica) => (await get(`${r.url}/api/v1/health`)).body.incidents;
+
+describe('cluster mode - late failure lines', () => {
+  it(
+    'a failure older than the recovery another replica applied opens nothing there, nor after a restart',
+    { timeout: 120_000 },
+    async () => {
+      const fixture = await clusterFixture(sandbox, {
+        NATS_URL: nats.url,
+        CLUSTER_NAME: 'late',
+        CLUSTER_REPLICAS: '1',
+      });
+      let b: Replica | null = null;
+      const a = await startReplica(fixture, 'a');
+      try {
+        b = await startReplica(fixture, 'b');
+        expect(await outcomes(a, failure(0))).toEqual({ paged: 1 });
+        expect(await outcomes(a, recovery(10))).toEqual({ resolved: 1 });
+        await waitFor(async () => (await counts(b as Replica)).resolved === 1);
+        expect(await outcomes(b, failure(5))).toEqual({ ignored: 1 });
+        expect(await exposition(b.url)).toMatch(/^incident_router_late_failures_total 1$/m);
+        // A replica started after the recovery learns it from the key view.
+        await stopReplica(b);
+        b = await startReplica(fixture, 'b');
+        expect(await outcomes(b, failure(10))).toEqual({ ignored: 1 });
+        expect((await counts(b)).triggered).toBe(0);
+        // A newer failure is a new incident, on every replica.
+        expect(await outcomes(b, failure(11))).toEqual({ paged: 1 });
+        await waitFor(async () => (await counts(a)).triggered === 1);
+        expect(await outcomes(a, failure(3))).toEqual({ deduplicated: 1 }); // its repeat, whatever its time
+      } finally {
+        await Promise.all([a, b].filter((r): r is Replica => r !== null).map((r) => stopReplica(r)));
+        await fixture.dispose();
+      }
+    },
+  );
+});
