@@ -136,8 +136,9 @@ export class Incidents {
     }
     for (const [fingerprint, trace] of await this.deps.state.flapTraces())
       this.flaps.remember(fingerprint, trace);
-    for (const [fingerprint, lineMs] of (await this.deps.state.recoveries?.()) ?? [])
-      this.recoveries.remember(fingerprint, lineMs);
+    // Oldest first: when there are more than it keeps, the newest stay.
+    const recoveries = ((await this.deps.state.recoveries?.()) ?? []).sort((x, y) => x[1] - y[1]);
+    for (const [fingerprint, lineMs] of recoveries) this.recoveries.remember(fingerprint, lineMs);
     this.deps.state.follow?.({ changed: (ref) => this.remote(ref) });
     await this.refreshGauges();
     return { open: this.open.size };

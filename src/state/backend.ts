@@ -106,8 +106,7 @@ export interface StateBackend extends BreakerStore, SilenceStore {
   flapTraces(): Promise<Array<[string, FlapTrace]>>;
   /**
    * Fingerprints whose last incident a recovery line resolved, with that line's time
-   * (src/correlate/recoveries.ts); the cluster's key view has them, one process remembers them
-   * since its start only.
+   * (src/correlate/recoveries.ts), for the incident core at start.
    */
   recoveries?(): Promise<Array<[string, number]>>;
   /**

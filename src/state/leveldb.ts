@@ -450,6 +450,10 @@ export class LevelDbState implements StateBackend {
     return this.store.loadFlapTraces();
   }
 
+  recoveries(): Promise<Array<[string, number]>> {
+    return this.store.loadRecoveries();
+  }
+
   loadSilences(): Promise<Silence[]> {
     return this.store.loadSilences();
   }

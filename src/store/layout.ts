@@ -16,6 +16,10 @@
 //   flaps         <fingerprint>                     FlapTrace (src/incidents/flap.ts): the last resolve
 //                                                   and re-triggers of a damped fingerprint, written
 //                                                   with the resolve of its incident
+//   recoveries    <fingerprint>                     epoch ms: the own time of the recovery line that
+//                                                   resolved the fingerprint's last incident, written
+//                                                   with that resolve (src/correlate/recoveries.ts);
+//                                                   deleted with that incident by retention
 //   webhooks      <webhook delivery id>             { at: epoch ms } (replay de-duplication)
 //   refs          <ref>!<incident id>               '': finds incidents by what providers call them:
 //                                                   the provider key (`ir-…`, every incident, written
@@ -64,6 +68,7 @@ export interface Sublevels {
   breakers: Sublevel<unknown>;
   silences: Sublevel<Silence>;
   flaps: Sublevel<FlapTrace>;
+  recoveries: Sublevel<number>;
   webhooks: Sublevel<{ at: number }>;
   refs: Sublevel<string>;
   providerEvents: Sublevel<ProviderMark>;
@@ -133,6 +138,7 @@ export function openSublevels(db: Db): Sublevels {
     breakers: sub<unknown>('breakers'),
     silences: sub<Silence>('silences'),
     flaps: sub<FlapTrace>('flaps'),
+    recoveries: sub<number>('recoveries'),
     webhooks: sub<{ at: number }>('webhooks'),
     refs: sub<string>('refs'),
     providerEvents: sub<ProviderMark>('provider_events'),

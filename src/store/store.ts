@@ -246,6 +246,11 @@ export class Store {
     return this.subs.flaps.iterator().all();
   }
 
+  /** The recovery lines that resolved fingerprints' last incidents (layout.ts, `recoveries`), at start. */
+  async loadRecoveries(): Promise<Array<[string, number]>> {
+    return this.subs.recoveries.iterator().all();
+  }
+
   /** Every stored silence (src/silences): a few hundred at most, read once at start. */
   loadSilences(): Promise<Silence[]> {
     return this.subs.silences.values().all();
@@ -331,6 +336,12 @@ export class Store {
       this.subs.providerEvents.keys(providerMarksRange(id)).all(),
       this.listDeliveries(id),
     ]);
+    // The fingerprint's recovery goes with the incident it resolved, not with an older one.
+    const recoveryMs = incident.recovery_line_at === undefined ? NaN : Date.parse(incident.recovery_line_at);
+    const recovery =
+      Number.isFinite(recoveryMs) && (await this.subs.recoveries.get(incident.fingerprint)) === recoveryMs
+        ? [{ sublevel: 'recoveries' as const, key: incident.fingerprint }]
+        : [];
     const refs = [
       incident.provider_key,
       ...Object.values(incident.holds).flatMap((h) => (h.external_id ? [`${h.type}:${h.external_id}`] : [])),
@@ -346,6 +357,7 @@ export class Store {
       ]),
       ...audit.map((key) => ({ sublevel: 'audit' as const, key })),
       ...marks.map((key) => ({ sublevel: 'providerEvents' as const, key })),
+      ...recovery,
       ...refs.flatMap((ref) => {
         try {
           return [{ sublevel: 'refs' as const, key: refKey(ref, id) }];

@@ -33,6 +33,8 @@ export type TxOp =
       openEntry: string;
       /** Resolved with flap damping: what it leaves its fingerprint (layout.ts, `flaps`), as JSON text. */
       flapTrace: string | null;
+      /** Resolved by a recovery line: that line's time (layout.ts, `recoveries`), epoch ms. */
+      recoveryLineMs: number | null;
     }
   | {
       kind: 'delivery';
@@ -59,7 +61,15 @@ export type TxOp =
 /** A key to delete, by sublevel name. */
 export interface ForgottenKey {
   sublevel:
-    'incidents' | 'deliveries' | 'pending' | 'byIncident' | 'audit' | 'refs' | 'providerEvents' | 'counts';
+    | 'incidents'
+    | 'deliveries'
+    | 'pending'
+    | 'byIncident'
+    | 'audit'
+    | 'refs'
+    | 'providerEvents'
+    | 'counts'
+    | 'recoveries';
   key: string;
 }
 
@@ -79,6 +89,7 @@ export class Transaction {
       json: serialize(`incident ${incident.id}`, incident),
       openEntry: JSON.stringify(openEntryOf(incident)),
       flapTrace: flapTraceJson(incident),
+      recoveryLineMs: incident.recovery_line_at === undefined ? null : Date.parse(incident.recovery_line_at),
     });
   }
 

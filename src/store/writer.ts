@@ -197,6 +197,8 @@ export class Writer {
         // Written when it resolves, not by later writes of it: a newer incident's trace stays.
         const resolves = op.state === 'resolved' && draft.stateOf(op.id) !== 'resolved';
         if (op.flapTrace !== null && resolves) ops.push(this.put(subs.flaps, op.fingerprint, op.flapTrace));
+        if (op.recoveryLineMs !== null && Number.isFinite(op.recoveryLineMs) && resolves)
+          ops.push(this.put(subs.recoveries, op.fingerprint, String(op.recoveryLineMs)));
         for (const change of draft.put(op.id, { fingerprint: op.fingerprint, state: op.state })) {
           if (change.type === 'del') ops.push(this.del(subs.open, change.fingerprint));
         }

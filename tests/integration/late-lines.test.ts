@@ -5,7 +5,9 @@
 // that resolved its incident opens nothing; it would page for a problem that is over, in an
 // incident never resolved (found by the cluster test's NATS node SIGKILL, which redelivered them).
 import { describe, expect, it } from 'vitest';
-import { exposition, get, post, startTestApp } from '../helpers/app.js';
+import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { exposition, get, post, startTestApp, TEST_STATE } from '../helpers/app.js';
 
 const line = (timestamp: string, level: string, message: string) => ({
   timestamp,
@@ -59,6 +61,43 @@ describe('late lines', () => {
       expect(open[0].recovery_line_at).toBeUndefined();
     } finally {
       await t.stop();
+    }
+  });
+
+  it('the recovery is remembered across a restart', async () => {
+    // The same state again: LevelDB's data directory, or the cluster's buckets.
+    const same: Record<string, string> =
+      TEST_STATE === 'jetstream' ? { CLUSTER_NAME: `late${Date.now()}` } : {};
+    const first = await startTestApp(same);
+    const events = (url: string, ts: string, level: string, message: string) =>
+      post(`${url}/api/v1/events`, line(ts, level, message));
+    expect(
+      (await events(first.url, '2026-11-24T10:00:00Z', 'error', 'connection refused to postgres')).body
+        .outcomes,
+    ).toEqual({ paged: 1 });
+    expect(
+      (await events(first.url, '2026-11-24T10:00:10Z', 'info', 'connection pool recovered')).body.outcomes,
+    ).toEqual({ resolved: 1 });
+    await first.app.stop(500);
+    const second = await startTestApp({ ...same, DATA_DIR: first.dataDir });
+    try {
+      const late = await events(
+        second.url,
+        '2026-11-24T10:00:05Z',
+        'error',
+        'connection refused to postgres',
+      );
+      expect(late.body.outcomes).toEqual({ ignored: 1 });
+      const newer = await events(
+        second.url,
+        '2026-11-24T10:00:11Z',
+        'error',
+        'connection refused to postgres',
+      );
+      expect(newer.body.outcomes).toEqual({ paged: 1 });
+    } finally {
+      await second.stop();
+      await rm(dirname(first.dataDir), { recursive: true, force: true });
     }
   });
 });

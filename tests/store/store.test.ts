@@ -4,6 +4,7 @@ import { ManualClock } from '../../src/domain/clock.js';
 import type { Incident } from '../../src/domain/incident.js';
 import { StoreError } from '../../src/errors.js';
 import { Store } from '../../src/store/store.js';
+import { idAt } from '../../src/store/ids.js';
 import { Transaction } from '../../src/store/transaction.js';
 import { audit, delivery, freshDir, incident } from './fixtures.js';
 
@@ -377,5 +378,35 @@ describe('store - the open incidents at start', () => {
     const summaries = await store.openSummaries();
     expect(summaries.map((s) => [s.fingerprint, s.id, s.occurrences])).toEqual([['fp-old', 'inc_old', 3]]);
     expect(await store.openIncidentId('fp-gone')).toBeUndefined();
+  });
+});
+
+describe('store - recoveries', () => {
+  it('keeps a recovery written with its resolve, and retention deletes it with that incident only', async () => {
+    const t0 = Date.parse('2025-01-01T00:00:00Z');
+    const resolvedBy = (i: Incident, line: string, at: string): Incident => ({
+      ...i,
+      revision: 2,
+      state: 'resolved',
+      resolved_at: at,
+      recovery_line_at: line,
+    });
+    const first = incident({ id: `${idAt(t0)}a`, fingerprint: 'fp-r' });
+    const second = incident({ id: `${idAt(t0)}b`, fingerprint: 'fp-s' });
+    await put(first, second);
+    await put(resolvedBy(first, '2025-01-01T00:00:50.000Z', '2025-01-01T00:01:00.000Z'));
+    await put(resolvedBy(second, '2025-01-01T00:00:55.000Z', '2025-01-01T00:01:00.000Z'));
+    // A later incident of fp-s, resolved by a later recovery, owns fp-s's recovery now.
+    const later = incident({ id: `${idAt(t0 + 3_600_000)}c`, fingerprint: 'fp-s' });
+    await put(later);
+    await put(resolvedBy(later, '2025-01-01T01:00:30.000Z', '2025-01-01T01:01:00.000Z'));
+    await reopen();
+    expect(await store.loadRecoveries()).toEqual([
+      ['fp-r', Date.parse('2025-01-01T00:00:50.000Z')],
+      ['fp-s', Date.parse('2025-01-01T01:00:30.000Z')],
+    ]);
+    // Retention of the two first incidents: fp-r's recovery goes with its incident, fp-s's stays.
+    expect(await store.pruneResolved(t0 + 30 * 60_000)).toBe(2);
+    expect(await store.loadRecoveries()).toEqual([['fp-s', Date.parse('2025-01-01T01:00:30.000Z')]]);
   });
 });
