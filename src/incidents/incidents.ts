@@ -362,10 +362,15 @@ export class Incidents {
         retriggers: ref.flapRetriggers,
       });
     const actor: Actor = { actor: `policy:${decision.classification.rule}`, source: 'pipeline' };
-    const resolving = this.transitionWith(ref.id, {
-      ...{ action: 'resolve', actor, origin: null, note: null, detail: null },
+    const request: TransitionRequest = {
+      action: 'resolve',
+      actor,
+      origin: null,
+      note: null,
+      detail: null,
       recoveryLineMs: lineMs,
-    });
+    };
+    const resolving = this.transitionWith(ref.id, request);
     this.closing.set(fingerprint, resolving);
     let result: TransitionResult;
     try {
