@@ -353,7 +353,10 @@ export class Incidents {
     // Takes effect now, in event order: the next failure of this fingerprint opens a new incident
     // even while this one's resolution is still being written (unless it is no newer than this line).
     this.open.delete(fingerprint);
-    this.recoveries.remember(fingerprint, lineMs);
+    // A recovery stamped ahead of our clock (a publisher's clock runs fast) counts as now: taken at
+    // its word it would make every genuine failure until then look late, and page nobody.
+    const recoveredMs = Math.min(lineMs, this.deps.clock.now());
+    this.recoveries.remember(fingerprint, recoveredMs);
     this.rememberClosed(ref.id);
     // A damped fingerprint's next open must see this resolve even before it is written.
     if (ref.flapRetriggers !== undefined)
@@ -368,7 +371,7 @@ export class Incidents {
       origin: null,
       note: null,
       detail: null,
-      recoveryLineMs: lineMs,
+      recoveryLineMs: recoveredMs,
     };
     const resolving = this.transitionWith(ref.id, request);
     this.closing.set(fingerprint, resolving);

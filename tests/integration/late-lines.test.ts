@@ -100,4 +100,21 @@ describe('late lines', () => {
       await rm(dirname(first.dataDir), { recursive: true, force: true });
     }
   });
+
+  it('a recovery stamped ahead of our clock counts as now: a failure after now still opens', async () => {
+    const t = await startTestApp();
+    try {
+      const iso = (ms: number) => new Date(ms).toISOString();
+      const now = Date.now();
+      const fail = (ms: number) =>
+        post(`${t.url}/api/v1/events`, line(iso(ms), 'error', 'connection refused to postgres'));
+      expect((await fail(now - 60_000)).body.outcomes).toEqual({ paged: 1 });
+      const ahead = line(iso(now + 3_600_000), 'info', 'connection pool recovered');
+      expect((await post(`${t.url}/api/v1/events`, ahead)).body.outcomes).toEqual({ resolved: 1 });
+      expect((await fail(now - 30_000)).body.outcomes).toEqual({ ignored: 1 });
+      expect((await fail(Date.now() + 60_000)).body.outcomes).toEqual({ paged: 1 });
+    } finally {
+      await t.stop();
+    }
+  });
 });
