@@ -4,7 +4,10 @@
 // what a crash or a lost ack left unacked after ack_wait, behind newer lines; publishers race) and
 // opens nothing: a new incident would page for a problem already over and never be resolved, as
 // its recovery has passed. Ties go to the recovery, as a recovery line as old as the newest failure
-// still resolves. Bounded: the longest remembered go first.
+// still resolves. Times ahead of the sidecar's clock count as its now, here and for the newest
+// failure a recovery is compared with (src/incidents/open-incidents.ts): a publisher whose clock runs
+// fast would otherwise make every genuine line until then look late. Bounded: the longest
+// remembered go first.
 const REMEMBERED = 20_000;
 
 export class Recoveries {

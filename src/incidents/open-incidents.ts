@@ -45,7 +45,7 @@ export function refOf(incident: Incident | IncidentRef): OpenRef {
     service: incident.service,
     occurrences: incident.occurrences,
     lastSeenMs: Date.parse(incident.last_seen),
-    lastEventMs: eventMs(incident.event.timestamp),
+    lastEventMs: Math.min(eventMs(incident.event.timestamp), Date.parse(incident.opened_at)),
     unsaved: 0,
     queued: false,
     ...(incident.flap === undefined ? {} : { flapRetriggers: incident.flap.retriggers }),
@@ -79,7 +79,9 @@ export class OpenIncidents implements IncidentLookup {
     ref.occurrences++;
     ref.unsaved++;
     if (atMs > ref.lastSeenMs) ref.lastSeenMs = atMs;
-    if (eventAtMs > ref.lastEventMs) ref.lastEventMs = eventAtMs;
+    // A line stamped ahead of our clock counts as now (src/correlate/recoveries.ts says why).
+    const eventMsNow = Math.min(eventAtMs, atMs);
+    if (eventMsNow > ref.lastEventMs) ref.lastEventMs = eventMsNow;
     this.queue(ref);
   }
 

@@ -188,12 +188,12 @@ export async function settled(
   }
 }
 
-/** A replica's last warnings and errors (pino levels 40 and up), for a failure's message. */
+/** A replica's last warnings and errors (our logs name the level), for a failure's message. */
 function complaints(replica: Replica): string {
   const lines = replica
     .output()
     .split('\n')
-    .filter((line) => /"level":(4|5|6)0/.test(line));
+    .filter((line) => /"level":"(warn|error|fatal)"/.test(line));
   return `replica ${replica.name}: ${lines.length} warnings or errors; the last ones:\n${lines.slice(-12).join('\n')}`;
 }
 

@@ -117,4 +117,17 @@ describe('late lines', () => {
       await t.stop();
     }
   });
+
+  it('a failure stamped ahead of our clock counts as now: a recovery after now still resolves', async () => {
+    const t = await startTestApp();
+    try {
+      const iso = (ms: number) => new Date(ms).toISOString();
+      const ahead = line(iso(Date.now() + 3_600_000), 'error', 'connection refused to postgres');
+      expect((await post(`${t.url}/api/v1/events`, ahead)).body.outcomes).toEqual({ paged: 1 });
+      const recovered = line(iso(Date.now() + 60_000), 'info', 'connection pool recovered');
+      expect((await post(`${t.url}/api/v1/events`, recovered)).body.outcomes).toEqual({ resolved: 1 });
+    } finally {
+      await t.stop();
+    }
+  });
 });
