@@ -39,7 +39,8 @@ describe.skipIf(TEST_STATE !== 'jetstream')('cluster state: key entries', () => 
       }
       const [incident] = (await get(`${t.url}/api/v1/incidents?state=resolved`)).body.incidents;
       expect(incident.state).toBe('resolved');
-      expect(await counts()).toMatchObject({ triggered: 1 }); // the key entry trails its record
+      // The key entry trails its record now; the resolve's delivery outcomes, written next, may
+      // already bring it back (any write of the incident does), so it is not asserted here.
       // The retry: the record needs no change, the key entry is brought to it.
       const again = await post(`${t.url}/api/v1/incidents/${incident.id}/resolve`, {});
       expect(again.status).toBeLessThan(500);
