@@ -194,6 +194,9 @@ export class DeliveryRecorder implements DeliveryHooks {
         delivery: delivery.id,
         providers: delivery.candidates,
         reason: error.reason,
+        // What the last provider said (as the delivery's `last_error` shows it over the API).
+        status: error.status,
+        error: error.message,
       },
       `no provider accepted ${delivery.action} of ${incident.id}: ${next}`,
     );
