@@ -4,7 +4,8 @@
 // a replica that starts later learns it from the key view's replay.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { exposition, get, post, waitFor } from '../helpers/app.js';
+import { exposition, get, waitFor } from '../helpers/app.js';
+import { dbFailure, dbRecovery, outcomesOf } from '../helpers/db-lines.js';
 import { NatsServer } from '../helpers/nats-server.js';
 import { clusterFixture, startReplica, stopReplica, type Replica } from './support.js';
 
@@ -21,17 +22,9 @@ afterAll(async () => {
 
 const at = (seconds: number): string =>
   new Date(Date.parse('2026-11-24T10:00:00Z') + seconds * 1_000).toISOString();
-const line = (seconds: number, level: string, message: string) => ({
-  timestamp: at(seconds),
-  service: 'order-service',
-  level,
-  source: 'database',
-  message,
-});
-const failure = (seconds: number) => line(seconds, 'error', 'connection refused to postgres');
-const recovery = (seconds: number) => line(seconds, 'info', 'connection pool recovered');
-const outcomes = async (r: Replica, event: object) =>
-  (await post(`${r.url}/api/v1/events`, event)).body.outcomes;
+const failure = (seconds: number) => dbFailure(at(seconds));
+const recovery = (seconds: number) => dbRecovery(at(seconds));
+const outcomes = (r: Replica, event: object) => outcomesOf(r.url, event);
 const counts = async (r: Replica) => (await get(`${r.url}/api/v1/health`)).body.incidents;
 
 describe('cluster mode - late failure lines', () => {

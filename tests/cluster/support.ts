@@ -12,6 +12,7 @@ import {
 } from '../../src/sandbox/index.js';
 import { get, noRateLimit, waitFor } from '../helpers/app.js';
 import { exited, startServe } from '../helpers/cli.js';
+import { dbFailure, dbRecovery } from '../helpers/db-lines.js';
 import { copyShippedPolicy } from '../helpers/policy.js';
 import { noStorm } from '../ingest/support.js';
 
@@ -89,13 +90,11 @@ export async function stopReplica(replica: Replica, signal: NodeJS.Signals = 'SI
 
 export const SERVICES = Array.from({ length: 200 }, (_, i) => `svc-${String(i).padStart(3, '0')}`);
 
-const line = (service: string, level: string, message: string, source = 'database', at = NOW_ISO): string =>
-  JSON.stringify({ timestamp: at, service, level, source, message });
+const line = (service: string, level: string, message: string, source = 'database'): string =>
+  JSON.stringify({ timestamp: NOW_ISO, service, level, source, message });
 
-export const failing = (service: string, at = NOW_ISO): string =>
-  line(service, 'error', 'connection refused to postgres', 'database', at);
-export const recovered = (service: string, at = NOW_ISO): string =>
-  line(service, 'info', 'connection pool recovered', 'database', at);
+export const failing = (service: string, at = NOW_ISO): string => JSON.stringify(dbFailure(at, service));
+export const recovered = (service: string, at = NOW_ISO): string => JSON.stringify(dbRecovery(at, service));
 /** A line that changes nothing (a cache miss at info): most of any real stream. */
 export const noise = (i: number): string =>
   line(`web-${i % 50}`, 'info', `cache miss rate increased by ${i % 7}%`, 'cache');

@@ -5,35 +5,20 @@
 // `repairKey`). The failed rewrite is played by skipping it.
 import { describe, expect, it } from 'vitest';
 import { get, post, startTestApp, TEST_STATE, waitFor } from '../helpers/app.js';
-
-const line = (timestamp: string, level: string, message: string) => ({
-  timestamp,
-  service: 'order-service',
-  level,
-  source: 'database',
-  message,
-});
+import { dbFailure, dbRecovery, outcomesOf } from '../helpers/db-lines.js';
 
 describe.skipIf(TEST_STATE !== 'jetstream')('cluster state: key entries', () => {
   it('a key entry left triggered by a resolve whose key rewrite failed is repaired by the retry', async () => {
     const t = await startTestApp();
     try {
-      const opened = await post(
-        `${t.url}/api/v1/events`,
-        line('2026-11-24T10:00:00Z', 'error', 'connection refused to postgres'),
-      );
-      expect(opened.body.outcomes).toEqual({ paged: 1 });
+      expect(await outcomesOf(t.url, dbFailure('2026-11-24T10:00:00Z'))).toEqual({ paged: 1 });
       const counts = async () => (await get(`${t.url}/api/v1/health`)).body.incidents;
       await waitFor(async () => (await counts()).triggered === 1);
       const state = t.app.parts.state as unknown as { afterWrite: (...args: unknown[]) => Promise<void> };
       const afterWrite = state.afterWrite;
       state.afterWrite = async () => undefined;
       try {
-        const recovered = await post(
-          `${t.url}/api/v1/events`,
-          line('2026-11-24T10:00:10Z', 'info', 'connection pool recovered'),
-        );
-        expect(recovered.body.outcomes).toEqual({ resolved: 1 });
+        expect(await outcomesOf(t.url, dbRecovery('2026-11-24T10:00:10Z'))).toEqual({ resolved: 1 });
       } finally {
         state.afterWrite = afterWrite;
       }

@@ -7,31 +7,22 @@
 import { describe, expect, it } from 'vitest';
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { exposition, get, post, startTestApp, TEST_STATE } from '../helpers/app.js';
-
-const line = (timestamp: string, level: string, message: string) => ({
-  timestamp,
-  service: 'order-service',
-  level,
-  source: 'database',
-  message,
-});
+import { exposition, get, startTestApp, TEST_STATE } from '../helpers/app.js';
+import { dbFailure, dbRecovery, outcomesOf } from '../helpers/db-lines.js';
 
 describe('late lines', () => {
   it('a recovery older than the newest failure is ignored; a newer one resolves', async () => {
     const t = await startTestApp();
     try {
-      const fail = (ts: string) =>
-        post(`${t.url}/api/v1/events`, line(ts, 'error', 'connection refused to postgres'));
-      const recover = (ts: string) =>
-        post(`${t.url}/api/v1/events`, line(ts, 'info', 'connection pool recovered'));
-      expect((await fail('2026-11-24T10:00:00Z')).body.outcomes).toEqual({ paged: 1 });
-      expect((await fail('2026-11-24T10:00:05Z')).body.outcomes).toEqual({ deduplicated: 1 });
-      expect((await recover('2026-11-24T10:00:03Z')).body.outcomes).toEqual({ ignored: 1 });
+      const fail = (ts: string) => outcomesOf(t.url, dbFailure(ts));
+      const recover = (ts: string) => outcomesOf(t.url, dbRecovery(ts));
+      expect(await fail('2026-11-24T10:00:00Z')).toEqual({ paged: 1 });
+      expect(await fail('2026-11-24T10:00:05Z')).toEqual({ deduplicated: 1 });
+      expect(await recover('2026-11-24T10:00:03Z')).toEqual({ ignored: 1 });
       const open = (await get(`${t.url}/api/v1/incidents?state=triggered`)).body.incidents;
       expect(open).toHaveLength(1);
       expect(await exposition(t.url)).toMatch(/^incident_router_stale_resolves_total 1$/m);
-      expect((await recover('2026-11-24T10:00:06Z')).body.outcomes).toEqual({ resolved: 1 });
+      expect(await recover('2026-11-24T10:00:06Z')).toEqual({ resolved: 1 });
     } finally {
       await t.stop();
     }
@@ -40,22 +31,20 @@ describe('late lines', () => {
   it('a failure no newer than the recovery that resolved its incident opens nothing; a newer one opens', async () => {
     const t = await startTestApp();
     try {
-      const fail = (ts: string) =>
-        post(`${t.url}/api/v1/events`, line(ts, 'error', 'connection refused to postgres'));
-      const recover = (ts: string) =>
-        post(`${t.url}/api/v1/events`, line(ts, 'info', 'connection pool recovered'));
-      expect((await fail('2026-11-24T10:00:00Z')).body.outcomes).toEqual({ paged: 1 });
-      expect((await recover('2026-11-24T10:00:10Z')).body.outcomes).toEqual({ resolved: 1 });
+      const fail = (ts: string) => outcomesOf(t.url, dbFailure(ts));
+      const recover = (ts: string) => outcomesOf(t.url, dbRecovery(ts));
+      expect(await fail('2026-11-24T10:00:00Z')).toEqual({ paged: 1 });
+      expect(await recover('2026-11-24T10:00:10Z')).toEqual({ resolved: 1 });
       // Redelivered or raced: older than the recovery, and as old (ties go to the recovery).
-      expect((await fail('2026-11-24T10:00:05Z')).body.outcomes).toEqual({ ignored: 1 });
-      expect((await fail('2026-11-24T10:00:10Z')).body.outcomes).toEqual({ ignored: 1 });
+      expect(await fail('2026-11-24T10:00:05Z')).toEqual({ ignored: 1 });
+      expect(await fail('2026-11-24T10:00:10Z')).toEqual({ ignored: 1 });
       expect(await exposition(t.url)).toMatch(/^incident_router_late_failures_total 2$/m);
       const resolved = (await get(`${t.url}/api/v1/incidents?state=resolved`)).body.incidents;
       expect(resolved).toHaveLength(1);
       expect(resolved[0].recovery_line_at).toBe('2026-11-24T10:00:10.000Z');
       expect((await get(`${t.url}/api/v1/incidents?state=triggered`)).body.incidents).toHaveLength(0);
       // A failure after the recovery is a new one.
-      expect((await fail('2026-11-24T10:00:11Z')).body.outcomes).toEqual({ paged: 1 });
+      expect(await fail('2026-11-24T10:00:11Z')).toEqual({ paged: 1 });
       const open = (await get(`${t.url}/api/v1/incidents?state=triggered`)).body.incidents;
       expect(open).toHaveLength(1);
       expect(open[0].recovery_line_at).toBeUndefined();
@@ -69,32 +58,13 @@ describe('late lines', () => {
     const same: Record<string, string> =
       TEST_STATE === 'jetstream' ? { CLUSTER_NAME: `late${Date.now()}` } : {};
     const first = await startTestApp(same);
-    const events = (url: string, ts: string, level: string, message: string) =>
-      post(`${url}/api/v1/events`, line(ts, level, message));
-    expect(
-      (await events(first.url, '2026-11-24T10:00:00Z', 'error', 'connection refused to postgres')).body
-        .outcomes,
-    ).toEqual({ paged: 1 });
-    expect(
-      (await events(first.url, '2026-11-24T10:00:10Z', 'info', 'connection pool recovered')).body.outcomes,
-    ).toEqual({ resolved: 1 });
+    expect(await outcomesOf(first.url, dbFailure('2026-11-24T10:00:00Z'))).toEqual({ paged: 1 });
+    expect(await outcomesOf(first.url, dbRecovery('2026-11-24T10:00:10Z'))).toEqual({ resolved: 1 });
     await first.app.stop(500);
     const second = await startTestApp({ ...same, DATA_DIR: first.dataDir });
     try {
-      const late = await events(
-        second.url,
-        '2026-11-24T10:00:05Z',
-        'error',
-        'connection refused to postgres',
-      );
-      expect(late.body.outcomes).toEqual({ ignored: 1 });
-      const newer = await events(
-        second.url,
-        '2026-11-24T10:00:11Z',
-        'error',
-        'connection refused to postgres',
-      );
-      expect(newer.body.outcomes).toEqual({ paged: 1 });
+      expect(await outcomesOf(second.url, dbFailure('2026-11-24T10:00:05Z'))).toEqual({ ignored: 1 });
+      expect(await outcomesOf(second.url, dbFailure('2026-11-24T10:00:11Z'))).toEqual({ paged: 1 });
     } finally {
       await second.stop();
       await rm(dirname(first.dataDir), { recursive: true, force: true });
@@ -104,15 +74,11 @@ describe('late lines', () => {
   it('a recovery stamped ahead of our clock counts as now: a failure after now still opens', async () => {
     const t = await startTestApp();
     try {
-      const iso = (ms: number) => new Date(ms).toISOString();
       const now = Date.now();
-      const fail = (ms: number) =>
-        post(`${t.url}/api/v1/events`, line(iso(ms), 'error', 'connection refused to postgres'));
-      expect((await fail(now - 60_000)).body.outcomes).toEqual({ paged: 1 });
-      const ahead = line(iso(now + 3_600_000), 'info', 'connection pool recovered');
-      expect((await post(`${t.url}/api/v1/events`, ahead)).body.outcomes).toEqual({ resolved: 1 });
-      expect((await fail(now - 30_000)).body.outcomes).toEqual({ ignored: 1 });
-      expect((await fail(Date.now() + 60_000)).body.outcomes).toEqual({ paged: 1 });
+      expect(await outcomesOf(t.url, dbFailure(now - 60_000))).toEqual({ paged: 1 });
+      expect(await outcomesOf(t.url, dbRecovery(now + 3_600_000))).toEqual({ resolved: 1 });
+      expect(await outcomesOf(t.url, dbFailure(now - 30_000))).toEqual({ ignored: 1 });
+      expect(await outcomesOf(t.url, dbFailure(Date.now() + 60_000))).toEqual({ paged: 1 });
     } finally {
       await t.stop();
     }
@@ -121,11 +87,8 @@ describe('late lines', () => {
   it('a failure stamped ahead of our clock counts as now: a recovery after now still resolves', async () => {
     const t = await startTestApp();
     try {
-      const iso = (ms: number) => new Date(ms).toISOString();
-      const ahead = line(iso(Date.now() + 3_600_000), 'error', 'connection refused to postgres');
-      expect((await post(`${t.url}/api/v1/events`, ahead)).body.outcomes).toEqual({ paged: 1 });
-      const recovered = line(iso(Date.now() + 60_000), 'info', 'connection pool recovered');
-      expect((await post(`${t.url}/api/v1/events`, recovered)).body.outcomes).toEqual({ resolved: 1 });
+      expect(await outcomesOf(t.url, dbFailure(Date.now() + 3_600_000))).toEqual({ paged: 1 });
+      expect(await outcomesOf(t.url, dbRecovery(Date.now() + 60_000))).toEqual({ resolved: 1 });
     } finally {
       await t.stop();
     }
