@@ -95,7 +95,14 @@ const OPEN_TIMEOUT_MS = 60_000;
 
 async function open(nc: NatsConnection, cluster: ClusterConfig): Promise<Buckets> {
   const kvm = new Kvm(nc);
-  const base = { replicas: cluster.replicas, history: 1 };
+  // A 3-node cluster with R1 buckets lost escalation tiers without leases (tests/cluster with
+  // CLUSTER_REPLICAS=1): the check before the proposal is the cluster's, not the replica count's.
+  const clustered = cluster.replicas > 1 || nc.info?.cluster !== undefined;
+  // On a NATS cluster every read asks the stream's leader. A direct get is answered by whichever
+  // server holds a copy, preferring the one we are connected to, and a copy that is catching up
+  // (a node restarted after a crash) answers with an older revision or none: an incident without
+  // the holds its resolve needs, which refused that resolve for good (docs/architecture.md, "Cluster mode", Reads).
+  const base = { replicas: cluster.replicas, history: 1, allow_direct: !clustered };
   const bucket = (suffix: string, extra: { ttl?: number } = {}): Promise<KV> =>
     kvm.create(`${cluster.name}_${suffix}`, { ...base, ...extra });
   const [keys, incidents, refs, webhooks, breakers, members, rates, leases, silences] = await Promise.all([
@@ -112,9 +119,6 @@ async function open(nc: NatsConnection, cluster: ClusterConfig): Promise<Buckets
   const jsm = await jetstreamManager(nc);
   const outbox = await openOutbox(jsm, cluster);
   const leaseStream = `KV_${cluster.name}_leases`;
-  // A 3-node cluster with R1 buckets lost escalation tiers without leases (tests/cluster with
-  // CLUSTER_REPLICAS=1): the check before the proposal is the cluster's, not the replica count's.
-  const clustered = cluster.replicas > 1 || nc.info?.cluster !== undefined;
   return {
     nc,
     jsm,
