@@ -455,8 +455,9 @@ export async function latencySamples(url, sandbox) {
     if (process.env.BENCH_VERBOSE)
       console.error(
         samples
+          .filter(([tag]) => tag.startsWith('lat'))
           .sort((a, b) => b[1] - a[1])
-          .slice(0, 30)
+          .slice(0, 40)
           .join(' '),
       );
     return { p50: percentile(ms, 50), p99: percentile(ms, 99), n: ms.length, coldP99: percentile(cold, 99) };

@@ -7,7 +7,7 @@
 // outbox workers; they differ only in how they wait (a timer, or a nak with a delay).
 import type { Clock } from '../domain/clock.js';
 import { durationMs } from '../domain/duration.js';
-import type { Delivery } from '../domain/incident.js';
+import type { Delivery, Incident } from '../domain/incident.js';
 import type { MaybePromise } from '../domain/maybe-promise.js';
 import type { DeliverySettings } from './settings.js';
 import type { ProviderSpec, RateLimit } from '../providers/spec.js';
@@ -28,8 +28,11 @@ export type FailureOutcome =
   | { kind: 'refused'; reason: string };
 
 export interface DeliveryHooks {
-  /** The request for this delivery's current provider, or null when it can no longer be built. */
-  request(delivery: Delivery, provider: string): Promise<ProviderRequest | null>;
+  /**
+   * The request for this delivery's current provider, or null when it can no longer be built.
+   * `incident`: the record as the caller has just read it (the cluster's outbox worker), not read again.
+   */
+  request(delivery: Delivery, provider: string, incident?: Incident): Promise<ProviderRequest | null>;
   /** Records a success; returns the follow-ups it made (a late trigger's catch-up), sent next. */
   delivered(
     delivery: Delivery,
@@ -146,6 +149,7 @@ export class Attempts {
     d: Delivery,
     cancelled: () => boolean = () => false,
     answered: () => void = () => undefined,
+    incident?: Incident,
   ): Promise<AttemptResult> {
     const timing = this.timing as Timing;
     const name = Attempts.providerOf(d);
@@ -165,7 +169,7 @@ export class Attempts {
     if (!breaker.canAttempt()) return this.unavailable(d, name, breaker.retryAt());
     let request: ProviderRequest | null;
     try {
-      request = await this.deps.hooks.request(d, name);
+      request = await this.deps.hooks.request(d, name, incident);
     } catch (err) {
       breaker.record('ignored');
       this.deps.logger.error(

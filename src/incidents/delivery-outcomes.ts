@@ -32,8 +32,8 @@ export interface DeliveryRecorderDeps {
 export class DeliveryRecorder implements DeliveryHooks {
   constructor(private readonly deps: DeliveryRecorderDeps) {}
 
-  async request(delivery: Delivery, provider: string): Promise<ProviderRequest | null> {
-    const incident = await this.deps.state.get(delivery.incident_id);
+  async request(delivery: Delivery, provider: string, known?: Incident): Promise<ProviderRequest | null> {
+    const incident = known ?? (await this.deps.state.get(delivery.incident_id));
     if (!incident) return null;
     const current = this.deps.providers().get(provider).target(incident.team);
     let target = current;

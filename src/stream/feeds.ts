@@ -41,7 +41,7 @@ export function feedStream(
 export function streamedHooks(hooks: DeliveryHooks, hub: StreamHub, clock: Clock): DeliveryHooks {
   const at = (): string => new Date(clock.now()).toISOString();
   return {
-    request: (delivery, provider) => hooks.request(delivery, provider),
+    request: (delivery, provider, incident) => hooks.request(delivery, provider, incident),
     delivered(delivery, provider, response, request, latencyMs) {
       const recorded = hooks.delivered(delivery, provider, response, request, latencyMs);
       if (!hub.listening) return recorded;

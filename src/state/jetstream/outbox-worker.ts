@@ -195,7 +195,9 @@ export class OutboxWorker implements DeliveryEngine {
     if (!(await this.isTurn(read.record, d))) return m.nak(TURN_WAIT_MS);
     const now = clock.now();
     if (d.next_attempt_at > now + 5) return m.nak(d.next_attempt_at - now);
-    await this.attempts.run(d, undefined, answered);
+    // The request is built from the record read here: the one that holds this delivery pending (a
+    // resolve's holds with it), one leader read fewer per delivery on a NATS cluster.
+    await this.attempts.run(d, undefined, answered, read.record.incident);
     if (d.status === 'pending') m.nak(Math.max(0, d.next_attempt_at - clock.now()));
     else m.ack();
   }
