@@ -517,17 +517,22 @@ function decision(
   };
 }
 
-// Fingerprints repeat heavily (that is what dedup is for); hashing each one once is enough. The
-// cache is cleared when full: 10,000 keys hold about 1.4 MB.
-const keyCache = new Map<string, string>();
-const KEY_CACHE_LIMIT = 10_000;
+// Fingerprints repeat heavily (that is what dedup is for); hashing each one once is enough. Two
+// generations of at most 10,000 keys each (about 1.4 MB apiece): when the newer fills it becomes the
+// older, and a key found in the older moves to the newer. One map cleared when full hashed every event
+// again once more than 10,000 fingerprints took turns (each miss cleared what the next event needed).
+let keysNow = new Map<string, string>();
+let keysBefore = new Map<string, string>();
+const KEY_GENERATION_LIMIT = 10_000;
 
 function cachedProviderKey(fingerprint: string): string {
-  let key = keyCache.get(fingerprint); // fingerprints are bounded (boundFingerprint): so is the cache
-  if (key === undefined) {
-    if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
-    key = providerKey(fingerprint);
-    keyCache.set(fingerprint, key);
+  let key = keysNow.get(fingerprint); // fingerprints are bounded (boundFingerprint): so is the cache
+  if (key !== undefined) return key;
+  key = keysBefore.get(fingerprint) ?? providerKey(fingerprint);
+  if (keysNow.size >= KEY_GENERATION_LIMIT) {
+    keysBefore = keysNow;
+    keysNow = new Map();
   }
+  keysNow.set(fingerprint, key);
   return key;
 }

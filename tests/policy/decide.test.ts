@@ -114,6 +114,15 @@ describe('decide', () => {
     });
   });
 
+  it('provider keys stay right past the key cache: 25,000 services in turn, then a sample of them again', async () => {
+    // The cache keeps two generations of 10,000 fingerprints; whichever holds a key, it is the hash's.
+    for (let round = 0; round < 2; round++)
+      for (let i = 0; i < 25_000; i += round === 0 ? 1 : 997) {
+        const d = await run({ service: `svc-${i}`, level: 'critical' });
+        expect(d.provider_key).toBe(providerKey(d.fingerprint));
+      }
+  });
+
   it('classify - a resolve rule names the fingerprint it closes and never pages', async () => {
     const d = await decide(eventToInput(event({ message: 'db back up' })), policy.compiled, NOON, {
       openIncident: (fp) => (fp === 'api:db' ? { id: 'inc_1' } : null),
