@@ -10,7 +10,7 @@ import { andThen, type MaybePromise } from './domain/maybe-promise.js';
 import type { Outbox } from './deliver/outbox.js';
 import type { ApplyResult, Incidents, Outcome } from './incidents/incidents.js';
 import type { CompiledPolicy } from './policy/compile.js';
-import { decideNow, type DecideOptions, type SilenceLookup } from './policy/decide.js';
+import { decideNow, isRepeatLite, type DecideOptions, type SilenceLookup } from './policy/decide.js';
 import type { PolicyManager } from './policy/manager.js';
 import type { Logger } from './telemetry/logger.js';
 import type { Metrics } from './telemetry/metrics.js';
@@ -27,7 +27,11 @@ export interface PipelineResult extends ApplyResult {
 
 export class Pipeline {
   /** The decide options of the policy in force, made once per policy rather than per event. */
-  private decideOptions: { policy: CompiledPolicy; options: DecideOptions } | null = null;
+  private decideOptions: {
+    policy: CompiledPolicy;
+    options: DecideOptions;
+    fullOptions: DecideOptions;
+  } | null = null;
 
   constructor(
     private readonly deps: {
@@ -47,20 +51,24 @@ export class Pipeline {
     },
   ) {}
 
-  /** The decision for an input: synchronous unless a rule waits on json-rules-engine. */
-  decide(input: PipelineInput): MaybePromise<Decided> {
+  /**
+   * The decision for an input: synchronous unless a rule waits on json-rules-engine. A repeat of an
+   * open incident takes no route unless `full` (a caller that shows the decision: `process`).
+   */
+  decide(input: PipelineInput, full = false): MaybePromise<Decided> {
     const policy = this.deps.policies.current().compiled;
     const now = this.deps.clock.now();
-    const decision = decideNow(input, policy, now, this.deps.incidents.open, this.optionsFor(policy));
+    const { options, fullOptions } = this.optionsFor(policy);
+    const decision = decideNow(input, policy, now, this.deps.incidents.open, full ? fullOptions : options);
     return decision instanceof Promise
       ? decision.then((d) => ({ decision: d, input, now }))
       : { decision, input, now };
   }
 
-  private optionsFor(policy: CompiledPolicy): DecideOptions {
-    if (this.decideOptions?.policy === policy) return this.decideOptions.options;
+  private optionsFor(policy: CompiledPolicy): { options: DecideOptions; fullOptions: DecideOptions } {
+    if (this.decideOptions?.policy === policy) return this.decideOptions;
     const { logger, silences } = this.deps;
-    const options: DecideOptions = {
+    const fullOptions: DecideOptions = {
       onDisagreement: (stage, rule) =>
         logger.error(
           { event: 'evaluator_disagreement', stage, rule, policy: policy.stamp },
@@ -68,8 +76,9 @@ export class Pipeline {
         ),
       ...(silences === undefined ? {} : { silences }),
     };
-    this.decideOptions = { policy, options };
-    return options;
+    // Repeats are most events that page: their route stage is work and garbage for nothing.
+    this.decideOptions = { policy, options: { ...fullOptions, repeatsTakeNoRoute: true }, fullOptions };
+    return this.decideOptions;
   }
 
   /**
@@ -82,6 +91,11 @@ export class Pipeline {
 
   /** Takes effect now, in call order; synchronous when nothing must be written (most events). */
   apply(decided: Decided): MaybePromise<ApplyResult> {
+    // A repeat decided without routes is applied in the turn it was decided in; were its incident
+    // gone by now, it would open one with no route: decided again, in full.
+    const d = decided.decision;
+    if (isRepeatLite(d) && this.deps.incidents.open.openIncident(d.fingerprint)?.id !== d.incident.id)
+      return andThen(this.decide(decided.input, true), (again) => this.apply(again));
     if (decided.decision.suppressed_by?.silence !== undefined) this.deps.metrics.silenced.inc();
     const input = decided.input;
     if (input.builtIn === undefined) this.deps.recent?.offer(input.event, decided.decision, input.text);
@@ -98,7 +112,7 @@ export class Pipeline {
   }
 
   async process(input: PipelineInput): Promise<PipelineResult> {
-    const decided = await this.decide(input);
+    const decided = await this.decide(input, true);
     const result = await this.apply(decided);
     return { ...result, decision: decided.decision };
   }

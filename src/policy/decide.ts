@@ -58,6 +58,12 @@ export interface DecideOptions {
   onDisagreement?: (stage: Stage, rule: string) => void;
   /** Silences made at run time, checked after the policy's own suppress rules. */
   silences?: SilenceLookup;
+  /**
+   * A paged event whose incident is open (a repeat) takes no route: routes are chosen when an
+   * incident opens, and a repeat sends nothing. Only for a decision made synchronously (no
+   * json-rules-engine question), which the pipeline applies in the same turn (see `isRepeatLite`).
+   */
+  repeatsTakeNoRoute?: boolean;
 }
 
 const DEFAULT_TITLE = compileTemplate('{service}: {message}');
@@ -464,9 +470,20 @@ function decision(
   }
 
   const paged = pages && suppressedBy === null;
+  const resolveTemplate = lastTemplate(classified.applied, 'resolve');
+  const resolves =
+    builtIn !== undefined
+      ? builtIn.resolves
+      : resolveTemplate === null
+        ? null
+        : boundFingerprint(resolveTemplate(finalFacts));
+  const open = incidents.openIncident(resolves ?? fingerprint);
+
   let routes: RouteChoice[] = [];
   let routeEval: StageEvaluation | null = null;
-  if (paged) {
+  if (paged && resolves === null && open !== null && options.repeatsTakeNoRoute && answers === null) {
+    trace.push({ stage: 'route', rules: [], skipped: `a repeat of open incident ${open.id}` });
+  } else if (paged) {
     routeEval = new StageEvaluation('route', policy, policy.routes, finalFacts, options, answers);
     routes = route(routeEval, policy);
     trace.push(routeEval.result());
@@ -477,15 +494,6 @@ function decision(
       skipped: suppressedBy ? `suppressed by "${suppressedBy.rule}"` : `severity ${severity} does not page`,
     });
   }
-
-  const resolveTemplate = lastTemplate(classified.applied, 'resolve');
-  const resolves =
-    builtIn !== undefined
-      ? builtIn.resolves
-      : resolveTemplate === null
-        ? null
-        : boundFingerprint(resolveTemplate(finalFacts));
-  const open = incidents.openIncident(resolves ?? fingerprint);
   // The run is complete: what the engine contradicted is reported once.
   classifyEval?.reportDisagreements();
   upgradeEval.reportDisagreements();
@@ -515,6 +523,14 @@ function decision(
     incident: { open: open !== null, id: open?.id ?? null },
     trace,
   };
+}
+
+/**
+ * Whether a decision made with `repeatsTakeNoRoute` took no route because its incident was open:
+ * applied once that incident is gone, it must be decided again in full (it would open one).
+ */
+export function isRepeatLite(d: Decision): boolean {
+  return d.paged && d.resolves === null && d.incident.open && d.routes.length === 0;
 }
 
 // Fingerprints repeat heavily (that is what dedup is for); hashing each one once is enough. Two

@@ -4,6 +4,7 @@ import { alertToInput, eventToInput, type LogEvent } from '../../src/domain/log-
 import { providerKey } from '../../src/domain/provider-key.js';
 import type { ActivePolicy } from '../../src/policy/active.js';
 import { decide, decideNow, NO_INCIDENTS } from '../../src/policy/decide.js';
+import type { Decision } from '../../src/domain/decision.js';
 import { compileSources } from '../helpers/policy.js';
 
 const POLICY = `
@@ -163,6 +164,28 @@ describe('decide', () => {
     const d = await run({ source: 'database', message: 'down' });
     expect(d.routes.map((r) => r.name)).toEqual(['copy-hook', 'crit']);
     expect(d.route).toEqual({ name: 'copy-hook', mode: 'all', providers: ['hook'] });
+  });
+
+  it('routes - with repeatsTakeNoRoute, a paged event of an open incident takes none; others still do', () => {
+    const open = { openIncident: (fp: string) => (fp === 'api:db' ? { id: 'inc_1' } : null) };
+    const lite = (e: Partial<LogEvent>) =>
+      decideNow(eventToInput(event(e)), policy.compiled, NOON, open, {
+        repeatsTakeNoRoute: true,
+      }) as Decision;
+    expect(lite({ source: 'database', message: 'down' })).toMatchObject({
+      paged: true,
+      routes: [],
+      route: null,
+      incident: { open: true, id: 'inc_1' },
+    });
+    expect(lite({ source: 'database', message: 'down' }).trace.at(-1)).toEqual({
+      stage: 'route',
+      rules: [],
+      skipped: 'a repeat of open incident inc_1',
+    });
+    // A new incident routes; a resolve of the open one is not a repeat.
+    expect(lite({ service: 'batch' })).toMatchObject({ routes: [{ name: 'default' }] });
+    expect(lite({ message: 'db back up' })).toMatchObject({ resolves: 'api:db', paged: false });
   });
 
   it('routes - the catch-all takes what nothing else matched', async () => {

@@ -46,8 +46,8 @@ export function ingestRouter(deps: {
     deps.metrics.eventsReceived.inc({ source: 'http' }, items.length);
     const rejected: { index: number; errors: string[] }[] = [];
     const inputs: PipelineInput[] = [];
-    for (const [index, item] of items.entries()) {
-      const v = validateEvent(item);
+    for (let index = 0; index < items.length; index++) {
+      const v = validateEvent(items[index]);
       if (v.ok) inputs.push(eventToInput(v.value));
       else {
         deps.metrics.eventsInvalid.inc({ source: 'http' });
