@@ -39,7 +39,7 @@ it('a repeat takes no route, and is decided again in full once its incident is g
   expect(lite.decision.trace.at(-1)).toEqual({
     stage: 'route',
     rules: [],
-    skipped: `a repeat of open incident ${first.body.incident_id}`,
+    skipped: 'a repeat of an open incident: routes are chosen when an incident opens',
   });
   // Shown to a caller (POST /api/v1/alerts), a repeat names the route it would take.
   expect(decide(true).decision.route?.name).toBe('critical-everywhere');

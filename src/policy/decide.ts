@@ -67,6 +67,12 @@ export interface DecideOptions {
 }
 
 const DEFAULT_TITLE = compileTemplate('{service}: {message}');
+/** The route stage of a repeat decided with `repeatsTakeNoRoute` (its incident: `decision.incident`). */
+const REPEAT_ROUTE_TRACE: StageTrace = Object.freeze({
+  stage: 'route',
+  rules: Object.freeze([]) as unknown as RuleTrace[],
+  skipped: 'a repeat of an open incident: routes are chosen when an incident opens',
+});
 const DEFAULT_FINGERPRINT = compileTemplate('{service}:{rule}');
 
 /**
@@ -482,7 +488,7 @@ function decision(
   let routes: RouteChoice[] = [];
   let routeEval: StageEvaluation | null = null;
   if (paged && resolves === null && open !== null && options.repeatsTakeNoRoute && answers === null) {
-    trace.push({ stage: 'route', rules: [], skipped: `a repeat of open incident ${open.id}` });
+    trace.push(REPEAT_ROUTE_TRACE);
   } else if (paged) {
     routeEval = new StageEvaluation('route', policy, policy.routes, finalFacts, options, answers);
     routes = route(routeEval, policy);

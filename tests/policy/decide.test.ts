@@ -181,7 +181,7 @@ describe('decide', () => {
     expect(lite({ source: 'database', message: 'down' }).trace.at(-1)).toEqual({
       stage: 'route',
       rules: [],
-      skipped: 'a repeat of open incident inc_1',
+      skipped: 'a repeat of an open incident: routes are chosen when an incident opens',
     });
     // A new incident routes; a resolve of the open one is not a repeat.
     expect(lite({ service: 'batch' })).toMatchObject({ routes: [{ name: 'default' }] });
