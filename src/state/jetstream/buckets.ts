@@ -101,7 +101,8 @@ async function open(nc: NatsConnection, cluster: ClusterConfig): Promise<Buckets
   // On a NATS cluster every read asks the stream's leader. A direct get is answered by whichever
   // server holds a copy, preferring the one we are connected to, and a copy that is catching up
   // (a node restarted after a crash) answers with an older revision or none: an incident without
-  // the holds its resolve needs, which refused that resolve for good (docs/architecture.md, "Cluster mode", Reads).
+  // the holds its resolve needs, which refused that resolve for good (docs/architecture.md,
+  // "Cluster mode", Reads).
   const base = { replicas: cluster.replicas, history: 1, allow_direct: !clustered };
   const bucket = (suffix: string, extra: { ttl?: number } = {}): Promise<KV> =>
     kvm.create(`${cluster.name}_${suffix}`, { ...base, ...extra });
