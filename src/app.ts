@@ -220,7 +220,12 @@ export class App {
   private async openState(): Promise<Backend> {
     const { cluster, nats } = this.config;
     if (cluster === null || nats === null)
-      return { state: await LevelDbState.open(this.config.dataDir, this.clock), cluster: null };
+      return {
+        state: await LevelDbState.open(this.config.dataDir, this.clock, (seconds, sync) =>
+          this.metrics.storeCommitSeconds.observe({ sync: String(sync) }, seconds),
+        ),
+        cluster: null,
+      };
     this.metrics.registry.setDefaultLabels({ replica: cluster.replica });
     // Loaded only here: one sidecar on LevelDB never pays for the cluster's modules (memory, start).
     const [{ openBuckets }, { JetStreamState }, { Membership }] = await Promise.all([

@@ -78,8 +78,12 @@ export class LevelDbState implements StateBackend {
     private readonly ahead = new Map<string, CountsAhead>(),
   ) {}
 
-  static async open(dir: string, clock: Clock): Promise<LevelDbState> {
-    const store = await Store.open(dir, { clock });
+  static async open(
+    dir: string,
+    clock: Clock,
+    onCommit?: (seconds: number, sync: boolean) => void,
+  ): Promise<LevelDbState> {
+    const store = await Store.open(dir, { clock, ...(onCommit === undefined ? {} : { onCommit }) });
     return new LevelDbState(store, await store.countsAhead());
   }
 

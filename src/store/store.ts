@@ -61,6 +61,7 @@ export class Store {
     private readonly index: IncidentIndex,
     private readonly clock: Clock,
     openAtStart: OpenSummary[],
+    onCommit?: (seconds: number, sync: boolean) => void,
   ) {
     this.openAtStart = openAtStart;
     const openedAt = idAt(clock.now());
@@ -77,13 +78,18 @@ export class Store {
       },
       refRemoved: (ref, id) => this.refs.removed(ref, id),
       webhookMarked: (id) => this.webhookFilter.add(id),
+      ...(onCommit === undefined ? {} : { committed: onCommit }),
     });
   }
 
   /** Opens (creating if needed) the data directory; refuses a directory another process holds. */
-  static async open(dir: string, options: { clock?: Clock } = {}): Promise<Store> {
+  /** `onCommit`: told how long each batch took to commit (a metric: the disk's share of latency). */
+  static async open(
+    dir: string,
+    options: { clock?: Clock; onCommit?: (seconds: number, sync: boolean) => void } = {},
+  ): Promise<Store> {
     const { db, subs, index, open } = await openDb(dir);
-    return new Store(dir, db, subs, index, options.clock ?? systemClock, open);
+    return new Store(dir, db, subs, index, options.clock ?? systemClock, open, options.onCommit);
   }
 
   /** Waits for queued commits, then releases the LevelDB lock. */

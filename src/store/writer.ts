@@ -17,6 +17,8 @@ export interface CommitListener {
   refAdded(ref: string, incidentId: string): void;
   refRemoved(ref: string, incidentId: string): void;
   webhookMarked(id: string): void;
+  /** A batch committed after `seconds` (from its write until its writers could go on); `sync`: fsync'd. */
+  committed?(seconds: number, sync: boolean): void;
 }
 import { META_INCIDENT_COUNTS, auditKey, auditRange, incidentDeliveryKey, seqOfAuditKey } from './layout.js';
 import type { Db, Sublevels } from './layout.js';
@@ -105,10 +107,10 @@ export class Writer {
 
     if (draft.countsChanged)
       ops.push(this.put(this.subs.meta, META_INCIDENT_COUNTS, JSON.stringify(draft.counts)));
-    await this.write(
-      ops,
-      group.some((queued) => queued.sync),
-    );
+    const sync = group.some((queued) => queued.sync);
+    const started = performance.now();
+    await this.write(ops, sync);
+    this.listener.committed?.((performance.now() - started) / 1000, sync);
     draft.apply();
     seqDraft.apply();
     for (const { tx } of group) this.notify(tx);

@@ -115,6 +115,13 @@ export class Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
+  readonly storeCommitSeconds = new Histogram({
+    name: 'incident_router_store_commit_seconds',
+    help: "Time one LevelDB batch took to commit, as its writers waited for it; sync: fsync'd.",
+    labelNames: ['sync'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
   readonly deliveriesPending = new Gauge({
     name: 'incident_router_deliveries_pending',
     help: 'Deliveries written to the outbox and not yet accepted by a provider.',

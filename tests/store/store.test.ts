@@ -89,6 +89,19 @@ describe('store - round trips', () => {
     expect(await store.incidentIdsByRef('nothing')).toEqual([]);
   });
 
+  it("tells how long each batch took to commit, and whether it was fsync'd", async () => {
+    await store.close();
+    const seen: [number, boolean][] = [];
+    store = await Store.open(dir, { clock, onCommit: (seconds, sync) => seen.push([seconds, sync]) });
+    await put(incident({ id: 'inc_1' }));
+    await store.commit(store.transaction().putBreaker('pagerduty', { kind: 'closed' }));
+    expect(seen.map(([, sync]) => sync)).toEqual([true, false]);
+    for (const [seconds] of seen) expect(seconds).toBeGreaterThanOrEqual(0);
+    // Nothing to write, nothing committed.
+    await store.commit(store.transaction());
+    expect(seen).toHaveLength(2);
+  });
+
   it('creates a missing, nested data directory', async () => {
     const nested = await Store.open(join(dir, 'a', 'b', 'data'));
     await nested.commit(nested.transaction().putIncident(incident({ id: 'inc_1' })));

@@ -2,7 +2,7 @@
 // nothing else does, every family has HELP. promtool checks it too when it is installed.
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { get, startTestApp, type TestApp } from '../helpers/app.js';
+import { get, post, startTestApp, type TestApp } from '../helpers/app.js';
 
 interface Family {
   name: string;
@@ -60,6 +60,15 @@ describe('metrics exposition - Prometheus naming', () => {
       .filter((f) => f.type === null || f.help === null || f.help.trim() === '')
       .map((f) => f.name);
     expect(undocumented).toEqual([]);
+  });
+
+  it("times the store's commits: an alert's fsync'd batch is counted", async () => {
+    const count = (page: string): number =>
+      Number(/^incident_router_store_commit_seconds_count\{sync="true"\} (\d+)$/m.exec(page)?.[1] ?? 0);
+    const before = count((await get(`${t.url}/metrics`)).body as string);
+    const alert = { title: 'Disk full', source: 'disk', severity: 'critical', service_name: 'api' };
+    expect((await post(`${t.url}/api/v1/alerts`, alert)).status).toBe(202);
+    expect(count((await get(`${t.url}/metrics`)).body as string)).toBeGreaterThan(before);
   });
 
   it.skipIf(!isOnPath('promtool'))('promtool check metrics finds nothing', () => {
