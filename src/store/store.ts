@@ -82,8 +82,10 @@ export class Store {
     });
   }
 
-  /** Opens (creating if needed) the data directory; refuses a directory another process holds. */
-  /** `onCommit`: told how long each batch took to commit (a metric: the disk's share of latency). */
+  /**
+   * Opens (creating if needed) the data directory; refuses a directory another process holds.
+   * `onCommit` is told how long each batch took to commit (a metric: the disk's share of latency).
+   */
   static async open(
     dir: string,
     options: { clock?: Clock; onCommit?: (seconds: number, sync: boolean) => void } = {},
