@@ -21,7 +21,7 @@ import { KeyedSerial } from '../incidents/serial.js';
 import { Store } from '../store/index.js';
 import type { Transaction } from '../store/transaction.js';
 import type { Clock } from '../domain/clock.js';
-import type { CountsAhead, ProviderMark } from '../store/index.js';
+import type { CommitObserver, CountsAhead, ProviderMark } from '../store/index.js';
 import type { Silence } from '../silences/model.js';
 import type { FlapTrace } from '../domain/flap.js';
 import type { IncidentPage } from '../domain/incident-filter.js';
@@ -78,11 +78,7 @@ export class LevelDbState implements StateBackend {
     private readonly ahead = new Map<string, CountsAhead>(),
   ) {}
 
-  static async open(
-    dir: string,
-    clock: Clock,
-    onCommit?: (seconds: number, sync: boolean) => void,
-  ): Promise<LevelDbState> {
+  static async open(dir: string, clock: Clock, onCommit?: CommitObserver): Promise<LevelDbState> {
     const store = await Store.open(dir, { clock, ...(onCommit === undefined ? {} : { onCommit }) });
     return new LevelDbState(store, await store.countsAhead());
   }

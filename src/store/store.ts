@@ -33,7 +33,7 @@ import {
 } from '../domain/incident-filter.js';
 import { RefCache } from './ref-cache.js';
 import { KeyFilter } from './key-filter.js';
-import type { Committed } from './writer.js';
+import type { CommitObserver, Committed } from './writer.js';
 
 export type { IncidentFilter };
 
@@ -61,7 +61,7 @@ export class Store {
     private readonly index: IncidentIndex,
     private readonly clock: Clock,
     openAtStart: OpenSummary[],
-    onCommit?: (seconds: number, sync: boolean) => void,
+    onCommit?: CommitObserver,
   ) {
     this.openAtStart = openAtStart;
     const openedAt = idAt(clock.now());
@@ -86,10 +86,7 @@ export class Store {
    * Opens (creating if needed) the data directory; refuses a directory another process holds.
    * `onCommit` is told how long each batch took to commit (a metric: the disk's share of latency).
    */
-  static async open(
-    dir: string,
-    options: { clock?: Clock; onCommit?: (seconds: number, sync: boolean) => void } = {},
-  ): Promise<Store> {
+  static async open(dir: string, options: { clock?: Clock; onCommit?: CommitObserver } = {}): Promise<Store> {
     const { db, subs, index, open } = await openDb(dir);
     return new Store(dir, db, subs, index, options.clock ?? systemClock, open, options.onCommit);
   }

@@ -17,9 +17,11 @@ export interface CommitListener {
   refAdded(ref: string, incidentId: string): void;
   refRemoved(ref: string, incidentId: string): void;
   webhookMarked(id: string): void;
-  /** A batch committed after `seconds` (from its write until its writers could go on); `sync`: fsync'd. */
-  committed?(seconds: number, sync: boolean): void;
+  committed?: CommitObserver;
 }
+
+/** Told of each batch: `seconds` from its write until its writers could go on; `sync`: fsync'd. */
+export type CommitObserver = (seconds: number, sync: boolean) => void;
 import { META_INCIDENT_COUNTS, auditKey, auditRange, incidentDeliveryKey, seqOfAuditKey } from './layout.js';
 import type { Db, Sublevels } from './layout.js';
 import { numberedAuditJson } from './transaction.js';
