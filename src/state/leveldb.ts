@@ -1,6 +1,7 @@
 // The embedded state backend: one LevelDB directory in one process (src/store/, key layout in
 // src/store/layout.ts). Changes of one incident are serialised by a per-incident queue in memory
-// and each is one atomic LevelDB batch; recent incidents are cached. The outbox is this process's
+// and each is one atomic LevelDB batch; recent incidents, and those with a delivery pending, are
+// cached (record-cache.ts). The outbox is this process's
 // dispatcher, fed from `pendingDeliveries` at start (docs/architecture.md, "State backends").
 //
 // Pipelined changes (docs/performance.md, "Delivery path"): an incident's next change may start
@@ -18,6 +19,7 @@
 import type { Delivery, Incident, IncidentState } from '../domain/incident.js';
 import { cloneJson } from '../domain/json-shape.js';
 import { KeyedSerial } from '../incidents/serial.js';
+import { RecordCache } from './record-cache.js';
 import { Store } from '../store/index.js';
 import type { Transaction } from '../store/transaction.js';
 import type { Clock } from '../domain/clock.js';
@@ -38,6 +40,8 @@ import type {
 } from './backend.js';
 
 const CACHE_LIMIT = 5_000;
+/** Incidents whose records stay cached while a delivery of theirs is pending. */
+const HOLD_LIMIT = 20_000;
 /** Provider marks of this many incidents are kept (most have none: one shared empty record). */
 const MARKS_LIMIT = 50_000;
 const NO_MARKS: Readonly<Record<string, ProviderMark>> = Object.freeze({});
@@ -48,7 +52,7 @@ type Fold = CountsAhead & { revision: number };
 export class LevelDbState implements StateBackend {
   readonly kind = 'leveldb';
   private readonly serial = new KeyedSerial();
-  private readonly cache = new Map<string, Incident>();
+  private readonly cache = new RecordCache(CACHE_LIMIT, HOLD_LIMIT);
   /**
    * Incidents whose latest change is submitted but not yet committed: the version the next change
    * of that incident starts from. Only changes read it; `get` answers what is committed.
@@ -117,7 +121,8 @@ export class LevelDbState implements StateBackend {
       for (const d of deliveries) tx.putDelivery(d);
       for (const a of audit) tx.appendAudit(a);
       await this.store.commit(tx, { sync: true });
-      this.remember(incident);
+      this.cache.track(incident.id, deliveries);
+      this.cache.set(incident);
       this.rememberMarks(incident.id, NO_MARKS);
       return { created: true as const };
     });
@@ -178,6 +183,7 @@ export class LevelDbState implements StateBackend {
       change.incident ?? record,
       change.incident !== null,
       change.durable,
+      change.deliveries,
     );
     if (fold !== null) this.settleFold(id, fold, committed);
     const marks = change.marks;
@@ -220,14 +226,16 @@ export class LevelDbState implements StateBackend {
     next: Incident,
     changed: boolean,
     sync: boolean,
+    deliveries: readonly Delivery[] = [],
   ): Promise<unknown> {
     const committed = this.store.commit(tx, { sync });
     const entry = { incident: next, committed };
     this.staged.set(id, entry);
     const done = (ok: boolean): void => {
       if (this.staged.get(id) === entry) this.staged.delete(id);
-      if (!ok) this.cache.delete(id);
-      else if (changed) this.remember(next);
+      if (!ok) return this.cache.delete(id);
+      this.cache.track(id, deliveries);
+      if (changed) this.cache.set(next);
     };
     committed.then(
       () => done(true),
@@ -397,7 +405,7 @@ export class LevelDbState implements StateBackend {
     const cached = this.cache.get(id);
     if (cached) return cached;
     const incident = await this.store.getIncident(id);
-    if (incident) this.remember(incident);
+    if (incident) this.cache.set(incident);
     return incident;
   }
 
@@ -475,11 +483,10 @@ export class LevelDbState implements StateBackend {
       if (n === 0) break;
     }
     this.marks.clear(); // pruned incidents' marks went with them; the rest are read again
-    for (const id of [...this.cache.keys()]) {
-      const cached = this.cache.get(id);
-      if (cached?.state === 'resolved' && Date.parse(cached.resolved_at ?? '') < cutoffs.resolvedBefore)
-        this.cache.delete(id);
-    }
+    this.cache.prune(
+      (cached) =>
+        cached.state === 'resolved' && Date.parse(cached.resolved_at ?? '') < cutoffs.resolvedBefore,
+    );
     return total;
   }
 
@@ -498,11 +505,5 @@ export class LevelDbState implements StateBackend {
     this.submitCounts();
     await this.serial.idle();
     await this.store.idle();
-  }
-
-  private remember(incident: Incident): void {
-    this.cache.delete(incident.id);
-    this.cache.set(incident.id, incident);
-    if (this.cache.size > CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value as string);
   }
 }

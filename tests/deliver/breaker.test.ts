@@ -185,6 +185,21 @@ describe('circuit breaker', () => {
     expect([breakerGauge('closed'), breakerGauge('open'), breakerGauge('half_open')]).toEqual([0, 1, 2]);
   });
 
+  it('keeps at most the newest 1,000 outcomes within the window, however many it records', () => {
+    // 1,500 successes, then failures: the rate counts only the newest 1,000 outcomes.
+    const many = run([...Array<Step>(1_500).fill('ok'), ...Array<Step>(499).fill('fail')], {
+      consecutive_failures: 10_000,
+    });
+    expect(many.breaker.state()).toMatchObject({ kind: 'closed', failures: 499 });
+    expect((many.breaker.state() as { window: unknown[] }).window).toHaveLength(1_000);
+    many.breaker.record('failure'); // 500 of the newest 1,000
+    expect(many.breaker.state().kind).toBe('open');
+
+    // Outcomes past the window are gone from the state, not only from the rate.
+    const old = run([...Array<Step>(3_000).fill('ok'), '+60000', 'ok']);
+    expect((old.breaker.state() as { window: unknown[] }).window).toHaveLength(1);
+  });
+
   it('state() is a copy', () => {
     const { breaker } = run(['fail']);
     const state = breaker.state();
