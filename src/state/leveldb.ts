@@ -20,6 +20,7 @@ import type { Delivery, Incident, IncidentState } from '../domain/incident.js';
 import { cloneJson } from '../domain/json-shape.js';
 import { KeyedSerial } from '../incidents/serial.js';
 import { RecordCache } from './record-cache.js';
+import { BoundedMap } from '../domain/bounded-map.js';
 import { Store } from '../store/index.js';
 import type { Transaction } from '../store/transaction.js';
 import type { Clock } from '../domain/clock.js';
@@ -42,7 +43,7 @@ import type {
 const CACHE_LIMIT = 5_000;
 /** Incidents whose records stay cached while a delivery of theirs is pending. */
 const HOLD_LIMIT = 20_000;
-/** Provider marks of this many incidents are kept (most have none: one shared empty record). */
+/** Provider marks of at most this many incidents are kept (most have none: one shared empty record). */
 const MARKS_LIMIT = 50_000;
 const NO_MARKS: Readonly<Record<string, ProviderMark>> = Object.freeze({});
 
@@ -62,7 +63,7 @@ export class LevelDbState implements StateBackend {
    * Committed provider marks by incident (every webhook reads them to refuse stale events): known
    * empty for an incident opened here, else read once. Only changes write marks.
    */
-  private readonly marks = new Map<string, Readonly<Record<string, ProviderMark>>>();
+  private readonly marks = new BoundedMap<string, Readonly<Record<string, ProviderMark>>>(MARKS_LIMIT / 2);
   /**
    * Folds submitted with a record write and not yet committed, by incident: a record older than
    * `revision` (on disk or cached) still lacks `added`.
@@ -209,9 +210,7 @@ export class LevelDbState implements StateBackend {
   }
 
   private rememberMarks(id: string, marks: Readonly<Record<string, ProviderMark>>): void {
-    this.marks.delete(id);
     this.marks.set(id, marks);
-    if (this.marks.size > MARKS_LIMIT) this.marks.delete(this.marks.keys().next().value as string);
   }
 
   /**

@@ -1,11 +1,12 @@
 // The LevelDB backend's committed incident records in memory (docs/architecture.md, "State
 // backends"). Two parts: the most recently written or read records, bounded and evicted oldest
-// first; and the records of incidents with a delivery pending, kept until their deliveries are done.
+// first (src/domain/bounded-map.ts); and the records of incidents with a delivery pending, kept until their deliveries are done.
 // The second part is there for the outbox: it sends oldest first and builds each request from the
 // incident's record, so after a burst of new incidents larger than the first part, every request
 // would read a record that was just evicted (a LevelDB read and a JSON parse, about a tenth of a new
 // incident's CPU in a profile).
 
+import { BoundedMap } from '../domain/bounded-map.js';
 import type { Delivery, Incident } from '../domain/incident.js';
 
 interface Held {
@@ -15,17 +16,20 @@ interface Held {
 }
 
 export class RecordCache {
-  private readonly recent = new Map<string, Incident>();
+  private readonly recent: BoundedMap<string, Incident>;
   private readonly held = new Map<string, Held>();
 
   /**
-   * `limit`: records in the recent part; `holdLimit`: incidents held for their deliveries (beyond
-   * it, as during a long provider outage, records fall back to the recent part).
+   * `limit`: records in the recent part at most (half of them at least); `holdLimit`: incidents held
+   * for their deliveries (beyond it, as during a long provider outage, records fall back to the
+   * recent part).
    */
   constructor(
-    private readonly limit: number,
+    limit: number,
     private readonly holdLimit: number,
-  ) {}
+  ) {
+    this.recent = new BoundedMap(Math.max(1, Math.floor(limit / 2)));
+  }
 
   get(id: string): Incident | undefined {
     return this.held.get(id)?.record ?? this.recent.get(id);
@@ -38,9 +42,7 @@ export class RecordCache {
       held.record = record;
       return;
     }
-    this.recent.delete(record.id);
     this.recent.set(record.id, record);
-    if (this.recent.size > this.limit) this.recent.delete(this.recent.keys().next().value as string);
   }
 
   /** Forgets what is known of the incident (after a failed commit: the store is read again). */
@@ -68,7 +70,7 @@ export class RecordCache {
 
   /** Forgets the records `drop` picks. */
   prune(drop: (record: Incident) => boolean): void {
-    for (const [id, record] of [...this.recent]) if (drop(record)) this.recent.delete(id);
+    for (const [id, record] of [...this.recent.entries()]) if (drop(record)) this.recent.delete(id);
     for (const [id, held] of [...this.held])
       if (held.record !== undefined && drop(held.record)) this.held.delete(id);
   }

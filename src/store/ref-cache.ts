@@ -10,6 +10,8 @@
 // sort by creation time and only this process writes the store, so it is newer than all on disk);
 // any other write is left to the disk.
 
+import { BoundedMap } from '../domain/bounded-map.js';
+
 interface Entry {
   /** Newest first, at most MAX_IDS. */
   ids: string[];
@@ -20,35 +22,37 @@ interface Entry {
 const MAX_IDS = 20;
 
 export class RefCache {
-  private readonly entries = new Map<string, Entry>();
-  /** Bumped on every eviction: a disk read that overlapped one cannot say it saw every id. */
-  private evictions = 0;
+  /** Its `drops` count evictions: a disk read that overlapped one cannot say it saw every id. */
+  private readonly entries: BoundedMap<string, Entry>;
 
-  /** `fresh(id)`: whether the incident was created after the store opened (newer than any on disk). */
+  /**
+   * `fresh(id)`: whether the incident was created after the store opened (newer than any on disk);
+   * `capacity`: refs cached at most (half of them at least).
+   */
   constructor(
     private readonly fresh: (id: string) => boolean,
-    private readonly capacity = 50_000,
-  ) {}
+    capacity = 50_000,
+  ) {
+    this.entries = new BoundedMap(Math.max(1, Math.floor(capacity / 2)));
+  }
 
   /** The newest `limit` ids of `ref` when the cache knows them; null when the disk must say. */
   lookup(ref: string, limit: number): string[] | null {
     const entry = this.entries.get(ref);
     if (entry === undefined || (!entry.complete && entry.ids.length < limit)) return null;
-    this.entries.delete(ref); // most recently used last
-    this.entries.set(ref, entry);
     return entry.ids.slice(0, limit);
   }
 
   /** A token to hand to `loaded` with the read it was taken before. */
   mark(): number {
-    return this.evictions;
+    return this.entries.drops;
   }
 
   /** What a disk read of `limit` ids found, started when `mark` returned `token`. */
   loaded(ref: string, ids: readonly string[], limit: number, token: number): void {
     const cached = this.entries.get(ref);
     const merged = mergeNewestFirst(cached?.ids ?? [], ids);
-    const complete = ids.length < limit && token === this.evictions && merged.length <= MAX_IDS;
+    const complete = ids.length < limit && token === this.entries.drops && merged.length <= MAX_IDS;
     this.store(ref, { ids: merged.slice(0, MAX_IDS), complete });
   }
 
@@ -75,12 +79,7 @@ export class RefCache {
   }
 
   private store(ref: string, entry: Entry): void {
-    this.entries.delete(ref);
     this.entries.set(ref, entry);
-    if (this.entries.size > this.capacity) {
-      this.entries.delete(this.entries.keys().next().value as string);
-      this.evictions++;
-    }
   }
 }
 

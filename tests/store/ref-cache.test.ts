@@ -45,7 +45,8 @@ describe('ref cache', () => {
     const cache = new RefCache(freshFrom('inc_9'), 1);
     const token = cache.mark();
     cache.added('other', 'inc_a'); // fresh: cached
-    cache.added('third', 'inc_b'); // evicts "other"
+    cache.added('third', 'inc_b');
+    cache.added('fourth', 'inc_c'); // evicts "other" (a capacity of 1 keeps one ref at least, two at most)
     cache.loaded('key', ['inc_1'], 20, token);
     expect(cache.lookup('key', 1)).toEqual(['inc_1']);
     expect(cache.lookup('key', 20)).toBeNull();

@@ -2,6 +2,7 @@
 // entries and their history), its timeline, its provider marks and the webhooks recently applied to
 // it. One value, so one compare-and-set changes all of it at once (docs/architecture.md, "Cluster
 // mode").
+import { BoundedMap } from '../../domain/bounded-map.js';
 import type { AuditEntry, Delivery, Incident } from '../../domain/incident.js';
 import { escalationDueOf } from '../../domain/escalation.js';
 import type { Change, IncidentRef, ProviderMark } from '../backend.js';
@@ -141,9 +142,12 @@ export interface StoredRecord {
  * made of stay with the incident core, which may change them after the write.
  */
 export class RecentRecords {
-  private readonly records = new Map<string, { json: string; revision: number }>();
+  private readonly records: BoundedMap<string, { json: string; revision: number }>;
 
-  constructor(private readonly max: number) {}
+  /** `max`: records kept at most (half of them at least). */
+  constructor(max: number) {
+    this.records = new BoundedMap(Math.max(1, Math.floor(max / 2)));
+  }
 
   get(id: string): StoredRecord | undefined {
     const kept = this.records.get(id);
@@ -153,9 +157,7 @@ export class RecentRecords {
   }
 
   set(id: string, json: string, revision: number): void {
-    this.records.delete(id);
     this.records.set(id, { json, revision });
-    if (this.records.size > this.max) this.records.delete(this.records.keys().next().value as string);
   }
 
   delete(id: string): void {
