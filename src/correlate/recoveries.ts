@@ -8,21 +8,24 @@
 // failure a recovery is compared with (src/incidents/open-incidents.ts): a publisher whose clock runs
 // fast would otherwise make every genuine line until then look late. Bounded: the longest
 // remembered go first.
+import { BoundedMap } from '../domain/bounded-map.js';
+
 const REMEMBERED = 20_000;
 
 export class Recoveries {
-  private readonly lineMs = new Map<string, number>();
+  private readonly lineMs: BoundedMap<string, number>;
 
-  constructor(private readonly max = REMEMBERED) {}
+  /** `max`: fingerprints remembered at most (half of them at least). */
+  constructor(max = REMEMBERED) {
+    this.lineMs = new BoundedMap(Math.max(1, Math.floor(max / 2)));
+  }
 
   /** The recovery line at `lineMs` (its own time) resolved `fingerprint`'s incident. */
   remember(fingerprint: string, lineMs: number): void {
     if (!Number.isFinite(lineMs)) return;
     const known = this.lineMs.get(fingerprint);
     if (known !== undefined && known >= lineMs) return;
-    this.lineMs.delete(fingerprint);
     this.lineMs.set(fingerprint, lineMs);
-    if (this.lineMs.size > this.max) this.lineMs.delete(this.lineMs.keys().next().value as string);
   }
 
   /** Whether a failure line of `fingerprint` at `eventMs` is no newer than the recovery that resolved it. */

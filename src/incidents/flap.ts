@@ -6,17 +6,21 @@
 // A fingerprint's re-triggers live on its incidents' records and pass from one incident to the
 // next: each replica keeps the last resolved one's in memory (loaded at start, and in cluster mode
 // followed from the key bucket), so deciding to hold costs no read.
+import { BoundedMap } from '../domain/bounded-map.js';
 import { formatDuration } from '../domain/duration.js';
 import { type FlapTrace } from '../domain/flap.js';
 import type { Incident } from '../domain/incident.js';
 
 export { flapOnOpen, traceOf, type FlapTrace } from '../domain/flap.js';
 
-/** Each damped fingerprint's last resolve and re-triggers; bounded (oldest forgotten first). */
+/** Each damped fingerprint's last resolve and re-triggers; bounded (the oldest forgotten first). */
 export class FlapHistory {
-  private readonly traces = new Map<string, FlapTrace>();
+  private readonly traces: BoundedMap<string, FlapTrace>;
 
-  constructor(private readonly limit = 10_000) {}
+  /** `limit`: fingerprints remembered at most (half of them at least). */
+  constructor(limit = 10_000) {
+    this.traces = new BoundedMap(Math.max(1, Math.floor(limit / 2)));
+  }
 
   get(fingerprint: string): FlapTrace | undefined {
     return this.traces.get(fingerprint);
@@ -25,9 +29,7 @@ export class FlapHistory {
   remember(fingerprint: string, trace: FlapTrace): void {
     const held = this.traces.get(fingerprint);
     if (held !== undefined && held.resolvedAtMs > trace.resolvedAtMs) return;
-    this.traces.delete(fingerprint);
     this.traces.set(fingerprint, trace);
-    if (this.traces.size > this.limit) this.traces.delete(this.traces.keys().next().value as string);
   }
 }
 

@@ -2,6 +2,7 @@
 // is read from `GET /v2/alerts/requests/{requestId}` (docs.opsgenie.com/docs/alert-api, whose sample
 // shows both `success` and `isSuccess`; docs/providers.md, "OpsGenie request status"). Bounded so a
 // long demo does not grow without limit.
+import { BoundedMap } from '../domain/bounded-map.js';
 
 export interface AlertRequestStatus {
   success: boolean;
@@ -17,14 +18,10 @@ export interface AlertRequestStatus {
 const MAX_STATUSES = 10_000;
 
 export class RequestStatuses {
-  private readonly byId = new Map<string, AlertRequestStatus>();
+  private readonly byId = new BoundedMap<string, AlertRequestStatus>(MAX_STATUSES / 2);
 
   record(requestId: string, status: AlertRequestStatus): void {
     this.byId.set(requestId, status);
-    if (this.byId.size > MAX_STATUSES) {
-      const oldest = this.byId.keys().next().value;
-      if (oldest !== undefined) this.byId.delete(oldest);
-    }
   }
 
   get(requestId: string): AlertRequestStatus | undefined {
