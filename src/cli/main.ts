@@ -1,11 +1,11 @@
 // incident-router's command line (docs/configuration.md, "Command line"): serve | validate | test | dry-run |
 // oncall | silence.
 // Loaded by src/main.ts once the compile cache is on.
-import { setFlagsFromString } from 'node:v8';
 import { App, VERSION } from '../app.js';
 import { ENV_VARS, loadConfig } from '../config/config.js';
 import { ConfigError, PolicyError, StoreError } from '../errors.js';
 import { parseArgs, rejectUnknownFlags, stringFlag, UsageError } from './args.js';
+import { boundHeapGrowth, HeapAtRest } from './heap.js';
 import { dryRunCommand, testCommand, validateCommand } from './policy-commands.js';
 import { SourceError } from '../diff/source-error.js';
 
@@ -39,18 +39,6 @@ ${ENV_VARS.map((v) => `  ${v.name.padEnd(width)}  ${v.help} (default: ${v.defaul
 `;
 }
 
-/**
- * V8 lets the heap grow to several times what is live before a full collection when allocation is
- * fast, and keeps those pages afterwards: a burst of 100,000 new incidents left a sidecar at over
- * 600 MB RSS with 80 MB live. A fixed growth of 25% over live keeps it near 300 MB at the same
- * throughput (bench/nats.mjs). An explicit --heap-growing-percent on node's command line wins.
- */
-function boundHeapGrowth(): void {
-  // Node refuses it in NODE_OPTIONS, so only the command line can give it.
-  if (!process.execArgv.some((arg) => arg.includes('heap-growing-percent')))
-    setFlagsFromString('--heap-growing-percent=25');
-}
-
 /** The whole graceful shutdown, of which deliveries in flight get 5 s (docs/runtime.md). */
 const SHUTDOWN_DEADLINE_MS = 20_000;
 
@@ -59,10 +47,13 @@ async function serve(sandbox: boolean): Promise<number> {
   const config = loadConfig(process.env, { sandbox });
   const app = new App(config);
   await app.start();
+  const heap = new HeapAtRest(app.logger);
+  heap.start();
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
+    heap.stop();
     app.logger.info({ event: 'shutdown', signal }, `${signal}: shutting down`);
     // An orchestrator kills after its own grace period anyway (Kubernetes: 30 s); past ours, say
     // which step did not finish and go. Nothing is lost: pending work stays in the state store.
