@@ -1,8 +1,8 @@
 // The embedded state backend: one LevelDB directory in one process (src/store/, key layout in
 // src/store/layout.ts). Changes of one incident are serialised by a per-incident queue in memory
 // and each is one atomic LevelDB batch; recent incidents, and those with a delivery pending, are
-// cached (record-cache.ts). The outbox is this process's
-// dispatcher, fed from `pendingDeliveries` at start (docs/architecture.md, "State backends").
+// cached (record-cache.ts). The outbox is this process's dispatcher, fed from `pendingDeliveries`
+// at start (docs/architecture.md, "State backends").
 //
 // Pipelined changes (docs/performance.md, "Delivery path"): an incident's next change may start
 // as soon as the previous one is submitted to the store's single writer, not once it is durable;
@@ -17,10 +17,10 @@
 // next write folds them in and deletes the key in the same batch. Until that write commits, a read
 // of the older record on disk still adds what it folds (`folding`, by revision).
 import type { Delivery, Incident, IncidentState } from '../domain/incident.js';
+import { BoundedMap } from '../domain/bounded-map.js';
 import { cloneJson } from '../domain/json-shape.js';
 import { KeyedSerial } from '../incidents/serial.js';
 import { RecordCache } from './record-cache.js';
-import { BoundedMap } from '../domain/bounded-map.js';
 import { Store } from '../store/index.js';
 import type { Transaction } from '../store/transaction.js';
 import type { Clock } from '../domain/clock.js';
@@ -40,6 +40,7 @@ import type {
   UpdateNeeds,
 } from './backend.js';
 
+/** Records of recently written or read incidents kept at most (half of them at least). */
 const CACHE_LIMIT = 5_000;
 /** Incidents whose records stay cached while a delivery of theirs is pending. */
 const HOLD_LIMIT = 20_000;
@@ -124,7 +125,7 @@ export class LevelDbState implements StateBackend {
       await this.store.commit(tx, { sync: true });
       this.cache.track(incident.id, deliveries);
       this.cache.set(incident);
-      this.rememberMarks(incident.id, NO_MARKS);
+      this.marks.set(incident.id, NO_MARKS);
       return { created: true as const };
     });
   }
@@ -192,7 +193,7 @@ export class LevelDbState implements StateBackend {
       committed.then(
         () => {
           const known = this.marks.get(id);
-          if (known !== undefined) this.rememberMarks(id, { ...known, ...marks });
+          if (known !== undefined) this.marks.set(id, { ...known, ...marks });
         },
         () => this.marks.delete(id),
       );
@@ -205,12 +206,8 @@ export class LevelDbState implements StateBackend {
     if (known !== undefined) return known;
     const read = await this.store.providerMarks(id);
     // Only changes (serialised with this read) write marks: what was read is still true.
-    this.rememberMarks(id, Object.keys(read).length === 0 ? NO_MARKS : read);
+    this.marks.set(id, Object.keys(read).length === 0 ? NO_MARKS : read);
     return read;
-  }
-
-  private rememberMarks(id: string, marks: Readonly<Record<string, ProviderMark>>): void {
-    this.marks.set(id, marks);
   }
 
   /**
