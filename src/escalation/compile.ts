@@ -3,6 +3,7 @@
 import type { RouteChoice } from '../domain/decision.js';
 import { durationMs } from '../domain/duration.js';
 import type { EscalationPlan, EscalationTarget } from '../domain/escalation.js';
+import { cloneJson } from '../domain/json-shape.js';
 import type { EscalationSpec } from './spec.js';
 
 export interface CompiledEscalation {
@@ -48,7 +49,7 @@ export function planOf(escalation: CompiledEscalation, route: RouteChoice): Esca
     route: own,
     tiers: escalation.tiers.map((t) => ({
       after_ms: t.after_ms,
-      targets: structuredClone(t.targets),
+      targets: cloneJson(t.targets),
       deliver: t.deliver ?? { mode: own.mode, providers: own.providers },
     })),
     repeat: escalation.repeat,
