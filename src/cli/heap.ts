@@ -66,13 +66,14 @@ export class HeapAtRest {
   private readonly rule = new RestRule(getHeapStatistics().total_heap_size);
   private collecting = false;
 
+  /** `collected`: told after each collection (the metric); `everyMs`: between looks. */
   constructor(
     private readonly logger: Logger,
-    private readonly everyMs = 5_000,
+    private readonly options: { collected?: () => void; everyMs?: number } = {},
   ) {}
 
   start(): void {
-    this.timer ??= setInterval(() => void this.look(), this.everyMs).unref();
+    this.timer ??= setInterval(() => void this.look(), this.options.everyMs ?? 5_000).unref();
   }
 
   stop(): void {
@@ -90,6 +91,7 @@ export class HeapAtRest {
       const outcome = await collectGarbage();
       this.rule.collected(outcome.afterBytes);
       this.last = performance.eventLoopUtilization(); // the collection itself is not load
+      this.options.collected?.();
       this.logger.info(
         {
           event: 'heap_collected_at_rest',

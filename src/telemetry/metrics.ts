@@ -194,6 +194,11 @@ export class Metrics {
     help: 'Live replicas of the cluster, as this replica sees them (cluster mode).',
     registers: [this.registry],
   });
+  readonly heapCollectionsAtRest = new Counter({
+    name: 'incident_router_heap_collections_at_rest_total',
+    help: 'Full heap collections run once the process was quiet after its heap grew (each logged as heap_collected_at_rest).',
+    registers: [this.registry],
+  });
   readonly stateRecordsInvalid = new Counter({
     name: 'incident_router_state_records_invalid_total',
     help: 'Stored records that did not parse (logged with their key and skipped).',

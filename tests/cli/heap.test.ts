@@ -39,7 +39,8 @@ describe('HeapAtRest', () => {
       info: (details: object) => logged.push(details as Record<string, unknown>),
       warn: () => undefined,
     };
-    const heap = new HeapAtRest(logger, 40);
+    let counted = 0;
+    const heap = new HeapAtRest(logger, { everyMs: 40, collected: () => counted++ });
     heap.start();
     try {
       // Garbage of 64 MiB or more: the heap grows past the threshold, then nothing happens.
@@ -52,6 +53,7 @@ describe('HeapAtRest', () => {
       for (let waited = 0; waited < 5_000 && logged.length === 0; waited += 50)
         await new Promise((r) => setTimeout(r, 50));
       expect(logged).toHaveLength(1);
+      expect(counted).toBe(1);
       expect(logged[0]).toMatchObject({ event: 'heap_collected_at_rest' });
       expect(logged[0]?.['after_mb'] as number).toBeLessThan(logged[0]?.['before_mb'] as number);
       await new Promise((r) => setTimeout(r, 300)); // quiet still, but it did not grow again
