@@ -17,7 +17,7 @@ export class Recoveries {
 
   /** `max`: fingerprints remembered at most (half of them at least). */
   constructor(max = REMEMBERED) {
-    this.lineMs = new BoundedMap(Math.max(1, Math.floor(max / 2)));
+    this.lineMs = new BoundedMap(max);
   }
 
   /** The recovery line at `lineMs` (its own time) resolved `fingerprint`'s incident. */

@@ -1,6 +1,6 @@
-// A bounded map for caches: two generations, the newer filled to `generation` keys and then made
-// the older, the older dropped whole. It holds the `generation` most recently set or read keys at
-// least and twice that at most.
+// A bounded map for caches: two generations of half the limit each, the newer filled and then made
+// the older, the older dropped whole. It holds at most `limit` keys (two for a limit of 1), and at
+// least the newest half of them (the most recently set or read).
 //
 // Why not one Map evicting its first key when full (the usual LRU in JavaScript): V8 keeps a
 // deleted entry in the map's table until the table is rebuilt, and `keys().next()` walks past every
@@ -13,8 +13,12 @@ export class BoundedMap<K, V> {
   /** Generations dropped so far (a cache may need to know that something was forgotten). */
   drops = 0;
 
-  constructor(private readonly generation: number) {
-    if (!(generation >= 1)) throw new RangeError(`a generation holds at least one key, not ${generation}`);
+  /** Keys a generation holds: half the limit. */
+  private readonly generation: number;
+
+  constructor(limit: number) {
+    if (!(limit >= 1)) throw new RangeError(`a bounded map holds at least one key, not ${limit}`);
+    this.generation = Math.max(1, Math.floor(limit / 2));
   }
 
   /** The value, moving a key found in the older generation to the newer (recently used stays). */

@@ -19,7 +19,7 @@ export class FlapHistory {
 
   /** `limit`: fingerprints remembered at most (half of them at least). */
   constructor(limit = 10_000) {
-    this.traces = new BoundedMap(Math.max(1, Math.floor(limit / 2)));
+    this.traces = new BoundedMap(limit);
   }
 
   get(fingerprint: string): FlapTrace | undefined {

@@ -18,7 +18,7 @@ export interface AlertRequestStatus {
 const MAX_STATUSES = 10_000;
 
 export class RequestStatuses {
-  private readonly byId = new BoundedMap<string, AlertRequestStatus>(MAX_STATUSES / 2);
+  private readonly byId = new BoundedMap<string, AlertRequestStatus>(MAX_STATUSES);
 
   record(requestId: string, status: AlertRequestStatus): void {
     this.byId.set(requestId, status);

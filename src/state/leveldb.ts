@@ -64,7 +64,7 @@ export class LevelDbState implements StateBackend {
    * Committed provider marks by incident (every webhook reads them to refuse stale events): known
    * empty for an incident opened here, else read once. Only changes write marks.
    */
-  private readonly marks = new BoundedMap<string, Readonly<Record<string, ProviderMark>>>(MARKS_LIMIT / 2);
+  private readonly marks = new BoundedMap<string, Readonly<Record<string, ProviderMark>>>(MARKS_LIMIT);
   /**
    * Folds submitted with a record write and not yet committed, by incident: a record older than
    * `revision` (on disk or cached) still lacks `added`.

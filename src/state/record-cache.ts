@@ -28,7 +28,7 @@ export class RecordCache {
     limit: number,
     private readonly holdLimit: number,
   ) {
-    this.recent = new BoundedMap(Math.max(1, Math.floor(limit / 2)));
+    this.recent = new BoundedMap(limit);
   }
 
   get(id: string): Incident | undefined {

@@ -33,7 +33,7 @@ export class RefCache {
     private readonly fresh: (id: string) => boolean,
     capacity = 50_000,
   ) {
-    this.entries = new BoundedMap(Math.max(1, Math.floor(capacity / 2)));
+    this.entries = new BoundedMap(capacity);
   }
 
   /** The newest `limit` ids of `ref` when the cache knows them; null when the disk must say. */

@@ -1,5 +1,5 @@
-// The caches' bounded map (src/domain/bounded-map.ts): the newest `generation` keys at least, twice
-// that at most; a key read from the older generation is kept as recently used.
+// The caches' bounded map (src/domain/bounded-map.ts): the newest half of its limit at least, its
+// limit at most; a key read from the older generation is kept as recently used.
 import { describe, expect, it } from 'vitest';
 import { BoundedMap } from '../../src/domain/bounded-map.js';
 
@@ -7,7 +7,7 @@ const keysOf = (map: BoundedMap<string, number>): string[] => [...map.entries()]
 
 describe('BoundedMap', () => {
   it('keeps between one and two generations of the most recently set keys', () => {
-    const map = new BoundedMap<string, number>(2);
+    const map = new BoundedMap<string, number>(4);
     for (const [i, key] of ['a', 'b', 'c', 'd'].entries()) map.set(key, i);
     expect(keysOf(map)).toEqual(['a', 'b', 'c', 'd']);
     expect(map.drops).toBe(0);
@@ -17,7 +17,7 @@ describe('BoundedMap', () => {
   });
 
   it('a key read or set again from the older generation outlives the rest of it', () => {
-    const map = new BoundedMap<string, number>(2);
+    const map = new BoundedMap<string, number>(4);
     for (const [i, key] of ['a', 'b', 'c'].entries()) map.set(key, i); // older: a, b
     expect(map.get('a')).toBe(0); // moved to the newer: c, a
     map.set('b', 10); // the newer is full: b starts the next, and the older is c, a
@@ -28,7 +28,7 @@ describe('BoundedMap', () => {
   });
 
   it('setting a key never leaves an older value readable', () => {
-    const map = new BoundedMap<string, number>(1);
+    const map = new BoundedMap<string, number>(2);
     map.set('a', 1);
     map.set('b', 2); // older: a
     map.set('a', 3);

@@ -146,7 +146,7 @@ export class RecentRecords {
 
   /** `max`: records kept at most (half of them at least). */
   constructor(max: number) {
-    this.records = new BoundedMap(Math.max(1, Math.floor(max / 2)));
+    this.records = new BoundedMap(max);
   }
 
   get(id: string): StoredRecord | undefined {
