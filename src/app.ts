@@ -320,7 +320,7 @@ export class App {
       engine = new OutboxWorker({
         ...attempts,
         state: cluster.state,
-        limiters: (limit) => new ClusterLimiter(cluster.state.buckets.rates, cluster.state.locks, limit),
+        limiters: (limit) => new ClusterLimiter(cluster.state.buckets.rates, cluster.state.claims, limit),
       });
     }
     const { pointAtSandbox } = sandbox ? await import('./sandbox/wire.js') : { pointAtSandbox: null };

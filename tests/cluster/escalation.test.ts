@@ -2,7 +2,7 @@
 // processes on a 3-node nats-server cluster each keep every timer; when a tier falls due all three
 // try to fire it, and exactly one compare-and-set of the incident's record wins: each tier is
 // recorded once per incident and its trigger sent once. With R3 buckets, with R1 buckets on the
-// same cluster (where leases are needed too: docs/architecture.md, "Leases"), and with three replicas
+// same cluster (where claims are needed too: docs/architecture.md, "Claims"), and with three replicas
 // on one nats-server (where the losers' withdrawn triggers once took winners' with them:
 // docs/architecture.md, "Delivery").
 import { writeFile } from 'node:fs/promises';

@@ -9,7 +9,8 @@
 //   KV <name>_silences   silence id → the silence (src/silences/model.ts), watched by every replica
 //   KV <name>_members    replica heartbeats (bucket TTL: a replica that stops beating disappears)
 //   KV <name>_rates      calls per credential per minute, shared by every replica (bucket TTL 2 min)
-//   KV <name>_leases     one writer at a time per incident and provider key (locks.ts; TTL 30 s)
+//   KV <name>_claims     on a NATS cluster, one writer per revision of an incident, provider key or
+//                        rate counter (claims.ts; TTL 30 s)
 //   stream <name>_outbox work queue of deliveries to send, one durable consumer shared by all
 //
 // Every bucket keeps one value per key (history 1): storage is bounded by what is live plus
@@ -20,7 +21,7 @@ import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { connect } from '../../nats/connect.js';
 import type { ClusterConfig } from '../../config/config.js';
 import { StoreError, errorMessage } from '../../errors.js';
-import { LEASE_TTL_MS } from './locks.js';
+import { CLAIM_TTL_MS } from './claims.js';
 
 export interface Buckets {
   nc: NatsConnection;
@@ -34,11 +35,10 @@ export interface Buckets {
   members: KV;
   rates: KV;
   /**
-   * Writer leases (locks.ts), their stream, and whether the server is clustered: there every stream
-   * is a Raft group, even with one replica, and a compare-and-set is checked before its proposal.
+   * Writers' claims (claims.ts), and whether the server is clustered: there every stream is a Raft
+   * group, even with one replica, and a compare-and-set is checked before its proposal.
    */
-  leases: KV;
-  leaseStream: string;
+  claims: KV;
   clustered: boolean;
   outbox: { stream: string; subject: (deliveryId: string) => string; consumer: string };
 }
@@ -95,7 +95,7 @@ const OPEN_TIMEOUT_MS = 60_000;
 
 async function open(nc: NatsConnection, cluster: ClusterConfig): Promise<Buckets> {
   const kvm = new Kvm(nc);
-  // A 3-node cluster with R1 buckets lost escalation tiers without leases (tests/cluster with
+  // A 3-node cluster with R1 buckets lost escalation tiers without claims (tests/cluster with
   // CLUSTER_REPLICAS=1): the check before the proposal is the cluster's, not the replica count's.
   const clustered = cluster.replicas > 1 || nc.info?.cluster !== undefined;
   // On a NATS cluster every read asks the stream's leader. A direct get is answered by whichever
@@ -106,7 +106,7 @@ async function open(nc: NatsConnection, cluster: ClusterConfig): Promise<Buckets
   const base = { replicas: cluster.replicas, history: 1, allow_direct: !clustered };
   const bucket = (suffix: string, extra: { ttl?: number } = {}): Promise<KV> =>
     kvm.create(`${cluster.name}_${suffix}`, { ...base, ...extra });
-  const [keys, incidents, refs, webhooks, breakers, members, rates, leases, silences] = await Promise.all([
+  const [keys, incidents, refs, webhooks, breakers, members, rates, claims, silences] = await Promise.all([
     bucket('keys'),
     bucket('incidents'),
     bucket('refs'),
@@ -114,12 +114,11 @@ async function open(nc: NatsConnection, cluster: ClusterConfig): Promise<Buckets
     bucket('breakers'),
     bucket('members', { ttl: MEMBER_TTL_MS }),
     bucket('rates', { ttl: RATE_TTL_MS }),
-    bucket('leases', { ttl: LEASE_TTL_MS }),
+    bucket('claims', { ttl: CLAIM_TTL_MS }),
     bucket('silences'),
   ]);
   const jsm = await jetstreamManager(nc);
   const outbox = await openOutbox(jsm, cluster);
-  const leaseStream = `KV_${cluster.name}_leases`;
   return {
     nc,
     jsm,
@@ -131,8 +130,7 @@ async function open(nc: NatsConnection, cluster: ClusterConfig): Promise<Buckets
     silences,
     members,
     rates,
-    leases,
-    leaseStream,
+    claims,
     clustered,
     outbox,
   };

@@ -9,7 +9,7 @@ import type { CallLimiter } from '../../deliver/attempts.js';
 import type { TakeResult } from '../../deliver/rate-limiter.js';
 import type { RateLimit } from '../../providers/spec.js';
 import { isConflict } from './conflict.js';
-import type { Locks } from './locks.js';
+import type { Claims } from './claims.js';
 
 const WINDOW_MS = 10_000;
 const WINDOWS = 6; // one minute
@@ -18,19 +18,20 @@ const OK: TakeResult = { ok: true };
 export class ClusterLimiter implements CallLimiter {
   constructor(
     private readonly kv: KV,
-    private readonly locks: Locks,
+    private readonly claims: Claims,
     private readonly limit: RateLimit | undefined,
   ) {}
 
   async tryTake(key: string, nowMs: number): Promise<TakeResult> {
     if (this.limit === undefined) return OK;
     const hash = createHash('sha256').update(key).digest('hex').slice(0, 24);
-    // Replicated counters need a lease too: their compare-and-set alone lets concurrent takes through.
-    return this.locks.hold(`r.${hash}`, () => this.take(hash, nowMs, this.limit as RateLimit));
+    return this.take(hash, nowMs, this.limit);
   }
 
   private async take(hash: string, nowMs: number, limit: RateLimit): Promise<TakeResult> {
     const window = Math.floor(nowMs / WINDOW_MS);
+    // Replicated counters need a claim too: their compare-and-set alone lets concurrent takes through.
+    const claimant = this.claims.claimant(`r.${hash}.${window}`);
     for (let attempt = 0; attempt < 50; attempt++) {
       const counts = await Promise.all(
         Array.from({ length: WINDOWS + 1 }, (_, i) => this.count(`${hash}.${window - i}`)),
@@ -42,6 +43,10 @@ export class ClusterLimiter implements CallLimiter {
         past.slice(0, WINDOWS - 1).reduce((a, c) => a + c.n, 0) +
         (past[WINDOWS - 1]?.n ?? 0) * oldestInside;
       if (estimate + 1 > limit.per_minute) return { ok: false, retryAtMs: (window + 1) * WINDOW_MS };
+      if (current.revision !== 0 && !(await claimant.claim(current.revision))) {
+        await claimant.pause();
+        continue;
+      }
       try {
         const value = String(current.n + 1);
         if (current.revision === 0) await this.kv.create(`${hash}.${window}`, value);

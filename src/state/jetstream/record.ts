@@ -29,6 +29,8 @@ export interface IncidentRecord {
 export interface KeyEntry extends IncidentRef {
   team: string;
   severity: string;
+  /** The incident's revision this entry was written from: an older never replaces a newer. */
+  rev?: number;
 }
 
 export function newRecord(
@@ -110,6 +112,7 @@ export function keyEntryOf(incident: Incident): KeyEntry {
     service: incident.service,
     team: incident.team,
     severity: incident.severity,
+    rev: incident.revision,
     state: incident.state,
     occurrences: incident.occurrences,
     lastSeenMs: Date.parse(incident.last_seen),

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { isConflict } from './conflict.js';
-import { Locks } from './locks.js';
+import { Claims, type Claimant } from './claims.js';
 import type { KvEntry } from '@nats-io/kv';
 import type { Delivery, Incident, IncidentState } from '../../domain/incident.js';
 import { escalationDueOf } from '../../domain/escalation.js';
@@ -66,7 +66,7 @@ export class JetStreamState implements StateBackend {
   readonly kind = 'jetstream';
   private readonly serial = new KeyedSerial();
   private readonly js: JetStreamClient;
-  readonly locks: Locks;
+  readonly claims: Claims;
   readonly keys: KeyView;
   private readonly ids: IdIndex;
   private readonly recent = new RecentRecords(RECENT_RECORDS);
@@ -80,7 +80,7 @@ export class JetStreamState implements StateBackend {
     private readonly metrics: Pick<Metrics, 'stateRecordsInvalid'>,
   ) {
     this.js = jetstream(buckets.nc);
-    this.locks = new Locks(buckets.leases, buckets.jsm, buckets.leaseStream, buckets.clustered);
+    this.claims = new Claims(buckets.claims, buckets.clustered);
     const invalid = (): void => this.metrics.stateRecordsInvalid.inc();
     this.keys = new KeyView(buckets.keys, logger, invalid);
     this.ids = new IdIndex(buckets.incidents, logger);
@@ -150,10 +150,9 @@ export class JetStreamState implements StateBackend {
       await after?.catch(() => undefined);
       // Kept across retries: an attempt that timed out may have written the record all the same.
       const progress = { written: false, published: [] as number[] };
+      const claimant = this.claims.claimant(`k.${incident.provider_key}`);
       return this.available('open an incident', () =>
-        this.locks.hold(`k.${incident.provider_key}`, () =>
-          this.createOnce(incident, deliveries, audit, progress),
-        ),
+        this.createOnce(incident, deliveries, audit, progress, claimant),
       );
     });
   }
@@ -163,21 +162,32 @@ export class JetStreamState implements StateBackend {
     deliveries: readonly Delivery[],
     audit: readonly NewAuditEntry[],
     progress: { written: boolean; published: number[] },
+    claimant: Claimant,
   ): Promise<CreateOutcome> {
     const key = incident.provider_key;
-    for (let i = 0; i < MAX_CONFLICTS; i++) {
+    for (let conflicts = 0, round = 0; conflicts < MAX_CONFLICTS; round++) {
       // First as this replica's view of the key bucket has it (no round trip); a view behind the
-      // bucket fails the compare-and-set below, and the next round reads the bucket.
-      let seen = i === 0 && !this.buckets.clustered ? this.keys.seen(key) : await this.keyNow(key);
+      // bucket loses its claim or fails the compare-and-set below, and the next round reads the bucket.
+      let seen = round === 0 ? this.keys.seen(key) : await this.keyNow(key);
       // A view showing another open incident may not have seen its resolve yet (this replica's
       // incident core learns its own resolves first): only the bucket says the key is taken.
-      if (i === 0 && seen.entry !== null && seen.entry.state !== 'resolved' && seen.entry.id !== incident.id)
+      if (
+        round === 0 &&
+        seen.entry !== null &&
+        seen.entry.state !== 'resolved' &&
+        seen.entry.id !== incident.id
+      )
         seen = await this.keyNow(key);
       const { entry: current, revision } = seen;
       if (current !== null && current.state !== 'resolved' && current.id !== incident.id)
         return progress.written
           ? this.lost(incident.id, current, progress.published)
           : { created: false, existing: current };
+      // Over a resolved incident or a deleted key: this revision's claim first (claims.ts).
+      if (revision !== 0 && !(await claimant.claim(revision))) {
+        await claimant.pause();
+        continue;
+      }
       progress.written = true;
       // The same deliveries again on a later round: the stream's dedup gives back the same messages.
       progress.published = await this.publish(deliveries);
@@ -185,22 +195,24 @@ export class JetStreamState implements StateBackend {
       this.recent.set(incident.id, json, await this.buckets.incidents.put(incident.id, encoder.encode(json)));
       try {
         const entry = encode(keyEntryOf(incident));
-        if (revision === 0) await this.buckets.keys.create(key, entry);
-        else await this.buckets.keys.update(key, entry, revision);
+        // A key never written is created (exclusive on a cluster too); anything else is compared
+        // and set on its revision, a delete marker's included.
+        await this.buckets.keys.put(key, entry, { previousSeq: revision });
         this.markWinner(incident.id);
         return { created: true };
       } catch (err) {
         if (!isConflict(err)) throw err;
+        conflicts++;
       }
     }
     throw new StoreError(`incident ${incident.id}: too many concurrent changes of key ${key}`);
   }
 
-  /** A provider key's latest incident and revision as the bucket holds them now. */
+  /** A provider key's latest incident as the bucket holds it now, and its revision (a delete's too; 0: never written). */
   private async keyNow(key: string): Promise<{ entry: KeyEntry | null; revision: number }> {
     const marker = await this.buckets.keys.get(key);
-    if (marker?.operation !== 'PUT') return { entry: null, revision: 0 };
-    return { entry: this.keyEntry(marker), revision: marker.revision };
+    if (marker === null) return { entry: null, revision: 0 };
+    return { entry: marker.operation === 'PUT' ? this.keyEntry(marker) : null, revision: marker.revision };
   }
 
   /** Whether this incident is known here to have won its provider key (no round trip). */
@@ -233,7 +245,7 @@ export class JetStreamState implements StateBackend {
   /**
    * The record holds deliveries, marks and webhook ids: `needs` asks for nothing more here. Changes
    * of one incident asked for while an earlier one is being written wait together, and are then
-   * decided one after the other on one read and written with one compare-and-set (one lease on a
+   * decided one after the other on one read and written with one compare-and-set (one claim on a
    * NATS cluster): a delivery's outcome, its sibling's and the provider's webhook often come
    * within milliseconds (docs/performance.md, "Cluster mode").
    */
@@ -247,9 +259,8 @@ export class JetStreamState implements StateBackend {
         void this.serial
           .run(id, () => {
             this.waiting.delete(id); // later changes form the next batch
-            return this.available('change an incident', () =>
-              this.locks.hold(`i.${id}`, () => this.updateOnce(id, fresh)),
-            );
+            const claimant = this.claims.claimant(`i.${id}`);
+            return this.available('change an incident', () => this.updateOnce(id, fresh, claimant));
           })
           .catch((err: unknown) => {
             for (const w of fresh) w.reject(err);
@@ -259,10 +270,11 @@ export class JetStreamState implements StateBackend {
     });
   }
 
-  private async updateOnce(id: string, batch: readonly Waiting[]): Promise<void> {
-    let recent = this.recentRecord(id);
-    for (let i = 0; i < MAX_CONFLICTS; i++) {
-      // The record this replica last wrote or read, if any: a stale one fails the compare-and-set.
+  private async updateOnce(id: string, batch: readonly Waiting[], claimant: Claimant): Promise<void> {
+    let recent = this.recent.get(id);
+    for (let conflicts = 0; conflicts < MAX_CONFLICTS;) {
+      // The record this replica last wrote or read, if any: a stale one loses its claim or fails
+      // the compare-and-set.
       const read = recent ?? (await this.read(id));
       const fromRecent = recent !== undefined;
       recent = undefined;
@@ -279,6 +291,11 @@ export class JetStreamState implements StateBackend {
         settle(batch, decided.outcomes);
         return;
       }
+      if (!(await claimant.claim(revision))) {
+        this.recent.delete(id);
+        await claimant.pause();
+        continue;
+      }
       const { next, published, refs } = decided;
       await this.announceEarlierDue(record.incident, next.incident);
       const messages = await this.publish(published);
@@ -291,6 +308,7 @@ export class JetStreamState implements StateBackend {
         // Another replica changed it first (an escalation tier both fired): this attempt's
         // deliveries are no record's, so they are withdrawn (the outbox workers would drop them).
         await this.withdraw(id, messages);
+        conflicts++;
         continue;
       }
       await this.afterWrite(record.incident, next.incident, refs);
@@ -323,7 +341,7 @@ export class JetStreamState implements StateBackend {
       escalationDueOf(before) !== escalationDueOf(after) ||
       this.keyTrails(after)
     )
-      tasks.push(this.locks.hold(`k.${after.provider_key}`, () => this.setKeyState(after)));
+      tasks.push(this.setKeyState(after));
     await Promise.all(tasks);
   }
 
@@ -336,19 +354,17 @@ export class JetStreamState implements StateBackend {
 
   /**
    * A key entry that trails its record is rewritten. A write whose record compare-and-set succeeded
-   * but whose key rewrite failed (`afterWrite` threw: a lease not had, NATS lost) fails its caller,
-   * which tries again (a JetStream input line is redelivered); the record then needs no change, and
-   * without this the key entry, which every replica's view and counts follow, would keep the old
-   * state for good. The view may trail the bucket by a watch message: the record is read again
-   * under the key's lease (another replica's change writes its key entry under the same lease after
-   * its compare-and-set), so a needless repair rewrites the same entry, never an older one.
+   * but whose key rewrite failed (`afterWrite` threw: a claim not won in time, NATS lost) fails its
+   * caller, which tries again (a JetStream input line is redelivered); the record then needs no
+   * change, and without this the key entry, which every replica's view and counts follow, would keep
+   * the old state for good. The view may trail the bucket by a watch message, and another replica
+   * may write a newer state meanwhile: a key entry names its incident's revision, and an older one
+   * never replaces a newer (`setKeyState`).
    */
   private async repairKey(incident: Incident): Promise<void> {
     if (!this.keyTrails(incident)) return;
-    await this.locks.hold(`k.${incident.provider_key}`, async () => {
-      const fresh = await this.read(incident.id, false);
-      if (fresh !== null) await this.setKeyState(fresh.record.incident);
-    });
+    const fresh = await this.read(incident.id, false);
+    if (fresh !== null) await this.setKeyState(fresh.record.incident);
   }
 
   /**
@@ -364,23 +380,34 @@ export class JetStreamState implements StateBackend {
     const was = escalationDueOf(before);
     const due = escalationDueOf(after);
     if (due === null || (was !== null && due >= was)) return;
-    await this.locks.hold(`k.${before.provider_key}`, () =>
-      this.setKeyState(before, { ...keyEntryOf(before), escalationDueMs: due }),
-    );
+    await this.setKeyState(before, { ...keyEntryOf(before), escalationDueMs: due });
   }
 
+  /**
+   * The key entry rewritten for `incident`, unless a newer incident holds the key, the entry already
+   * says the same, or it was written from a later revision of the incident (a writer that read the
+   * record before another's change must not undo that change's state).
+   */
   private async setKeyState(incident: Incident, entry: KeyEntry = keyEntryOf(incident)): Promise<void> {
-    for (let i = 0; i < MAX_CONFLICTS; i++) {
-      const marker = await this.buckets.keys.get(incident.provider_key);
+    const key = incident.provider_key;
+    const claimant = this.claims.claimant(`k.${key}`);
+    for (let conflicts = 0; conflicts < MAX_CONFLICTS;) {
+      const marker = await this.buckets.keys.get(key);
       if (marker?.operation !== 'PUT') return;
       const current = this.keyEntry(marker);
       if (current?.id !== incident.id) return; // a newer incident holds it
       if (sameKeyState(current, entry)) return; // a view that trailed: nothing to rewrite
+      if ((current.rev ?? 0) > (entry.rev ?? 0)) return; // written from a later change
+      if (!(await claimant.claim(marker.revision))) {
+        await claimant.pause();
+        continue;
+      }
       try {
-        await this.buckets.keys.update(incident.provider_key, encode(entry), marker.revision);
+        await this.buckets.keys.update(key, encode(entry), marker.revision);
         return;
       } catch (err) {
         if (!isConflict(err)) throw err;
+        conflicts++;
       }
     }
   }
@@ -429,17 +456,7 @@ export class JetStreamState implements StateBackend {
    * says when).
    */
   async readRecent(id: string): Promise<StoredRecord | null> {
-    return this.recentRecord(id) ?? (await this.read(id));
-  }
-
-  /**
-   * A record kept here, on a single nats-server only. In a NATS cluster a stale revision is not
-   * refused reliably (the cluster tests' escalations and syncs were lost with kept records there;
-   * see "Leases" in docs/architecture.md on where nats-server 2.9 checks a compare-and-set), so
-   * every change reads the bucket.
-   */
-  private recentRecord(id: string): StoredRecord | undefined {
-    return this.buckets.clustered ? undefined : this.recent.get(id);
+    return this.recent.get(id) ?? (await this.read(id));
   }
 
   /**
