@@ -3,6 +3,7 @@
 //
 //   KV <name>_keys       provider key → the latest incident of that fingerprint (dedup: create/CAS)
 //   KV <name>_incidents  incident id → the incident record (record.ts), changed by CAS only
+//   KV <name>_decisions  incident id → the decision that opened it (written once, apart from the record)
 //   KV <name>_refs       a provider's own id of an incident → our incident id (webhooks)
 //   KV <name>_webhooks   replay marks of webhooks that matched no incident (bucket TTL 72 h)
 //   KV <name>_breakers   circuit-breaker state per provider instance
@@ -28,6 +29,7 @@ export interface Buckets {
   jsm: JetStreamManager;
   keys: KV;
   incidents: KV;
+  decisions: KV;
   refs: KV;
   webhooks: KV;
   breakers: KV;
@@ -106,17 +108,19 @@ async function open(nc: NatsConnection, cluster: ClusterConfig): Promise<Buckets
   const base = { replicas: cluster.replicas, history: 1, allow_direct: !clustered };
   const bucket = (suffix: string, extra: { ttl?: number } = {}): Promise<KV> =>
     kvm.create(`${cluster.name}_${suffix}`, { ...base, ...extra });
-  const [keys, incidents, refs, webhooks, breakers, members, rates, claims, silences] = await Promise.all([
-    bucket('keys'),
-    bucket('incidents'),
-    bucket('refs'),
-    bucket('webhooks', { ttl: WEBHOOK_TTL_MS }),
-    bucket('breakers'),
-    bucket('members', { ttl: MEMBER_TTL_MS }),
-    bucket('rates', { ttl: RATE_TTL_MS }),
-    bucket('claims', { ttl: CLAIM_TTL_MS }),
-    bucket('silences'),
-  ]);
+  const [keys, incidents, decisions, refs, webhooks, breakers, members, rates, claims, silences] =
+    await Promise.all([
+      bucket('keys'),
+      bucket('incidents'),
+      bucket('decisions'),
+      bucket('refs'),
+      bucket('webhooks', { ttl: WEBHOOK_TTL_MS }),
+      bucket('breakers'),
+      bucket('members', { ttl: MEMBER_TTL_MS }),
+      bucket('rates', { ttl: RATE_TTL_MS }),
+      bucket('claims', { ttl: CLAIM_TTL_MS }),
+      bucket('silences'),
+    ]);
   const jsm = await jetstreamManager(nc);
   const outbox = await openOutbox(jsm, cluster);
   return {
@@ -124,6 +128,7 @@ async function open(nc: NatsConnection, cluster: ClusterConfig): Promise<Buckets
     jsm,
     keys,
     incidents,
+    decisions,
     refs,
     webhooks,
     breakers,

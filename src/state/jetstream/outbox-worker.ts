@@ -9,6 +9,7 @@
 import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { Clock } from '../../domain/clock.js';
 import type { Delivery } from '../../domain/incident.js';
+import { cloneJson } from '../../domain/json-shape.js';
 import { Attempts, RECORDING_PER_SLOT, slotTaken, type AttemptsDeps } from '../../deliver/attempts.js';
 import type { DeliveryEngine } from '../../deliver/engine.js';
 import type { ProviderHealth } from '../../deliver/health.js';
@@ -183,7 +184,9 @@ export class OutboxWorker implements DeliveryEngine {
     // is written with a compare-and-set on the record as it is then. A message coming back (a nak,
     // an expired ack_wait) is read afresh: a replica may have sent it and died before its ack.
     const read = m.info.redelivered ? await state.read(ref.incident) : await state.readRecent(ref.incident);
-    const d = read?.record.deliveries.find((x) => x.id === ref.delivery);
+    // The record is shared and frozen (RecentRecords): the attempt changes a copy of its delivery.
+    const found = read?.record.deliveries.find((x) => x.id === ref.delivery);
+    const d = found === undefined ? undefined : cloneJson(found);
     if (read === null || d === undefined || !(await this.won(read.record))) {
       const ageMs = Date.now() - Number(m.info.timestampNanos) / 1_000_000;
       if (ageMs < ORPHAN_AFTER_MS) m.nak(TURN_WAIT_MS);

@@ -23,6 +23,11 @@ export interface IncidentRecord {
   webhooks: string[];
   /** The incident that held this provider key before, if any: its deliveries go first. */
   previous: string | null;
+  /**
+   * Whether the decision that opened it (the `opened` entry's `details.decision`, about a quarter of
+   * a record) is kept apart, in the decisions bucket: written once, not rewritten by every change.
+   */
+  decisionApart?: true;
 }
 
 /** The latest incident of a provider key (one per fingerprint), as the key bucket holds it. */
@@ -33,21 +38,41 @@ export interface KeyEntry extends IncidentRef {
   rev?: number;
 }
 
+/**
+ * A new incident's record, and the decision that opened it when it goes apart (`decisionApart`):
+ * the record's `opened` entry keeps everything else.
+ */
 export function newRecord(
   incident: Incident,
   deliveries: readonly Delivery[],
   audit: readonly Omit<AuditEntry, 'seq'>[],
   previous: string | null,
-): IncidentRecord {
-  return {
+): { record: IncidentRecord; decision: unknown } {
+  let decision: unknown = undefined;
+  const entries = audit.map((a, i): AuditEntry => {
+    if (i > 0 || a.type !== 'opened' || a.details?.['decision'] === undefined) return { seq: i + 1, ...a };
+    const { decision: apart, ...details } = a.details;
+    decision = apart;
+    return { seq: i + 1, ...a, details };
+  });
+  const record: IncidentRecord = {
     v: RECORD_VERSION,
     incident,
     deliveries: [...deliveries],
-    audit: audit.map((a, i) => ({ seq: i + 1, ...a })),
+    audit: entries,
     marks: {},
     webhooks: [],
     previous,
+    ...(decision === undefined ? {} : { decisionApart: true as const }),
   };
+  return { record, decision };
+}
+
+/** The record's timeline with the decision kept apart put back in its `opened` entry. */
+export function timelineWith(record: IncidentRecord, decision: unknown): AuditEntry[] {
+  const [first, ...rest] = record.audit;
+  if (first === undefined || !record.decisionApart || decision === undefined) return record.audit;
+  return [{ ...first, details: { decision, ...first.details } }, ...rest];
 }
 
 /** A record read from the bucket, or null with the reason when it is not one (never thrown). */
@@ -139,31 +164,57 @@ export interface StoredRecord {
 
 /**
  * The records this replica wrote or read last, as their JSON, with their revisions: a change starts
- * from one instead of reading the bucket. One that another replica has changed since fails its
- * compare-and-set, is dropped, and the change reads the bucket (docs/architecture.md, "Cluster
- * mode"). Kept as text, so every `get` is a record of the caller's own: the objects a change was
- * made of stay with the incident core, which may change them after the write.
+ * from one instead of reading the bucket. One that another replica has changed since loses its
+ * claim or fails its compare-and-set, is dropped, and the change reads the bucket
+ * (docs/architecture.md, "Cluster mode"). The newest few are also kept parsed, shared by every
+ * caller that asks (an incident's deliveries, their outcomes and its webhooks come within moments
+ * of each other): callers read them and never change them. The incident, its deliveries and the
+ * record itself are frozen, so a change to them throws instead of corrupting what the next caller
+ * reads; a caller that needs to change one copies it (the outbox worker its delivery).
  */
 export class RecentRecords {
   private readonly records: BoundedMap<string, { json: string; revision: number }>;
+  private readonly parsed: BoundedMap<string, StoredRecord>;
 
-  /** `max`: records kept at most (half of them at least). */
-  constructor(max: number) {
+  /** `max`: records kept at most (half of them at least); `parsedMax`: of those, kept parsed. */
+  constructor(max: number, parsedMax: number) {
     this.records = new BoundedMap(max);
+    this.parsed = new BoundedMap(parsedMax);
   }
 
   get(id: string): StoredRecord | undefined {
     const kept = this.records.get(id);
     if (kept === undefined) return undefined;
-    const parsed = parseRecord(kept.json);
-    return parsed.ok ? { record: parsed.record, revision: kept.revision } : undefined;
+    const parsed = this.parsed.get(id);
+    if (parsed !== undefined && parsed.revision === kept.revision) return parsed;
+    const read = parseRecord(kept.json);
+    if (!read.ok) return undefined;
+    return this.keepParsed(id, read.record, kept.revision);
   }
 
+  /** Keeps `json` at `revision` (parsed when first asked for). */
   set(id: string, json: string, revision: number): void {
     this.records.set(id, { json, revision });
+    this.parsed.delete(id);
+  }
+
+  /** Keeps `json` at `revision` with `record`, its parse: frozen here, and returned so. */
+  setParsed(id: string, json: string, revision: number, record: IncidentRecord): StoredRecord {
+    this.records.set(id, { json, revision });
+    return this.keepParsed(id, record, revision);
   }
 
   delete(id: string): void {
     this.records.delete(id);
+    this.parsed.delete(id);
+  }
+
+  private keepParsed(id: string, record: IncidentRecord, revision: number): StoredRecord {
+    for (const d of record.deliveries) Object.freeze(d);
+    Object.freeze(record.deliveries);
+    Object.freeze(record.incident);
+    const stored = { record: Object.freeze(record), revision };
+    this.parsed.set(id, stored);
+    return stored;
   }
 }

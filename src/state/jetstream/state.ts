@@ -39,6 +39,7 @@ import {
   newRecord,
   parseRecord,
   RecentRecords,
+  timelineWith,
   type IncidentRecord,
   type KeyEntry,
   type StoredRecord,
@@ -54,8 +55,10 @@ import type { FlapTrace } from '../../domain/flap.js';
 const UNAVAILABLE_AFTER_MS = 20_000;
 const MAX_CONFLICTS = 100;
 const DISCONNECTED_GRACE_MS = 2_000;
-/** Records kept with their revisions for the next change's compare-and-set (about 2–4 KB each). */
+/** Records kept with their revisions for the next change's compare-and-set (about 2–6 KB each). */
 const RECENT_RECORDS = 5_000;
+/** Of those, kept parsed (about 20 KB each): the incidents changing now. */
+const RECENT_PARSED = 1_000;
 /** Incidents known to have won their provider key, kept for the outbox workers. */
 const WINNERS_REMEMBERED = 10_000;
 const encoder = new TextEncoder();
@@ -69,7 +72,7 @@ export class JetStreamState implements StateBackend {
   readonly claims: Claims;
   readonly keys: KeyView;
   private readonly ids: IdIndex;
-  private readonly recent = new RecentRecords(RECENT_RECORDS);
+  private readonly recent = new RecentRecords(RECENT_RECORDS, RECENT_PARSED);
   private readonly winners = new Set<string>();
   /** Changes of an incident waiting for the one being written (the next batch), by id. */
   private readonly waiting = new Map<string, Waiting[]>();
@@ -189,9 +192,14 @@ export class JetStreamState implements StateBackend {
         continue;
       }
       progress.written = true;
+      const { record, decision } = newRecord(incident, deliveries, audit, current?.id ?? null);
       // The same deliveries again on a later round: the stream's dedup gives back the same messages.
-      progress.published = await this.publish(deliveries);
-      const json = JSON.stringify(newRecord(incident, deliveries, audit, current?.id ?? null));
+      // The decision goes first, apart: a record never names a decision that is not there.
+      [progress.published] = await Promise.all([
+        this.publish(deliveries),
+        decision === undefined ? null : this.buckets.decisions.put(incident.id, encode(decision)),
+      ]);
+      const json = JSON.stringify(record);
       this.recent.set(incident.id, json, await this.buckets.incidents.put(incident.id, encoder.encode(json)));
       try {
         const entry = encode(keyEntryOf(incident));
@@ -232,7 +240,8 @@ export class JetStreamState implements StateBackend {
    */
   private async lost(id: string, winner: KeyEntry, published: readonly number[]): Promise<CreateOutcome> {
     this.recent.delete(id);
-    await Promise.all([this.buckets.incidents.delete(id), this.deleteMessages(published)]).catch(
+    const { incidents, decisions } = this.buckets;
+    await Promise.all([incidents.delete(id), decisions.delete(id), this.deleteMessages(published)]).catch(
       (err: unknown) =>
         this.logger.warn(
           { event: 'lost_race_cleanup_failed', incident: id, err },
@@ -461,8 +470,8 @@ export class JetStreamState implements StateBackend {
 
   /**
    * The record and its revision, or null when there is none (or it does not parse: logged,
-   * counted). Kept for the next change unless `keep` is false (what callers outside this backend
-   * get, since they may change it).
+   * counted). Kept for the next change, and then frozen and shared (`RecentRecords`), unless `keep`
+   * is false (what callers outside this backend get, since they may change it).
    */
   async read(id: string, keep = true): Promise<StoredRecord | null> {
     const entry = await this.buckets.incidents.get(id);
@@ -481,7 +490,7 @@ export class JetStreamState implements StateBackend {
       this.recent.delete(id);
       return null;
     }
-    if (keep) this.recent.set(id, json, entry.revision);
+    if (keep) return this.recent.setParsed(id, json, entry.revision, parsed.record);
     return { record: parsed.record, revision: entry.revision };
   }
 
@@ -498,11 +507,28 @@ export class JetStreamState implements StateBackend {
   async detail(id: string): Promise<IncidentDetail | null> {
     const read = await this.available('read an incident', () => this.read(id, false));
     if (read === null) return null;
+    const { record } = read;
     return {
-      incident: read.record.incident,
-      timeline: read.record.audit,
-      deliveries: read.record.deliveries,
+      incident: record.incident,
+      timeline: record.decisionApart ? timelineWith(record, await this.decision(id)) : record.audit,
+      deliveries: record.deliveries,
     };
+  }
+
+  /** The decision that opened an incident, kept apart from its record (undefined: not found). */
+  private async decision(id: string): Promise<unknown> {
+    const entry = await this.available('read a decision', () => this.buckets.decisions.get(id));
+    if (entry?.operation !== 'PUT') return undefined;
+    try {
+      return entry.json<unknown>();
+    } catch {
+      this.metrics.stateRecordsInvalid.inc();
+      this.logger.error(
+        { event: 'state_record_invalid', bucket: 'decisions', key: id },
+        `decision ${id} does not parse`,
+      );
+      return undefined;
+    }
   }
 
   async list(filter: IncidentFilter): Promise<IncidentPage> {
@@ -664,13 +690,14 @@ export class JetStreamState implements StateBackend {
       if (h.external_id)
         await this.buckets.refs.delete(refKeyOf(`${h.type}:${h.external_id}`)).catch(() => undefined);
     this.recent.delete(incident.id);
+    await this.buckets.decisions.delete(incident.id).catch(() => undefined);
     await this.buckets.incidents.delete(incident.id);
   }
 
   async storageBytes(): Promise<number> {
-    const { keys, incidents, refs, webhooks, breakers, members, rates, silences } = this.buckets;
+    const { keys, incidents, decisions, refs, webhooks, breakers, members, rates, silences } = this.buckets;
     const sizes = await Promise.all(
-      [keys, incidents, refs, webhooks, breakers, members, rates, silences].map((kv) =>
+      [keys, incidents, decisions, refs, webhooks, breakers, members, rates, silences].map((kv) =>
         kv.status().then((s) => s.size),
       ),
     );

@@ -1,0 +1,66 @@
+// The cluster's incident record (docs/architecture.md, "State backends"): the decision that opened an
+// incident is written once to the decisions bucket, apart from the record every change rewrites; the
+// timeline puts it back in the `opened` entry, and retention deletes it with the incident.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { AuditEntry } from '../../src/domain/incident.js';
+import { openBuckets, type Buckets } from '../../src/state/jetstream/buckets.js';
+import { JetStreamState } from '../../src/state/jetstream/state.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import { NatsServer } from '../helpers/nats-server.js';
+import { makeIncident } from '../providers/support.js';
+
+let nats: NatsServer;
+let buckets: Buckets;
+let state: JetStreamState;
+beforeAll(async () => {
+  nats = await NatsServer.start();
+  buckets = await openBuckets([nats.url], { name: 'records', replicas: 1, replica: 'a' });
+  state = new JetStreamState(buckets, silentLogger(), { stateRecordsInvalid: { inc() {} } } as never);
+  await state.start();
+}, 60_000);
+afterAll(async () => {
+  await state?.close();
+  await nats?.dispose();
+});
+
+const decision = { fingerprint: 'payment-service:db-connection', trace: [{ stage: 'classify', rules: [] }] };
+const opened = (incidentId: string): Omit<AuditEntry, 'seq'> => ({
+  incident_id: incidentId,
+  at: '2026-11-23T10:00:00.000Z',
+  type: 'opened',
+  actor: 'incident-router',
+  provider: null,
+  source_event_id: null,
+  policy_version: '2026.11.23-1',
+  message: 'db-connection-failure → critical',
+  details: { decision, escalation: { tier: 1 } },
+});
+
+it('keeps the opening decision apart from the record and puts it back in the timeline', async () => {
+  const incident = makeIncident();
+  expect(await state.create(incident, [], [opened(incident.id)])).toEqual({ created: true });
+  await state.addOccurrences(incident.id, 2, Date.parse(incident.last_seen));
+
+  const stored = (await buckets.incidents.get(incident.id))?.json<{ audit: AuditEntry[] }>();
+  expect(stored?.audit[0]?.details).toEqual({ escalation: { tier: 1 } });
+  expect((await buckets.decisions.get(incident.id))?.json()).toEqual(decision);
+
+  const detail = await state.detail(incident.id);
+  expect(detail?.incident.occurrences).toBe(3);
+  expect(detail?.timeline[0]?.details).toEqual({ decision, escalation: { tier: 1 } });
+  expect(Object.keys(detail?.timeline[0]?.details ?? {})).toEqual(['decision', 'escalation']);
+});
+
+it('retention deletes the decision with its incident', async () => {
+  const incident = makeIncident();
+  await state.create(incident, [], [opened(incident.id)]);
+  await state.update(incident.id, {}, ({ incident: i }) => {
+    i.state = 'resolved';
+    i.resolved_at = '2026-11-23T10:05:00.000Z';
+    return { change: { incident: i, deliveries: [], audit: [], durable: true }, result: undefined };
+  });
+  // Every incident the ids index holds is older than this cutoff (ids are time-ordered).
+  await state.prune({ resolvedBefore: Date.now() + 3_600_000, webhooksBefore: 0 });
+  expect((await buckets.incidents.get(incident.id))?.operation).not.toBe('PUT');
+  expect((await buckets.decisions.get(incident.id))?.operation).not.toBe('PUT');
+});
