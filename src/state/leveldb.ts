@@ -161,7 +161,6 @@ export class LevelDbState implements StateBackend {
       });
   }
 
-  /** Submits one change; the promise settles when it is committed (durable when asked). */
   /**
    * Submits one change to the incident whose record (without its counts apart) is `record`; the
    * promise settles when it is committed (durable when asked).

@@ -252,13 +252,14 @@ export class JetStreamState implements StateBackend {
   }
 
   /**
-   * The record holds deliveries, marks and webhook ids: `needs` asks for nothing more here. Changes
+   * The record holds deliveries, marks and webhook ids: `needs` reads nothing more here, but a change
+   * that does not ask for the deliveries gets none, as from LevelDB (no copy made). Changes
    * of one incident asked for while an earlier one is being written wait together, and are then
    * decided one after the other on one read and written with one compare-and-set (one claim on a
    * NATS cluster): a delivery's outcome, its sibling's and the provider's webhook often come
    * within milliseconds (docs/performance.md, "Cluster mode").
    */
-  update<T>(id: string, _needs: UpdateNeeds, mutate: Mutation<T>): Promise<T | null> {
+  update<T>(id: string, needs: UpdateNeeds, mutate: Mutation<T>): Promise<T | null> {
     return new Promise<T | null>((resolve, reject) => {
       let batch = this.waiting.get(id);
       if (batch === undefined) {
@@ -275,7 +276,8 @@ export class JetStreamState implements StateBackend {
             for (const w of fresh) w.reject(err);
           });
       }
-      batch.push({ mutate, resolve: resolve as (result: unknown) => void, reject });
+      const deliveries = needs.deliveries === true;
+      batch.push({ mutate, deliveries, resolve: resolve as (result: unknown) => void, reject });
     });
   }
 
@@ -759,6 +761,8 @@ export class JetStreamState implements StateBackend {
 /** One change asked of `update`, waiting for its batch. */
 interface Waiting {
   mutate: Mutation<unknown>;
+  /** Whether it reads the deliveries (`UpdateNeeds`): the others get none, as from LevelDB. */
+  deliveries: boolean;
   resolve(result: unknown): void;
   reject(err: unknown): void;
 }
@@ -785,7 +789,7 @@ function decideAll(
       decided = w.mutate({
         // The caller's own copies (records are JSON: a walk, 5× cheaper than structuredClone).
         incident: cloneJson(current.incident),
-        deliveries: cloneJson(current.deliveries),
+        deliveries: w.deliveries ? cloneJson(current.deliveries) : [],
         marks: current.marks,
         seen: (webhookId) => current.webhooks.includes(webhookId),
       });
