@@ -77,7 +77,7 @@ async function throughput(sandbox, url, alerts, tag) {
     if (r.status !== 202) throw new Error(`alert refused: ${r.status} ${r.text}`);
   });
   // Poll gently: reading the simulators' logs costs CPU the sidecar would otherwise have.
-  while (sandbox.pagerduty.requests().length + sandbox.opsgenie.requests().length < target)
+  while (sandbox.pagerduty.requestCount() + sandbox.opsgenie.requestCount() < target)
     await new Promise((r) => setTimeout(r, 100));
   return alerts / ((performance.now() - t) / 1000);
 }

@@ -119,7 +119,7 @@ async function openIncidents(sandbox, url, n) {
     );
     if (res.status !== 202) throw new Error(`alert refused: ${res.status} ${res.text}`);
   });
-  while (sandbox.pagerduty.incidents().length < n || sandbox.opsgenie.alerts().length < n)
+  while (sandbox.pagerduty.incidentCount() < n || sandbox.opsgenie.alertCount() < n)
     await new Promise((r) => setTimeout(r, 100));
 }
 

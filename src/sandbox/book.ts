@@ -30,6 +30,10 @@ export class Book<T, K extends string> {
     return this.records;
   }
 
+  get size(): number {
+    return this.records.length;
+  }
+
   clear(): void {
     this.records = [];
     this.indexes = new Map();

@@ -170,6 +170,10 @@ export class OpsGenieAlerts {
     return structuredClone(this.book.all()) as OpsGenieAlert[];
   }
 
+  get size(): number {
+    return this.book.size;
+  }
+
   reset(): void {
     this.book.clear();
     this.nextTiny = 1;

@@ -121,6 +121,10 @@ export class PagerDutyIncidents {
     return structuredClone(this.book.all()) as PagerDutyIncident[];
   }
 
+  get size(): number {
+    return this.book.size;
+  }
+
   /** By incident id, or by dedup key (the open incident first, else the latest). */
   find(ref: string): PagerDutyIncident | undefined {
     const byId = this.book.by('id', ref)[0];

@@ -79,6 +79,11 @@ export class PagerDutySimulator extends Simulator {
     return this.book.list();
   }
 
+  /** How many incidents it holds, without copying them (a benchmark polls it). */
+  incidentCount(): number {
+    return this.book.size;
+  }
+
   /** By id or dedup key. */
   incident(ref: string): PagerDutyIncident | undefined {
     const found = this.book.find(ref);

@@ -62,6 +62,10 @@ export class RequestLog {
     return structuredClone(this.entries);
   }
 
+  get size(): number {
+    return this.entries.length;
+  }
+
   clear(): void {
     this.entries = [];
   }

@@ -68,6 +68,11 @@ export abstract class Simulator {
     return this.log.list();
   }
 
+  /** How many requests the log holds, without copying them (a benchmark polls it). */
+  requestCount(): number {
+    return this.log.size;
+  }
+
   injectFault(spec: FaultSpec): ActiveFault {
     return this.faults.add(spec);
   }
