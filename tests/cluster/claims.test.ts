@@ -5,6 +5,7 @@
 // buckets), change the same incidents from the same revision at the same moments: none is lost.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openBuckets } from '../../src/state/jetstream/buckets.js';
+import { CLAIM_TTL_MS } from '../../src/state/jetstream/claims.js';
 import { JetStreamState } from '../../src/state/jetstream/state.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { NatsCluster } from '../helpers/nats-cluster.js';
@@ -59,3 +60,16 @@ it('a revision is claimed once across nodes, and a write that claimed it may cla
   );
   expect(wins).toEqual(wins.map(() => [1, true, true]));
 }, 120_000);
+
+it('a claim left by a replica that died holds its revision until the bucket drops it, then the change applies', async () => {
+  const incident = makeIncident();
+  await a.create(incident, [], []);
+  const read = await b.read(incident.id);
+  // What a replica killed between its claim and its compare-and-set leaves behind.
+  await a.buckets.claims.create(`i.${incident.id}.${read?.revision}`, '');
+  const started = Date.now();
+  await b.addOccurrences(incident.id, 1, Date.parse(incident.last_seen));
+  const waited = Date.now() - started;
+  expect(waited).toBeGreaterThan(CLAIM_TTL_MS - 5_000);
+  expect((await a.get(incident.id))?.occurrences).toBe(2);
+}, 90_000);

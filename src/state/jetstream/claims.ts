@@ -13,7 +13,11 @@ import type { KV } from '@nats-io/kv';
 import { AppError } from '../../errors.js';
 import { isConflict } from './conflict.js';
 
-/** How long a claim is kept (the bucket's TTL); a replica that dies holding one blocks its revision that long. */
+/**
+ * How long a claim is kept (the bucket's TTL). Longer than a write keeps retrying through a NATS
+ * outage (20 s, state.ts), so every compare-and-set made under a claim is answered before the claim
+ * can go; a replica that dies holding one blocks its revision this long.
+ */
 export const CLAIM_TTL_MS = 30_000;
 /** How long a writer keeps trying to claim a revision before it gives up (busy). */
 const WAIT_FOR_CLAIM_MS = 40_000;
