@@ -182,7 +182,16 @@ async function incidentsDelivered(nats, sandbox, { state, replicas = 1, sidecars
     await webhooksSettled(sandbox);
     const webhooks = await side.sum('incident_router_webhooks_total');
     const webhookResults = await side.byLabel('incident_router_webhooks_total', 'result');
-    return { perSecond: incidents / seconds, incidents, seconds, ...seen, webhooks, webhookResults };
+    const claimsLost = await side.sum('incident_router_cluster_claims_lost_total');
+    return {
+      perSecond: incidents / seconds,
+      incidents,
+      seconds,
+      ...seen,
+      webhooks,
+      webhookResults,
+      claimsLost,
+    };
   } finally {
     await side.stop();
   }

@@ -199,6 +199,11 @@ export class Metrics {
     help: 'Full heap collections run once the process was quiet after its heap grew (each logged as heap_collected_at_rest).',
     registers: [this.registry],
   });
+  readonly claimsLost = new Counter({
+    name: 'incident_router_cluster_claims_lost_total',
+    help: 'Writes that found the revision they started from claimed by another writer, and read again (cluster mode, NATS cluster).',
+    registers: [this.registry],
+  });
   readonly stateRecordsInvalid = new Counter({
     name: 'incident_router_state_records_invalid_total',
     help: 'Stored records that did not parse (logged with their key and skipped).',

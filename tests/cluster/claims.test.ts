@@ -14,6 +14,9 @@ import { makeIncident } from '../providers/support.js';
 const INCIDENTS = 20;
 const ROUNDS = 8;
 
+/** Claims lost by either replica (`incident_router_cluster_claims_lost_total`). */
+let lost = 0;
+const metrics = { stateRecordsInvalid: { inc() {} }, claimsLost: { inc: () => lost++ } } as never;
 let nats: NatsCluster;
 let a: JetStreamState;
 let b: JetStreamState;
@@ -21,7 +24,7 @@ beforeAll(async () => {
   nats = await NatsCluster.start();
   const replica = async (name: string, url: string): Promise<JetStreamState> => {
     const buckets = await openBuckets([url], { name: 'claims', replicas: 3, replica: name });
-    const state = new JetStreamState(buckets, silentLogger(), { stateRecordsInvalid: { inc() {} } } as never);
+    const state = new JetStreamState(buckets, silentLogger(), metrics);
     await state.start();
     return state;
   };
@@ -47,6 +50,8 @@ it('two replicas changing one incident at the same moments lose no change', asyn
   }
   const counts = await Promise.all(incidents.map(async (i) => (await b.get(i.id))?.occurrences));
   expect(counts).toEqual(incidents.map(() => 1 + 2 * ROUNDS));
+  // Each round one replica of each pair lost its claim and read again.
+  expect(lost).toBeGreaterThanOrEqual(INCIDENTS * ROUNDS);
 }, 120_000);
 
 it('a revision is claimed once across nodes, and a write that claimed it may claim it again', async () => {

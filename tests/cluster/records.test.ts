@@ -15,7 +15,10 @@ let state: JetStreamState;
 beforeAll(async () => {
   nats = await NatsServer.start();
   buckets = await openBuckets([nats.url], { name: 'records', replicas: 1, replica: 'a' });
-  state = new JetStreamState(buckets, silentLogger(), { stateRecordsInvalid: { inc() {} } } as never);
+  state = new JetStreamState(buckets, silentLogger(), {
+    stateRecordsInvalid: { inc() {} },
+    claimsLost: { inc() {} },
+  } as never);
   await state.start();
 }, 60_000);
 afterAll(async () => {

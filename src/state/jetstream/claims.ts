@@ -27,11 +27,13 @@ export class Claims {
     private readonly kv: KV,
     /** Whether the server is clustered (on a single server, compare-and-set suffices). */
     readonly clustered: boolean,
+    /** Told of each claim lost (contention between writers; a metric). */
+    private readonly onLost: () => void = () => undefined,
   ) {}
 
   /** One write's claims of `key`: kept across its retries (a write that timed out claims again). */
   claimant(key: string): Claimant {
-    return new Claimant(this.kv, this.clustered, key);
+    return new Claimant(this.kv, this.clustered, key, this.onLost);
   }
 }
 
@@ -49,6 +51,7 @@ export class Claimant {
     private readonly kv: KV,
     private readonly clustered: boolean,
     private readonly key: string,
+    private readonly onLost: () => void,
   ) {}
 
   /**
@@ -59,10 +62,13 @@ export class Claimant {
   async claim(revision: number): Promise<boolean> {
     if (!this.clustered || revision === this.held) return true;
     try {
-      await this.kv.create(`${this.key}.${revision}`, '');
+      // A claim's key is never deleted (the TTL removes it, leaving no marker): a put expecting no
+      // previous message is the whole create, without the read `kv.create` adds after a conflict.
+      await this.kv.put(`${this.key}.${revision}`, '', { previousSeq: 0 });
     } catch (err) {
-      if (isConflict(err)) return false;
-      throw err;
+      if (!isConflict(err)) throw err;
+      this.onLost();
+      return false;
     }
     this.held = revision;
     return true;

@@ -80,10 +80,10 @@ export class JetStreamState implements StateBackend {
   constructor(
     readonly buckets: Buckets,
     private readonly logger: Logger,
-    private readonly metrics: Pick<Metrics, 'stateRecordsInvalid'>,
+    private readonly metrics: Pick<Metrics, 'stateRecordsInvalid' | 'claimsLost'>,
   ) {
     this.js = jetstream(buckets.nc);
-    this.claims = new Claims(buckets.claims, buckets.clustered);
+    this.claims = new Claims(buckets.claims, buckets.clustered, () => this.metrics.claimsLost.inc());
     const invalid = (): void => this.metrics.stateRecordsInvalid.inc();
     this.keys = new KeyView(buckets.keys, logger, invalid);
     this.ids = new IdIndex(buckets.incidents, logger);
