@@ -26,7 +26,7 @@ export class Claims {
   constructor(
     private readonly kv: KV,
     /** Whether the server is clustered (on a single server, compare-and-set suffices). */
-    readonly clustered: boolean,
+    private readonly clustered: boolean,
     /** Told of each claim lost (contention between writers; a metric). */
     private readonly onLost: () => void = () => undefined,
   ) {}
