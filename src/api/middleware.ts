@@ -37,7 +37,7 @@ export function errorHandler(logger: Logger) {
       }
       ctx.status = appError.status;
       if (appError.code === 'busy') ctx.set('Retry-After', '5');
-      ctx.body = appError.toBody();
+      answer(ctx, appError.toBody());
     }
   };
 }
@@ -52,6 +52,17 @@ function toAppError(err: unknown): AppError {
     return new AppError(code, expose ? (err as Error).message : undefined, { cause: err });
   }
   return new AppError('internal', (err as Error)?.message ?? String(err), { cause: err, expose: false });
+}
+
+/**
+ * Sets a JSON answer, as text. Given an object, Koa 3's body setter first tests it against the fetch
+ * globals (`ReadableStream`, `Blob`, `Response`), and the first test loads Node's own copy of undici:
+ * about 30 ms of the first answer after a start, and a few MB (docs/performance.md, "Restart and
+ * footprint"). `scrubAnswers` scrubs it as any text.
+ */
+export function answer(ctx: Context, value: object): void {
+  ctx.type = 'application/json';
+  ctx.body = JSON.stringify(value);
 }
 
 /**

@@ -2,10 +2,11 @@
 // that always consumes or cancels the response body (or the socket never returns to the pool), and the
 // mapping of transport failures and HTTP statuses to the closed set of failure reasons.
 // Undici's Agent and request() from their own files: its index also loads fetch, WebSocket, the
-// cache and mock layers, about 50 ms of a start that a sidecar never uses (docs/performance.md,
-// "Restart and footprint"). Types in ./undici-parts.d.ts.
-import Agent from 'undici/lib/dispatcher/agent.js';
-import request from 'undici/lib/api/api-request.js';
+// cache and mock layers, about 50 ms of a start that a sidecar never uses. And those two load with
+// the first request, not at start: 20-40 ms and about 10 MB that a start does not need to be ready
+// (docs/performance.md, "Restart and footprint"). Types in ./undici-parts.d.ts.
+import type Agent from 'undici/lib/dispatcher/agent.js';
+import type request from 'undici/lib/api/api-request.js';
 import { ProviderError, type FailureReason } from './provider.js';
 import { truncateText } from './truncate.js';
 
@@ -47,22 +48,48 @@ const TIMEOUT_CODES = new Set([
 ]);
 const CONFIG_CODES = new Set(['ERR_INVALID_URL', 'UND_ERR_INVALID_ARG', 'ERR_INVALID_ARG_TYPE']);
 
+interface Undici {
+  Agent: typeof Agent;
+  request: typeof request;
+}
+
+let undici: Promise<Undici> | null = null;
+
+function loadUndici(): Promise<Undici> {
+  undici ??= Promise.all([
+    import('undici/lib/dispatcher/agent.js'),
+    import('undici/lib/api/api-request.js'),
+  ]).then(([agent, api]) => ({ Agent: agent.default, request: api.default }));
+  return undici;
+}
+
 export class HttpClient {
-  private readonly agent: Agent;
+  private readonly options: Required<HttpClientOptions>;
+  /** Made by the first request (see the top of this file); `ready` once it exists. */
+  private agent: Promise<{ agent: Agent; request: typeof request }> | null = null;
+  private ready: { agent: Agent; request: typeof request } | null = null;
 
   constructor(
     private readonly provider: string,
     options: HttpClientOptions = {},
   ) {
-    const o = { ...DEFAULTS, ...options };
-    this.agent = new Agent({
-      connections: o.connections,
-      keepAliveTimeout: o.keepAliveTimeoutMs,
-      keepAliveMaxTimeout: 60_000,
-      headersTimeout: o.headersTimeoutMs,
-      bodyTimeout: o.bodyTimeoutMs,
-      connect: { timeout: o.connectTimeoutMs },
+    this.options = { ...DEFAULTS, ...options };
+  }
+
+  private connect(): Promise<{ agent: Agent; request: typeof request }> {
+    const o = this.options;
+    this.agent ??= loadUndici().then(({ Agent, request }) => {
+      const agent = new Agent({
+        connections: o.connections,
+        keepAliveTimeout: o.keepAliveTimeoutMs,
+        keepAliveMaxTimeout: 60_000,
+        headersTimeout: o.headersTimeoutMs,
+        bodyTimeout: o.bodyTimeoutMs,
+        connect: { timeout: o.connectTimeoutMs },
+      });
+      return (this.ready = { agent, request });
     });
+    return this.agent;
   }
 
   /**
@@ -79,7 +106,8 @@ export class HttpClient {
     if (signal.aborted) throw this.transportError(signal.reason, signal);
     try {
       const target = new URL(url);
-      const res = await request.call(this.agent, {
+      const { agent, request } = this.ready ?? (await this.connect());
+      const res = await request.call(agent, {
         origin: target.origin,
         path: target.pathname + target.search,
         method: 'POST',
@@ -100,7 +128,7 @@ export class HttpClient {
   }
 
   async close(): Promise<void> {
-    await this.agent.destroy();
+    if (this.agent !== null) await (await this.agent).agent.destroy();
   }
 
   private transportError(err: unknown, signal: AbortSignal): ProviderError {

@@ -3,7 +3,7 @@
 // that the bundle starts, finds the project's own files from its deeper directory (package.json for
 // the version, dist/web for the dashboard), loads LevelDB's native binding, delivers an alert to
 // the simulators and stops cleanly. `npm test` builds first.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,5 +73,31 @@ describe('the built executable', () => {
       child.kill('SIGTERM');
     }
     expect(await exited(child)).toBe(0);
+  });
+
+  // What a start loads (docs/performance.md, "Restart and footprint"): the files cli.js imports
+  // statically, as esbuild wrote them; esbuild names each package file it bundled by its path.
+  it('loads for a start one luxon, one MIME database, no undici, as ASCII, node:http through require', () => {
+    const dir = join(ROOT, 'dist/bundle');
+    const text = (file: string): string => readFileSync(join(dir, file), 'utf8');
+    const atStart = new Set<string>();
+    const visit = (file: string): void => {
+      if (atStart.has(file)) return;
+      atStart.add(file);
+      for (const [, next] of text(file).matchAll(/^(?:import [^;]*? from |import )"\.\/([^"]+)";?$/gm))
+        visit(next!);
+    };
+    visit('cli.js');
+    expect(atStart.size).toBeGreaterThan(1);
+    const loaded = [...atStart].map(text).join('\n');
+    const inputs = (pattern: RegExp): string[] => [...new Set(loaded.match(pattern) ?? [])];
+    expect(inputs(/node_modules\/luxon\/[\w./-]+/g)).toHaveLength(1);
+    expect(inputs(/node_modules\/(?:[\w@.-]+\/)*mime-db\/db\.json/g)).toEqual([
+      'node_modules/mime-db/db.json',
+    ]);
+    expect(inputs(/node_modules\/undici\/[\w./-]+/g)).toEqual([]);
+    expect(loaded).not.toMatch(/^import [^;]*from "(?:node:)?http";?$/m);
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.js')))
+      expect(/[\u0080-\uffff]/.test(text(file)), `${file} holds a non-ASCII character`).toBe(false);
   });
 });

@@ -12,7 +12,7 @@ import { AppError, formatProblem } from '../../errors.js';
 import { preparePolicyAsync } from '../../policy/active.js';
 import type { PolicyManager } from '../../policy/manager.js';
 import type { PatternChecker } from '../../policy/redos.js';
-import { requireToken } from '../middleware.js';
+import { answer, requireToken } from '../middleware.js';
 import { readCandidate, refusedCheck } from './policy.js';
 
 export interface DiffRoutesDeps {
@@ -49,10 +49,13 @@ export function diffRouter(deps: DiffRoutesDeps): Router {
       });
     const active = deps.policies.current();
     await recent.flush(); // what was sampled up to now is part of the answer
-    ctx.body = await diffEvents(
-      eventsOfLines(recent.read(), 'recent'),
-      { policy: active.compiled, locations: ruleLocations(active.loaded) },
-      { policy: prepared.policy.compiled, locations: ruleLocations(prepared.policy.loaded) },
+    answer(
+      ctx,
+      await diffEvents(
+        eventsOfLines(recent.read(), 'recent'),
+        { policy: active.compiled, locations: ruleLocations(active.loaded) },
+        { policy: prepared.policy.compiled, locations: ruleLocations(prepared.policy.loaded) },
+      ),
     );
   });
 

@@ -5,6 +5,7 @@ import type { Clock } from '../../domain/clock.js';
 import type { BreakerState } from '../../deliver/breaker.js';
 import type { HealthSnapshot } from '../../deliver/health.js';
 import type { Metrics } from '../../telemetry/metrics.js';
+import { answer } from '../middleware.js';
 
 export interface HealthSource {
   providers(): {
@@ -62,7 +63,7 @@ export function healthRouter(deps: {
         : healthyCount < providers.length || !policy.last_reload_ok || (nats !== null && !nats.connected)
           ? 'degraded'
           : 'healthy';
-    ctx.body = {
+    answer(ctx, {
       system_status: status,
       integrations,
       active_incidents: (incidents['triggered'] ?? 0) + (incidents['acknowledged'] ?? 0),
@@ -75,7 +76,7 @@ export function healthRouter(deps: {
       webhooks: deps.source.webhooks(),
       uptime_seconds: Math.round((deps.clock.now() - deps.startedAt) / 1000),
       version: deps.version,
-    };
+    });
   });
 
   router.get('/metrics', async (ctx) => {
@@ -95,7 +96,7 @@ export function healthRouter(deps: {
     };
     const uptime = Math.max(1, (deps.clock.now() - deps.startedAt) / 1000);
     const received = sum('incident_router_events_received_total') as number;
-    ctx.body = {
+    answer(ctx, {
       uptime_seconds: Math.round(uptime),
       events: {
         received: sum('incident_router_events_received_total', 'source'),
@@ -115,7 +116,7 @@ export function healthRouter(deps: {
       ),
       deliveries_pending: await deps.source.deliveriesPending(),
       webhooks: sum('incident_router_webhooks_total', 'result'),
-    };
+    });
   });
   return router;
 }

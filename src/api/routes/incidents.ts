@@ -11,7 +11,7 @@ import type { IncidentAction } from '../../incidents/state-machine.js';
 import type { IncidentFilter, StateBackend } from '../../state/backend.js';
 import { SEVERITIES, type Severity } from '../../domain/severity.js';
 import { readRawBody, parseJson } from '../body.js';
-import { requireToken } from '../middleware.js';
+import { answer, requireToken } from '../middleware.js';
 
 /** An incident as it may be shown: credentials masked, its escalation as where it stands. */
 export function publicIncident(
@@ -83,7 +83,7 @@ export function incidentsRouter(deps: {
     const filter = listFilter(ctx.query);
     const page = await deps.state.list(filter);
     const incidents = page.incidents.map((i) => publicIncident(deps.incidents.live(i)));
-    ctx.body = { incidents, next: page.next };
+    answer(ctx, { incidents, next: page.next });
   });
 
   router.get('/:id', async (ctx) => {
@@ -98,7 +98,7 @@ export function incidentsRouter(deps: {
             deliveries: found.deliveries.map(publicDelivery),
           };
     if (!detail) throw new AppError('not_found', `no incident ${id}`);
-    ctx.body = detail;
+    answer(ctx, detail);
   });
 
   const manual: IncidentAction[] = ['acknowledge', 'resolve'];
@@ -121,11 +121,11 @@ export function incidentsRouter(deps: {
       }
       deps.outbox.withdraw(result.withdrawn);
       deps.outbox.enqueue(result.deliveries);
-      ctx.body = {
+      answer(ctx, {
         incident: publicIncident(result.incident),
         changed: result.changed,
         deliveries: result.deliveries.map(publicDelivery),
-      };
+      });
     });
   }
   return router;

@@ -8,7 +8,7 @@ import { validateAlert, validateEvent } from '../../ingest/validate.js';
 import type { Pipeline, PipelineResult } from '../../pipeline.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import { readJson } from '../body.js';
-import { requireToken } from '../middleware.js';
+import { answer, requireToken } from '../middleware.js';
 
 const MAX_BATCH = 1_000;
 const BATCH_LIMIT_BYTES = 8 * 1024 * 1024;
@@ -32,7 +32,7 @@ export function ingestRouter(deps: {
     }
     const result = await deps.pipeline.process(alertToInput(v.value, new Date(deps.clock.now())));
     ctx.status = 202;
-    ctx.body = alertAnswer(result);
+    answer(ctx, alertAnswer(result));
   });
 
   router.post('/events', auth, async (ctx) => {
@@ -64,7 +64,7 @@ export function ingestRouter(deps: {
         details: { accepted: 0, rejected },
       });
     ctx.status = 202;
-    ctx.body = { accepted: items.length - rejected.length, rejected, outcomes };
+    answer(ctx, { accepted: items.length - rejected.length, rejected, outcomes });
   });
 
   return router;

@@ -18,7 +18,7 @@ import type { PolicySource } from '../../policy/load.js';
 import type { PolicyManager } from '../../policy/manager.js';
 import { redactPolicyDocument } from '../../policy/redact.js';
 import { bodyText, parseJson, readJson, readRawBody } from '../body.js';
-import { checkToken, requireToken } from '../middleware.js';
+import { answer, checkToken, requireToken } from '../middleware.js';
 
 export interface PolicyRoutesDeps {
   policies: PolicyManager;
@@ -127,20 +127,23 @@ export function policyRouter(deps: PolicyRoutesDeps): Router {
 
   router.get('/', (ctx) => {
     const active = deps.policies.current();
-    ctx.body = {
+    answer(ctx, {
       ...describe(active),
       last_reload: deps.policies.lastReload(),
       // Where each rule is written, so a decision's trace can point into the files (the dashboard).
       rules: Object.fromEntries(ruleLocations(active.loaded)),
       document: redactPolicyDocument(active.compiled.document),
-    };
+    });
   });
 
   router.post('/validate', auth, async (ctx) => {
     const prepared = await prepare(await readCandidate(ctx));
-    ctx.body = prepared.ok
-      ? { valid: true, errors: [], ...describe(prepared.policy) }
-      : { valid: false, errors: prepared.problems.map(formatProblem), warnings: prepared.warnings };
+    answer(
+      ctx,
+      prepared.ok
+        ? { valid: true, errors: [], ...describe(prepared.policy) }
+        : { valid: false, errors: prepared.problems.map(formatProblem), warnings: prepared.warnings },
+    );
   });
 
   router.post('/reload', auth, async (ctx) => {
@@ -152,7 +155,7 @@ export function policyRouter(deps: PolicyRoutesDeps): Router {
         { details: outcome },
       );
     }
-    ctx.body = outcome;
+    answer(ctx, outcome);
   });
 
   router.post('/dry-run', async (ctx) => {
@@ -183,7 +186,7 @@ export function policyRouter(deps: PolicyRoutesDeps): Router {
     const typeOf = (p: string): ProviderType | undefined => compiled.providers[p]?.type;
     const escalation = previewEscalation(decision, compiled, typeOf, now);
     const flap = decision.route?.flap;
-    ctx.body = {
+    answer(ctx, {
       ...decision,
       ...(escalation === null ? {} : { escalation }),
       ...(flap === undefined
@@ -192,7 +195,7 @@ export function policyRouter(deps: PolicyRoutesDeps): Router {
             flap_damping: flapDamping(decision, flap, deps.flaps?.(decision.fingerprint, flap, now) ?? null),
           }),
       candidate: request['policy'] !== undefined,
-    };
+    });
   });
 
   return router;

@@ -10,6 +10,7 @@ import { gapJson, scheduleGaps } from '../../oncall/coverage.js';
 import { timeline } from '../../oncall/timeline.js';
 import type { CompiledPolicy } from '../../policy/compile.js';
 import { parseInstant } from './policy.js';
+import { answer } from '../middleware.js';
 
 /** How far `oncall` looks for the end of the current shift, and the longest range `gaps` takes. */
 const SHIFT_LOOKAHEAD_MS = 35 * 86_400_000;
@@ -24,7 +25,7 @@ export function schedulesRouter(deps: { policy: () => CompiledPolicy; clock: Clo
       ...describeSchedule(s),
       on_call: onCallAt(s, nowMs),
     }));
-    ctx.body = { at: new Date(nowMs).toISOString(), schedules };
+    answer(ctx, { at: new Date(nowMs).toISOString(), schedules });
   });
 
   router.get('/:name/oncall', (ctx) => {
@@ -32,13 +33,13 @@ export function schedulesRouter(deps: { policy: () => CompiledPolicy; clock: Clo
     const atMs = instantParam(ctx.query['at'], 'at') ?? deps.clock.now();
     const [shift] = timeline(schedule, atMs, atMs + SHIFT_LOOKAHEAD_MS);
     const until = shift === undefined || shift.endMs >= atMs + SHIFT_LOOKAHEAD_MS ? null : shift.endMs;
-    ctx.body = {
+    answer(ctx, {
       schedule: schedule.name,
       at: new Date(atMs).toISOString(),
       on_call: onCallAt(schedule, atMs),
       until: until === null ? null : new Date(until).toISOString(),
       layers: schedule.layers.map((l) => ({ name: l.name, on_call: layerPeople(l, atMs) })),
-    };
+    });
   });
 
   router.get('/:name/gaps', (ctx) => {
@@ -50,14 +51,14 @@ export function schedulesRouter(deps: { policy: () => CompiledPolicy; clock: Clo
     if (toMs <= fromMs) throw new AppError('validation_failed', 'to must be after from');
     if (toMs - fromMs > MAX_GAP_RANGE_MS)
       throw new AppError('validation_failed', 'from and to may be at most 366 days apart');
-    ctx.body = {
+    answer(ctx, {
       schedule: schedule.name,
       from: new Date(fromMs).toISOString(),
       to: new Date(toMs).toISOString(),
       required: schedule.minCoverage,
       coverage_during: schedule.coverageDuring,
       gaps: scheduleGaps(policy, schedule, fromMs, toMs).map(gapJson),
-    };
+    });
   });
 
   return router;

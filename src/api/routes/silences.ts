@@ -7,7 +7,7 @@ import { publicSilence, SILENCE_STATES, type SilenceState } from '../../silences
 import { parseChange, parseCreate, parseExpire } from '../../silences/request.js';
 import type { Silences } from '../../silences/silences.js';
 import { readJson } from '../body.js';
-import { requireToken } from '../middleware.js';
+import { answer, requireToken } from '../middleware.js';
 
 function stateFilter(value: unknown): SilenceState | null {
   if (value === undefined || value === '') return null;
@@ -25,29 +25,29 @@ export function silencesRouter(deps: { silences: Silences; clock: Clock; apiToke
 
   router.get('/', (ctx) => {
     const state = stateFilter(ctx.query['state']);
-    ctx.body = { silences: deps.silences.list(state).map(shown) };
+    answer(ctx, { silences: deps.silences.list(state).map(shown) });
   });
 
   router.get('/:id', (ctx) => {
-    ctx.body = shown(deps.silences.get(ctx.params['id'] as string));
+    answer(ctx, shown(deps.silences.get(ctx.params['id'] as string)));
   });
 
   router.post('/', auth, async (ctx) => {
     const silence = await deps.silences.create(parseCreate(await readJson(ctx, 64 * 1024)));
     ctx.status = 201;
     ctx.set('Location', `/api/v1/silences/${silence.id}`);
-    ctx.body = shown(silence);
+    answer(ctx, shown(silence));
   });
 
   router.put('/:id', auth, async (ctx) => {
     const request = parseChange(await readJson(ctx, 64 * 1024));
-    ctx.body = shown(await deps.silences.change(ctx.params['id'] as string, request));
+    answer(ctx, shown(await deps.silences.change(ctx.params['id'] as string, request)));
   });
 
   router.delete('/:id', auth, async (ctx) => {
     const { by, comment } = parseExpire(ctx.query);
     const { silence, changed } = await deps.silences.expire(ctx.params['id'] as string, by, comment);
-    ctx.body = { ...shown(silence), changed };
+    answer(ctx, { ...shown(silence), changed });
   });
 
   return router;

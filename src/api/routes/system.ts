@@ -1,6 +1,7 @@
 // Liveness, readiness and Prometheus metrics.
 import Router from '@koa/router';
 import type { Metrics } from '../../telemetry/metrics.js';
+import { answer } from '../middleware.js';
 
 export interface ReadinessCheck {
   name: string;
@@ -11,13 +12,13 @@ export function systemRouter(deps: { metrics: Metrics; readiness: readonly Readi
   const router = new Router();
   // Liveness: the event loop answers. Nothing else, or a slow dependency would get us restarted.
   router.get('/livez', (ctx) => {
-    ctx.body = { status: 'ok' };
+    answer(ctx, { status: 'ok' });
   });
   router.get('/readyz', (ctx) => {
     const checks = Object.fromEntries(deps.readiness.map((c) => [c.name, c.ready()]));
     const ready = Object.values(checks).every(Boolean);
     ctx.status = ready ? 200 : 503;
-    ctx.body = { status: ready ? 'ready' : 'not_ready', checks };
+    answer(ctx, { status: ready ? 'ready' : 'not_ready', checks });
   });
   router.get('/metrics', async (ctx) => {
     ctx.type = deps.metrics.registry.contentType;

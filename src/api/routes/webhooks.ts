@@ -20,7 +20,7 @@ import { SIGNATURE_PROBLEMS, verifyPagerDutySignature } from '../../webhooks/sig
 import { WebhookTelemetry } from '../../webhooks/telemetry.js';
 import type { UnmatchedWebhooks } from '../../webhooks/unmatched.js';
 import { parseJson, readRawBody } from '../body.js';
-import { secretsEqual } from '../middleware.js';
+import { answer, secretsEqual } from '../middleware.js';
 
 export interface WebhooksRouterDeps {
   incidents: Pick<Incidents, 'get' | 'applyProviderEvent'>;
@@ -100,13 +100,13 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router {
         `${provider} webhook ${result.eventType} ignored: ${result.reason}`,
       );
       ctx.status = 200;
-      ctx.body = { result: 'ignored', reason: result.reason };
+      answer(ctx, { result: 'ignored', reason: result.reason });
       return;
     }
     try {
-      const answer = await inbox.receive(result.event, instance);
-      ctx.status = answer.status;
-      ctx.body = answer.body;
+      const received = await inbox.receive(result.event, instance);
+      ctx.status = received.status;
+      answer(ctx, received.body);
     } catch (err) {
       telemetry.failed(provider, ctx.path, err);
       throw err;
@@ -118,7 +118,7 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router {
   router.post('/opsgenie', (ctx) => receive(ctx, 'opsgenie'));
   router.post('/opsgenie/:instance', (ctx) => receive(ctx, 'opsgenie'));
   router.get('/unmatched', (ctx) => {
-    ctx.body = { total: deps.unmatched.total, recent: deps.unmatched.list() };
+    answer(ctx, { total: deps.unmatched.total, recent: deps.unmatched.list() });
   });
   return router;
 }
