@@ -17,7 +17,7 @@ import type { DeliverySettings } from '../../deliver/settings.js';
 import type { ProviderSpec } from '../../providers/spec.js';
 import type { ProviderRegistry } from '../../providers/registry.js';
 import type { Logger } from '../../telemetry/logger.js';
-import type { IncidentRecord } from './record.js';
+import type { IncidentRecord, StoredRecord } from './record.js';
 import type { JetStreamState } from './state.js';
 
 /** A message whose delivery no record holds is dropped after this long (the write that would have recorded it failed). */
@@ -34,6 +34,8 @@ export interface OutboxWorkerDeps extends AttemptsDeps {
   clock: Clock;
   logger: Logger;
   maxInFlight?: number;
+  /** How old a message whose delivery no record holds must be to be dropped (tests shorten it). */
+  orphanAfterMs?: number;
 }
 
 export class OutboxWorker implements DeliveryEngine {
@@ -189,8 +191,13 @@ export class OutboxWorker implements DeliveryEngine {
     const d = found === undefined ? undefined : cloneJson(found);
     if (read === null || d === undefined || !(await this.won(read.record))) {
       const ageMs = Date.now() - Number(m.info.timestampNanos) / 1_000_000;
-      if (ageMs < ORPHAN_AFTER_MS) m.nak(TURN_WAIT_MS);
-      else m.ack(); // its write never happened, or its open lost to another replica's: nothing to send
+      if (ageMs < (this.deps.orphanAfterMs ?? ORPHAN_AFTER_MS)) return m.nak(TURN_WAIT_MS);
+      m.ack(); // its write never happened, or its open lost to another replica's: nothing to send
+      // What the open left behind goes too: a decision with no record, or a record no key names (a
+      // resolved one is an old incident whose key has moved on: retention's).
+      if (read === null) await this.dropUnopened(ref.incident, null);
+      else if (d !== undefined && read.record.incident.state !== 'resolved')
+        await this.dropUnopened(ref.incident, read);
       return;
     }
     if (d.status !== 'pending') return m.ack();
@@ -203,6 +210,17 @@ export class OutboxWorker implements DeliveryEngine {
     await this.attempts.run(d, undefined, answered, read.record.incident);
     if (d.status === 'pending') m.nak(Math.max(0, d.next_attempt_at - clock.now()));
     else m.ack();
+  }
+
+  private async dropUnopened(id: string, read: StoredRecord | null): Promise<void> {
+    await this.deps.state
+      .dropUnopened(id, read)
+      .catch((err: unknown) =>
+        this.deps.logger.warn(
+          { event: 'unopened_drop_failed', incident: id, err },
+          `incident ${id}: could not delete what its unfinished open left`,
+        ),
+      );
   }
 
   /**

@@ -252,6 +252,28 @@ export class JetStreamState implements StateBackend {
   }
 
   /**
+   * An open that never completed, as the outbox worker finds it (outbox-worker.ts): its replica died
+   * between the writes of `create` (after the decision, or after the record and before the key), or
+   * lost the race to open and could not clean up. Such a record is `triggered` and in no key's chain:
+   * it would be listed as open for ever, and retention (resolved incidents only) would never take it.
+   * Given the record as read, it goes unless changed since; the decision goes either way.
+   */
+  async dropUnopened(id: string, read: StoredRecord | null): Promise<void> {
+    if (read !== null) {
+      // A key entry that does not parse names nobody the worker could see: not a proof of anything.
+      const marker = await this.buckets.keys.get(read.record.incident.provider_key);
+      if (marker?.operation === 'PUT' && this.keyEntry(marker) === null) return;
+      this.recent.delete(id);
+      await this.buckets.incidents.delete(id, { previousSeq: read.revision });
+    }
+    await this.buckets.decisions.delete(id);
+    this.logger.warn(
+      { event: 'unopened_dropped', incident: id, record: read !== null },
+      `incident ${id}: its open never completed; ${read !== null ? 'its record and ' : ''}its decision deleted`,
+    );
+  }
+
+  /**
    * The record holds deliveries, marks and webhook ids: `needs` reads nothing more here, but a change
    * that does not ask for the deliveries gets none, as from LevelDB (no copy made). Changes
    * of one incident asked for while an earlier one is being written wait together, and are then

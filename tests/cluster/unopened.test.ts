@@ -1,0 +1,161 @@
+// An open that never completed (docs/architecture.md, "Cluster mode"): a replica killed between the
+// writes of JetStreamState.create leaves its deliveries' outbox messages and a decision with no
+// record, or a `triggered` record that no provider key names (listed as open for ever, never taken by
+// retention, which keeps to resolved incidents). The outbox worker that finds such a message old
+// enough acks it without sending, and deletes what the open left. A resolved record outside its key's
+// chain (an old incident whose key moved on) is left to retention, and a complete open is delivered.
+import { jetstream } from '@nats-io/jetstream';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { AuditEntry, Delivery, Incident } from '../../src/domain/incident.js';
+import { systemClock } from '../../src/domain/clock.js';
+import { Breakers } from '../../src/deliver/breakers.js';
+import type { DeliveryHooks } from '../../src/deliver/attempts.js';
+import { newDelivery } from '../../src/deliver/plan.js';
+import type { DeliverySettings } from '../../src/deliver/settings.js';
+import type { ProviderRequest } from '../../src/providers/provider.js';
+import type { ProviderRegistry } from '../../src/providers/registry.js';
+import type { ProviderSpec } from '../../src/providers/spec.js';
+import { openBuckets, type Buckets } from '../../src/state/jetstream/buckets.js';
+import { OutboxWorker } from '../../src/state/jetstream/outbox-worker.js';
+import { newRecord } from '../../src/state/jetstream/record.js';
+import { JetStreamState } from '../../src/state/jetstream/state.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import { Metrics } from '../../src/telemetry/metrics.js';
+import { waitFor } from '../helpers/app.js';
+import { NatsServer } from '../helpers/nats-server.js';
+import { makeIncident } from '../providers/support.js';
+
+const SETTINGS: DeliverySettings = {
+  timeout: '1s',
+  retry: { initial: '10ms', max: '40ms', budget: 3 },
+  breaker: { consecutive_failures: 4, failure_rate: 1, min_requests: 100, window: '1m', cooldown: '300ms' },
+  outage_backoff_max: '100ms',
+};
+
+let nats: NatsServer;
+let buckets: Buckets;
+let state: JetStreamState;
+let worker: OutboxWorker;
+const sent: string[] = [];
+
+const hooks: DeliveryHooks = {
+  request: async (d: Delivery, provider: string): Promise<ProviderRequest> => ({
+    action: d.action,
+    incident: { id: d.incident_id } as Incident,
+    target: { url: provider, routing_key: 'key' },
+    note: null,
+    incidentUrl: '',
+  }),
+  delivered: async () => [],
+  failed: async () => {},
+};
+
+const registry = {
+  get: () => ({
+    name: 'pd',
+    type: 'webhook',
+    target: () => ({ url: 'http://pd', routing_key: 'key' }),
+    send: async (request: ProviderRequest) => {
+      sent.push(request.incident.id);
+      return { status: 202, ref: 'ref' };
+    },
+  }),
+  has: (name: string) => name === 'pd',
+  names: () => ['pd'],
+  close: async () => {},
+} as unknown as ProviderRegistry;
+
+beforeAll(async () => {
+  nats = await NatsServer.start();
+  buckets = await openBuckets([nats.url], { name: 'unopened', replicas: 1, replica: 'a' });
+  const metrics = new Metrics();
+  state = new JetStreamState(buckets, silentLogger(), metrics);
+  await state.start();
+  const breakers = new Breakers(
+    {
+      store: { getBreaker: async () => undefined, putBreaker: async () => {} },
+      clock: systemClock,
+      logger: silentLogger(),
+      metrics,
+    },
+    SETTINGS.breaker,
+  );
+  worker = new OutboxWorker({
+    clock: systemClock,
+    random: () => 1,
+    breakers,
+    hooks,
+    logger: silentLogger(),
+    metrics,
+    state,
+    orphanAfterMs: 500,
+  });
+  worker.configure(registry, { pd: { type: 'webhook', url: 'http://pd' } as ProviderSpec }, SETTINGS);
+}, 60_000);
+afterAll(async () => {
+  await worker?.stop(1_000);
+  await state?.close();
+  await nats?.dispose();
+});
+
+const decision = { fingerprint: 'payment-service:db-connection', trace: [] };
+const opened = (id: string): Omit<AuditEntry, 'seq'> => ({
+  incident_id: id,
+  at: '2026-11-23T10:00:00.000Z',
+  type: 'opened',
+  actor: 'incident-router',
+  provider: null,
+  source_event_id: null,
+  policy_version: '2026.11.23-1',
+  message: 'db-connection-failure → critical',
+  details: { decision },
+});
+const trigger = (incident: Incident): Delivery =>
+  newDelivery(
+    `d-${incident.id}`,
+    incident,
+    { action: 'trigger', route: 'r', mode: 'all', candidates: ['pd'], origin: null, note: null },
+    Date.now(),
+  );
+
+/** What `create` writes, in its order, stopping after `writes` of: outbox and decision, record. */
+async function halfOpen(incident: Incident, writes: 1 | 2): Promise<void> {
+  const d = trigger(incident);
+  const { record, decision: apart } = newRecord(incident, [d], [opened(incident.id)], null);
+  await jetstream(buckets.nc).publish(
+    buckets.outbox.subject(d.id),
+    JSON.stringify({ incident: incident.id, delivery: d.id }),
+    { msgID: d.id },
+  );
+  await buckets.decisions.put(incident.id, JSON.stringify(apart));
+  if (writes === 2) await buckets.incidents.put(incident.id, JSON.stringify(record));
+}
+
+const present = async (kv: Buckets['incidents'], key: string): Promise<boolean> =>
+  (await kv.get(key))?.operation === 'PUT';
+
+it('deletes what an open that never completed left, sends nothing for it, and delivers a complete open', async () => {
+  const ghost = makeIncident({ fingerprint: 'ghost:record' });
+  const noRecord = makeIncident({ fingerprint: 'ghost:decision' });
+  const old = makeIncident({
+    fingerprint: 'old:resolved',
+    state: 'resolved',
+    resolved_at: '2026-11-23T10:05:00.000Z',
+  });
+  const complete = makeIncident({ fingerprint: 'complete:open' });
+  await halfOpen(ghost, 2);
+  await halfOpen(noRecord, 1);
+  await halfOpen(old, 2);
+  expect(await state.create(complete, [trigger(complete)], [opened(complete.id)])).toEqual({ created: true });
+  expect(await present(buckets.incidents, ghost.id)).toBe(true);
+
+  await waitFor(async () => !(await present(buckets.incidents, ghost.id)), 20_000);
+  await waitFor(async () => !(await present(buckets.decisions, noRecord.id)), 20_000);
+  expect(await present(buckets.decisions, ghost.id)).toBe(false);
+  // Neither an incident of the list any more, nor ever sent; the old incident and the complete one stay.
+  await waitFor(async () => (await state.list({})).incidents.every((i) => i.id !== ghost.id), 5_000);
+  expect(await present(buckets.incidents, old.id)).toBe(true);
+  expect(await present(buckets.incidents, complete.id)).toBe(true);
+  await worker.idle();
+  expect(sent).toEqual([complete.id]);
+}, 60_000);
