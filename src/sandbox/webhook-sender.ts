@@ -51,6 +51,13 @@ export interface OutgoingWebhook {
 
 const RESPONSE_EXCERPT_CHARS = 1000;
 
+/**
+ * Requests in flight at most, over keep-alive connections. Unbounded, a burst of incidents had a
+ * simulator open hundreds of connections to the sidecar at once (one per webhook in flight) and
+ * spend its time connecting; a provider sends its webhooks over a bounded set of connections.
+ */
+const MAX_IN_FLIGHT = 32;
+
 export class WebhookSender {
   private log: WebhookDelivery[] = [];
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -58,6 +65,8 @@ export class WebhookSender {
   private stopper = stopSignal();
   /** One controller per request in flight, so `stop` can abort them (no listener per request). */
   private readonly requests = new Set<AbortController>();
+  private sending = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(
     private readonly policy: WebhookRetryPolicy,
@@ -121,7 +130,32 @@ export class WebhookSender {
   }
 
   private async attempt(url: string, delivery: WebhookDelivery): Promise<WebhookAttempt> {
+    await this.slot();
+    try {
+      return await this.post(url, delivery);
+    } finally {
+      this.release();
+    }
+  }
+
+  private slot(): Promise<void> {
+    if (this.sending < MAX_IN_FLIGHT) {
+      this.sending++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  /** The slot goes to the next waiting attempt, if any. */
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next === undefined) this.sending--;
+    else next();
+  }
+
+  private async post(url: string, delivery: WebhookDelivery): Promise<WebhookAttempt> {
     const at = new Date(this.clock.now()).toISOString();
+    if (this.stopper.signal.aborted) return { at, status: null, error: 'the simulator stopped' };
     // Not AbortSignal.any([stop, timeout]): on Node 20 each call leaves a listener on the
     // long-lived stop signal, and a busy simulator slowed down as they piled up.
     const request = new AbortController();

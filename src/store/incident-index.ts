@@ -1,11 +1,13 @@
-// The in-memory mirror of the `open` sublevel (fingerprint ↔ open incident) and of the incident
-// counts by state. The writer is the only thing that changes them, one flush at a time, and only
+// The in-memory mirror of the `open` sublevel (fingerprint ↔ open incident, and provider key → open
+// incident) and of the incident counts by state. The writer is the only thing that changes them, one flush at a time, and only
 // after LevelDB accepted the batch; so they always equal what is on disk, and a lookup during the
 // hot path (dedup, occurrence counters) never needs a read.
 import type { IncidentState } from '../domain/incident.js';
 
 export interface IndexedIncident {
   fingerprint: string;
+  /** Its provider key (`ir-…`, or its storm's). */
+  providerKey: string;
   state: IncidentState;
 }
 
@@ -17,15 +19,33 @@ export class IncidentIndex {
   readonly byId = new Map<string, IndexedIncident>();
   /** Exactly the `open` sublevel. */
   readonly byFingerprint = new Map<string, string>();
+  /**
+   * Open incidents by provider key: a key's newest incident is its open one when it has one (a key
+   * opens a new incident only once its last is resolved), which is what a webhook asks first
+   * (src/webhooks/match.ts). Kept for every open incident, so a burst larger than the ref cache
+   * still answers without a range read (docs/performance.md, "Delivery path").
+   */
+  readonly byProviderKey = new Map<string, string>();
 
   constructor(
     open: Iterable<{ id: string } & IndexedIncident>,
     public counts: Record<IncidentState, number>,
   ) {
-    for (const { id, fingerprint, state } of open) {
-      this.byId.set(id, { fingerprint, state });
+    for (const { id, fingerprint, providerKey, state } of open) {
+      this.byId.set(id, { fingerprint, providerKey, state });
       this.byFingerprint.set(fingerprint, id);
+      this.openKey(providerKey, id);
     }
+  }
+
+  /** The newest open incident of a key keeps it (two would be the dedup layer's bug). */
+  openKey(providerKey: string, id: string): void {
+    const holder = this.byProviderKey.get(providerKey);
+    if (holder === undefined || holder <= id) this.byProviderKey.set(providerKey, id);
+  }
+
+  closeKey(providerKey: string, id: string): void {
+    if (this.byProviderKey.get(providerKey) === id) this.byProviderKey.delete(providerKey);
   }
 
   /**
@@ -88,8 +108,14 @@ export class IndexDraft {
   /** Makes the draft the truth; call only after the batch is on disk. */
   apply(): void {
     for (const [id, value] of this.current) {
-      if (value && value.state !== 'resolved') this.index.byId.set(id, value);
-      else this.index.byId.delete(id);
+      const before = this.index.byId.get(id);
+      const open = value !== null && value.state !== 'resolved';
+      if (before !== undefined && (!open || before.providerKey !== value.providerKey))
+        this.index.closeKey(before.providerKey, id);
+      if (open) {
+        this.index.byId.set(id, value);
+        this.index.openKey(value.providerKey, id);
+      } else this.index.byId.delete(id);
     }
     for (const [fingerprint, id] of this.owners) {
       if (id === null) this.index.byFingerprint.delete(fingerprint);

@@ -1,7 +1,8 @@
 // A Bloom filter of the keys one sublevel holds (docs/performance.md, "Delivery path"): "no" is
-// certain, "maybe" means read the disk. A webhook asks twice for what nearly never exists (is its
-// id a replay; which incident has the provider's id it carries, before the incident has learned
-// it), and each such LevelDB read costs trips through the libuv thread pool. The filter is filled
+// certain, "maybe" means read the disk. A webhook asks three times for what nearly never exists (is
+// its id a replay; which incident has the provider's id it carries, before the incident has learned
+// it; the incident's provider marks), and each such LevelDB read costs trips through the libuv
+// thread pool. The filter is filled
 // once, in the background, by a scan of the sublevel's keys, started at the first question (so a
 // start never waits for it), and every committed write adds to it from the store's start on;
 // until the scan ends it answers "maybe". Deletes leave their keys in: a false "maybe" only costs

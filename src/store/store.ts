@@ -50,6 +50,8 @@ export class Store {
   /** Refs and webhook ids on disk (key-filter.ts): most lookups of either find nothing. */
   private readonly refFilter: KeyFilter;
   private readonly webhookFilter: KeyFilter;
+  /** Incidents with provider marks: most never get one, and asking the disk is a range read. */
+  private readonly marksFilter: KeyFilter;
   private closing: Promise<void> | null = null;
   /** The open incidents as read at open, until the first `openSummaries` takes them. */
   private openAtStart: OpenSummary[] | null;
@@ -71,6 +73,10 @@ export class Store {
       for await (const key of subsRefs.keys()) yield key.slice(0, key.lastIndexOf('!'));
     });
     this.webhookFilter = new KeyFilter(() => subs.webhooks.keys());
+    const providerEvents = subs.providerEvents;
+    this.marksFilter = new KeyFilter(async function* () {
+      for await (const key of providerEvents.keys()) yield key.slice(0, key.indexOf('!'));
+    });
     this.writer = new Writer(db, subs, index, new AuditSeqs(), clock, {
       refAdded: (ref, id) => {
         this.refs.added(ref, id);
@@ -78,6 +84,7 @@ export class Store {
       },
       refRemoved: (ref, id) => this.refs.removed(ref, id),
       webhookMarked: (id) => this.webhookFilter.add(id),
+      markWritten: (key) => this.marksFilter.add(key.slice(0, key.indexOf('!'))),
       ...(onCommit === undefined ? {} : { committed: onCommit }),
     });
   }
@@ -301,6 +308,10 @@ export class Store {
     } catch {
       return []; // not a ref we could have stored (empty, `!`, control characters): nothing has it
     }
+    if (limit === 1) {
+      const open = this.index.byProviderKey.get(ref);
+      if (open !== undefined) return [open];
+    }
     const cached = this.refs.lookup(ref, limit);
     if (cached !== null) return cached;
     if (!this.refFilter.mayHave(ref)) return [];
@@ -376,6 +387,7 @@ export class Store {
   /** The newest event applied from each provider instance, by instance name. */
   async providerMarks(incidentId: string): Promise<Record<string, ProviderMark>> {
     const out: Record<string, ProviderMark> = {};
+    if (!this.marksFilter.mayHave(incidentId)) return out;
     for await (const [key, mark] of this.subs.providerEvents.iterator(providerMarksRange(incidentId)))
       out[key.slice(key.indexOf('!') + 1)] = mark;
     return out;

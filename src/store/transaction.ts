@@ -25,6 +25,7 @@ export type TxOp =
       kind: 'incident';
       id: string;
       fingerprint: string;
+      providerKey: string;
       state: IncidentState;
       /** Its first write (revision 1): nothing of it is on disk yet, so the writer need not look. */
       created: boolean;
@@ -84,6 +85,7 @@ export class Transaction {
       kind: 'incident',
       id: incident.id,
       fingerprint: incident.fingerprint,
+      providerKey: incident.provider_key,
       state: incident.state,
       created: incident.revision === 1,
       json: serialize(`incident ${incident.id}`, incident),

@@ -17,6 +17,8 @@ export interface CommitListener {
   refAdded(ref: string, incidentId: string): void;
   refRemoved(ref: string, incidentId: string): void;
   webhookMarked(id: string): void;
+  /** A provider mark's key (`<incident id>!<provider>`). */
+  markWritten(key: string): void;
   committed?: CommitObserver;
 }
 
@@ -124,6 +126,7 @@ export class Writer {
     for (const op of tx.ops()) {
       if (op.kind === 'ref') this.listener.refAdded(op.ref, op.incidentId);
       else if (op.kind === 'webhook') this.listener.webhookMarked(op.id);
+      else if (op.kind === 'provider_mark') this.listener.markWritten(op.key);
       else if (op.kind === 'forget_incident')
         for (const k of op.keys) {
           if (k.sublevel !== 'refs') continue;
@@ -174,7 +177,10 @@ export class Writer {
     ]);
     ids.forEach((id, i) => {
       const row = rows[i];
-      prior.set(id, row ? { fingerprint: row.fingerprint, state: row.state } : null);
+      prior.set(
+        id,
+        row ? { fingerprint: row.fingerprint, providerKey: row.provider_key, state: row.state } : null,
+      );
     });
     return prior;
   }
@@ -203,7 +209,8 @@ export class Writer {
         if (op.flapTrace !== null && resolves) ops.push(this.put(subs.flaps, op.fingerprint, op.flapTrace));
         if (op.recoveryLineMs !== null && Number.isFinite(op.recoveryLineMs) && resolves)
           ops.push(this.put(subs.recoveries, op.fingerprint, String(op.recoveryLineMs)));
-        for (const change of draft.put(op.id, { fingerprint: op.fingerprint, state: op.state })) {
+        const indexed = { fingerprint: op.fingerprint, providerKey: op.providerKey, state: op.state };
+        for (const change of draft.put(op.id, indexed)) {
           if (change.type === 'del') ops.push(this.del(subs.open, change.fingerprint));
         }
         // Its open entry follows every write while it holds the fingerprint (counts, state).

@@ -1,6 +1,6 @@
 // The `refs` index (incidents by what providers call them) and provider marks (stale webhooks).
 import { Level } from 'level';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Store } from '../../src/store/store.js';
 import { freshDir, incident } from './fixtures.js';
 
@@ -80,5 +80,58 @@ describe('store - provider marks', () => {
     expect(await store.providerMark('inc_1', 'pagerduty')).toEqual({ at: 1_000, event_id: 'e1' });
     expect(await store.providerMark('inc_1', 'pd-eu')).toEqual({ at: 2_000, event_id: 'e2' });
     expect(await store.providerMark('inc_2', 'pagerduty')).toBeUndefined();
+  });
+
+  // A burst larger than the ref cache (50,000) had every echo webhook do two range reads
+  // (docs/performance.md, "Delivery path"): which incident its key names, and its provider marks.
+  it('answers a key with an open incident, and the marks of an incident without any, with no range read', async () => {
+    const OPEN = `${KEY}1`;
+    const DONE = `${KEY}2`;
+    await store.commit(
+      store
+        .transaction()
+        .putIncident(incident({ id: 'inc_open', fingerprint: 'f-open', provider_key: OPEN }))
+        .indexIncidentRef(OPEN, 'inc_open')
+        .putIncident(
+          incident({ id: 'inc_done', fingerprint: 'f-done', provider_key: DONE, state: 'resolved' }),
+        )
+        .indexIncidentRef(DONE, 'inc_done')
+        .putProviderMark('inc_done', 'pagerduty', { at: 1_000, event_id: 'e1' }),
+    );
+    await store.close();
+    store = await Store.open(dir); // nothing in the ref cache
+    const subs = (store as unknown as { subs: { refs: object; providerEvents: object } }).subs;
+    const refKeys = vi.spyOn(subs.refs as { keys: (range?: object) => unknown }, 'keys');
+    // Range reads of one ref (the ref filter's scan of every key has no range).
+    const refReads = (): number => refKeys.mock.calls.filter(([range]) => range !== undefined).length;
+    const markReads = vi.spyOn(subs.providerEvents as { iterator: () => unknown }, 'iterator');
+
+    expect(await store.incidentIdsByRef(OPEN, 1)).toEqual(['inc_open']);
+    expect(refReads()).toBe(0);
+    expect(await store.incidentIdsByRef(DONE, 1)).toEqual(['inc_done']); // resolved: the disk says
+    expect(refReads()).toBe(1);
+
+    expect(await store.providerMarks('inc_done')).toEqual({ pagerduty: { at: 1_000, event_id: 'e1' } });
+    await new Promise((r) => setTimeout(r, 50)); // the marks filter's first scan, started by that question
+    markReads.mockClear();
+    expect(await store.providerMarks('inc_open')).toEqual({});
+    expect(markReads).not.toHaveBeenCalled();
+    await store.commit(
+      store.transaction().putProviderMark('inc_open', 'pagerduty', { at: 2_000, event_id: 'e2' }),
+    );
+    expect(await store.providerMarks('inc_open')).toEqual({ pagerduty: { at: 2_000, event_id: 'e2' } });
+    expect(markReads).toHaveBeenCalledTimes(1);
+    expect(await store.providerMarks('inc_done')).toEqual({ pagerduty: { at: 1_000, event_id: 'e1' } });
+
+    // Resolved, the key is the disk's again.
+    await store.commit(
+      store
+        .transaction()
+        .putIncident(
+          incident({ id: 'inc_open', fingerprint: 'f-open', provider_key: OPEN, state: 'resolved' }),
+        ),
+    );
+    expect(await store.incidentIdsByRef(OPEN, 1)).toEqual(['inc_open']);
+    expect(refReads()).toBe(2);
   });
 });
