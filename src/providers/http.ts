@@ -53,6 +53,11 @@ interface Undici {
   request: typeof request;
 }
 
+interface Connected {
+  agent: Agent;
+  request: typeof request;
+}
+
 let undici: Promise<Undici> | null = null;
 
 function loadUndici(): Promise<Undici> {
@@ -66,8 +71,8 @@ function loadUndici(): Promise<Undici> {
 export class HttpClient {
   private readonly options: Required<HttpClientOptions>;
   /** Made by the first request (see the top of this file); `ready` once it exists. */
-  private agent: Promise<{ agent: Agent; request: typeof request }> | null = null;
-  private ready: { agent: Agent; request: typeof request } | null = null;
+  private connecting: Promise<Connected> | null = null;
+  private ready: Connected | null = null;
 
   constructor(
     private readonly provider: string,
@@ -76,9 +81,9 @@ export class HttpClient {
     this.options = { ...DEFAULTS, ...options };
   }
 
-  private connect(): Promise<{ agent: Agent; request: typeof request }> {
+  private connect(): Promise<Connected> {
     const o = this.options;
-    this.agent ??= loadUndici().then(({ Agent, request }) => {
+    this.connecting ??= loadUndici().then(({ Agent, request }) => {
       const agent = new Agent({
         connections: o.connections,
         keepAliveTimeout: o.keepAliveTimeoutMs,
@@ -89,7 +94,7 @@ export class HttpClient {
       });
       return (this.ready = { agent, request });
     });
-    return this.agent;
+    return this.connecting;
   }
 
   /**
@@ -128,7 +133,7 @@ export class HttpClient {
   }
 
   async close(): Promise<void> {
-    if (this.agent !== null) await (await this.agent).agent.destroy();
+    if (this.connecting !== null) await (await this.connecting).agent.destroy();
   }
 
   private transportError(err: unknown, signal: AbortSignal): ProviderError {

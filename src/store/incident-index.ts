@@ -1,7 +1,7 @@
-// The in-memory mirror of the `open` sublevel (fingerprint ↔ open incident, and provider key → open
-// incident) and of the incident counts by state. The writer is the only thing that changes them, one flush at a time, and only
-// after LevelDB accepted the batch; so they always equal what is on disk, and a lookup during the
-// hot path (dedup, occurrence counters) never needs a read.
+// The in-memory mirror of the `open` sublevel (fingerprint ↔ open incident; and provider key → open
+// incident) and of the incident counts by state. The writer is the only thing that changes them,
+// one flush at a time, and only after LevelDB accepted the batch; so they always equal what is on
+// disk, and a lookup during the hot path (dedup, occurrence counters, webhooks) never needs a read.
 import type { IncidentState } from '../domain/incident.js';
 
 export interface IndexedIncident {
