@@ -8,6 +8,7 @@ import { JetStreamState } from '../../src/state/jetstream/state.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { NatsServer } from '../helpers/nats-server.js';
 import { makeIncident } from '../providers/support.js';
+import { openedEntry } from './support.js';
 
 let nats: NatsServer;
 let buckets: Buckets;
@@ -27,17 +28,8 @@ afterAll(async () => {
 });
 
 const decision = { fingerprint: 'payment-service:db-connection', trace: [{ stage: 'classify', rules: [] }] };
-const opened = (incidentId: string): Omit<AuditEntry, 'seq'> => ({
-  incident_id: incidentId,
-  at: '2026-11-23T10:00:00.000Z',
-  type: 'opened',
-  actor: 'incident-router',
-  provider: null,
-  source_event_id: null,
-  policy_version: '2026.11.23-1',
-  message: 'db-connection-failure → critical',
-  details: { decision, escalation: { tier: 1 } },
-});
+const opened = (incidentId: string): Omit<AuditEntry, 'seq'> =>
+  openedEntry(incidentId, { decision, escalation: { tier: 1 } });
 
 it('keeps the opening decision apart from the record and puts it back in the timeline', async () => {
   const incident = makeIncident();

@@ -15,8 +15,24 @@ import { exited, startServe } from '../helpers/cli.js';
 import { dbFailure, dbRecovery } from '../helpers/db-lines.js';
 import { copyShippedPolicy } from '../helpers/policy.js';
 import { noStorm } from '../ingest/support.js';
+import type { AuditEntry } from '../../src/domain/incident.js';
 
 export const NOW_ISO = '2026-11-24T15:00:00Z';
+
+/** The timeline entry of an incident's open, as the incident core writes it (tests of the state backend). */
+export function openedEntry(incidentId: string, details: Record<string, unknown>): Omit<AuditEntry, 'seq'> {
+  return {
+    incident_id: incidentId,
+    at: '2026-11-23T10:00:00.000Z',
+    type: 'opened',
+    actor: 'incident-router',
+    provider: null,
+    source_event_id: null,
+    policy_version: '2026.11.23-1',
+    message: 'db-connection-failure → critical',
+    details,
+  };
+}
 
 export interface Replica {
   name: string;

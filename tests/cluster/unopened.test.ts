@@ -8,10 +8,8 @@ import { jetstream } from '@nats-io/jetstream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { AuditEntry, Delivery, Incident } from '../../src/domain/incident.js';
 import { systemClock } from '../../src/domain/clock.js';
-import { Breakers } from '../../src/deliver/breakers.js';
 import type { DeliveryHooks } from '../../src/deliver/attempts.js';
 import { newDelivery } from '../../src/deliver/plan.js';
-import type { DeliverySettings } from '../../src/deliver/settings.js';
 import type { ProviderRequest } from '../../src/providers/provider.js';
 import type { ProviderRegistry } from '../../src/providers/registry.js';
 import type { ProviderSpec } from '../../src/providers/spec.js';
@@ -23,14 +21,9 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
 import { waitFor } from '../helpers/app.js';
 import { NatsServer } from '../helpers/nats-server.js';
+import { memoryBreakers, SETTINGS } from '../deliver/support.js';
 import { makeIncident } from '../providers/support.js';
-
-const SETTINGS: DeliverySettings = {
-  timeout: '1s',
-  retry: { initial: '10ms', max: '40ms', budget: 3 },
-  breaker: { consecutive_failures: 4, failure_rate: 1, min_requests: 100, window: '1m', cooldown: '300ms' },
-  outage_backoff_max: '100ms',
-};
+import { openedEntry } from './support.js';
 
 let nats: NatsServer;
 let buckets: Buckets;
@@ -71,19 +64,10 @@ beforeAll(async () => {
   const metrics = new Metrics();
   state = new JetStreamState(buckets, silentLogger(), metrics);
   await state.start();
-  const breakers = new Breakers(
-    {
-      store: { getBreaker: async () => undefined, putBreaker: async () => {} },
-      clock: systemClock,
-      logger: silentLogger(),
-      metrics,
-    },
-    SETTINGS.breaker,
-  );
   worker = new OutboxWorker({
     clock: systemClock,
     random: () => 1,
-    breakers,
+    breakers: memoryBreakers(metrics),
     hooks,
     logger: silentLogger(),
     metrics,
@@ -99,17 +83,7 @@ afterAll(async () => {
 });
 
 const decision = { fingerprint: 'payment-service:db-connection', trace: [] };
-const opened = (id: string): Omit<AuditEntry, 'seq'> => ({
-  incident_id: id,
-  at: '2026-11-23T10:00:00.000Z',
-  type: 'opened',
-  actor: 'incident-router',
-  provider: null,
-  source_event_id: null,
-  policy_version: '2026.11.23-1',
-  message: 'db-connection-failure → critical',
-  details: { decision },
-});
+const opened = (id: string): Omit<AuditEntry, 'seq'> => openedEntry(id, { decision });
 const trigger = (incident: Incident): Delivery =>
   newDelivery(
     `d-${incident.id}`,

@@ -3,10 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/domain/clock.js';
 import type { Delivery } from '../../src/domain/incident.js';
-import { Breakers } from '../../src/deliver/breakers.js';
 import { Dispatcher, type DeliveryHooks, type FailureOutcome } from '../../src/deliver/dispatcher.js';
 import { newDelivery } from '../../src/deliver/plan.js';
-import type { DeliverySettings, ProviderSpec } from '../../src/policy/types.js';
+import type { ProviderSpec } from '../../src/policy/types.js';
 import {
   ProviderError,
   type Provider,
@@ -17,6 +16,7 @@ import type { ProviderRegistry } from '../../src/providers/registry.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
 import { waitFor } from '../helpers/app.js';
+import { memoryBreakers, SETTINGS } from './support.js';
 
 type Script = (request: ProviderRequest, signal: AbortSignal) => Promise<ProviderResponse>;
 const ok: Script = async () => ({ status: 202, ref: 'ref' });
@@ -29,13 +29,6 @@ const fail =
       retryAfterMs,
     });
   };
-
-const SETTINGS: DeliverySettings = {
-  timeout: '200ms',
-  retry: { initial: '10ms', max: '40ms', budget: 3 },
-  breaker: { consecutive_failures: 4, failure_rate: 1, min_requests: 100, window: '1m', cooldown: '300ms' },
-  outage_backoff_max: '100ms',
-};
 
 class FakeProviders {
   readonly calls: { provider: string; action: string; at: number; incident: string }[] = [];
@@ -95,15 +88,7 @@ function setup(names = ['a', 'b'], specs: Record<string, Partial<ProviderSpec>> 
   const metrics = new Metrics();
   const fakes = new FakeProviders();
   const hooks = new Recorder();
-  const breakers = new Breakers(
-    {
-      store: { getBreaker: async () => undefined, putBreaker: async () => {} },
-      clock: systemClock,
-      logger: silentLogger(),
-      metrics,
-    },
-    SETTINGS.breaker,
-  );
+  const breakers = memoryBreakers(metrics);
   const dispatcher = new Dispatcher({
     clock: systemClock,
     random: () => 1,
