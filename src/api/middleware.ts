@@ -68,20 +68,17 @@ export function answer(ctx: Context, value: object): void {
 /**
  * Every answer passes through the secret scrubber, errors included: a policy value (a title, an
  * error naming a team) can carry an interpolated secret, and this is the one place all of them
- * leave through. JSON bodies are serialised here rather than by Koa, once; streams pass as they are.
+ * leave through. Routes answer JSON as text (`answer`); an object set as the body all the same is
+ * serialised here the same way. Buffers and streams pass as they are.
  */
 export function scrubAnswers(scrubber: SecretScrubber) {
   return async (ctx: Context, next: Next): Promise<void> => {
     await next();
     const body: unknown = ctx.body;
-    if (typeof body === 'string') {
-      if (scrubber.holdsSecret(body)) ctx.body = scrubber.scrub(body);
-      return;
-    }
-    if (body === null || typeof body !== 'object' || Buffer.isBuffer(body) || body instanceof Stream) return;
-    const text = JSON.stringify(body);
-    ctx.body = scrubber.holdsSecret(text) ? scrubber.scrub(text) : text;
-    ctx.type = 'application/json';
+    if (body !== null && typeof body === 'object' && !Buffer.isBuffer(body) && !(body instanceof Stream))
+      answer(ctx, body);
+    const text: unknown = ctx.body;
+    if (typeof text === 'string' && scrubber.holdsSecret(text)) ctx.body = scrubber.scrub(text);
   };
 }
 
