@@ -625,6 +625,16 @@ export class App {
     return this.listenUrl(false);
   }
 
+  /**
+   * Forgets what only speeds up a burst: the state backend's caches and storm control's services
+   * outside their window (docs/runtime.md, "The heap at rest"). Called when the process is at rest.
+   */
+  shed(): void {
+    if (this.running === null) return;
+    this.running.state.shed();
+    this.running.incidents.shed(this.clock.now());
+  }
+
   /** `wildcardAsLoopback`: how a local client (the sandbox) reaches a 0.0.0.0 or :: listener. */
   private listenUrl(wildcardAsLoopback: boolean): string {
     const address = this.server?.address() as AddressInfo | null;

@@ -66,10 +66,13 @@ export class HeapAtRest {
   private readonly rule = new RestRule(getHeapStatistics().total_heap_size);
   private collecting = false;
 
-  /** `collected`: told after each collection (the metric); `everyMs`: between looks. */
+  /**
+   * `shed`: asked to drop its caches just before each collection; `collected`: told after each
+   * collection (the metric); `everyMs`: between looks.
+   */
   constructor(
     private readonly logger: Logger,
-    private readonly options: { collected?: () => void; everyMs?: number } = {},
+    private readonly options: { shed?: () => void; collected?: () => void; everyMs?: number } = {},
   ) {}
 
   start(): void {
@@ -88,6 +91,7 @@ export class HeapAtRest {
     if (this.collecting || !this.rule.look(utilization, getHeapStatistics().total_heap_size)) return;
     this.collecting = true;
     try {
+      this.options.shed?.();
       const outcome = await collectGarbage();
       this.rule.collected(outcome.afterBytes);
       this.last = performance.eventLoopUtilization(); // the collection itself is not load

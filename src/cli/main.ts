@@ -47,7 +47,10 @@ async function serve(sandbox: boolean): Promise<number> {
   const config = loadConfig(process.env, { sandbox });
   const app = new App(config);
   await app.start();
-  const heap = new HeapAtRest(app.logger, { collected: () => app.metrics.heapCollectionsAtRest.inc() });
+  const heap = new HeapAtRest(app.logger, {
+    shed: () => app.shed(),
+    collected: () => app.metrics.heapCollectionsAtRest.inc(),
+  });
   heap.start();
   let stopping = false;
   const shutdown = (signal: string): void => {

@@ -6,9 +6,12 @@ export class StormGuard {
   /** Recent new-incident times by service, oldest first. */
   private readonly opened = new Map<string, number[]>();
   private nextSweepMs = -Infinity;
+  /** The window of the last admission: what an idle sweep forgets by. */
+  private windowMs = Infinity;
 
   /** Whether one more new incident for the service is allowed now; records it when allowed. */
   admit(service: string, nowMs: number, maxNew: number, windowMs: number): boolean {
+    this.windowMs = windowMs;
     if (nowMs >= this.nextSweepMs) this.sweep(nowMs, windowMs);
     const times = this.opened.get(service);
     if (times === undefined) {
@@ -28,6 +31,11 @@ export class StormGuard {
   /** Services with recent new incidents (metrics, tests). */
   get services(): number {
     return this.opened.size;
+  }
+
+  /** Forgets services with no new incident inside the window now (the process is at rest). */
+  forgetIdle(nowMs: number): void {
+    if (this.windowMs !== Infinity) this.sweep(nowMs, this.windowMs);
   }
 
   /** Forgets services with no new incident inside the window. */

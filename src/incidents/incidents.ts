@@ -128,6 +128,11 @@ export class Incidents {
 
   constructor(private readonly deps: IncidentsDeps) {}
 
+  /** Forgets storm control's services with no new incident inside the window (at rest). */
+  shed(nowMs: number): void {
+    this.storm.forgetIdle(nowMs);
+  }
+
   /** Load the local view of open incidents. */
   async start(): Promise<{ open: number }> {
     for (const ref of await this.deps.state.openIncidents()) {

@@ -144,5 +144,10 @@ export interface StateBackend extends BreakerStore, SilenceStore {
   storageBytes(): Promise<number>;
   /** Resolves when every change begun so far has been written. */
   idle(): Promise<void>;
+  /**
+   * Forgets what is only a cache of the stored state, sized for bursts (the process is at rest:
+   * docs/runtime.md, "The heap at rest"); whatever it held is read again when asked for.
+   */
+  shed(): void;
   close(): Promise<void>;
 }

@@ -495,6 +495,12 @@ export class LevelDbState implements StateBackend {
     await this.store.close();
   }
 
+  shed(): void {
+    this.cache.shed();
+    this.marks.shed();
+    this.store.shed();
+  }
+
   /** Resolves when every change queued so far has been written. */
   async idle(): Promise<void> {
     this.submitCounts();

@@ -75,6 +75,11 @@ export class RecordCache {
       if (held.record !== undefined && drop(held.record)) this.held.delete(id);
   }
 
+  /** Forgets the recent part (the process is at rest); records held for their deliveries stay. */
+  shed(): void {
+    this.recent.shed();
+  }
+
   get size(): number {
     return this.recent.size + this.held.size;
   }

@@ -16,6 +16,11 @@ export class AuditSeqs {
     this.last.set(incidentId, lastSeq);
   }
 
+  /** Forgets every seq; call only while no flush is in progress (they are seeded from disk again). */
+  forget(): void {
+    this.last.clear();
+  }
+
   draft(): SeqDraft {
     return new SeqDraft(this.last, (drafted) => this.remember(drafted));
   }

@@ -113,7 +113,14 @@ export class IndexDraft {
       if (before !== undefined && (!open || before.providerKey !== value.providerKey))
         this.index.closeKey(before.providerKey, id);
       if (open) {
-        this.index.byId.set(id, value);
+        // Keep the strings the index already holds: a change's record is a parsed or cloned copy,
+        // and each copy of an open incident's key and fingerprint would stay until it resolves.
+        const same =
+          before !== undefined &&
+          before.fingerprint === value.fingerprint &&
+          before.providerKey === value.providerKey;
+        if (same && before.state === value.state) continue;
+        this.index.byId.set(id, same ? { ...before, state: value.state } : value);
         this.index.openKey(value.providerKey, id);
       } else this.index.byId.delete(id);
     }

@@ -78,6 +78,11 @@ export class RefCache {
     this.entries.set(ref, { ids, complete: cached.complete });
   }
 
+  /** Forgets every ref (the process is at rest); a read overlapping it cannot claim to be complete. */
+  shed(): void {
+    this.entries.shed();
+  }
+
   private store(ref: string, entry: Entry): void {
     this.entries.set(ref, entry);
   }

@@ -109,6 +109,12 @@ export class Store {
     return this.writer.idle();
   }
 
+  /** Forgets what is only a cache of the disk: refs and audit seqs (the process is at rest). */
+  shed(): void {
+    this.refs.shed();
+    this.writer.shed();
+  }
+
   transaction(): Transaction {
     return new Transaction();
   }

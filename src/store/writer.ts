@@ -86,6 +86,11 @@ export class Writer {
     while (this.running) await this.running;
   }
 
+  /** Forgets the remembered audit seqs unless a flush is in progress (seeds are read in flushes). */
+  shed(): void {
+    if (this.running === null) this.seqs.forget();
+  }
+
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       const group = this.queue.splice(0, MAX_GROUP);

@@ -40,7 +40,12 @@ describe('HeapAtRest', () => {
       warn: () => undefined,
     };
     let counted = 0;
-    const heap = new HeapAtRest(logger, { everyMs: 40, collected: () => counted++ });
+    const order: string[] = [];
+    const heap = new HeapAtRest(logger, {
+      everyMs: 40,
+      shed: () => order.push(`shed before collection ${counted + 1}`),
+      collected: () => counted++,
+    });
     heap.start();
     try {
       // Garbage of 64 MiB or more: the heap grows past the threshold, then nothing happens.
@@ -54,6 +59,7 @@ describe('HeapAtRest', () => {
         await new Promise((r) => setTimeout(r, 50));
       expect(logged).toHaveLength(1);
       expect(counted).toBe(1);
+      expect(order).toEqual(['shed before collection 1']); // caches go first, then the collection
       expect(logged[0]).toMatchObject({ event: 'heap_collected_at_rest' });
       expect(logged[0]?.['after_mb'] as number).toBeLessThan(logged[0]?.['before_mb'] as number);
       await new Promise((r) => setTimeout(r, 300)); // quiet still, but it did not grow again

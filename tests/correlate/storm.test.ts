@@ -37,4 +37,16 @@ describe('storm guard', () => {
     guard.admit('z', 2 * WINDOW, 5, WINDOW);
     expect(guard.services).toBe(1);
   });
+
+  it('at rest, forgets the services outside the last window without waiting for an admission', () => {
+    const guard = new StormGuard();
+    guard.forgetIdle(0); // nothing admitted yet: no window known, nothing to do
+    for (let i = 0; i < 100; i++) guard.admit(`svc-${i}`, 1000, 10, WINDOW);
+    guard.admit('recent', WINDOW, 10, WINDOW);
+    guard.forgetIdle(WINDOW + 999);
+    expect(guard.services).toBe(101); // 1000 + WINDOW is not past yet
+    guard.forgetIdle(WINDOW + 1000);
+    expect(guard.services).toBe(1);
+    expect(guard.admit('recent', WINDOW + 1000, 1, WINDOW)).toBe(false); // its count kept
+  });
 });

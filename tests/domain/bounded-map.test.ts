@@ -39,6 +39,16 @@ describe('BoundedMap', () => {
     expect(map.size).toBe(0);
   });
 
+  it('sheds every entry as an eviction, so a reader that overlapped it knows something went', () => {
+    const map = new BoundedMap<string, number>(4);
+    map.shed();
+    expect(map.drops).toBe(0); // nothing to forget
+    map.set('a', 1);
+    map.set('b', 2);
+    map.shed();
+    expect([map.size, map.get('a'), map.drops]).toEqual([0, undefined, 1]);
+  });
+
   it('refuses a generation of less than one key', () => {
     expect(() => new BoundedMap(0)).toThrow(RangeError);
   });

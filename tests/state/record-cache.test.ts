@@ -43,6 +43,15 @@ describe('RecordCache', () => {
     expect(cache.get('a')).toBeUndefined();
   });
 
+  it('sheds its recent records at rest and keeps those held for their deliveries', () => {
+    const cache = new RecordCache(10, 10);
+    cache.set(incident({ id: 'a' }));
+    cache.track('a', [pending('d1', 'a')]);
+    cache.set(incident({ id: 'b' }));
+    cache.shed();
+    expect([cache.get('a')?.id, cache.get('b'), cache.size]).toEqual(['a', undefined, 1]);
+  });
+
   it('holds no more incidents than its hold limit, and forgets a held one on delete', () => {
     const cache = new RecordCache(2, 1);
     cache.track('a', [pending('d1', 'a')]);

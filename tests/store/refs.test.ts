@@ -2,7 +2,7 @@
 import { Level } from 'level';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Store } from '../../src/store/store.js';
-import { freshDir, incident } from './fixtures.js';
+import { audit, freshDir, incident } from './fixtures.js';
 
 let dir: string;
 let remove: () => Promise<void>;
@@ -133,5 +133,33 @@ describe('store - provider marks', () => {
     );
     expect(await store.incidentIdsByRef(OPEN, 1)).toEqual(['inc_open']);
     expect(refReads()).toBe(2);
+  });
+
+  // At rest the caches sized for bursts are dropped (docs/runtime.md, "The heap at rest"): what
+  // they held is read from disk again, and nothing answers differently.
+  it('sheds its caches at rest: refs are read again, audit seqs continue where they were', async () => {
+    const DONE = `${KEY}3`;
+    await store.commit(
+      store
+        .transaction()
+        .putIncident(incident({ id: 'inc_x', fingerprint: 'f-x', provider_key: DONE, state: 'resolved' }))
+        .indexIncidentRef(DONE, 'inc_x')
+        .appendAudit(audit('inc_x', 'opened'))
+        .appendAudit(audit('inc_x', 'resolved')),
+    );
+    const subs = (store as unknown as { subs: { refs: object } }).subs;
+    const refKeys = vi.spyOn(subs.refs as { keys: (range?: object) => unknown }, 'keys');
+    const refReads = (): number => refKeys.mock.calls.filter(([range]) => range !== undefined).length;
+    expect(await store.incidentIdsByRef(DONE, 1)).toEqual(['inc_x']); // written since start: cached
+    expect(refReads()).toBe(0);
+
+    store.shed();
+    expect(await store.incidentIdsByRef(DONE, 1)).toEqual(['inc_x']);
+    expect(refReads()).toBe(1);
+    expect(await store.incidentIdsByRef(DONE, 1)).toEqual(['inc_x']); // cached again
+    expect(refReads()).toBe(1);
+    const { audit: written } = await store.commit(store.transaction().appendAudit(audit('inc_x', 'note')));
+    expect(written.map((a) => a.seq)).toEqual([3]);
+    expect((await store.timeline('inc_x')).map((a) => a.seq)).toEqual([1, 2, 3]);
   });
 });

@@ -209,6 +209,12 @@ export class RecentRecords {
     this.parsed.delete(id);
   }
 
+  /** Forgets every record (the process is at rest): the next change of each reads the bucket. */
+  shed(): void {
+    this.records.shed();
+    this.parsed.shed();
+  }
+
   private keepParsed(id: string, record: IncidentRecord, revision: number): StoredRecord {
     for (const d of record.deliveries) Object.freeze(d);
     Object.freeze(record.deliveries);

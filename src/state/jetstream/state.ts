@@ -733,6 +733,10 @@ export class JetStreamState implements StateBackend {
     return this.serial.idle();
   }
 
+  shed(): void {
+    this.recent.shed();
+  }
+
   async close(): Promise<void> {
     await this.serial.idle();
     this.keys.stop();
