@@ -6,8 +6,19 @@ import { collectGarbage, HeapAtRest, RestRule } from '../../src/cli/heap.js';
 const MIB = 1024 * 1024;
 
 describe('RestRule', () => {
+  it('collects once after start when quiet, grown or not, and then only after growth', () => {
+    const rule = new RestRule(100 * MIB);
+    expect(rule.look(0.5, 100 * MIB)).toBe(false); // starting: busy
+    expect(rule.look(0.01, 100 * MIB)).toBe(false);
+    expect(rule.look(0.01, 100 * MIB)).toBe(true);
+    rule.collected(90 * MIB);
+    expect([0, 1, 2, 3].map(() => rule.look(0.01, 100 * MIB))).toEqual([false, false, false, false]);
+    expect(rule.look(0.01, 122 * MIB)).toBe(true); // 32 MiB over 90
+  });
+
   it('collects after two quiet looks once the heap grew by the threshold', () => {
     const rule = new RestRule(100 * MIB);
+    rule.collected(100 * MIB); // the one after start
     expect(rule.look(0.01, 140 * MIB)).toBe(false); // one quiet look
     expect(rule.look(0.01, 140 * MIB)).toBe(true);
     rule.collected(110 * MIB);
@@ -18,6 +29,7 @@ describe('RestRule', () => {
 
   it('never while busy: a busy look starts the count again', () => {
     const rule = new RestRule(100 * MIB);
+    rule.collected(100 * MIB);
     expect(rule.look(0.01, 200 * MIB)).toBe(false);
     expect(rule.look(0.5, 200 * MIB)).toBe(false);
     expect(rule.look(0.01, 200 * MIB)).toBe(false);
@@ -26,6 +38,7 @@ describe('RestRule', () => {
 
   it('counts growth from where the heap shrank to by itself', () => {
     const rule = new RestRule(100 * MIB);
+    rule.collected(100 * MIB);
     rule.look(0.5, 60 * MIB);
     expect(rule.look(0.01, 95 * MIB)).toBe(false);
     expect(rule.look(0.01, 95 * MIB)).toBe(true); // 35 MiB over 60
