@@ -2,7 +2,7 @@
 // the bytes; webhook routes verify signatures on the exact bytes before parsing (a body parser
 // that re-serialises would break the HMAC: docs/providers.md, "PagerDuty webhook signatures").
 import type { Context } from 'koa';
-import { MAX_JSON_DEPTH, nestsDeeperThan } from '../domain/json-shape.js';
+import { MAX_JSON_DEPTH, textNestsDeeperThan } from '../domain/json-shape.js';
 import { AppError } from '../errors.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -44,7 +44,7 @@ export function parseJson(raw: Buffer): unknown {
   } catch (err) {
     throw new AppError('invalid_json', `the request body is not valid JSON: ${(err as Error).message}`);
   }
-  if (nestsDeeperThan(value, MAX_BODY_DEPTH))
+  if (textNestsDeeperThan(text, MAX_BODY_DEPTH))
     throw new AppError('invalid_json', `the request body nests deeper than ${MAX_BODY_DEPTH} levels`);
   return value;
 }
