@@ -122,4 +122,45 @@ describe('LevelDB state: records of incidents with a delivery pending', () => {
     expect((await state.get('inc_pending_0'))?.id).toBe('inc_pending_0');
     expect(reads).toHaveBeenCalledTimes(1);
   });
+
+  // At rest the backend drops its caches (docs/runtime.md, "The heap at rest"): every answer after
+  // it comes from disk and is the same.
+  it('answers the same after shedding its caches: records, deliveries and provider marks', async () => {
+    const fresh = await freshDir();
+    remove = fresh.remove;
+    state = await LevelDbState.open(fresh.dir, new ManualClock(Date.parse('2026-11-23T12:00:00Z')));
+    const s = state;
+    await s.create(incident({ id: 'inc_a' }), [pending('d_a', 'inc_a')], []);
+    const mark = { at: 1_000, event_id: 'e1' };
+    await s.update('inc_a', {}, (snap) => ({
+      change: {
+        incident: { ...snap.incident, title: 'changed' },
+        deliveries: [done('d_a', 'inc_a')],
+        audit: [],
+        marks: { pagerduty: mark },
+        durable: true,
+      },
+      result: null,
+    }));
+    const reads = vi.spyOn(s.store, 'getIncident');
+    const seen = async (): Promise<unknown> =>
+      s.update('inc_a', { deliveries: true, marks: true }, (snap) => ({
+        change: null,
+        result: [
+          snap.incident.title,
+          snap.incident.revision,
+          snap.deliveries.map((d) => d.status),
+          snap.marks,
+        ],
+      }));
+    const before = await seen();
+    expect(before).toEqual(['changed', 2, ['done'], { pagerduty: mark }]);
+    expect(reads).not.toHaveBeenCalled();
+
+    s.shed();
+    expect(await seen()).toEqual(before);
+    expect(reads).toHaveBeenCalledTimes(1); // the record, from disk once, then cached again
+    expect((await s.get('inc_a'))?.title).toBe('changed');
+    expect(reads).toHaveBeenCalledTimes(1);
+  });
 });
