@@ -145,7 +145,7 @@ export class Incidents {
     const recoveries = ((await this.deps.state.recoveries?.()) ?? []).sort((x, y) => x[1] - y[1]);
     for (const [fingerprint, lineMs] of recoveries) this.recoveries.remember(fingerprint, lineMs);
     this.deps.state.follow?.({ changed: (ref) => this.remote(ref) });
-    await this.refreshGauges();
+    this.deps.metrics.incidentCounts = () => this.deps.state.countByState();
     return { open: this.open.size };
   }
 
@@ -283,7 +283,6 @@ export class Incidents {
       this.deps.timers?.schedule(incident.id, escalationDueOf(incident));
       this.escalated(incident, fired.tier, false, fired.emptySchedules);
     }
-    void this.refreshGauges();
     const ref = { id: incident.id, correlation_id: incident.correlation_id };
     return { outcome: held ? 'held' : 'paged', incident: ref, deliveries, withdrawn: [], storm };
   }
@@ -474,7 +473,6 @@ export class Incidents {
     this.deps.lifecycle.incident(
       lifecycleEvent(kind, incident, request.actor, nowIso, { action: request.action, ...source }),
     );
-    void this.refreshGauges();
   }
 
   /**
@@ -724,11 +722,6 @@ export class Incidents {
       }),
     );
     this.writeBackMs = writeBackDelay(performance.now() - started);
-  }
-
-  async refreshGauges(): Promise<void> {
-    const counts = await this.deps.state.countByState();
-    for (const [state, n] of Object.entries(counts)) this.deps.metrics.incidents.set({ state }, n);
   }
 
   /** Stop the write-back timer and write what is counted (shutdown). */
