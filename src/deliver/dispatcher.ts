@@ -38,6 +38,8 @@ export interface DispatcherDeps {
 
 export class Dispatcher implements DeliveryEngine {
   private readonly pending = new Map<string, Delivery>();
+  /** `visit`'s scratch set (one per dispatcher, not one per visit: it runs for every delivery). */
+  private readonly busy = new Set<string>();
   /** Pending deliveries by provider key, in creation order: the unit of ordering. */
   private readonly byKey = new Map<string, Delivery[]>();
   /** Deliveries attempted and not yet recorded: each holds its key and provider's turn. */
@@ -197,7 +199,8 @@ export class Dispatcher implements DeliveryEngine {
     const list = this.byKey.get(key);
     if (list === undefined) return;
     let earliest = Infinity;
-    const busy = new Set<string>(); // providers with an earlier delivery for this key still pending
+    const busy = this.busy; // providers with an earlier delivery for this key still pending
+    busy.clear();
     for (const d of list) {
       const provider = d.candidates[d.current] as string;
       const blocked = busy.has(provider);
