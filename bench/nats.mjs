@@ -44,7 +44,7 @@ export async function until(count, target, started, idleMs = 5_000, everyMs = 20
   }
 }
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
