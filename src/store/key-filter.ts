@@ -2,11 +2,11 @@
 // certain, "maybe" means read the disk. A webhook asks three times for what nearly never exists (is
 // its id a replay; which incident has the provider's id it carries, before the incident has learned
 // it; the incident's provider marks), and each such LevelDB read costs trips through the libuv
-// thread pool. The filter is filled
-// once, in the background, by a scan of the sublevel's keys, started at the first question (so a
-// start never waits for it), and every committed write adds to it from the store's start on;
-// until the scan ends it answers "maybe". Deletes leave their keys in: a false "maybe" only costs
-// a read. 2^23 bits (1 MiB) with 7 hashes: about 0.1% false "maybe" at 300,000 keys.
+// thread pool. The filter is filled once, in the background, by a scan of the sublevel's keys,
+// started at the first question (so a start never waits for it), and every committed write adds to
+// it from the store's start on; until the scan ends it answers "maybe". Deletes leave their keys
+// in: a false "maybe" only costs a read. 2^23 bits (1 MiB) with 7 hashes: about 0.1% false "maybe"
+// at 300,000 keys.
 
 const BITS_LOG2 = 23;
 const HASHES = 7;

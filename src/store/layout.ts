@@ -227,6 +227,14 @@ export function providerMarkKey(incidentId: string, provider: string): string {
   return `${idKey('incident id', incidentId)}!${plainKey('provider', provider)}`;
 }
 
+export function incidentIdOfMarkKey(key: string): string {
+  return key.slice(0, key.indexOf('!'));
+}
+
+export function providerOfMarkKey(key: string): string {
+  return key.slice(key.indexOf('!') + 1);
+}
+
 function prefixRange(id: string): KeyRange {
   return { gt: `${id}!`, lt: `${id}"` };
 }

@@ -14,9 +14,11 @@ import {
   auditRange,
   deliveryIdOfIncidentKey,
   incidentDeliveriesRange,
+  incidentIdOfMarkKey,
   incidentIdOfRefKey,
   providerMarkKey,
   providerMarksRange,
+  providerOfMarkKey,
   refKey,
   refRange,
 } from './layout.js';
@@ -75,7 +77,7 @@ export class Store {
     this.webhookFilter = new KeyFilter(() => subs.webhooks.keys());
     const providerEvents = subs.providerEvents;
     this.marksFilter = new KeyFilter(async function* () {
-      for await (const key of providerEvents.keys()) yield key.slice(0, key.indexOf('!'));
+      for await (const key of providerEvents.keys()) yield incidentIdOfMarkKey(key);
     });
     this.writer = new Writer(db, subs, index, new AuditSeqs(), clock, {
       refAdded: (ref, id) => {
@@ -84,7 +86,7 @@ export class Store {
       },
       refRemoved: (ref, id) => this.refs.removed(ref, id),
       webhookMarked: (id) => this.webhookFilter.add(id),
-      markWritten: (key) => this.marksFilter.add(key.slice(0, key.indexOf('!'))),
+      markWritten: (key) => this.marksFilter.add(incidentIdOfMarkKey(key)),
       ...(onCommit === undefined ? {} : { committed: onCommit }),
     });
   }
@@ -395,7 +397,7 @@ export class Store {
     const out: Record<string, ProviderMark> = {};
     if (!this.marksFilter.mayHave(incidentId)) return out;
     for await (const [key, mark] of this.subs.providerEvents.iterator(providerMarksRange(incidentId)))
-      out[key.slice(key.indexOf('!') + 1)] = mark;
+      out[providerOfMarkKey(key)] = mark;
     return out;
   }
 
