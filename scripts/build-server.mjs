@@ -10,6 +10,7 @@
 // (recheck in its child process; ajv's runtime helpers in the compiled schemas). The worker
 // threads (NATS triage, the parallel policy diff) run tsc's output in dist/ as before.
 import { readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
@@ -43,6 +44,49 @@ const httpThroughRequire = {
     }));
   },
 };
+// Loaded by every start, used by few requests: mime-types builds its tables of some 2,500 types
+// from mime-db as it loads (about 10 ms of a start; Koa, accepts and type-is require it), and
+// prom-client's index requires its Pushgateway (which loads https, so tls) and its cluster
+// aggregator (cluster, dgram), neither of which we use. Each is now loaded on its first use: a
+// stand-in for mime-types that forwards to it, and prom-client's two exports as getters.
+const loadedOnFirstUse = {
+  name: 'loaded-on-first-use',
+  setup(build) {
+    const mimeTypes = `${root}node_modules/mime-types/index.js`;
+    build.onResolve({ filter: /^mime-types$/ }, () => ({ path: 'mime-types', namespace: 'lazy-mime-types' }));
+    build.onLoad({ filter: /.*/, namespace: 'lazy-mime-types' }, () => ({
+      contents: [
+        'let real;',
+        `const load = () => (real ??= require(${JSON.stringify(mimeTypes)}));`,
+        'exports.charset = (type) => load().charset(type);',
+        'exports.charsets = { lookup: (type) => load().charset(type) };',
+        'exports.contentType = (str) => load().contentType(str);',
+        'exports.extension = (type) => load().extension(type);',
+        'exports.lookup = (path) => load().lookup(path);',
+        "for (const name of ['extensions', 'types', '_extensionConflicts'])",
+        '  Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });',
+      ].join('\n'),
+      loader: 'js',
+      resolveDir: root,
+    }));
+    build.onLoad({ filter: /[\\/]node_modules[\\/]prom-client[\\/]index\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      let contents = text;
+      for (const [name, file] of [
+        ['Pushgateway', './lib/pushgateway'],
+        ['AggregatorRegistry', './lib/cluster'],
+      ]) {
+        const eager = `exports.${name} = require('${file}');`;
+        if (!contents.includes(eager)) throw new Error(`prom-client/index.js no longer reads "${eager}"`);
+        contents = contents.replace(
+          eager,
+          `Object.defineProperty(exports, '${name}', { enumerable: true, get: () => require('${file}') });`,
+        );
+      }
+      return { contents, loader: 'js', resolveDir: dirname(args.path) };
+    });
+  },
+};
 const out = `${root}dist/bundle`;
 
 await rm(out, { recursive: true, force: true });
@@ -55,7 +99,7 @@ const result = await esbuild.build({
   platform: 'node',
   target: 'node20',
   external: ['classic-level'],
-  plugins: [oneLuxon, httpThroughRequire],
+  plugins: [oneLuxon, httpThroughRequire, loadedOnFirstUse],
   // Packages written as CommonJS call require() for Node's own modules; in an ES module bundle that
   // needs a real require.
   banner: {

@@ -172,8 +172,21 @@ export class App {
 
   /** Load the policy (throws PolicyError with every problem), open the store, resume the outbox, listen. */
   async start(): Promise<{ url: string }> {
-    await this.policies.start();
-    const backend = await this.openState();
+    // The state opens while the policy loads: LevelDB's open runs on libuv's threads, cluster mode's
+    // on NATS round trips, and the policy's load is all on this one (docs/performance.md, "Restart
+    // and footprint"). A policy that does not load is still the error reported, as before.
+    const opening = this.openState();
+    opening.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+    try {
+      await this.policies.start();
+    } catch (err) {
+      await opening.then(
+        (backend) => backend.state.close(),
+        () => undefined,
+      );
+      throw err;
+    }
+    const backend = await opening;
     void this.checker.persist();
     try {
       this.running = await this.build(backend);

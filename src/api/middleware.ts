@@ -54,14 +54,19 @@ function toAppError(err: unknown): AppError {
   return new AppError('internal', (err as Error)?.message ?? String(err), { cause: err, expose: false });
 }
 
+/** What Koa's `ctx.type = 'application/json'` sets. */
+export const JSON_TYPE = 'application/json; charset=utf-8';
+
 /**
  * Sets a JSON answer, as text. Given an object, Koa 3's body setter first tests it against the fetch
  * globals (`ReadableStream`, `Blob`, `Response`), and the first test loads Node's own copy of undici:
  * about 30 ms of the first answer after a start, and a few MB (docs/performance.md, "Restart and
- * footprint"). `scrubAnswers` scrubs it as any text.
+ * footprint"). The type is set as the header itself: Koa's `ctx.type` looks the charset up in
+ * mime-db, which the build loads on its first use (the bundle's mime-types), so the first answer
+ * after a start, a readiness probe's, would load it. `scrubAnswers` scrubs it as any text.
  */
 export function answer(ctx: Context, value: object): void {
-  ctx.type = 'application/json';
+  ctx.set('Content-Type', JSON_TYPE);
   ctx.body = JSON.stringify(value);
 }
 

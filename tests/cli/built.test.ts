@@ -4,7 +4,7 @@
 // the version, dist/web for the dashboard), loads LevelDB's native binding, delivers an alert to
 // the simulators and stops cleanly. `npm test` builds first.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,7 +77,7 @@ describe('the built executable', () => {
 
   // What a start loads (docs/performance.md, "Restart and footprint"): the files cli.js imports
   // statically, as esbuild wrote them; esbuild names each package file it bundled by its path.
-  it('loads for a start one luxon, one MIME database, no undici, as ASCII, node:http through require', () => {
+  it('loads for a start one luxon, no undici, as ASCII, node:http through require, the MIME database on first use', () => {
     const dir = join(ROOT, 'dist/bundle');
     const text = (file: string): string => readFileSync(join(dir, file), 'utf8');
     const atStart = new Set<string>();
@@ -99,5 +99,55 @@ describe('the built executable', () => {
     expect(loaded).not.toMatch(/^import [^;]*from "(?:node:)?http";?$/m);
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.js')))
       expect(/[\u0080-\uffff]/.test(text(file)), `${file} holds a non-ASCII character`).toBe(false);
+    // mime-types (and with it mime-db's tables) is loaded on its first use: every caller goes
+    // through the build's stand-in, whose `load` is the one place the real module is required.
+    const real = /\/\/ node_modules\/mime-types\/index\.js\nvar (\w+) = __commonJS/.exec(loaded)?.[1];
+    expect(real).toBeDefined();
+    const calls = [...loaded.matchAll(new RegExp(`(.{9})\\b${real}\\(\\)`, 'g'))].map((m) => m[1]);
+    expect(calls).toEqual(['real ??= ']);
+  });
+
+  // prom-client's Pushgateway (https, so tls) and cluster aggregator are loaded on first use, and
+  // no answer a start gives (a readiness probe, an event, the metrics) uses them.
+  it('serves without loading https or tls', { timeout: 60_000 }, async () => {
+    const preload = join(root, 'module-list.cjs');
+    const list = join(root, 'module-list.txt');
+    await writeFile(
+      preload,
+      `process.on('SIGUSR2', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));`,
+    );
+    const { child, url } = await startServe(
+      [],
+      {
+        PORT: '0',
+        POLICY_DIR: join(root, 'policies'),
+        DATA_DIR: join(root, 'data-modules'),
+        PAGERDUTY_ROUTING_KEY: SANDBOX_PAGERDUTY_ROUTING_KEY,
+        PAGERDUTY_EVENTS_URL: sandbox.urls.pagerdutyEvents,
+        OPSGENIE_API_KEY: SANDBOX_OPSGENIE_API_KEY,
+        OPSGENIE_API_URL: sandbox.urls.opsgenie,
+      },
+      ['--require', preload, ...BUILT_CLI],
+    );
+    try {
+      expect((await get(`${url}/readyz`)).status).toBe(200);
+      const event = {
+        service: 'search',
+        level: 'info',
+        message: 'GET / 200',
+        timestamp: new Date().toISOString(),
+      };
+      expect((await post(`${url}/api/v1/events`, [event])).status).toBe(202);
+      expect((await fetch(`${url}/metrics`)).status).toBe(200);
+      child.kill('SIGUSR2');
+      await waitFor(async () => existsSync(list));
+      const builtIns = readFileSync(list, 'utf8').split('\n');
+      expect(builtIns).toContain('NativeModule http');
+      expect(builtIns).not.toContain('NativeModule https');
+      expect(builtIns).not.toContain('NativeModule tls');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited(child)).toBe(0);
   });
 });

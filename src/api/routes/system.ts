@@ -21,7 +21,7 @@ export function systemRouter(deps: { metrics: Metrics; readiness: readonly Readi
     answer(ctx, { status: ready ? 'ready' : 'not_ready', checks });
   });
   router.get('/metrics', async (ctx) => {
-    ctx.type = deps.metrics.registry.contentType;
+    ctx.set('Content-Type', deps.metrics.registry.contentType); // as answer() does: no mime-db lookup
     ctx.body = await deps.metrics.registry.metrics();
   });
   return router;
