@@ -7,9 +7,11 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY schemas ./schemas
-# `npm run build`: tsc into dist/, the server bundle into dist/bundle, the dashboard (web/) into dist/web.
+# `npm run build`: tsc into dist/, the server bundle into dist/bundle, the dashboard (web/) into dist/web,
+# the shipped policy's regular-expression verdicts into dist/ (a first start then checks none).
 COPY web ./web
-COPY scripts/build-server.mjs scripts/build-web.mjs ./scripts/
+COPY policies ./policies
+COPY scripts/build-server.mjs scripts/build-web.mjs scripts/ship-verdicts.mjs ./scripts/
 RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: production dependencies, compiled code, schemas and the bundled policy; no root.

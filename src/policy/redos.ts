@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { projectFile } from '../project-files.js';
 
 export type ReDoSVerdict =
   | { status: 'safe' }
@@ -61,7 +62,7 @@ process.exit(0);
 const require = createRequire(import.meta.url);
 const recheckUrl = pathToFileURL(require.resolve('recheck')).href;
 /** Verdicts are recheck's: a saved one counts only for the version that gave it. */
-const RECHECK_VERSION = (require('recheck/package.json') as { version: string }).version;
+export const RECHECK_VERSION = (require('recheck/package.json') as { version: string }).version;
 const CHILD_ARGS = ['--input-type=module', '-e', CHILD, recheckUrl];
 // Not the parent's NODE_OPTIONS (a profiler, a heap flag): the checker runs plain.
 const childEnv = (): NodeJS.ProcessEnv => ({ ...process.env, NODE_OPTIONS: '' });
@@ -107,6 +108,33 @@ export class VerdictCache {
 /** Shared by every check of this process: 4,096 patterns or 4 MB of pattern text at most. */
 export const verdictCache = new VerdictCache(4_096, 4 * 1024 * 1024);
 
+/**
+ * The verdicts `npm run build` saved for the shipped policies' patterns (scripts/build-server.mjs),
+ * so that a first start on them (`npm start`, a new DATA_DIR) or `validate` starts no checker:
+ * about a second. Same format and version rule as the verdicts kept in DATA_DIR.
+ */
+export const SHIPPED_VERDICTS = projectFile('dist/policy-regex-verdicts.json');
+let shippedBelieved = false;
+
+function believeShipped(): void {
+  if (shippedBelieved) return;
+  shippedBelieved = true;
+  believeSaved(SHIPPED_VERDICTS);
+}
+
+/** Caches a saved file's safe and vulnerable verdicts; a missing, unreadable or other-version file is ignored. */
+function believeSaved(file: string | URL): void {
+  try {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as SavedVerdicts;
+    if (saved.recheck !== RECHECK_VERSION) return;
+    for (const [source, verdict] of Object.entries(saved.verdicts)) {
+      if (verdict.status === 'safe' || verdict.status === 'vulnerable') verdictCache.set(source, verdict);
+    }
+  } catch {
+    // not there (yet), or not ours to trust: checked afresh
+  }
+}
+
 /** Every verdict from the cache or, for the patterns it lacks, `fresh`'s answer (cached). */
 function withCache(
   sources: Iterable<string>,
@@ -150,6 +178,7 @@ function readVerdicts(
  * for the running sidecar. Never throws: a failed child means `unknown`.
  */
 export function checkReDoSSync(sources: Iterable<string>): Map<string, ReDoSVerdict> {
+  believeShipped();
   return withCache(sources, (missing) => {
     const child = spawnSync(process.execPath, CHILD_ARGS, {
       input: JSON.stringify([missing, CHECK_TIMEOUT_MS]),
@@ -222,16 +251,8 @@ export class PatternChecker {
    * answers). Read once here; a missing, unreadable or other-version file is only a cold start.
    */
   constructor(private readonly file: string | null = null) {
-    if (file === null) return;
-    try {
-      const saved = JSON.parse(readFileSync(file, 'utf8')) as SavedVerdicts;
-      if (saved.recheck !== RECHECK_VERSION) return;
-      for (const [source, verdict] of Object.entries(saved.verdicts)) {
-        if (verdict.status === 'safe' || verdict.status === 'vulnerable') verdictCache.set(source, verdict);
-      }
-    } catch {
-      // not there yet, or not ours to trust: checked afresh
-    }
+    believeShipped();
+    if (file !== null) believeSaved(file);
   }
 
   verdicts(sources: Iterable<string>, origin: 'disk' | 'candidate'): Promise<Verdicts> {

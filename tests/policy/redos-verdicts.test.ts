@@ -1,12 +1,14 @@
 // The regular-expression checker's verdicts kept in DATA_DIR between runs (src/policy/redos.ts):
 // a restart with an unchanged policy starts no checker child, and only verdicts of the installed
-// recheck version are believed.
+// recheck version are believed. The build saves the shipped policy's (scripts/ship-verdicts.mjs),
+// so a first start on it starts none either; `npm test` builds first.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PatternChecker } from '../../src/policy/redos.js';
+import { PatternChecker, SHIPPED_VERDICTS, verdictCache } from '../../src/policy/redos.js';
+import { shippedPolicy } from '../helpers/policy.js';
 
 const RECHECK = (createRequire(import.meta.url)('recheck/package.json') as { version: string }).version;
 let dir: string;
@@ -19,6 +21,23 @@ afterAll(async () => {
 });
 
 describe('saved regular-expression verdicts', () => {
+  // First in this file: nothing has read the shipped verdicts yet (a test file has its own modules).
+  it('believes the verdicts the build saved for the shipped policy', async () => {
+    const shipped = JSON.parse(await readFile(SHIPPED_VERDICTS, 'utf8')) as {
+      recheck: string;
+      verdicts: Record<string, unknown>;
+    };
+    expect(shipped.recheck).toBe(RECHECK);
+    const patterns = Object.keys(shipped.verdicts);
+    expect(patterns).toContain('OOMKilled|out of memory');
+    for (const p of patterns) expect(verdictCache.get(p)).toBeUndefined();
+    new PatternChecker(null);
+    for (const p of patterns) expect(verdictCache.get(p)).toEqual(shipped.verdicts[p]);
+    // Every pattern of the shipped policy as it is now (a stale build would miss a new one).
+    const { loaded } = await shippedPolicy();
+    expect(patterns.sort()).toEqual([...loaded.verdicts.keys()].sort());
+  });
+
   it('saves the verdicts of the policy on disk, with the recheck version', { timeout: 30_000 }, async () => {
     const file = join(dir, 'saved.json');
     const checker = new PatternChecker(file);

@@ -1,0 +1,24 @@
+// The shipped policies' regular-expression verdicts (docs/policy-language.md, "Regular
+// expressions"), computed once here by recheck, as a start would, and saved as
+// dist/policy-regex-verdicts.json: a first start on the shipped policy (`npm start`, a new DATA_DIR)
+// and `incident-router validate` then start no checker process, which costs about a second
+// (src/policy/redos.ts, `SHIPPED_VERDICTS`). A pattern of another policy is checked as before.
+// `npm run build` runs this after tsc.
+import { rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const target = `${root}dist/policy-regex-verdicts.json`;
+// A verdict from an earlier build would be believed by the load below instead of recomputed.
+await rm(target, { force: true });
+const { loadPolicy, readPolicyDir } = await import(`${root}dist/policy/load.js`);
+const { RECHECK_VERSION } = await import(`${root}dist/policy/redos.js`);
+
+const sources = await readPolicyDir(`${root}policies`);
+const loaded = loadPolicy(sources, { env: {}, sandbox: true });
+if (!loaded.ok) throw new Error(`the shipped policy does not load: ${JSON.stringify(loaded.problems)}`);
+const verdicts = {};
+for (const [source, verdict] of loaded.policy.verdicts)
+  if (verdict.status !== 'unknown') verdicts[source] = verdict;
+await writeFile(target, JSON.stringify({ recheck: RECHECK_VERSION, verdicts }));
+console.log(`shipped policy: ${Object.keys(verdicts).length} regular-expression verdicts in dist/`);
