@@ -24,6 +24,8 @@ import type { JetStreamState } from './state.js';
 const ORPHAN_AFTER_MS = 30_000;
 /** How soon a delivery waiting for its turn (an older one pending) is looked at again. */
 const TURN_WAIT_MS = 200;
+/** How long a first-time message waits for the open that published it to complete (`whenOpened`). */
+const OPEN_WAIT_MS = 1_000;
 const KEEPALIVE_MS = 10_000;
 /** How long a withdrawn delivery may still be in flight elsewhere: an attempt's timeout and its record. */
 const IN_FLIGHT_AT_MOST_MS = 10_000;
@@ -36,6 +38,8 @@ export interface OutboxWorkerDeps extends AttemptsDeps {
   maxInFlight?: number;
   /** How old a message whose delivery no record holds must be to be dropped (tests shorten it). */
   orphanAfterMs?: number;
+  /** How soon a message that cannot go yet is handed out again (TURN_WAIT_MS; tests lengthen it). */
+  turnWaitMs?: number;
 }
 
 export class OutboxWorker implements DeliveryEngine {
@@ -48,8 +52,11 @@ export class OutboxWorker implements DeliveryEngine {
   private running = false;
   private stopped = false;
 
+  private readonly turnWaitMs: number;
+
   constructor(private readonly deps: OutboxWorkerDeps) {
     this.attempts = new Attempts(deps);
+    this.turnWaitMs = deps.turnWaitMs ?? TURN_WAIT_MS;
   }
 
   configure(
@@ -185,13 +192,24 @@ export class OutboxWorker implements DeliveryEngine {
     // the trigger) is the race a fresh read has too, between the read and the send, and the outcome
     // is written with a compare-and-set on the record as it is then. A message coming back (a nak,
     // an expired ack_wait) is read afresh: a replica may have sent it and died before its ack.
-    const read = m.info.redelivered ? await state.read(ref.incident) : await state.readRecent(ref.incident);
+    let read = m.info.redelivered ? await state.read(ref.incident) : await state.readRecent(ref.incident);
+    // A message handed out for the first time may come before its open has written the record and
+    // the key (an open publishes its deliveries first): wait for the open here, or at another
+    // replica through the key view, instead of giving the message back for TURN_WAIT_MS; then read
+    // again (an open that did not complete in that time is read afresh, as a message coming back is).
+    if (
+      !m.info.redelivered &&
+      (read === null || !state.knownWinner(ref.incident, read.record.incident.provider_key))
+    )
+      read = (await state.whenOpened(ref.incident, OPEN_WAIT_MS))
+        ? await state.readRecent(ref.incident)
+        : await state.read(ref.incident);
     // The record is shared and frozen (RecentRecords): the attempt changes a copy of its delivery.
     const found = read?.record.deliveries.find((x) => x.id === ref.delivery);
     const d = found === undefined ? undefined : cloneJson(found);
     if (read === null || d === undefined || !(await this.won(read.record))) {
       const ageMs = Date.now() - Number(m.info.timestampNanos) / 1_000_000;
-      if (ageMs < (this.deps.orphanAfterMs ?? ORPHAN_AFTER_MS)) return m.nak(TURN_WAIT_MS);
+      if (ageMs < (this.deps.orphanAfterMs ?? ORPHAN_AFTER_MS)) return m.nak(this.turnWaitMs);
       m.ack(); // its write never happened, or its open lost to another replica's: nothing to send
       // What the open left behind goes too: a decision with no record, or a record no key names (a
       // resolved one is an old incident whose key has moved on: retention's).
@@ -202,7 +220,7 @@ export class OutboxWorker implements DeliveryEngine {
     }
     if (d.status !== 'pending') return m.ack();
     this.inFlight.set(d.id, Attempts.providerOf(d));
-    if (!(await this.isTurn(read.record, d))) return m.nak(TURN_WAIT_MS);
+    if (!(await this.isTurn(read.record, d))) return m.nak(this.turnWaitMs);
     const now = clock.now();
     if (d.next_attempt_at > now + 5) return m.nak(d.next_attempt_at - now);
     // The request is built from the record read here: the one that holds this delivery pending (a

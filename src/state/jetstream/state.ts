@@ -74,6 +74,8 @@ export class JetStreamState implements StateBackend {
   private readonly ids: IdIndex;
   private readonly recent = new RecentRecords(RECENT_RECORDS, RECENT_PARSED);
   private readonly winners = new Set<string>();
+  /** Outbox workers waiting for an incident's open to complete (`whenOpened`), by incident id. */
+  private readonly openWaiters = new Map<string, (() => void)[]>();
   /** Changes of an incident waiting for the one being written (the next batch), by id. */
   private readonly waiting = new Map<string, Waiting[]>();
 
@@ -86,6 +88,9 @@ export class JetStreamState implements StateBackend {
     this.claims = new Claims(buckets.claims, buckets.clustered, () => this.metrics.claimsLost.inc());
     const invalid = (): void => this.metrics.stateRecordsInvalid.inc();
     this.keys = new KeyView(buckets.keys, logger, invalid);
+    // An incident a key entry names has won its key: remembered even before a worker asks, which
+    // it may do a moment after the watch brought the entry.
+    this.keys.listen({ changed: (entry) => this.markWinner(entry.id) });
     this.ids = new IdIndex(buckets.incidents, logger);
   }
 
@@ -232,6 +237,41 @@ export class JetStreamState implements StateBackend {
     this.winners.add(id);
     if (this.winners.size > WINNERS_REMEMBERED)
       this.winners.delete(this.winners.values().next().value as string);
+    this.opened(id);
+  }
+
+  /**
+   * Resolves true once the incident's open has completed as this replica knows it (its own open
+   * wrote the key; another replica's came through the key view's watch), false after `ms`. An open
+   * publishes its deliveries before it writes the record and the key (so no record holds a delivery
+   * without its message), and an outbox worker is often handed the message before those writes
+   * land: it waits here instead of giving the message back for a fixed while
+   * (docs/architecture.md, "Cluster mode").
+   */
+  whenOpened(id: string, ms: number): Promise<boolean> {
+    if (this.winners.has(id)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        const left = this.openWaiters.get(id)?.filter((w) => w !== done) ?? [];
+        if (left.length === 0) this.openWaiters.delete(id);
+        else this.openWaiters.set(id, left);
+        resolve(false);
+      }, ms);
+      const list = this.openWaiters.get(id);
+      if (list === undefined) this.openWaiters.set(id, [done]);
+      else list.push(done);
+    });
+  }
+
+  private opened(id: string): void {
+    const waiters = this.openWaiters.get(id);
+    if (waiters === undefined) return;
+    this.openWaiters.delete(id);
+    for (const w of waiters) w();
   }
 
   /**
