@@ -10,10 +10,12 @@ import { benchDiff } from './diff.mjs';
 import { benchEscalation } from './escalation.mjs';
 import { benchNats } from './nats.mjs';
 import { benchSilences } from './silences.mjs';
+import { benchStart } from './start.mjs';
 import { benchWebhooks } from './webhooks.mjs';
 
 const only = process.argv[2];
 const benches = {
+  start: benchStart,
   decide: benchDecide,
   delivery: benchDelivery,
   nats: benchNats,

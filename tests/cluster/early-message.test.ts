@@ -99,7 +99,7 @@ const trigger = (incident: Incident): Delivery =>
 async function messageFirst(d: Delivery): Promise<void> {
   await jetstream(opener.buckets.nc).publish(
     opener.buckets.outbox.subject(d.id),
-    JSON.stringify({ incident: d.incident_id, delivery: d.id }),
+    JSON.stringify({ incident: d.incident_id, delivery: d.id, key: d.provider_key }),
     { msgID: d.id },
   );
   await new Promise((r) => setTimeout(r, 150));
@@ -124,4 +124,17 @@ it("sends once this replica's own open completes", async () => {
   expect(await sender.state.create(incident, [d], [opened])).toEqual({ created: true });
   await waitFor(async () => sent.includes(incident.id), 5_000);
   expect(sent.filter((id) => id === incident.id)).toHaveLength(1);
+});
+
+it('stops waiting as soon as another incident is open on the key: that open lost the race', async () => {
+  const winner = makeIncident({ fingerprint: 'early:race', provider_key: 'ir-early-race' });
+  // Asked before anything is on the key, with a wait far longer than the test.
+  const loser = sender.state.whenOpened('inc-lost-the-race', 'ir-early-race', 60_000);
+  const opened = openedEntry(winner.id, { decision: { fingerprint: winner.fingerprint, trace: [] } });
+  expect(await opener.state.create(winner, [trigger(winner)], [opened])).toEqual({ created: true });
+  await expect(loser).resolves.toBe(false);
+  // Asked after: answered from the key view at once.
+  await expect(sender.state.whenOpened('inc-lost-later', 'ir-early-race', 60_000)).resolves.toBe(false);
+  await expect(sender.state.whenOpened(winner.id, 'ir-early-race', 60_000)).resolves.toBe(true);
+  await waitFor(async () => sent.includes(winner.id), 5_000);
 });

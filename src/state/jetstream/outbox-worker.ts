@@ -26,6 +26,13 @@ const ORPHAN_AFTER_MS = 30_000;
 const TURN_WAIT_MS = 200;
 /** How long a first-time message waits for the open that published it to complete (`whenOpened`). */
 const OPEN_WAIT_MS = 1_000;
+
+/** An outbox message: the delivery, its incident and (since it was added) its provider key. */
+interface OutboxRef {
+  incident: string;
+  delivery: string;
+  key?: unknown;
+}
 const KEEPALIVE_MS = 10_000;
 /** How long a withdrawn delivery may still be in flight elsewhere: an attempt's timeout and its record. */
 const IN_FLIGHT_AT_MOST_MS = 10_000;
@@ -151,9 +158,9 @@ export class OutboxWorker implements DeliveryEngine {
   }
 
   private async handle(m: JsMsg): Promise<void> {
-    let ref: { incident: string; delivery: string };
+    let ref: OutboxRef;
     try {
-      ref = m.json<{ incident: string; delivery: string }>();
+      ref = m.json<OutboxRef>();
     } catch {
       m.term(); // not ours to read: nothing can ever send it
       return;
@@ -181,11 +188,7 @@ export class OutboxWorker implements DeliveryEngine {
     }
   }
 
-  private async deliver(
-    m: JsMsg,
-    ref: { incident: string; delivery: string },
-    answered: () => void,
-  ): Promise<void> {
+  private async deliver(m: JsMsg, ref: OutboxRef, answered: () => void): Promise<void> {
     const { clock, state } = this.deps;
     // A message handed out for the first time has been sent by no replica, so the record this
     // replica last wrote or read will do: another replica's change since (a resolve superseding
@@ -201,7 +204,11 @@ export class OutboxWorker implements DeliveryEngine {
       !m.info.redelivered &&
       (read === null || !state.knownWinner(ref.incident, read.record.incident.provider_key))
     )
-      read = (await state.whenOpened(ref.incident, OPEN_WAIT_MS))
+      read = (await state.whenOpened(
+        ref.incident,
+        typeof ref.key === 'string' ? ref.key : undefined,
+        OPEN_WAIT_MS,
+      ))
         ? await state.readRecent(ref.incident)
         : await state.read(ref.incident);
     // The record is shared and frozen (RecentRecords): the attempt changes a copy of its delivery.

@@ -65,6 +65,13 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const encode = (value: unknown): Uint8Array => encoder.encode(JSON.stringify(value));
 
+/** An outbox worker waiting for an open (`whenOpened`). */
+interface OpenWaiter {
+  key: string | undefined;
+  settle: (opened: boolean) => void;
+  timer: NodeJS.Timeout;
+}
+
 export class JetStreamState implements StateBackend {
   readonly kind = 'jetstream';
   private readonly serial = new KeyedSerial();
@@ -75,7 +82,9 @@ export class JetStreamState implements StateBackend {
   private readonly recent = new RecentRecords(RECENT_RECORDS, RECENT_PARSED);
   private readonly winners = new Set<string>();
   /** Outbox workers waiting for an incident's open to complete (`whenOpened`), by incident id. */
-  private readonly openWaiters = new Map<string, (() => void)[]>();
+  private readonly openWaiters = new Map<string, OpenWaiter[]>();
+  /** The incident ids of those waiters, by the provider key each open is for. */
+  private readonly openWaitersByKey = new Map<string, Set<string>>();
   /** Changes of an incident waiting for the one being written (the next batch), by id. */
   private readonly waiting = new Map<string, Waiting[]>();
 
@@ -90,7 +99,15 @@ export class JetStreamState implements StateBackend {
     this.keys = new KeyView(buckets.keys, logger, invalid);
     // An incident a key entry names has won its key: remembered even before a worker asks, which
     // it may do a moment after the watch brought the entry.
-    this.keys.listen({ changed: (entry) => this.markWinner(entry.id) });
+    this.keys.listen({
+      changed: (entry) => {
+        this.markWinner(entry.id);
+        // Another incident open on the key: the opens waited for there lost the race (or will).
+        if (entry.state !== 'resolved')
+          for (const id of this.openWaitersByKey.get(entry.providerKey) ?? [])
+            if (id !== entry.id) this.settleOpen(id, false);
+      },
+    });
     this.ids = new IdIndex(buckets.incidents, logger);
   }
 
@@ -241,37 +258,65 @@ export class JetStreamState implements StateBackend {
   }
 
   /**
-   * Resolves true once the incident's open has completed as this replica knows it (its own open
-   * wrote the key; another replica's came through the key view's watch), false after `ms`. An open
-   * publishes its deliveries before it writes the record and the key (so no record holds a delivery
-   * without its message), and an outbox worker is often handed the message before those writes
-   * land: it waits here instead of giving the message back for a fixed while
-   * (docs/architecture.md, "Cluster mode").
+   * Whether the incident's open completed, as this replica learns it: true once its key names it
+   * (this replica's own open wrote the key; another replica's came through the key view's watch),
+   * false once another incident is open on `key` (this open lost the race to open, or will), false
+   * after `ms` otherwise. An open publishes its deliveries before it writes the record and the key (so
+   * no record holds a delivery without its message), and an outbox worker is often handed the
+   * message before those writes land: it waits here instead of giving the message back for a fixed
+   * while (docs/architecture.md, "Cluster mode"). `key` (the delivery's provider key) is absent
+   * from messages published before it was added to them: those wait by id alone.
    */
-  whenOpened(id: string, ms: number): Promise<boolean> {
-    if (this.winners.has(id)) return Promise.resolve(true);
+  whenOpened(id: string, key: string | undefined, ms: number): Promise<boolean> {
+    const known = this.openedAs(id, key);
+    if (known !== null) return Promise.resolve(known);
     return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        resolve(true);
+      const waiter: OpenWaiter = {
+        key,
+        settle: resolve,
+        timer: setTimeout(() => this.dropWaiter(id, waiter, false), ms),
       };
-      const timer = setTimeout(() => {
-        const left = this.openWaiters.get(id)?.filter((w) => w !== done) ?? [];
-        if (left.length === 0) this.openWaiters.delete(id);
-        else this.openWaiters.set(id, left);
-        resolve(false);
-      }, ms);
       const list = this.openWaiters.get(id);
-      if (list === undefined) this.openWaiters.set(id, [done]);
-      else list.push(done);
+      if (list === undefined) this.openWaiters.set(id, [waiter]);
+      else list.push(waiter);
+      if (key !== undefined) {
+        const ids = this.openWaitersByKey.get(key);
+        if (ids === undefined) this.openWaitersByKey.set(key, new Set([id]));
+        else ids.add(id);
+      }
     });
   }
 
+  /** true: the key names the incident; false: another incident is open on the key; null: not known yet. */
+  private openedAs(id: string, key: string | undefined): boolean | null {
+    if (this.winners.has(id)) return true;
+    const entry = key === undefined ? undefined : this.keys.entries.get(key);
+    if (entry === undefined) return null;
+    if (entry.id === id) return true;
+    return entry.state === 'resolved' ? null : false;
+  }
+
   private opened(id: string): void {
-    const waiters = this.openWaiters.get(id);
-    if (waiters === undefined) return;
-    this.openWaiters.delete(id);
-    for (const w of waiters) w();
+    this.settleOpen(id, true);
+  }
+
+  private settleOpen(id: string, outcome: boolean): void {
+    for (const w of [...(this.openWaiters.get(id) ?? [])]) this.dropWaiter(id, w, outcome);
+  }
+
+  private dropWaiter(id: string, waiter: OpenWaiter, outcome: boolean): void {
+    clearTimeout(waiter.timer);
+    const left = (this.openWaiters.get(id) ?? []).filter((w) => w !== waiter);
+    if (left.length > 0) this.openWaiters.set(id, left);
+    else {
+      this.openWaiters.delete(id);
+      if (waiter.key !== undefined) {
+        const ids = this.openWaitersByKey.get(waiter.key);
+        ids?.delete(id);
+        if (ids?.size === 0) this.openWaitersByKey.delete(waiter.key);
+      }
+    }
+    waiter.settle(outcome);
   }
 
   /**
@@ -504,10 +549,14 @@ export class JetStreamState implements StateBackend {
     const { outbox } = this.buckets;
     const acks = await Promise.all(
       deliveries.map((d) =>
-        this.js.publish(outbox.subject(d.id), encode({ incident: d.incident_id, delivery: d.id }), {
-          msgID: d.id,
-          retries: 8,
-        }),
+        this.js.publish(
+          outbox.subject(d.id),
+          encode({ incident: d.incident_id, delivery: d.id, key: d.provider_key }),
+          {
+            msgID: d.id,
+            retries: 8,
+          },
+        ),
       ),
     );
     return acks.map((ack) => ack.seq);
