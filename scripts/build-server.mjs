@@ -100,7 +100,8 @@ const natsSettledCancel = {
       const settled = `            this.deferred.resolve(msg);
         }
         this.cancel();`;
-      if (!text.includes(settled)) throw new Error('@nats-io/nats-core/lib/request.js no longer reads as patched');
+      if (!text.includes(settled))
+        throw new Error('@nats-io/nats-core/lib/request.js no longer reads as patched');
       const contents =
         text.replace(settled, settled.replace('this.cancel();', 'this.cancel(ANSWERED);')) +
         '\n// Rejects nothing: the promise was settled before `cancel` (scripts/build-server.mjs).\n' +
