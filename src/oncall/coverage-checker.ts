@@ -51,7 +51,9 @@ export class CoverageChecker {
     this.timer = setInterval(() => void this.tick(), pollMs);
     this.timer.unref();
     const served = new Promise<void>((resolve) => setImmediate(resolve));
-    this.running = served.then(() => (this.timer === null ? [] : this.checkNow()));
+    this.running = Promise.all([this.running, served]).then(() =>
+      this.timer === null ? [] : this.checkNow(),
+    );
     return this.running;
   }
 

@@ -109,7 +109,7 @@ export class VerdictCache {
 export const verdictCache = new VerdictCache(4_096, 4 * 1024 * 1024);
 
 /**
- * The verdicts `npm run build` saved for the shipped policies' patterns (scripts/build-server.mjs),
+ * The verdicts `npm run build` saved for the shipped policies' patterns (scripts/ship-verdicts.mjs),
  * so that a first start on them (`npm start`, a new DATA_DIR) or `validate` starts no checker:
  * about a second. Same format and version rule as the verdicts kept in DATA_DIR.
  */

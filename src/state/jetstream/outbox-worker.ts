@@ -26,6 +26,10 @@ const ORPHAN_AFTER_MS = 30_000;
 const TURN_WAIT_MS = 200;
 /** How long a first-time message waits for the open that published it to complete (`whenOpened`). */
 const OPEN_WAIT_MS = 1_000;
+const KEEPALIVE_MS = 10_000;
+/** How long a withdrawn delivery may still be in flight elsewhere: an attempt's timeout and its record. */
+const IN_FLIGHT_AT_MOST_MS = 10_000;
+const RESTART_MS = 2_000;
 
 /** An outbox message: the delivery, its incident and (since it was added) its provider key. */
 interface OutboxRef {
@@ -33,10 +37,6 @@ interface OutboxRef {
   delivery: string;
   key?: unknown;
 }
-const KEEPALIVE_MS = 10_000;
-/** How long a withdrawn delivery may still be in flight elsewhere: an attempt's timeout and its record. */
-const IN_FLIGHT_AT_MOST_MS = 10_000;
-const RESTART_MS = 2_000;
 
 export interface OutboxWorkerDeps extends AttemptsDeps {
   state: JetStreamState;

@@ -254,7 +254,7 @@ export class JetStreamState implements StateBackend {
     this.winners.add(id);
     if (this.winners.size > WINNERS_REMEMBERED)
       this.winners.delete(this.winners.values().next().value as string);
-    this.opened(id);
+    this.settleOpen(id, true);
   }
 
   /**
@@ -294,10 +294,6 @@ export class JetStreamState implements StateBackend {
     if (entry === undefined) return null;
     if (entry.id === id) return true;
     return entry.state === 'resolved' ? null : false;
-  }
-
-  private opened(id: string): void {
-    this.settleOpen(id, true);
   }
 
   private settleOpen(id: string, outcome: boolean): void {
