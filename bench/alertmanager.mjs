@@ -19,12 +19,11 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { cp, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Agent, request } from 'undici';
 import { THROUGHPUT_EDITS } from './app.mjs';
-import { fmt, median, pass, rssMb, sleep, table } from './lib.mjs';
+import { fmt, freePort, median, pass, rssMb, sleep, table } from './lib.mjs';
 
 /** Alerts of the new and crash steps; smaller for a quick look: `node bench/alertmanager.mjs 1000 500 1`. */
 let NEW = 10_000;
@@ -53,17 +52,6 @@ function onPath(names) {
       }
     }
   return null;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-// Shared benchmark helpers: timing, repetition, a table printer, a sleep and a process's RSS. Every
+// Shared benchmark helpers: timing, repetition, a table printer, a sleep, a process's RSS and a free port. Every
 // target is a ratio to a ceiling measured in the same run on the same machine, never an absolute time.
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -46,4 +47,16 @@ export function rssMb(pid) {
   } catch {
     return NaN;
   }
+}
+
+/** A TCP port free on loopback now (for a child process to listen on). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -9,7 +9,6 @@
 //   - a storm of 100,000 identical critical events in 10 s: incidents per provider;
 //   - RSS of a sidecar holding 100,000 open incidents.
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { cp, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, AckPolicy } from '@nats-io/jetstream';
 import { startSandbox } from '../dist/sandbox/index.js';
 import { startBenchApp, THROUGHPUT_EDITS } from './app.mjs';
-import { fmt, pass, percentile, sleep, table } from './lib.mjs';
+import { fmt, freePort, pass, percentile, sleep, table } from './lib.mjs';
 import { startNatsServer } from './nats-server.mjs';
 import { publisher } from './publish.mjs';
 
@@ -42,17 +41,6 @@ export async function until(count, target, started, idleMs = 5_000, everyMs = 20
     } else if (performance.now() - lastChange > idleMs) return [n, lastChange - started];
     await sleep(everyMs);
   }
-}
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A phase's figures as soon as it ends, so a long run shows its progress. */

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { THROUGHPUT_EDITS } from './app.mjs';
-import { freePort } from './nats.mjs';
+import { freePort } from './lib.mjs';
 
 const [phase = 'new', count = '10000'] = process.argv.slice(2);
 const N = Number(count);

@@ -17,7 +17,6 @@
 // --keep leaves the sidecar's data and policy directory in place for a look afterwards.
 import { spawn } from 'node:child_process';
 import { cp, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
@@ -30,7 +29,7 @@ import { decideNow, NO_INCIDENTS } from '../dist/policy/decide.js';
 import { preparePolicy } from '../dist/policy/active.js';
 import { readPolicyDir } from '../dist/policy/load.js';
 import { THROUGHPUT_EDITS } from './app.mjs';
-import { fmt, median, pass, sleep, table } from './lib.mjs';
+import { fmt, freePort, median, pass, sleep, table } from './lib.mjs';
 import { startNatsServer } from './nats-server.mjs';
 import { publisher } from './publish.mjs';
 
@@ -69,17 +68,6 @@ function planFor(runMs) {
     middleAt: runMs * 0.5,
     killAt: runMs * (2 / 3),
   };
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**

@@ -6,26 +6,14 @@
 // and the probe is asked every 2 ms. docs/performance.md, "Restart and footprint".
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fmt, median, pass, rssMb, sleep, table } from './lib.mjs';
+import { fmt, freePort, median, pass, rssMb, sleep, table } from './lib.mjs';
 
 const MAIN = new URL('../dist/main.js', import.meta.url).pathname;
 const BARE = `require('node:http').createServer((q, s) => { s.statusCode = q.url === '/readyz' ? 200 : 404; s.end(); }).listen(Number(process.env.PORT), '127.0.0.1');`;
 const RESTARTS = 15;
 const FIRST_STARTS = 3;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Spawns `args` with `env`, waits for `/readyz` to answer 200; the child, its ms to ready. */
 async function ready(args, env) {

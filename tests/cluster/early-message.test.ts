@@ -7,54 +7,20 @@
 import { jetstream } from '@nats-io/jetstream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Delivery, Incident } from '../../src/domain/incident.js';
-import { systemClock } from '../../src/domain/clock.js';
-import type { DeliveryHooks } from '../../src/deliver/attempts.js';
-import { newDelivery } from '../../src/deliver/plan.js';
-import type { ProviderRequest } from '../../src/providers/provider.js';
-import type { ProviderRegistry } from '../../src/providers/registry.js';
-import type { ProviderSpec } from '../../src/providers/spec.js';
 import { openBuckets, type Buckets } from '../../src/state/jetstream/buckets.js';
-import { OutboxWorker } from '../../src/state/jetstream/outbox-worker.js';
+import type { OutboxWorker } from '../../src/state/jetstream/outbox-worker.js';
 import { JetStreamState } from '../../src/state/jetstream/state.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
 import { waitFor } from '../helpers/app.js';
 import { NatsServer } from '../helpers/nats-server.js';
-import { memoryBreakers, SETTINGS } from '../deliver/support.js';
 import { makeIncident } from '../providers/support.js';
-import { openedEntry } from './support.js';
+import { openedEntry, pdTrigger, recordingWorker } from './support.js';
 
 let nats: NatsServer;
 let opener: { buckets: Buckets; state: JetStreamState };
 let sender: { buckets: Buckets; state: JetStreamState; worker: OutboxWorker };
 const sent: string[] = [];
-
-const hooks: DeliveryHooks = {
-  request: async (d: Delivery, provider: string): Promise<ProviderRequest> => ({
-    action: d.action,
-    incident: { id: d.incident_id } as Incident,
-    target: { url: provider, routing_key: 'key' },
-    note: null,
-    incidentUrl: '',
-  }),
-  delivered: async () => [],
-  failed: async () => {},
-};
-
-const registry = {
-  get: () => ({
-    name: 'pd',
-    type: 'webhook',
-    target: () => ({ url: 'http://pd', routing_key: 'key' }),
-    send: async (request: ProviderRequest) => {
-      sent.push(request.incident.id);
-      return { status: 202, ref: 'ref' };
-    },
-  }),
-  has: (name: string) => name === 'pd',
-  names: () => ['pd'],
-  close: async () => {},
-} as unknown as ProviderRegistry;
 
 async function replica(name: string): Promise<{ buckets: Buckets; state: JetStreamState }> {
   const buckets = await openBuckets([nats.url], { name: 'early', replicas: 1, replica: name });
@@ -67,18 +33,7 @@ beforeAll(async () => {
   nats = await NatsServer.start();
   opener = await replica('a');
   const b = await replica('b');
-  const metrics = new Metrics();
-  const worker = new OutboxWorker({
-    clock: systemClock,
-    random: () => 1,
-    breakers: memoryBreakers(metrics),
-    hooks,
-    logger: silentLogger(),
-    metrics,
-    state: b.state,
-    turnWaitMs: 60_000,
-  });
-  worker.configure(registry, { pd: { type: 'webhook', url: 'http://pd' } as ProviderSpec }, SETTINGS);
+  const worker = recordingWorker(b.state, sent, { turnWaitMs: 60_000 });
   sender = { ...b, worker };
 }, 60_000);
 afterAll(async () => {
@@ -86,14 +41,6 @@ afterAll(async () => {
   for (const r of [sender, opener]) await r?.state.close();
   await nats?.dispose();
 });
-
-const trigger = (incident: Incident): Delivery =>
-  newDelivery(
-    `d-${incident.id}`,
-    incident,
-    { action: 'trigger', route: 'r', mode: 'all', candidates: ['pd'], origin: null, note: null },
-    Date.now(),
-  );
 
 /** The message alone, as an open's first write leaves it: the worker is handed it at once. */
 async function messageFirst(d: Delivery): Promise<void> {
@@ -106,22 +53,25 @@ async function messageFirst(d: Delivery): Promise<void> {
   expect(sent).not.toContain(d.incident_id);
 }
 
+/** The rest of an open, at `state` (its publish of a message already there is a duplicate the stream drops). */
+async function open(state: JetStreamState, incident: Incident, d: Delivery): Promise<void> {
+  const opened = openedEntry(incident.id, { decision: { fingerprint: incident.fingerprint, trace: [] } });
+  expect(await state.create(incident, [d], [opened])).toEqual({ created: true });
+}
+
 it("sends once another replica's open completes, which its key view brings", async () => {
   const incident = makeIncident({ fingerprint: 'early:elsewhere', provider_key: 'ir-early-elsewhere' });
-  const d = trigger(incident);
+  const d = pdTrigger(incident);
   await messageFirst(d);
-  // The rest of that open, at replica a (its publish of the same message is a duplicate the stream drops).
-  const opened = openedEntry(incident.id, { decision: { fingerprint: incident.fingerprint, trace: [] } });
-  expect(await opener.state.create(incident, [d], [opened])).toEqual({ created: true });
+  await open(opener.state, incident, d);
   await waitFor(async () => sent.includes(incident.id), 5_000);
 });
 
 it("sends once this replica's own open completes", async () => {
   const incident = makeIncident({ fingerprint: 'early:here', provider_key: 'ir-early-here' });
-  const d = trigger(incident);
+  const d = pdTrigger(incident);
   await messageFirst(d);
-  const opened = openedEntry(incident.id, { decision: { fingerprint: incident.fingerprint, trace: [] } });
-  expect(await sender.state.create(incident, [d], [opened])).toEqual({ created: true });
+  await open(sender.state, incident, d);
   await waitFor(async () => sent.includes(incident.id), 5_000);
   expect(sent.filter((id) => id === incident.id)).toHaveLength(1);
 });
@@ -130,8 +80,7 @@ it('stops waiting as soon as another incident is open on the key: that open lost
   const winner = makeIncident({ fingerprint: 'early:race', provider_key: 'ir-early-race' });
   // Asked before anything is on the key, with a wait far longer than the test.
   const loser = sender.state.whenOpened('inc-lost-the-race', 'ir-early-race', 60_000);
-  const opened = openedEntry(winner.id, { decision: { fingerprint: winner.fingerprint, trace: [] } });
-  expect(await opener.state.create(winner, [trigger(winner)], [opened])).toEqual({ created: true });
+  await open(opener.state, winner, pdTrigger(winner));
   await expect(loser).resolves.toBe(false);
   // Asked after: answered from the key view at once.
   await expect(sender.state.whenOpened('inc-lost-later', 'ir-early-race', 60_000)).resolves.toBe(false);

@@ -15,7 +15,18 @@ import { exited, startServe } from '../helpers/cli.js';
 import { dbFailure, dbRecovery } from '../helpers/db-lines.js';
 import { copyShippedPolicy } from '../helpers/policy.js';
 import { noStorm } from '../ingest/support.js';
-import type { AuditEntry } from '../../src/domain/incident.js';
+import type { AuditEntry, Delivery, Incident } from '../../src/domain/incident.js';
+import type { DeliveryHooks } from '../../src/deliver/attempts.js';
+import { newDelivery } from '../../src/deliver/plan.js';
+import type { ProviderRequest } from '../../src/providers/provider.js';
+import type { ProviderRegistry } from '../../src/providers/registry.js';
+import type { ProviderSpec } from '../../src/providers/spec.js';
+import { OutboxWorker, type OutboxWorkerDeps } from '../../src/state/jetstream/outbox-worker.js';
+import type { JetStreamState } from '../../src/state/jetstream/state.js';
+import { systemClock } from '../../src/domain/clock.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import { Metrics } from '../../src/telemetry/metrics.js';
+import { memoryBreakers, SETTINGS } from '../deliver/support.js';
 
 export const NOW_ISO = '2026-11-24T15:00:00Z';
 
@@ -33,6 +44,70 @@ export function openedEntry(incidentId: string, details: Record<string, unknown>
     details,
   };
 }
+
+/**
+ * For tests of the outbox worker alone: one provider `pd` that answers 202 and records the id of
+ * each incident it is sent, and the delivery hooks around it.
+ */
+export function recordingProvider(sent: string[]): { hooks: DeliveryHooks; registry: ProviderRegistry } {
+  const hooks: DeliveryHooks = {
+    request: async (d: Delivery, provider: string): Promise<ProviderRequest> => ({
+      action: d.action,
+      incident: { id: d.incident_id } as Incident,
+      target: { url: provider, routing_key: 'key' },
+      note: null,
+      incidentUrl: '',
+    }),
+    delivered: async () => [],
+    failed: async () => {},
+  };
+  const registry = {
+    get: () => ({
+      name: 'pd',
+      type: 'webhook',
+      target: () => ({ url: 'http://pd', routing_key: 'key' }),
+      send: async (request: ProviderRequest) => {
+        sent.push(request.incident.id);
+        return { status: 202, ref: 'ref' };
+      },
+    }),
+    has: (name: string) => name === 'pd',
+    names: () => ['pd'],
+    close: async () => {},
+  } as unknown as ProviderRegistry;
+  return { hooks, registry };
+}
+
+/** An outbox worker on `state` that sends to `recordingProvider(sent)`, configured and consuming. */
+export function recordingWorker(
+  state: JetStreamState,
+  sent: string[],
+  options: Pick<OutboxWorkerDeps, 'orphanAfterMs' | 'turnWaitMs'> = {},
+): OutboxWorker {
+  const { hooks, registry } = recordingProvider(sent);
+  const metrics = new Metrics();
+  const worker = new OutboxWorker({
+    clock: systemClock,
+    random: () => 1,
+    breakers: memoryBreakers(metrics),
+    hooks,
+    logger: silentLogger(),
+    metrics,
+    state,
+    ...options,
+  });
+  worker.configure(registry, { pd: { type: 'webhook', url: 'http://pd' } as ProviderSpec }, SETTINGS);
+  return worker;
+}
+
+/** A pending trigger of `incident` to `recordingProvider`'s `pd`. */
+export const pdTrigger = (incident: Incident): Delivery =>
+  newDelivery(
+    `d-${incident.id}`,
+    incident,
+    { action: 'trigger', route: 'r', mode: 'all', candidates: ['pd'], origin: null, note: null },
+    Date.now(),
+  );
 
 export interface Replica {
   name: string;

@@ -6,24 +6,17 @@
 // chain (an old incident whose key moved on) is left to retention, and a complete open is delivered.
 import { jetstream } from '@nats-io/jetstream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { AuditEntry, Delivery, Incident } from '../../src/domain/incident.js';
-import { systemClock } from '../../src/domain/clock.js';
-import type { DeliveryHooks } from '../../src/deliver/attempts.js';
-import { newDelivery } from '../../src/deliver/plan.js';
-import type { ProviderRequest } from '../../src/providers/provider.js';
-import type { ProviderRegistry } from '../../src/providers/registry.js';
-import type { ProviderSpec } from '../../src/providers/spec.js';
+import type { AuditEntry, Incident } from '../../src/domain/incident.js';
 import { openBuckets, type Buckets } from '../../src/state/jetstream/buckets.js';
-import { OutboxWorker } from '../../src/state/jetstream/outbox-worker.js';
+import type { OutboxWorker } from '../../src/state/jetstream/outbox-worker.js';
 import { newRecord } from '../../src/state/jetstream/record.js';
 import { JetStreamState } from '../../src/state/jetstream/state.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
 import { waitFor } from '../helpers/app.js';
 import { NatsServer } from '../helpers/nats-server.js';
-import { memoryBreakers, SETTINGS } from '../deliver/support.js';
 import { makeIncident } from '../providers/support.js';
-import { openedEntry } from './support.js';
+import { openedEntry, pdTrigger, recordingWorker } from './support.js';
 
 let nats: NatsServer;
 let buckets: Buckets;
@@ -31,50 +24,13 @@ let state: JetStreamState;
 let worker: OutboxWorker;
 const sent: string[] = [];
 
-const hooks: DeliveryHooks = {
-  request: async (d: Delivery, provider: string): Promise<ProviderRequest> => ({
-    action: d.action,
-    incident: { id: d.incident_id } as Incident,
-    target: { url: provider, routing_key: 'key' },
-    note: null,
-    incidentUrl: '',
-  }),
-  delivered: async () => [],
-  failed: async () => {},
-};
-
-const registry = {
-  get: () => ({
-    name: 'pd',
-    type: 'webhook',
-    target: () => ({ url: 'http://pd', routing_key: 'key' }),
-    send: async (request: ProviderRequest) => {
-      sent.push(request.incident.id);
-      return { status: 202, ref: 'ref' };
-    },
-  }),
-  has: (name: string) => name === 'pd',
-  names: () => ['pd'],
-  close: async () => {},
-} as unknown as ProviderRegistry;
-
 beforeAll(async () => {
   nats = await NatsServer.start();
   buckets = await openBuckets([nats.url], { name: 'unopened', replicas: 1, replica: 'a' });
   const metrics = new Metrics();
   state = new JetStreamState(buckets, silentLogger(), metrics);
   await state.start();
-  worker = new OutboxWorker({
-    clock: systemClock,
-    random: () => 1,
-    breakers: memoryBreakers(metrics),
-    hooks,
-    logger: silentLogger(),
-    metrics,
-    state,
-    orphanAfterMs: 500,
-  });
-  worker.configure(registry, { pd: { type: 'webhook', url: 'http://pd' } as ProviderSpec }, SETTINGS);
+  worker = recordingWorker(state, sent, { orphanAfterMs: 500 });
 }, 60_000);
 afterAll(async () => {
   await worker?.stop(1_000);
@@ -84,17 +40,10 @@ afterAll(async () => {
 
 const decision = { fingerprint: 'payment-service:db-connection', trace: [] };
 const opened = (id: string): Omit<AuditEntry, 'seq'> => openedEntry(id, { decision });
-const trigger = (incident: Incident): Delivery =>
-  newDelivery(
-    `d-${incident.id}`,
-    incident,
-    { action: 'trigger', route: 'r', mode: 'all', candidates: ['pd'], origin: null, note: null },
-    Date.now(),
-  );
 
 /** What `create` writes, in its order, stopping after `writes` of: outbox and decision, record. */
 async function halfOpen(incident: Incident, writes: 1 | 2): Promise<void> {
-  const d = trigger(incident);
+  const d = pdTrigger(incident);
   const { record, decision: apart } = newRecord(incident, [d], [opened(incident.id)], null);
   await jetstream(buckets.nc).publish(
     buckets.outbox.subject(d.id),
@@ -120,7 +69,9 @@ it('deletes what an open that never completed left, sends nothing for it, and de
   await halfOpen(ghost, 2);
   await halfOpen(noRecord, 1);
   await halfOpen(old, 2);
-  expect(await state.create(complete, [trigger(complete)], [opened(complete.id)])).toEqual({ created: true });
+  expect(await state.create(complete, [pdTrigger(complete)], [opened(complete.id)])).toEqual({
+    created: true,
+  });
   expect(await present(buckets.incidents, ghost.id)).toBe(true);
 
   await waitFor(async () => !(await present(buckets.incidents, ghost.id)), 20_000);
