@@ -44,6 +44,20 @@ const httpThroughRequire = {
     }));
   },
 };
+/**
+ * A package file as esbuild should load it: its text with each exact `[from, to]` replaced. The build
+ * stops when a `from` is no longer there (a new version of the package): a patch never silently
+ * stops applying.
+ */
+async function patched(path, replacements) {
+  let contents = await readFile(path, 'utf8');
+  for (const [from, to] of replacements) {
+    if (!contents.includes(from)) throw new Error(`${path} no longer reads:\n${from}`);
+    contents = contents.replace(from, to);
+  }
+  return { contents, loader: 'js', resolveDir: dirname(path) };
+}
+
 // Loaded by every start, used by few requests: mime-types builds its tables of some 2,500 types
 // from mime-db as it loads (about 10 ms of a start; Koa, accepts and type-is require it), and
 // prom-client's index requires its Pushgateway (which loads https, so tls) and its cluster
@@ -69,22 +83,18 @@ const loadedOnFirstUse = {
       loader: 'js',
       resolveDir: root,
     }));
-    build.onLoad({ filter: /[\\/]node_modules[\\/]prom-client[\\/]index\.js$/ }, async (args) => {
-      const text = await readFile(args.path, 'utf8');
-      let contents = text;
-      for (const [name, file] of [
-        ['Pushgateway', './lib/pushgateway'],
-        ['AggregatorRegistry', './lib/cluster'],
-      ]) {
-        const eager = `exports.${name} = require('${file}');`;
-        if (!contents.includes(eager)) throw new Error(`prom-client/index.js no longer reads "${eager}"`);
-        contents = contents.replace(
-          eager,
+    build.onLoad({ filter: /[\\/]node_modules[\\/]prom-client[\\/]index\.js$/ }, (args) =>
+      patched(
+        args.path,
+        [
+          ['Pushgateway', './lib/pushgateway'],
+          ['AggregatorRegistry', './lib/cluster'],
+        ].map(([name, file]) => [
+          `exports.${name} = require('${file}');`,
           `Object.defineProperty(exports, '${name}', { enumerable: true, get: () => require('${file}') });`,
-        );
-      }
-      return { contents, loader: 'js', resolveDir: dirname(args.path) };
-    });
+        ]),
+      ),
+    );
   },
 };
 // nats.js 3.4 answers every request (each JetStream publish, KV get and put) and then calls its own
@@ -95,18 +105,19 @@ const loadedOnFirstUse = {
 const natsSettledCancel = {
   name: 'nats-settled-cancel',
   setup(build) {
-    build.onLoad({ filter: /[\\/]@nats-io[\\/]nats-core[\\/]lib[\\/]request\.js$/ }, async (args) => {
-      const text = await readFile(args.path, 'utf8');
+    build.onLoad({ filter: /[\\/]@nats-io[\\/]nats-core[\\/]lib[\\/]request\.js$/ }, (args) => {
       const settled = `            this.deferred.resolve(msg);
         }
         this.cancel();`;
-      if (!text.includes(settled))
-        throw new Error('@nats-io/nats-core/lib/request.js no longer reads as patched');
-      const contents =
-        text.replace(settled, settled.replace('this.cancel();', 'this.cancel(ANSWERED);')) +
-        '\n// Rejects nothing: the promise was settled before `cancel` (scripts/build-server.mjs).\n' +
-        'var ANSWERED = new errors_1.RequestError("cancelled after its answer");\n';
-      return { contents, loader: 'js', resolveDir: dirname(args.path) };
+      const exported = 'exports.RequestOne = RequestOne;';
+      return patched(args.path, [
+        [settled, settled.replace('this.cancel();', 'this.cancel(ANSWERED);')],
+        [
+          exported,
+          `${exported}\n// Rejects nothing: the promise was settled before \`cancel\` (scripts/build-server.mjs).\n` +
+            'var ANSWERED = new errors_1.RequestError("cancelled after its answer");',
+        ],
+      ]);
     });
   },
 };

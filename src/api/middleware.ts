@@ -55,7 +55,7 @@ function toAppError(err: unknown): AppError {
 }
 
 /** What Koa's `ctx.type = 'application/json'` sets. */
-export const JSON_TYPE = 'application/json; charset=utf-8';
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
  * Sets a JSON answer, as text. Given an object, Koa 3's body setter first tests it against the fetch
