@@ -73,8 +73,12 @@ export function applyTransition(
   const deliveries = followUps(incident, t.to, request, ctx);
   const withdrawn = t.to === 'resolved' ? withdrawTriggers(ctx.pending, nowIso) : [];
   const sync = deliveries.length ? `; syncing ${deliveries.map((d) => d.candidates[0]).join(', ')}` : '';
+  // Nobody was paged for those: the timeline says so, or it could not say why a provider never heard of it.
+  const unsent = withdrawn.length
+    ? `; not paged (trigger withdrawn before it was sent): ${withdrawn.map((d) => d.candidates[d.current] ?? d.candidates[0]).join(', ')}`
+    : '';
   const detail = request.detail ? ` (${request.detail})` : '';
-  const message = `${action}${origin ? ` in ${origin}` : ''} by ${actor.actor}${detail}${sync}`;
+  const message = `${action}${origin ? ` in ${origin}` : ''} by ${actor.actor}${detail}${sync}${unsent}`;
   const type = action === 'escalate' ? 'escalated' : t.to;
   return {
     ok: true,

@@ -118,4 +118,34 @@ describe('incidents API', () => {
     expect(metrics).toMatch(/incident_router_events_invalid_total\{source="http"\} 3/);
     expect(metrics).toMatch(/incident_router_events_invalid_total\{source="alerts"\} 1/);
   });
+
+  it('a resolve before the trigger could be sent withdraws it, and the timeline says nobody was paged', async () => {
+    const wait = { kind: 'status', status: 429, retryAfterSec: 60 } as const;
+    sandbox.pagerduty.injectFault(wait);
+    sandbox.opsgenie.injectFault(wait);
+    try {
+      const a = await post(`${t.url}/api/v1/alerts`, {
+        title: 'Ledger stuck',
+        source: 'database',
+        severity: 'critical',
+        service_name: 'ledger',
+      });
+      const id = a.body.incident_id as string;
+      await waitFor(
+        async () => sandbox.pagerduty.requests().length > 0 && sandbox.opsgenie.requests().length > 0,
+      );
+      expect((await post(`${t.url}/api/v1/incidents/${id}/resolve`, { actor: 'alice' })).status).toBe(200);
+      const detail = (await get(`${t.url}/api/v1/incidents/${id}`)).body;
+      const resolved = detail.timeline.find((e: { type: string }) => e.type === 'resolved');
+      expect(resolved.message).toBe(
+        'resolve by alice; not paged (trigger withdrawn before it was sent): pagerduty, opsgenie',
+      );
+      expect(
+        detail.deliveries.map((d: { action: string; status: string }) => `${d.action} ${d.status}`),
+      ).toEqual(['trigger superseded', 'trigger superseded']);
+    } finally {
+      sandbox.pagerduty.clearFaults();
+      sandbox.opsgenie.clearFaults();
+    }
+  });
 });
