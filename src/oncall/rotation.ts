@@ -3,8 +3,8 @@
 // the start's wall-clock time each week (167 h across spring-forward, 169 h across fall-back),
 // `every: 12h` every twelve hours of wall clock, `handoff: {cron}` at each fire of the expression
 // read as wall clock. Wall-clock times the zone skips or repeats resolve as local-time.ts says.
-import { CronExpressionParser } from 'cron-parser';
 import type { IANAZone } from 'luxon';
+import { cronFires } from './cron-fires.js';
 import { fromLocal, toLocal } from './local-time.js';
 import type { Rotation } from './model.js';
 
@@ -42,9 +42,9 @@ export const MAX_CRON_HANDOFFS = 1_000_000;
 
 /**
  * Hand-offs at each fire of `cron` after the start, read as wall clock in the zone. The fires are
- * cron-parser's, stepped in UTC so that each wall-clock time fires once (a repeated hour does not
- * fire twice) and then placed with `fromLocal`; they are kept, so the turn at an instant is a
- * binary search.
+ * stepped in local time (cron-fires.ts) so that each wall-clock time fires once (a repeated hour
+ * does not fire twice) and then placed with `fromLocal`; they are kept, so the turn at an instant
+ * is a binary search.
  */
 export function cronRotation(
   zone: IANAZone,
@@ -53,23 +53,18 @@ export function cronRotation(
   cron: string,
   hashSeed: string,
 ): Rotation {
-  const expression = CronExpressionParser.parse(cron, {
-    currentDate: new Date(toLocal(zone, startMs)),
-    tz: 'UTC',
-    hashSeed,
-  });
+  const nextFire = cronFires(cron, toLocal(zone, startMs), hashSeed);
   const fires: number[] = [startMs];
   let exhausted = false;
   const extendPast = (atMs: number): void => {
     while (!exhausted && (fires.at(-1) as number) <= atMs) {
       if (fires.length >= MAX_CRON_HANDOFFS) throw new RangeError(`more than ${MAX_CRON_HANDOFFS} hand-offs`);
-      let next: number;
-      try {
-        next = fromLocal(zone, expression.next().getTime());
-      } catch {
+      const localMs = nextFire();
+      if (localMs === null) {
         exhausted = true;
         break;
       }
+      const next = fromLocal(zone, localMs);
       // Fires the zone skips all land on its transition instant; each still counts as a turn, so
       // the rotation stays aligned to the wall clock (as with `every`).
       if (next >= (fires.at(-1) as number)) fires.push(next);
