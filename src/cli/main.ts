@@ -46,12 +46,15 @@ async function serve(sandbox: boolean): Promise<number> {
   boundHeapGrowth();
   const config = loadConfig(process.env, { sandbox });
   const app = new App(config);
-  await app.start();
   const heap = new HeapAtRest(app.logger, {
     shed: () => app.shed(),
     collected: () => app.metrics.heapCollectionsAtRest.inc(),
   });
-  heap.start();
+  // The signals are ours before the start begins: the sidecar says it listens before its start has
+  // finished (the first coverage check runs after the first probe is answered), and a SIGHUP or
+  // SIGTERM in between had Node's default action, which ends the process. One that comes during
+  // the start now waits for it: a reload then, or a graceful stop (within the same deadline).
+  const started = app.start();
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
@@ -68,20 +71,28 @@ async function serve(sandbox: boolean): Promise<number> {
       app.logger.flush();
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS).unref();
-    app.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        app.logger.error({ event: 'shutdown_failed', err }, 'shutdown failed');
-        process.exit(1);
-      },
+    started.then(
+      () =>
+        app.stop().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            app.logger.error({ event: 'shutdown_failed', err }, 'shutdown failed');
+            process.exit(1);
+          },
+        ),
+      () => undefined, // a failed start: `main` reports it and exits 1
     );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGHUP', () => void app.policies.reload('signal'));
+  process.on('SIGHUP', () => {
+    if (!stopping) void started.then(() => app.policies.reload('signal'), () => undefined);
+  });
   process.on('unhandledRejection', (err) =>
     app.logger.error({ event: 'unhandled_rejection', err }, 'unhandled rejection'),
   );
+  await started;
+  if (!stopping) heap.start();
   return new Promise<number>(() => undefined); // runs until a signal
 }
 
