@@ -86,7 +86,11 @@ async function serve(sandbox: boolean): Promise<number> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGHUP', () => {
-    if (!stopping) void started.then(() => app.policies.reload('signal'), () => undefined);
+    if (!stopping)
+      void started.then(
+        () => app.policies.reload('signal'),
+        () => undefined,
+      );
   });
   process.on('unhandledRejection', (err) =>
     app.logger.error({ event: 'unhandled_rejection', err }, 'unhandled rejection'),
