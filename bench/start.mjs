@@ -15,6 +15,9 @@ const BARE = `require('node:http').createServer((q, s) => { s.statusCode = q.url
 const RESTARTS = 15;
 const FIRST_STARTS = 3;
 
+/** A start that takes longer has failed: the benchmark stops instead of waiting forever. */
+const READY_WITHIN_MS = 60_000;
+
 /** Spawns `args` with `env`, waits for `/readyz` to answer 200; the child, its ms to ready. */
 async function ready(args, env) {
   const port = await freePort();
@@ -27,6 +30,10 @@ async function ready(args, env) {
   child.once('exit', (code) => (exit = code));
   for (;;) {
     if (exit !== null) throw new Error(`${args.join(' ')} exited (${exit}) before ready`);
+    if (performance.now() - t > READY_WITHIN_MS) {
+      child.kill('SIGKILL');
+      throw new Error(`${args.join(' ')} not ready within ${READY_WITHIN_MS / 1000} s`);
+    }
     const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
       (r) => (r.body?.cancel(), r.status === 200),
       () => false,
