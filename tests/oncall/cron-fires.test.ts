@@ -4,23 +4,13 @@
 import { CronExpressionParser } from 'cron-parser';
 import { describe, expect, it } from 'vitest';
 import { cronFires } from '../../src/oncall/cron-fires.js';
+import { rng } from '../helpers/random.js';
 
 const MINUTES = ['0', '30', '*/15', '5,35', '0-10/5', '59', 'H'];
 const HOURS = ['*', '10', '9,21', '*/6', '1-5', '23', 'H'];
 const DOMS = ['*', '1', '15', '1-7', '31', '*/10', '?', '29', '1-31', 'L'];
 const MONTHS = ['*', '2', '1,7', '*/3', 'JAN-MAR', '12'];
 const DOWS = ['*', 'MON', '1-5', '0', '7', 'SAT,SUN', '?', '*/2', 'MON#2', '5L'];
-
-/** A small deterministic generator (mulberry32), so a failure names a case that can be run again. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** cron-parser's own fires: what the rotation stepped before, and still steps for `L` and `#`. */
 function referenceFires(cron: string, afterMs: number, hashSeed: string, n: number): (number | null)[] {
@@ -54,7 +44,7 @@ function fires(cron: string, afterMs: number, hashSeed: string, n: number): (num
 
 describe('cron fires', () => {
   it('are the fires cron-parser steps to, for plain values and for L and #', () => {
-    const rnd = random(20261206);
+    const rnd = rng(20261206); // seeded: a failure names a case that can be run again
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
     let compared = 0;
     for (let i = 0; i < 1_200; i++) {
