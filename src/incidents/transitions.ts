@@ -3,6 +3,7 @@
 // provider holding it to the new state (never back to the one that told us), and the triggers a
 // resolution withdraws. The incident core writes what this returns in one change.
 import type { Delivery, Incident, IncidentState } from '../domain/incident.js';
+import { Attempts } from '../deliver/attempts.js';
 import { newDelivery, type NewDelivery } from '../deliver/plan.js';
 import type { NewAuditEntry } from '../state/backend.js';
 import type { LifecycleKind } from './lifecycle.js';
@@ -75,7 +76,7 @@ export function applyTransition(
   const sync = deliveries.length ? `; syncing ${deliveries.map((d) => d.candidates[0]).join(', ')}` : '';
   // Nobody was paged for those: the timeline says so, or it could not say why a provider never heard of it.
   const unsent = withdrawn.length
-    ? `; not paged (trigger withdrawn before it was sent): ${withdrawn.map((d) => d.candidates[d.current] ?? d.candidates[0]).join(', ')}`
+    ? `; not paged (trigger withdrawn before it was sent): ${withdrawn.map(Attempts.providerOf).join(', ')}`
     : '';
   const detail = request.detail ? ` (${request.detail})` : '';
   const message = `${action}${origin ? ` in ${origin}` : ''} by ${actor.actor}${detail}${sync}${unsent}`;
