@@ -1,12 +1,12 @@
 // The command line (docs/configuration.md, "Command line") as a user runs it: exit codes, every problem
 // printed, signals.
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { get, waitFor } from '../helpers/app.js';
-import { CLI, exited, ROOT, runCli, startServe } from '../helpers/cli.js';
+import { CLI, exited, runCli, startServe } from '../helpers/cli.js';
 import { SHIPPED_POLICY_DIR } from '../helpers/policy.js';
 
 let root: string;
@@ -199,49 +199,33 @@ describe('incident-router CLI', () => {
   });
 
   it('a SIGHUP or SIGTERM during the start waits for it: a reload then, or a graceful stop', async () => {
-    /** Starts `serve`; sends `signal` as soon as it logs its policy loaded, before it listens. */
-    const signalledAtStart = (
-      signal: NodeJS.Signals,
-      name: string,
-    ): { child: ChildProcess; output: () => string } => {
-      const child = spawn(process.execPath, [...CLI, 'serve', '--sandbox'], {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          LOG_LEVEL: 'info',
-          POLICY_DIR: policyDir,
-          PORT: '0',
-          DATA_DIR: join(root, `data-${name}`),
-        },
-      });
-      let output = '';
+    /** Sends `signal` as soon as `serve` logs its policy loaded, before it listens. */
+    const atPolicyLoaded = (signal: NodeJS.Signals) => {
       let sent = false;
-      const onData = (d: Buffer): void => {
-        output += d.toString();
-        if (!sent && output.includes('"event":"policy_loaded"')) {
-          sent = true;
-          child.kill(signal);
-        }
+      return (output: string, child: ChildProcess): void => {
+        if (sent || !output.includes('"event":"policy_loaded"')) return;
+        sent = true;
+        child.kill(signal);
       };
-      child.stdout?.on('data', onData);
-      child.stderr?.on('data', onData);
-      return { child, output: () => output };
     };
+    const env = (name: string) => ({
+      POLICY_DIR: policyDir,
+      PORT: '0',
+      DATA_DIR: join(root, `data-${name}`),
+    });
 
-    const hup = signalledAtStart('SIGHUP', 'hup-at-start');
+    const hup = await startServe(['--sandbox'], env('hup-at-start'), CLI, atPolicyLoaded('SIGHUP'));
     try {
-      const url = await waitFor(
-        async () => /incident-router listening on (http:\/\/[^"\s]+)/.exec(hup.output())?.[1],
-        30_000,
+      await waitFor(
+        async () => (await get(`${hup.url}/api/v1/policy`)).body.last_reload?.trigger === 'signal',
       );
-      await waitFor(async () => (await get(`${url}/api/v1/policy`)).body.last_reload?.trigger === 'signal');
       expect(hup.child.exitCode).toBeNull();
     } finally {
       hup.child.kill('SIGTERM');
       expect(await exited(hup.child)).toBe(0);
     }
 
-    const term = signalledAtStart('SIGTERM', 'term-at-start');
+    const term = await startServe(['--sandbox'], env('term-at-start'), CLI, atPolicyLoaded('SIGTERM'));
     expect(await exited(term.child)).toBe(0);
     expect(term.child.signalCode).toBeNull();
     // Said at once, then the start finishes and the sidecar stops as it would once running.

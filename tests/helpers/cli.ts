@@ -38,11 +38,15 @@ export function runCli(
   });
 }
 
-/** Start `serve` as a child process; resolves once it logs that it listens. */
+/**
+ * Start `serve` as a child process; resolves once it logs that it listens. `onOutput` sees the
+ * output so far each time more comes (to act on a line the start logs before it listens).
+ */
 export function startServe(
   args: string[],
   env: Record<string, string>,
   cli: readonly string[] = CLI,
+  onOutput?: (output: string, child: ChildProcess) => void,
 ): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...cli, 'serve', ...args], {
@@ -52,6 +56,7 @@ export function startServe(
     let output = '';
     const onData = (d: Buffer): void => {
       output += d.toString();
+      onOutput?.(output, child);
       const m = /incident-router listening on (http:\/\/[^"\s]+)/.exec(output);
       if (m) resolve({ child, url: m[1] as string, output: () => output });
     };
