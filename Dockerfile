@@ -17,10 +17,10 @@ RUN npm run build && npm prune --omit=dev
 # Runtime stage: production dependencies, compiled code, schemas and the bundled policy; no root.
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8000 DATA_DIR=/var/lib/incident-router POLICY_DIR=/app/policies
-# Two malloc arenas instead of up to 16 on two cores: glibc keeps what each arena once held, and
-# the sidecar's native allocations (LevelDB, sockets) come from several threads. About 20 MB less
-# RSS after a burst (README, benchmarks).
-ENV MALLOC_ARENA_MAX=2
+# One malloc arena instead of up to 16 on two cores: glibc keeps what each arena once held, and
+# the sidecar's native allocations (LevelDB, sockets, V8's compilers) come from several threads.
+# About 20 MB less RSS after a burst than 16 arenas, and 2-3 MB less at idle than 2 (docs/runtime.md).
+ENV MALLOC_ARENA_MAX=1
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

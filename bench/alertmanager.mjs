@@ -317,7 +317,7 @@ async function startProcess(system, dataDir, receiver, root) {
       OPSGENIE_API_KEY: 'bench-unused-opsgenie-key',
       OPSGENIE_API_URL: `${receiver.url}/opsgenie`,
       // As the Dockerfile and `npm start` run it (README, "Configuration").
-      MALLOC_ARENA_MAX: '2',
+      MALLOC_ARENA_MAX: '1',
     });
     readyPath = '/readyz';
   }

@@ -210,7 +210,7 @@ export async function spawnSidecar(
     OPSGENIE_API_URL: sandbox.urls.opsgenie,
     OPSGENIE_WEBHOOK_TOKEN: token,
     // As the Dockerfile and `npm start` run it.
-    MALLOC_ARENA_MAX: '2',
+    MALLOC_ARENA_MAX: '1',
     ...extra,
   };
   // BENCH_CHILD_NODE_ARGS: e.g. `--cpu-prof --cpu-prof-dir=.tmp/child` to profile the sidecar.

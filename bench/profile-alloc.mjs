@@ -69,7 +69,7 @@ const child = spawn(
       PAGERDUTY_EVENTS_URL: `${receiverUrl}/v2/enqueue`,
       OPSGENIE_API_KEY: 'profile-unused-opsgenie-key',
       OPSGENIE_API_URL: `${receiverUrl}/opsgenie`,
-      MALLOC_ARENA_MAX: '2',
+      MALLOC_ARENA_MAX: '1',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   },

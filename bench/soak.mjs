@@ -6,7 +6,7 @@
 //
 // - Load: bench/publisher.mjs, in its own process, publishes scripts/gen-log-events.mjs's mix at
 //   1,000 events/s (3% alerting, 0.2% recoveries) to a stream on a private nats-server.
-// - The sidecar is `node dist/main.js serve` with MALLOC_ARENA_MAX=2, as deployed; the PagerDuty
+// - The sidecar is `node dist/main.js serve` with MALLOC_ARENA_MAX=1, as deployed; the PagerDuty
 //   and OpsGenie simulators run in this process and send their signed webhooks back to it.
 // - Meanwhile: incidents are acknowledged in the PagerDuty simulator every 2 s (its webhooks come
 //   back and OpsGenie must follow); the policy is edited and reloaded at 1/4; PagerDuty answers 503
@@ -117,7 +117,7 @@ function sidecarEnv({ port, policyDir, dataDir, natsUrl, sandbox }) {
     OPSGENIE_API_KEY: 'soak-opsgenie-key',
     OPSGENIE_API_URL: sandbox.urls.opsgenie,
     OPSGENIE_WEBHOOK_TOKEN: token,
-    MALLOC_ARENA_MAX: '2', // as the Dockerfile and `npm start` run it
+    MALLOC_ARENA_MAX: '1', // as the Dockerfile and `npm start` run it
   };
 }
 

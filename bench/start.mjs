@@ -54,7 +54,7 @@ const sidecarEnv = (dataDir) => ({
   HOST: '127.0.0.1',
   LOG_LEVEL: 'warn',
   DATA_DIR: dataDir,
-  MALLOC_ARENA_MAX: '2',
+  MALLOC_ARENA_MAX: '1',
   PAGERDUTY_ROUTING_KEY: 'bench0routing0key000000000000001',
   PAGERDUTY_EVENTS_URL: 'http://127.0.0.1:9/v2/enqueue',
   OPSGENIE_API_KEY: 'bench-opsgenie-key',

@@ -84,7 +84,7 @@ function sidecarEnv(replica, sandbox) {
     OPSGENIE_API_URL: sandbox.urls.opsgenie,
     PAGERDUTY_WEBHOOK_SECRET: PD_SECRET,
     OPSGENIE_WEBHOOK_TOKEN: OG_TOKEN,
-    MALLOC_ARENA_MAX: '2',
+    MALLOC_ARENA_MAX: '1',
   };
 }
 
