@@ -1,6 +1,6 @@
 // The shipped policies' regular-expression verdicts (docs/policy-language.md, "Regular
 // expressions"), computed once here by recheck, as a start would, and saved as
-// dist/policy-regex-verdicts.json: a first start on the shipped policy (`npm start`, a new DATA_DIR)
+// dist/policy-regex-verdicts.json, with the files' parses (dist/policy-parses.json): a first start on the shipped policy (`npm start`, a new DATA_DIR)
 // and `incident-router validate` then start no checker process, which costs about a second
 // (src/policy/redos.ts, `SHIPPED_VERDICTS`). A pattern of another policy is checked as before.
 // `npm run build` runs this after tsc.
@@ -9,10 +9,13 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const target = `${root}dist/policy-regex-verdicts.json`;
-// A verdict from an earlier build would be believed by the load below instead of recomputed.
+const parses = `${root}dist/policy-parses.json`;
+// A verdict or a parse from an earlier build would be believed by the load below instead of made.
 await rm(target, { force: true });
+await rm(parses, { force: true });
 const { loadPolicy, readPolicyDir } = await import(`${root}dist/policy/load.js`);
 const { RECHECK_VERSION } = await import(`${root}dist/policy/redos.js`);
+const { parseCache } = await import(`${root}dist/policy/load/parse-cache.js`);
 
 const sources = await readPolicyDir(`${root}policies`);
 const loaded = loadPolicy(sources, { env: {}, sandbox: true });
@@ -21,4 +24,8 @@ const verdicts = {};
 for (const [source, verdict] of loaded.policy.verdicts)
   if (verdict.status !== 'unknown') verdicts[source] = verdict;
 await writeFile(target, JSON.stringify({ recheck: RECHECK_VERSION, verdicts }));
-console.log(`shipped policy: ${Object.keys(verdicts).length} regular-expression verdicts in dist/`);
+// Its files as YAML read them (src/policy/load/parse-cache.ts): a first start reads no YAML either.
+await writeFile(parses, parseCache.serialize(loaded.policy.files.map((f) => f.sha256)));
+console.log(
+  `shipped policy: ${Object.keys(verdicts).length} regular-expression verdicts, ${loaded.policy.files.length} parsed files in dist/`,
+);

@@ -32,6 +32,8 @@ import { Pipeline } from './pipeline.js';
 import { LevelDbRing } from './diff/recent/leveldb-ring.js';
 import { RecentEvents } from './diff/recent/recent-events.js';
 import type { ProviderRegistry } from './providers/registry.js';
+import type { LoadedPolicy } from './policy/load.js';
+import { parseCache } from './policy/load/parse-cache.js';
 import { PolicyManager } from './policy/manager.js';
 import { PatternChecker } from './policy/redos.js';
 import type { Sandbox } from './sandbox/index.js';
@@ -120,6 +122,9 @@ export class App {
   readonly scrubber = new SecretScrubber();
   /** One regular-expression checker for the policy on disk and candidates alike (redos.ts). */
   private readonly checker: PatternChecker;
+  private get parsesFile(): string {
+    return join(this.config.dataDir, 'policy-parses.json');
+  }
   readonly policies: PolicyManager;
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
@@ -138,6 +143,8 @@ export class App {
     this.startedAt = this.clock.now();
     this.webhookCredentials = webhookCredentialsFor(config);
     this.checker = new PatternChecker(join(config.dataDir, 'policy-regex-verdicts.json'));
+    // The policy files read by the last run: a restart with them unchanged parses no YAML.
+    parseCache.believe(this.parsesFile);
     this.scrubber.set('config', [
       ...config.secretValues,
       config.apiToken,
@@ -188,6 +195,14 @@ export class App {
     }
     const backend = await opening;
     void this.checker.persist();
+    // Saved once DATA_DIR exists (the store made it), and again whenever the policy changes.
+    const persistParses = (loaded: LoadedPolicy): Promise<void> =>
+      parseCache.persist(
+        this.parsesFile,
+        loaded.files.map((f) => f.sha256),
+      );
+    void persistParses(this.policies.current().loaded);
+    this.policies.onChange((p) => void persistParses(p.loaded));
     try {
       this.running = await this.build(backend);
     } catch (err) {

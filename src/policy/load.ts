@@ -12,6 +12,7 @@ import {
   type SourceRef,
 } from './types.js';
 import { buildDocument, revisionOf, secretsOf } from './load/build.js';
+import { parseCache, type ParseCache } from './load/parse-cache.js';
 import { checkProviders, checkServices, checkTeams } from './load/check-catalog.js';
 import { checkConditions } from './load/check-conditions.js';
 import { checkClassify, checkRoutes, warnUnusedConditions } from './load/check-rules.js';
@@ -53,6 +54,8 @@ export interface LoadOptions {
   candidate?: boolean;
   /** Provider keys may be left empty only in sandbox mode (the providers are simulators). */
   sandbox: boolean;
+  /** Files read before, by their text (load/parse-cache.ts); the process's own unless given; null: none. */
+  parseCache?: ParseCache | null;
 }
 
 export interface LoadedPolicy {
@@ -142,7 +145,8 @@ function begin(sources: readonly PolicySource[], options: LoadOptions): Begun | 
     };
   const unique = ordered.filter((s, i) => s.name !== ordered[i - 1]?.name);
   const lookup = { env: options.env, withhold: options.candidate === true };
-  const parsed = unique.map((s) => parseFile(s.name, s.text, lookup));
+  const cache = options.parseCache === undefined ? parseCache : options.parseCache;
+  const parsed = unique.map((s) => parseFile(s.name, s.text, lookup, cache));
   const report = new Reporter(new Map(parsed.map((p) => [p.file.name, p.file])));
   if (unique.length < ordered.length)
     report.error({ file: first.name, path: [] }, 'two policy files have the same name');

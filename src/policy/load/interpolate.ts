@@ -104,6 +104,51 @@ export interface LocatedProblem {
   message: string;
 }
 
+/** Restore shielded references in every string scalar (keys and values), interpolating nothing. */
+export function unshieldDocument(doc: Document.Parsed): void {
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && node.value.includes('$')) node.value = unshield(node.value);
+    },
+  });
+}
+
+/**
+ * A fresh copy of a file's plain value (references restored) with every string value interpolated
+ * (never keys), as `interpolateDocument` would have made it; `failed` when a reference was a
+ * problem, which only the document can place (its offset).
+ */
+export function interpolateValue(root: unknown, lookup: Lookup): { value: unknown; failed: boolean } {
+  let failed = false;
+  const copy = (value: unknown): unknown => {
+    if (typeof value === 'string') {
+      if (!value.includes('$')) return value;
+      const out = interpolate(value, lookup.env, lookup.withhold);
+      if (out.problems.length > 0) failed = true;
+      return out.value;
+    }
+    if (Array.isArray(value)) return value.map(copy);
+    if (value !== null && typeof value === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) {
+        // A `__proto__` key is data, as yaml reads it: assigned, it would replace the prototype.
+        if (k === '__proto__')
+          Object.defineProperty(out, k, {
+            value: copy(v),
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        else out[k] = copy(v);
+      }
+      return out;
+    }
+    return value;
+  };
+  const value = copy(root);
+  return { value, failed };
+}
+
 /** Restore shielded references in every string scalar, and interpolate the values (never keys). */
 export function interpolateDocument(doc: Document.Parsed, lookup: Lookup): LocatedProblem[] {
   const located: LocatedProblem[] = [];

@@ -1,10 +1,19 @@
 // One policy file: YAML with positions (yaml.ts), `${ENV}` replaced (interpolate.ts), read into
 // a plain value; and the means to turn a path inside the file (['classify', 2, 'when']) back into
-// `line:col`.
+// `line:col`. A file read before (same text) comes from the parse cache (parse-cache.ts) and its
+// document is parsed only if a position is asked for.
 import { createHash } from 'node:crypto';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
-import { hasShieldCharacters, interpolateDocument, shieldReferences, type Lookup } from './interpolate.js';
+import {
+  hasShieldCharacters,
+  interpolateDocument,
+  interpolateValue,
+  shieldReferences,
+  unshieldDocument,
+  type Lookup,
+} from './interpolate.js';
+import { parseCache, type ParseCache } from './parse-cache.js';
 import { MAX_ALIASES, MAX_DEPTH, readYaml, type Position, type SourceProblem } from './yaml.js';
 
 export type { Position, SourceProblem } from './yaml.js';
@@ -17,9 +26,30 @@ export type Path = readonly (string | number)[];
 export interface PolicyFile {
   readonly name: string;
   readonly sha256: string;
-  /** null when the text never became a document (too large, too deep). */
+  /**
+   * The document with positions; null when the text never became one (too large, too deep). Parsed
+   * on first use for a file that came from the parse cache (it fills `lines`).
+   */
   readonly doc: Document.Parsed | null;
   readonly lines: LineCounter;
+}
+
+/** A file whose value came from the parse cache: its document is parsed when a position is asked for. */
+function lazyFile(name: string, sha256: string, text: string): PolicyFile {
+  const lines = new LineCounter();
+  let doc: Document.Parsed | null | undefined;
+  return {
+    name,
+    sha256,
+    lines,
+    get doc(): Document.Parsed | null {
+      if (doc === undefined) {
+        const read = readYaml(shieldReferences(text), lines);
+        doc = read.ok ? read.doc : null;
+      }
+      return doc;
+    },
+  };
 }
 
 export interface ParsedFile {
@@ -36,8 +66,16 @@ export function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-/** Parse, then replace `${NAME}` in string values (`lookup`), then read the plain value. */
-export function parseFile(name: string, text: string, lookup: Lookup): ParsedFile {
+/**
+ * Parse, then replace `${NAME}` in string values (`lookup`), then read the plain value; a text
+ * `cache` holds is not parsed (its document is, if a position is asked for).
+ */
+export function parseFile(
+  name: string,
+  text: string,
+  lookup: Lookup,
+  cache: ParseCache | null = parseCache,
+): ParsedFile {
   const lines = new LineCounter();
   const sha256 = sha256Hex(text);
   const unusable = (problem: SourceProblem): ParsedFile => ({
@@ -51,6 +89,15 @@ export function parseFile(name: string, text: string, lookup: Lookup): ParsedFil
     return unusable({ line: 1, col: 1, message: `file is larger than ${MAX_FILE_CHARS} characters` });
   if (hasShieldCharacters(text))
     return unusable({ line: 1, col: 1, message: 'file contains the reserved characters U+E000 or U+E001' });
+  const cached = cache?.get(sha256);
+  if (cached !== undefined) {
+    const { value, failed } = interpolateValue(cached.value, lookup);
+    if (!failed) {
+      const file = lazyFile(name, sha256, text);
+      return { file, problems: [], warnings: [...cached.warnings], value, empty: false };
+    }
+    // A reference that is a problem needs its position: read the file as if for the first time.
+  }
   const read = readYaml(shieldReferences(text), lines);
   if (!read.ok) return unusable(read.problem);
   const { doc, problems, warnings } = read;
@@ -64,8 +111,6 @@ export function parseFile(name: string, text: string, lookup: Lookup): ParsedFil
     });
   }
   if (problems.length > 0) return { file, problems, warnings, value: undefined, empty };
-  for (const p of interpolateDocument(doc, lookup))
-    problems.push({ ...lines.linePos(p.offset), message: p.message });
   const fail = (message: string): ParsedFile => ({
     file,
     problems: [{ line: 1, col: 1, message }],
@@ -73,16 +118,24 @@ export function parseFile(name: string, text: string, lookup: Lookup): ParsedFil
     value: undefined,
     empty,
   });
-  let value: unknown;
+  // The value before interpolation (kept for the next load of this text), then interpolated as a
+  // copy; the document is interpolated only when a reference is a problem, for its position.
+  unshieldDocument(doc);
+  let raw: unknown;
   try {
-    value = doc.toJS({ maxAliasCount: MAX_ALIASES });
+    raw = doc.toJS({ maxAliasCount: MAX_ALIASES });
   } catch (err) {
     // toJS refuses to expand aliases beyond maxAliasCount ("billion laughs").
     return fail(`cannot read the file: ${(err as Error).message}`);
   }
   // Aliases can nest what the text did not.
-  if (valueDepth(value) > MAX_DEPTH)
+  if (valueDepth(raw) > MAX_DEPTH)
     return fail(`file nests deeper than ${MAX_DEPTH} levels once aliases are expanded`);
+  cache?.set(sha256, raw, warnings, text.length);
+  const { value, failed } = interpolateValue(raw, lookup);
+  if (failed)
+    for (const p of interpolateDocument(doc, lookup))
+      problems.push({ ...lines.linePos(p.offset), message: p.message });
   return { file, problems, warnings, value, empty };
 }
 

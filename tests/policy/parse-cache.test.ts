@@ -1,0 +1,142 @@
+// Policy files read before come from the parse cache (src/policy/load/parse-cache.ts;
+// docs/architecture.md, "Policy load"): the same policy, the same problems at the same lines, the
+// same warnings, whatever the environment says now, and no YAML parsed on the way.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadPolicy, type LoadOptions, type LoadResult, type PolicySource } from '../../src/policy/load.js';
+import { ParseCache, SHIPPED_PARSES } from '../../src/policy/load/parse-cache.js';
+import { BASE, ENV, file, fixtureDir, OPTIONS } from '../fixtures/policies/load-fixtures.js';
+
+/** What a load answers, as a test compares it (the compiled parts hold functions). */
+function answer(result: LoadResult): unknown {
+  if (!result.ok) return { problems: result.problems, warnings: result.warnings };
+  const { document, revision, warnings, notes, secrets } = result.policy;
+  return { document, revision, warnings, notes, secrets };
+}
+
+/** The load without a cache, then twice through `cache`: all three must answer the same. */
+function threeWays(sources: readonly PolicySource[], cache: ParseCache, options: Partial<LoadOptions> = {}) {
+  const fresh = answer(loadPolicy(sources, { ...OPTIONS, ...options, parseCache: null }));
+  const first = answer(loadPolicy(sources, { ...OPTIONS, ...options, parseCache: cache }));
+  const hitsBefore = cache.hits;
+  const second = answer(loadPolicy(sources, { ...OPTIONS, ...options, parseCache: cache }));
+  return { fresh, first, second, hits: cache.hits - hitsBefore };
+}
+
+describe('the policy parse cache', () => {
+  it('gives the shipped policy and every valid fixture back as read afresh, without reading YAML again', () => {
+    for (const sources of [fixtureDir('valid'), [BASE]]) {
+      const cache = new ParseCache();
+      const { fresh, first, second, hits } = threeWays(sources, cache);
+      expect(first).toEqual(fresh);
+      expect(second).toEqual(fresh);
+      expect(hits).toBe(sources.length);
+    }
+  });
+
+  it('interpolates the environment of each load, not the one the text was first read with', () => {
+    const cache = new ParseCache();
+    const { fresh, second } = threeWays([BASE], cache);
+    expect(second).toEqual(fresh);
+    const other = { ...ENV, PD_KEY: 'Z0abcdefghijklmnopqrstuvwxyz9876' };
+    const again = loadPolicy([BASE], { ...OPTIONS, env: other, parseCache: cache });
+    expect(again.ok && again.policy.document.providers['pagerduty']).toMatchObject({
+      routing_key: 'Z0abcdefghijklmnopqrstuvwxyz9876',
+    });
+    expect(answer(again)).toEqual(answer(loadPolicy([BASE], { ...OPTIONS, env: other, parseCache: null })));
+    // A candidate sees the placeholder of a variable it may not read, from the cache too.
+    const candidate = { env: { OG_KEY: 'x' }, candidate: true };
+    const withheld = threeWays([BASE], cache, candidate);
+    expect(withheld.second).toEqual(withheld.fresh);
+    expect(withheld.hits).toBe(1);
+  });
+
+  it('places the problems of a cached file where a fresh read does: a missing variable, a schema error', () => {
+    const cache = new ParseCache();
+    loadPolicy([BASE], { ...OPTIONS, parseCache: cache });
+    // The text is cached; now the variable is missing: its line comes from the document.
+    const { PD_KEY: _gone, ...without } = ENV;
+    const missing = threeWays([BASE], cache, { env: without });
+    expect(missing.fresh).toMatchObject({ problems: [{ file: 'base.yaml', line: 6 }] });
+    expect(missing.second).toEqual(missing.fresh);
+    // Valid YAML, invalid policy: the schema's problem is placed by parsing the document on demand.
+    const wrong = file('extra.yaml', 'apiVersion: incident-router/v1', 'services:', '  search: { team: 7 }');
+    const schema = threeWays([BASE, wrong], cache);
+    expect(schema.fresh).toMatchObject({
+      problems: [
+        { file: 'extra.yaml', line: 3, col: 3 },
+        { file: 'extra.yaml', line: 3, col: 19 },
+      ],
+    });
+    expect(schema.first).toEqual(schema.fresh);
+    expect(schema.second).toEqual(schema.fresh);
+    expect(schema.hits).toBe(2);
+  });
+
+  it('keeps YAML warnings, and reads afresh what JSON would not give back (.inf, -0, __proto__)', () => {
+    const cache = new ParseCache();
+    const tagged = file('extra.yaml', 'apiVersion: incident-router/v1', '%FOO bar', '---', 'services: {}');
+    const warned = threeWays([BASE, tagged], cache);
+    expect(warned.second).toEqual(warned.fresh);
+    expect(JSON.stringify(warned.fresh)).toContain('extra.yaml');
+    for (const odd of ['.inf', '-0', '{ __proto__: { a: 1 } }']) {
+      const text = file(
+        'odd.yaml',
+        'apiVersion: incident-router/v1',
+        'conditions:',
+        `  odd: { fact: level, operator: equal, value: ${odd} }`,
+      );
+      const before = cache.size.entries;
+      const { fresh, second } = threeWays([text], cache);
+      expect(second).toEqual(fresh);
+      expect(cache.size.entries).toBe(before); // not kept
+    }
+  });
+
+  it('saves the files it is told to and believes them in the next process; ignores what is not its own', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ir-parses-'));
+    const saved = join(dir, 'policy-parses.json');
+    const sources = fixtureDir('valid');
+    const cache = new ParseCache();
+    const loaded = loadPolicy(sources, { ...OPTIONS, parseCache: cache });
+    if (!loaded.ok) throw new Error('the fixture does not load');
+    writeFileSync(saved, cache.serialize(loaded.policy.files.map((f) => f.sha256)));
+    const next = new ParseCache();
+    next.believe(saved);
+    expect(next.size.entries).toBe(sources.length);
+    const again = loadPolicy(sources, { ...OPTIONS, parseCache: next });
+    expect(next.hits).toBe(sources.length);
+    expect(answer(again)).toEqual(answer(loaded));
+    // Another yaml version, another format, or not JSON: nothing believed.
+    const text = readFileSync(saved, 'utf8');
+    for (const other of [
+      text.replace(/"yaml":"[^"]+"/, '"yaml":"0.0.0"'),
+      text.replace('"format":1', '"format":2'),
+      '{',
+    ]) {
+      writeFileSync(saved, other);
+      const fresh = new ParseCache();
+      fresh.believe(saved);
+      expect(fresh.size.entries).toBe(0);
+    }
+  });
+
+  it('forgets the oldest files beyond its bounds', () => {
+    const cache = new ParseCache(2, 1_000_000);
+    const texts = [1, 2, 3].map((n) =>
+      file(`f${n}.yaml`, 'apiVersion: incident-router/v1', `version: "${n}"`),
+    );
+    for (const t of texts) loadPolicy([t], { ...OPTIONS, parseCache: cache });
+    expect(cache.size.entries).toBe(2);
+    const hits = cache.hits;
+    loadPolicy([texts[0]!], { ...OPTIONS, parseCache: cache });
+    expect(cache.hits).toBe(hits); // the first was forgotten
+  });
+
+  it('ships the parses of the shipped policy with the build', () => {
+    const shipped = JSON.parse(readFileSync(SHIPPED_PARSES, 'utf8')) as { files: Record<string, unknown> };
+    expect(Object.keys(shipped.files).length).toBeGreaterThan(0);
+  });
+});
