@@ -5,7 +5,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadPolicy, type LoadOptions, type LoadResult, type PolicySource } from '../../src/policy/load.js';
+import { projectFile } from '../../src/project-files.js';
+import {
+  loadPolicy,
+  readPolicyDir,
+  type LoadOptions,
+  type LoadResult,
+  type PolicySource,
+} from '../../src/policy/load.js';
 import { ParseCache, SHIPPED_PARSES } from '../../src/policy/load/parse-cache.js';
 import { BASE, ENV, file, fixtureDir, OPTIONS } from '../fixtures/policies/load-fixtures.js';
 
@@ -133,6 +140,29 @@ describe('the policy parse cache', () => {
     const hits = cache.hits;
     loadPolicy([texts[0]!], { ...OPTIONS, parseCache: cache });
     expect(cache.hits).toBe(hits); // the first was forgotten
+  });
+
+  it('loads the shipped policy again without parsing a document: nothing asks for a position', async () => {
+    const read = await readPolicyDir(projectFile('policies').pathname);
+    if (read.some((s) => !('text' in s))) throw new Error('cannot read the shipped policy');
+    const sources = read as PolicySource[];
+    const cache = new ParseCache();
+    const options = {
+      ...OPTIONS,
+      env: { ...ENV, PD_KEY_PLATFORM_SRE: ENV.PD_KEY, PD_KEY_INFRA_LEAD: ENV.PD_KEY },
+    };
+    const first = loadPolicy(sources, { ...options, parseCache: cache });
+    expect(first.ok).toBe(true);
+    const second = loadPolicy(sources, { ...options, parseCache: cache });
+    expect(answer(second)).toEqual(answer(first));
+    expect(cache.hits).toBe(sources.length);
+    expect(cache.lateParses).toBe(0);
+    // A problem still parses the document it is in, and only that one: an empty routing key
+    // outside sandbox mode, in providers.yaml.
+    const { PAGERDUTY_ROUTING_KEY: _gone, ...without } = options.env;
+    const wrong = loadPolicy(sources, { ...options, env: without, parseCache: cache });
+    expect(wrong).toMatchObject({ ok: false, problems: [{ file: 'providers.yaml', line: 8 }] });
+    expect(cache.lateParses).toBe(1);
   });
 
   it('ships the parses of the shipped policy with the build', () => {

@@ -55,6 +55,8 @@ export class ParseCache {
 
   /** Files answered from the cache, since this cache was made. */
   hits = 0;
+  /** Of those, documents parsed after all because a position was asked for (a problem, a warning). */
+  lateParses = 0;
 
   get(sha256: string): CachedParse | undefined {
     if (!this.shippedRead) {

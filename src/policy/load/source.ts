@@ -35,7 +35,7 @@ export interface PolicyFile {
 }
 
 /** A file whose value came from the parse cache: its document is parsed when a position is asked for. */
-function lazyFile(name: string, sha256: string, text: string): PolicyFile {
+function lazyFile(name: string, sha256: string, text: string, cache: ParseCache): PolicyFile {
   const lines = new LineCounter();
   let doc: Document.Parsed | null | undefined;
   return {
@@ -44,6 +44,7 @@ function lazyFile(name: string, sha256: string, text: string): PolicyFile {
     lines,
     get doc(): Document.Parsed | null {
       if (doc === undefined) {
+        cache.lateParses++;
         const read = readYaml(shieldReferences(text), lines);
         doc = read.ok ? read.doc : null;
       }
@@ -90,10 +91,10 @@ export function parseFile(
   if (hasShieldCharacters(text))
     return unusable({ line: 1, col: 1, message: 'file contains the reserved characters U+E000 or U+E001' });
   const cached = cache?.get(sha256);
-  if (cached !== undefined) {
+  if (cache && cached !== undefined) {
     const { value, failed } = interpolateValue(cached.value, lookup);
     if (!failed) {
-      const file = lazyFile(name, sha256, text);
+      const file = lazyFile(name, sha256, text, cache);
       return { file, problems: [], warnings: [...cached.warnings], value, empty: false };
     }
     // A reference that is a problem needs its position: read the file as if for the first time.
