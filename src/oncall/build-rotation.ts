@@ -3,6 +3,7 @@
 // hand-off cron, and a cron that hands off at most hourly.
 import { CronExpressionParser } from 'cron-parser';
 import type { IANAZone } from 'luxon';
+import { cronFieldCountProblem } from '../domain/cron-fields.js';
 import { parseDuration } from '../domain/duration.js';
 import { unknownPerson, type BuildContext, type Path, type ScheduleProblem } from './build-context.js';
 import { toLocal } from './local-time.js';
@@ -52,10 +53,9 @@ export function buildRotation(
   if (problems.length > before || !start.ok) return null;
   if (everyMs !== null) return everyRotation(zone, members, start.instantMs, everyMs);
   if (cron === null) return null;
-  checkCronPace(cron, toLocal(zone, start.instantMs), [...at, 'handoff', 'cron'], problems);
-  return problems.length > before
-    ? null
-    : cronRotation(zone, members, start.instantMs, cron, `schedule:${seed}`);
+  const hashSeed = `schedule:${seed}`; // what `H` in the cron stands for, here as in the rotation
+  checkCronPace(cron, toLocal(zone, start.instantMs), hashSeed, [...at, 'handoff', 'cron'], problems);
+  return problems.length > before ? null : cronRotation(zone, members, start.instantMs, cron, hashSeed);
 }
 
 function everyLength(text: string, at: Path, problems: ScheduleProblem[]): number | null {
@@ -77,13 +77,11 @@ function everyLength(text: string, at: Path, problems: ScheduleProblem[]): numbe
   return null;
 }
 
-/** Exactly five fields (cron-parser pads fewer: docs/policy-language.md, "Time windows"), and valid. */
+/** Exactly five fields (cron-fields.ts), and valid. */
 function checkCron(text: string, at: Path, problems: ScheduleProblem[]): string | null {
-  if (text.split(/\s+/).filter((f) => f !== '').length !== 5) {
-    problems.push({
-      path: at,
-      message: `cron "${text}" must have exactly 5 fields (minute hour day-of-month month day-of-week)`,
-    });
+  const fieldCount = cronFieldCountProblem(text);
+  if (fieldCount !== null) {
+    problems.push({ path: at, message: fieldCount });
     return null;
   }
   try {
@@ -105,8 +103,14 @@ function checkCron(text: string, at: Path, problems: ScheduleProblem[]): string 
  * more than once. So the fields answer it (walking the fires one by one cost 60 ms a start with a
  * weekly cron: cron-parser steps day by day).
  */
-function checkCronPace(cron: string, startLocalMs: number, at: Path, problems: ScheduleProblem[]): void {
-  const expression = CronExpressionParser.parse(cron, { currentDate: startLocalMs, tz: 'UTC' });
+function checkCronPace(
+  cron: string,
+  startLocalMs: number,
+  hashSeed: string,
+  at: Path,
+  problems: ScheduleProblem[],
+): void {
+  const expression = CronExpressionParser.parse(cron, { currentDate: startLocalMs, tz: 'UTC', hashSeed });
   let first: number;
   try {
     first = expression.next().getTime();

@@ -3,6 +3,7 @@
 // 2h window that opens just before a clock change still lasts two hours. An instant is inside when
 // the latest fire at or before it, plus the duration, is after it.
 import { CronExpressionParser, type CronExpression } from 'cron-parser';
+import { cronFieldCountProblem } from '../../domain/cron-fields.js';
 import { parseDuration } from '../../domain/duration.js';
 import { CronSchedule } from './cron-schedule.js';
 import { describe, resolveZone, type EntryMatcher, type Path, type Problems } from './shared.js';
@@ -66,14 +67,9 @@ function compileExpression(
     problems.push({ path, message: `cron must be text like "0 2 * * SUN", got ${describe(text)}` });
     return null;
   }
-  // cron-parser pads short expressions ("*/5" runs every minute on Sundays and Fridays) and its
-  // strict mode demands a seconds field, so the field count is ours to check (docs/policy-language.md,
-  // "Time windows").
-  if (text.split(/\s+/).filter((field) => field !== '').length !== 5) {
-    problems.push({
-      path,
-      message: `cron "${text}" must have exactly 5 fields (minute hour day-of-month month day-of-week)`,
-    });
+  const fieldCount = cronFieldCountProblem(text);
+  if (fieldCount !== null) {
+    problems.push({ path, message: fieldCount });
     return null;
   }
   try {
