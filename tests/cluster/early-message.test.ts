@@ -59,19 +59,14 @@ async function open(state: JetStreamState, incident: Incident, d: Delivery): Pro
   expect(await state.create(incident, [d], [opened])).toEqual({ created: true });
 }
 
-it("sends once another replica's open completes, which its key view brings", async () => {
-  const incident = makeIncident({ fingerprint: 'early:elsewhere', provider_key: 'ir-early-elsewhere' });
+it.each([
+  ["another replica's open completes, which its key view brings", 'elsewhere', () => opener.state],
+  ["this replica's own open completes", 'here', () => sender.state],
+])('sends once %s', async (_, where, openedAt) => {
+  const incident = makeIncident({ fingerprint: `early:${where}`, provider_key: `ir-early-${where}` });
   const d = pdTrigger(incident);
   await messageFirst(d);
-  await open(opener.state, incident, d);
-  await waitFor(async () => sent.includes(incident.id), 5_000);
-});
-
-it("sends once this replica's own open completes", async () => {
-  const incident = makeIncident({ fingerprint: 'early:here', provider_key: 'ir-early-here' });
-  const d = pdTrigger(incident);
-  await messageFirst(d);
-  await open(sender.state, incident, d);
+  await open(openedAt(), incident, d);
   await waitFor(async () => sent.includes(incident.id), 5_000);
   expect(sent.filter((id) => id === incident.id)).toHaveLength(1);
 });
