@@ -4,6 +4,7 @@
 // and `incident-router validate` then start no checker process, which costs about a second
 // (src/policy/redos.ts, `SHIPPED_VERDICTS`). A pattern of another policy is checked as before.
 // `npm run build` runs this after tsc.
+import { randomUUID } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
@@ -25,7 +26,14 @@ for (const [source, verdict] of loaded.policy.verdicts)
   if (verdict.status !== 'unknown') verdicts[source] = verdict;
 await writeFile(target, JSON.stringify({ recheck: RECHECK_VERSION, verdicts }));
 // Its files as YAML read them (src/policy/load/parse-cache.ts): a first start reads no YAML either.
-await writeFile(parses, parseCache.serialize(loaded.policy.files.map((f) => f.sha256)));
+// A new build id each build: DATA_DIR's saved parses are believed by the build that saved them only.
+await writeFile(
+  parses,
+  parseCache.serialize(
+    loaded.policy.files.map((f) => f.sha256),
+    randomUUID(),
+  ),
+);
 console.log(
   `shipped policy: ${Object.keys(verdicts).length} regular-expression verdicts, ${loaded.policy.files.length} parsed files in dist/`,
 );

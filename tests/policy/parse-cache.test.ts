@@ -116,11 +116,12 @@ describe('the policy parse cache', () => {
     const again = loadPolicy(sources, { ...OPTIONS, parseCache: next });
     expect(next.hits).toBe(sources.length);
     expect(answer(again)).toEqual(answer(loaded));
-    // Another yaml version, another format, or not JSON: nothing believed.
+    // Another yaml version, another format, another build, or not JSON: nothing believed.
     const text = readFileSync(saved, 'utf8');
     for (const other of [
       text.replace(/"yaml":"[^"]+"/, '"yaml":"0.0.0"'),
       text.replace('"format":1', '"format":2'),
+      text.replace('"build":null', '"build":"an-older-build"'),
       '{',
     ]) {
       writeFileSync(saved, other);
@@ -165,8 +166,28 @@ describe('the policy parse cache', () => {
     expect(cache.lateParses).toBe(1);
   });
 
-  it('ships the parses of the shipped policy with the build', () => {
-    const shipped = JSON.parse(readFileSync(SHIPPED_PARSES, 'utf8')) as { files: Record<string, unknown> };
+  it('ships the parses of the shipped policy with the build, and believes saved parses of that build only', () => {
+    const shipped = JSON.parse(readFileSync(SHIPPED_PARSES, 'utf8')) as {
+      build: string;
+      files: Record<string, unknown>;
+    };
     expect(Object.keys(shipped.files).length).toBeGreaterThan(0);
+    expect(shipped.build).toMatch(/^[0-9a-f-]{36}$/);
+    // A DATA_DIR file of the fixture's parses, saved by this build and by another one.
+    const sources = fixtureDir('valid');
+    const source = new ParseCache();
+    const loaded = loadPolicy(sources, { ...OPTIONS, parseCache: source });
+    if (!loaded.ok) throw new Error('the fixture does not load');
+    const shas = loaded.policy.files.map((f) => f.sha256);
+    const saved = join(mkdtempSync(join(tmpdir(), 'ir-parses-')), 'policy-parses.json');
+    for (const [build, believed] of [
+      [shipped.build, sources.length],
+      ['an-older-build', 0],
+    ] as const) {
+      writeFileSync(saved, source.serialize(shas, build));
+      const processCache = new ParseCache(512, 4 * 1024 * 1024, true);
+      processCache.believe(saved);
+      expect(processCache.size.entries - Object.keys(shipped.files).length).toBe(believed);
+    }
   });
 });

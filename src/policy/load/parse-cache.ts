@@ -6,7 +6,7 @@
 //
 // Kept in memory for this process, saved in DATA_DIR for the policy on disk (`persist`), and shipped
 // for the bundled policy by the build (scripts/ship-verdicts.mjs), as the regular-expression verdicts
-// are (redos.ts). A saved file of another format or another yaml version is ignored.
+// are (redos.ts). A saved file of another format, yaml version or build is ignored.
 import { readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -23,9 +23,16 @@ export interface CachedParse {
 interface SavedParses {
   format: number;
   yaml: string;
+  /**
+   * The build that made the shipped file (a random id, new with every `npm run build`); a file saved
+   * in DATA_DIR carries the build it was saved by and is believed by that build only, so a change
+   * to how our code reads a file never meets a parse an older build made.
+   */
+  build: string | null;
   files: Record<string, { value: unknown; warnings: SourceProblem[] }>;
 }
 
+/** What a saved file holds; bump when what the file gives changes shape. */
 const FORMAT = 1;
 /** The parser's version: another one may read the same text differently. */
 const YAML_VERSION = (createRequire(import.meta.url)('yaml/package.json') as { version: string }).version;
@@ -37,6 +44,8 @@ export class ParseCache {
   private readonly entries = new Map<string, CachedParse & { chars: number }>();
   private chars = 0;
   private shippedRead = false;
+  /** The shipped file's build, once read (null: none, as when the tests run the sources). */
+  private build: string | null = null;
 
   /**
    * At most `maxEntries` files and `maxChars` of their text (oldest forgotten first): a policy
@@ -59,10 +68,7 @@ export class ParseCache {
   lateParses = 0;
 
   get(sha256: string): CachedParse | undefined {
-    if (!this.shippedRead) {
-      this.shippedRead = true;
-      if (this.shipped) this.believe(SHIPPED_PARSES);
-    }
+    this.readShipped();
     const entry = this.entries.get(sha256);
     if (entry !== undefined) this.hits++;
     return entry;
@@ -84,11 +90,29 @@ export class ParseCache {
     this.chars += chars;
   }
 
-  /** Reads a saved file; a missing, unreadable or other-version one is only a slower load. */
+  /**
+   * Reads a saved file; a missing or unreadable one, or one of another format, yaml version or
+   * build, is only a slower load.
+   */
   believe(file: string | URL): void {
+    this.readShipped();
+    this.read(file, (saved) => saved.build === this.build);
+  }
+
+  private readShipped(): void {
+    if (this.shippedRead) return;
+    this.shippedRead = true;
+    if (this.shipped)
+      this.read(SHIPPED_PARSES, (saved) => {
+        this.build = saved.build;
+        return true;
+      });
+  }
+
+  private read(file: string | URL, accept: (saved: SavedParses) => boolean): void {
     try {
       const saved = JSON.parse(readFileSync(file, 'utf8')) as SavedParses;
-      if (saved.format !== FORMAT || saved.yaml !== YAML_VERSION) return;
+      if (saved.format !== FORMAT || saved.yaml !== YAML_VERSION || !accept(saved)) return;
       for (const [sha256, entry] of Object.entries(saved.files))
         if (Array.isArray(entry.warnings))
           this.set(sha256, entry.value, entry.warnings, JSON.stringify(entry.value).length);
@@ -97,14 +121,14 @@ export class ParseCache {
     }
   }
 
-  /** The saved form of the files named (those in the cache). */
-  serialize(sha256s: Iterable<string>): string {
+  /** The saved form of the files named (those in the cache), as made by `build` (this one's by default). */
+  serialize(sha256s: Iterable<string>, build: string | null = this.build): string {
     const files: SavedParses['files'] = {};
     for (const sha256 of sha256s) {
       const entry = this.entries.get(sha256);
       if (entry !== undefined) files[sha256] = { value: entry.value, warnings: [...entry.warnings] };
     }
-    return JSON.stringify({ format: FORMAT, yaml: YAML_VERSION, files } satisfies SavedParses);
+    return JSON.stringify({ format: FORMAT, yaml: YAML_VERSION, build, files } satisfies SavedParses);
   }
 
   /**
