@@ -1,8 +1,9 @@
 // The shipped policies' regular-expression verdicts (docs/policy-language.md, "Regular
 // expressions"), computed once here by recheck, as a start would, and saved as
-// dist/policy-regex-verdicts.json, with the files' parses (dist/policy-parses.json): a first start on the shipped policy (`npm start`, a new DATA_DIR)
-// and `incident-router validate` then start no checker process, which costs about a second
-// (src/policy/redos.ts, `SHIPPED_VERDICTS`). A pattern of another policy is checked as before.
+// dist/policy-regex-verdicts.json, with the files' parses (dist/policy-parses.json): a first start
+// on the shipped policy (`npm start`, a new DATA_DIR) and `incident-router validate` then start no
+// checker process, which costs about a second (src/policy/redos.ts, `SHIPPED_VERDICTS`), and read no
+// YAML (src/policy/load/parse-cache.ts). A pattern of another policy is checked as before.
 // `npm run build` runs this after tsc.
 import { randomUUID } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';

@@ -115,8 +115,8 @@ export function unshieldDocument(doc: Document.Parsed): void {
 
 /**
  * A fresh copy of a file's plain value (references restored) with every string value interpolated
- * (never keys), as `interpolateDocument` would have made it; `failed` when a reference was a
- * problem, which only the document can place (its offset).
+ * (never keys); `failed` when a reference was a problem, which only the document can place
+ * (`referenceProblems`).
  */
 export function interpolateValue(root: unknown, lookup: Lookup): { value: unknown; failed: boolean } {
   let failed = false;
@@ -149,17 +149,16 @@ export function interpolateValue(root: unknown, lookup: Lookup): { value: unknow
   return { value, failed };
 }
 
-/** Restore shielded references in every string scalar, and interpolate the values (never keys). */
-export function interpolateDocument(doc: Document.Parsed, lookup: Lookup): LocatedProblem[] {
+/**
+ * Where `interpolateValue` found problems: each string value's (never a key's) reference problems,
+ * at its scalar's offset. Reads the document, changes nothing.
+ */
+export function referenceProblems(doc: Document.Parsed, lookup: Lookup): LocatedProblem[] {
   const located: LocatedProblem[] = [];
   visit(doc, {
     Scalar(key, node) {
-      if (typeof node.value !== 'string' || !node.value.includes('$')) return;
-      const text = unshield(node.value);
-      node.value = text;
-      if (key === 'key') return;
-      const { value, problems } = interpolate(text, lookup.env, lookup.withhold);
-      node.value = value;
+      if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('$')) return;
+      const { problems } = interpolate(unshield(node.value), lookup.env, lookup.withhold);
       for (const message of problems) located.push({ offset: node.range?.[0] ?? 0, message });
     },
   });

@@ -7,8 +7,8 @@ import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import {
   hasShieldCharacters,
-  interpolateDocument,
   interpolateValue,
+  referenceProblems,
   shieldReferences,
   unshieldDocument,
   type Lookup,
@@ -120,7 +120,7 @@ export function parseFile(
     empty,
   });
   // The value before interpolation (kept for the next load of this text), then interpolated as a
-  // copy; the document is interpolated only when a reference is a problem, for its position.
+  // copy; the document is read again only when a reference is a problem, for its position.
   unshieldDocument(doc);
   let raw: unknown;
   try {
@@ -135,7 +135,7 @@ export function parseFile(
   cache?.set(sha256, raw, warnings, text.length);
   const { value, failed } = interpolateValue(raw, lookup);
   if (failed)
-    for (const p of interpolateDocument(doc, lookup))
+    for (const p of referenceProblems(doc, lookup))
       problems.push({ ...lines.linePos(p.offset), message: p.message });
   return { file, problems, warnings, value, empty };
 }
