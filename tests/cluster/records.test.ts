@@ -59,3 +59,25 @@ it('retention deletes the decision with its incident', async () => {
   expect((await buckets.incidents.get(incident.id))?.operation).not.toBe('PUT');
   expect((await buckets.decisions.get(incident.id))?.operation).not.toBe('PUT');
 });
+
+it('writes changes of one incident that come a few milliseconds apart as one record revision', async () => {
+  const incident = makeIncident();
+  await state.create(incident, [], [opened(incident.id)]);
+  const before = (await buckets.incidents.get(incident.id))?.revision ?? 0;
+  // A delivery's outcome and the provider's webhook confirming it, as they come: moments apart.
+  const bump = (n: number) =>
+    state.update(incident.id, {}, ({ incident: i }) => {
+      i.occurrences += n;
+      return { change: { incident: i, deliveries: [], audit: [], durable: true }, result: i.occurrences };
+    });
+  const first = bump(1);
+  await new Promise((r) => setTimeout(r, 3));
+  const second = bump(10);
+  // Each change is decided on the record as the one before it left it.
+  expect(await Promise.all([first, second])).toEqual([incident.occurrences + 1, incident.occurrences + 11]);
+  const after = await buckets.incidents.get(incident.id);
+  expect(after?.revision).toBe(before + 1);
+  expect(after?.json<{ incident: { occurrences: number } }>().incident.occurrences).toBe(
+    incident.occurrences + 11,
+  );
+});

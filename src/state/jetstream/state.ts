@@ -54,6 +54,14 @@ import type { FlapTrace } from '../../domain/flap.js';
 /** How long one operation keeps trying through a NATS leader election or a reconnect. */
 const UNAVAILABLE_AFTER_MS = 20_000;
 const MAX_CONFLICTS = 100;
+/**
+ * How long a change of an incident waits for others before its write starts: one record write
+ * instead of one each for a delivery's outcome and the provider's webhook confirming it (each a
+ * replicated write, and a claim on a NATS cluster). A change's own deliveries (a resolve, an
+ * escalation tier, a sync) go out that much later; a new incident's page goes with its open and
+ * never waits here.
+ */
+const GATHER_MS = 10;
 const DISCONNECTED_GRACE_MS = 2_000;
 /** Records kept with their revisions for the next change's compare-and-set (about 2–6 KB each). */
 const RECENT_RECORDS = 5_000;
@@ -357,10 +365,10 @@ export class JetStreamState implements StateBackend {
   /**
    * The record holds deliveries, marks and webhook ids: `needs` reads nothing more here, but a change
    * that does not ask for the deliveries gets none, as from LevelDB (no copy made). Changes
-   * of one incident asked for while an earlier one is being written wait together, and are then
-   * decided one after the other on one read and written with one compare-and-set (one claim on a
-   * NATS cluster): a delivery's outcome, its sibling's and the provider's webhook often come
-   * within milliseconds (docs/performance.md, "Cluster mode").
+   * of one incident asked for within `GATHER_MS` of each other, or while an earlier one is being
+   * written, wait together, and are then decided one after the other on one read and written with
+   * one compare-and-set (one claim on a NATS cluster): a delivery's outcome, its sibling's and the
+   * provider's webhook often come within milliseconds (docs/performance.md, "Cluster mode").
    */
   update<T>(id: string, needs: UpdateNeeds, mutate: Mutation<T>): Promise<T | null> {
     return new Promise<T | null>((resolve, reject) => {
@@ -369,15 +377,17 @@ export class JetStreamState implements StateBackend {
         const fresh: Waiting[] = [];
         this.waiting.set(id, fresh);
         batch = fresh;
-        void this.serial
-          .run(id, () => {
-            this.waiting.delete(id); // later changes form the next batch
-            const claimant = this.claims.claimant(`i.${id}`);
-            return this.available('change an incident', () => this.updateOnce(id, fresh, claimant));
-          })
-          .catch((err: unknown) => {
-            for (const w of fresh) w.reject(err);
-          });
+        const write = (): void =>
+          void this.serial
+            .run(id, () => {
+              this.waiting.delete(id); // later changes form the next batch
+              const claimant = this.claims.claimant(`i.${id}`);
+              return this.available('change an incident', () => this.updateOnce(id, fresh, claimant));
+            })
+            .catch((err: unknown) => {
+              for (const w of fresh) w.reject(err);
+            });
+        setTimeout(write, GATHER_MS);
       }
       const deliveries = needs.deliveries === true;
       batch.push({ mutate, deliveries, resolve: resolve as (result: unknown) => void, reject });
