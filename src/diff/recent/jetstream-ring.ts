@@ -134,7 +134,11 @@ function linesOf(m: JsMsg): number {
   return Number.isSafeInteger(n) && n > 0 ? n : 1;
 }
 
-/** Consecutive runs of `lines`, each at most `maxBytes` long once joined (a longer line alone). */
+/**
+ * Consecutive runs of `lines`, each at most `maxBytes` long once joined (a longer line alone). A line
+ * never holds a newline: each is one NDJSON event (recent-events.ts stores a text as it came only
+ * when it is one line).
+ */
 export function packLines(lines: readonly string[], maxBytes: number): string[][] {
   const packs: string[][] = [];
   let pack: string[] = [];
