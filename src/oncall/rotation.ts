@@ -14,12 +14,18 @@ type Members = readonly (readonly string[])[];
 export function everyRotation(zone: IANAZone, members: Members, startMs: number, everyMs: number): Rotation {
   const startLocal = toLocal(zone, startMs);
   const handoff = (k: number): number => (k === 0 ? startMs : fromLocal(zone, startLocal + k * everyMs));
+  // The last turn found, as the instants it runs between: most lookups fall in it (the one on call
+  // now, asked at every open), and finding a turn costs several zone offsets (Intl) otherwise.
+  let known = { k: -1, fromMs: Infinity, toMs: -Infinity };
   const turnAt = (atMs: number): number => {
     if (!(atMs >= startMs)) return -1;
+    if (atMs >= known.fromMs && atMs < known.toMs) return known.k;
     let k = Math.max(0, Math.floor((toLocal(zone, atMs) - startLocal) / everyMs));
     // The local estimate is off by at most one turn near a clock change; hand-offs are monotonic.
     while (k > 0 && handoff(k) > atMs) k--;
-    while (handoff(k + 1) <= atMs) k++;
+    let next = handoff(k + 1);
+    while (next <= atMs) next = handoff(++k + 1);
+    known = { k, fromMs: handoff(k), toMs: next };
     return k;
   };
   return {

@@ -67,6 +67,19 @@ describe('weekly rotation across DST', () => {
     expect(onCallAt(s, ms('2026-03-23T07:59:59Z'))).toEqual([]);
     expect(onCallAt(s, ms('2026-03-23T08:00:00Z'))).toEqual(['ana']);
   });
+
+  it('one schedule asked in any order answers as a fresh one asked once (the turn it keeps)', () => {
+    const shared = weekly('America/New_York', '2026-01-05T09:00');
+    // Around both 2026 changes and their hand-offs, to the millisecond, forwards then backwards,
+    // then jumping about: each answer must not depend on the previous question.
+    const edges = ['2026-03-09T13:00:00Z', '2026-11-02T14:00:00Z', '2026-03-02T14:00:00Z'].map(ms);
+    const instants = edges.flatMap((t) => [t - 1, t, t + 1, t - HOUR, t + HOUR, t + 3 * 24 * HOUR]);
+    const order = [...instants, ...[...instants].reverse(), ...instants.filter((_, i) => i % 3 === 0)];
+    for (const at of order)
+      expect(onCallAt(shared, at), iso(at)).toEqual(
+        onCallAt(weekly('America/New_York', '2026-01-05T09:00'), at),
+      );
+  });
 });
 
 describe('daily hand-offs at a time the zone skips or repeats', () => {
