@@ -80,6 +80,23 @@ describe('the policy parse cache', () => {
     expect(schema.first).toEqual(schema.fresh);
     expect(schema.second).toEqual(schema.fresh);
     expect(schema.hits).toBe(2);
+    // A key that spells a reference (keys are never interpolated) is found by its path in the
+    // document parsed on demand as in a fresh one: the problem is placed at it, not at its parent.
+    const keyed = file(
+      'keyed.yaml',
+      'apiVersion: incident-router/v1',
+      'services:',
+      '  search-${REGION}: { team: 7 }',
+    );
+    const byKey = threeWays([BASE, keyed], cache);
+    expect(byKey.fresh).toMatchObject({
+      problems: [
+        { file: 'keyed.yaml', line: 3, col: 3 },
+        { file: 'keyed.yaml', line: 3, col: 29 },
+      ],
+    });
+    expect(byKey.first).toEqual(byKey.fresh);
+    expect(byKey.second).toEqual(byKey.fresh);
   });
 
   it('keeps YAML warnings, and reads afresh what JSON would not give back (.inf, -0, __proto__)', () => {

@@ -45,12 +45,23 @@ function lazyFile(name: string, sha256: string, text: string, cache: ParseCache)
     get doc(): Document.Parsed | null {
       if (doc === undefined) {
         cache.lateParses++;
-        const read = readYaml(shieldReferences(text), lines);
+        const read = readDocument(text, lines);
         doc = read.ok ? read.doc : null;
       }
       return doc;
     },
   };
+}
+
+/**
+ * The file's YAML with positions, `${…}` shielded while YAML reads it and restored in every scalar
+ * after (keys too: a path is found by them), the same document whether the file was read now or
+ * came from the parse cache.
+ */
+function readDocument(text: string, lines: LineCounter): ReturnType<typeof readYaml> {
+  const read = readYaml(shieldReferences(text), lines);
+  if (read.ok) unshieldDocument(read.doc);
+  return read;
 }
 
 export interface ParsedFile {
@@ -99,7 +110,7 @@ export function parseFile(
     }
     // A reference that is a problem needs its position: read the file as if for the first time.
   }
-  const read = readYaml(shieldReferences(text), lines);
+  const read = readDocument(text, lines);
   if (!read.ok) return unusable(read.problem);
   const { doc, problems, warnings } = read;
   const file: PolicyFile = { name, sha256, doc, lines };
@@ -121,7 +132,6 @@ export function parseFile(
   });
   // The value before interpolation (kept for the next load of this text), then interpolated as a
   // copy; the document is read again only when a reference is a problem, for its position.
-  unshieldDocument(doc);
   let raw: unknown;
   try {
     raw = doc.toJS({ maxAliasCount: MAX_ALIASES });
