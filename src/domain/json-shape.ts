@@ -88,11 +88,17 @@ export function cloneJson<T>(value: T): T {
     return out as T;
   }
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) {
-    const child = cloneJson((value as Record<string, unknown>)[key]);
-    if (key === '__proto__')
-      Object.defineProperty(out, key, { value: child, enumerable: true, writable: true, configurable: true });
-    else out[key] = child;
-  }
+  for (const key of Object.keys(value))
+    setJsonKey(out, key, cloneJson((value as Record<string, unknown>)[key]));
   return out as T;
+}
+
+/**
+ * Sets `out[key]` as JSON.parse would: a `__proto__` key is data (assigned, it would replace the
+ * prototype instead).
+ */
+export function setJsonKey(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
 }

@@ -3,6 +3,7 @@
 // the `:-` rule (unset or empty → default) are the shell's and docker compose's, which policy authors
 // already know.
 import { visit } from 'yaml';
+import { setJsonKey } from '../../domain/json-shape.js';
 import type { Document } from 'yaml';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -130,17 +131,8 @@ export function interpolateValue(root: unknown, lookup: Lookup): { value: unknow
     if (Array.isArray(value)) return value.map(copy);
     if (value !== null && typeof value === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) {
-        // A `__proto__` key is data, as yaml reads it: assigned, it would replace the prototype.
-        if (k === '__proto__')
-          Object.defineProperty(out, k, {
-            value: copy(v),
-            enumerable: true,
-            writable: true,
-            configurable: true,
-          });
-        else out[k] = copy(v);
-      }
+      // A `__proto__` key is data, as yaml reads it.
+      for (const [k, v] of Object.entries(value)) setJsonKey(out, k, copy(v));
       return out;
     }
     return value;
