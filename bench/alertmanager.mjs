@@ -539,6 +539,9 @@ function rows(runs) {
 
 export async function benchAlertmanager({ rounds = ROUNDS, alerts = 10_000, crash = 5_000 } = {}) {
   [NEW, CRASH] = [alerts, crash];
+  // BENCH_SYSTEMS=events,alerts: only those systems, their figures on stderr and no table (for
+  // investigating one side; the table needs all three).
+  const only = process.env.BENCH_SYSTEMS?.split(',') ?? null;
   const binary = onPath(['alertmanager', 'prometheus-alertmanager']);
   if (binary === null) {
     console.log('\nalertmanager: skipped (no alertmanager binary on PATH)');
@@ -552,7 +555,7 @@ export async function benchAlertmanager({ rounds = ROUNDS, alerts = 10_000, cras
     { kind: 'alertmanager', label: 'Alertmanager', binary },
     { kind: 'events', label: 'us via /events' },
     { kind: 'alerts', label: 'us via /alerts' },
-  ];
+  ].filter((s) => only === null || only.includes(s.kind));
   const receiver = await startReceiver();
   // One client for every system: 12 connections per origin, idle ones dropped before the
   // servers' keep-alive timeouts (Node's 5 s) would close them under a request.
@@ -570,6 +573,7 @@ export async function benchAlertmanager({ rounds = ROUNDS, alerts = 10_000, cras
       }
     }
     load.push(loadavg()[0]);
+    if (only !== null) return [];
     const out = rows(runs);
     table(
       `Side by side with Prometheus Alertmanager 0.25 (issue 13; ceiling = Alertmanager, median of ${rounds} rounds)`,

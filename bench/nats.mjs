@@ -462,6 +462,7 @@ export async function latencySamples(url, sandbox) {
           .filter(([tag]) => tag.startsWith('lat'))
           .sort((a, b) => b[1] - a[1])
           .slice(0, 40)
+          .map(([tag, ms]) => `${tag}:${ms}ms@${sent.get(tag)}`)
           .join(' '),
       );
     return { p50: percentile(ms, 50), p99: percentile(ms, 99), n: ms.length, coldP99: percentile(cold, 99) };

@@ -1,10 +1,18 @@
-// The V8 heap of `serve` after a burst (docs/runtime.md, "Memory flags"). V8 lets the heap grow to
-// several times what is live while allocation is fast and keeps those pages afterwards; its memory
-// reducer, meant to give them back once the process idles, did not in our runs (RSS flat for 60 s
-// at rest). Two measures:
+// The V8 heap of `serve` (docs/runtime.md, "Memory flags"). V8 lets the heap grow to several times
+// what is live while allocation is fast and keeps those pages afterwards; its memory reducer, meant
+// to give them back once the process idles, did not in our runs (RSS flat for 60 s at rest). And it
+// moves whole allocation sites to the old generation on evidence that does not last. So:
 //
-// - `boundHeapGrowth`: a fixed growth of 25% over live (`--heap-growing-percent`). V8 11 (Node 20)
+// - `tuneHeap` sets a fixed growth of 25% over live (`--heap-growing-percent`). V8 11 (Node 20)
 //   has the flag; V8 13 (Node 24) dropped it, and there this does nothing.
+// - `tuneHeap` turns allocation-site pretenuring off (`--no-allocation-site-pretenuring`). V8 allocates
+//   the objects of a site (an object literal in optimised code) straight in the old generation once
+//   most of them survived two young collections, and never goes back. A burst of new incidents
+//   keeps each one's decision until it is written, so the decision's literals were pretenured; every
+//   later decision (a repeat, a noise event) was then old-generation garbage: scavenges that grew
+//   the heap by about 2.5 MB each, 2-7 ms apiece, and a full collection every 200 ms while repeats
+//   arrived. Without it, the same repeats: scavenges of 0.5-1 ms, no growth, no full collection
+//   (docs/performance.md, "Against Alertmanager").
 // - `HeapAtRest`: once the process has been quiet for two looks in a row (its event loop busy less
 //   than 2% of the time), the first time after start and then whenever its heap has grown by 32 MiB
 //   since the last such collection, it drops the caches sized for bursts (`shed`) and runs one full
@@ -17,10 +25,21 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 
-/** Sets `--heap-growing-percent=25` unless node's command line gave one (Node refuses it in NODE_OPTIONS). */
-export function boundHeapGrowth(): void {
-  if (!process.execArgv.some((arg) => arg.includes('heap-growing-percent')))
-    setFlagsFromString('--heap-growing-percent=25');
+/** The V8 flags `serve` sets at start: each one that node's command line did not already set its way. */
+export function heapFlags(execArgv: readonly string[]): string[] {
+  const given = (name: string): boolean => execArgv.some((arg) => arg.includes(name));
+  const flags: string[] = [];
+  if (!given('heap-growing-percent')) flags.push('--heap-growing-percent=25');
+  if (!given('allocation-site-pretenuring')) flags.push('--no-allocation-site-pretenuring');
+  return flags;
+}
+
+/**
+ * Sets `heapFlags` (both are read by V8 as it runs, so at start is early enough; Node refuses them
+ * in NODE_OPTIONS, and an explicit one on node's command line wins).
+ */
+export function tuneHeap(): void {
+  for (const flag of heapFlags(process.execArgv)) setFlagsFromString(flag);
 }
 
 /**

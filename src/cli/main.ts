@@ -5,7 +5,7 @@ import { App, VERSION } from '../app.js';
 import { ENV_VARS, loadConfig } from '../config/config.js';
 import { ConfigError, PolicyError, StoreError } from '../errors.js';
 import { parseArgs, rejectUnknownFlags, stringFlag, UsageError } from './args.js';
-import { boundHeapGrowth, HeapAtRest } from './heap.js';
+import { HeapAtRest, tuneHeap } from './heap.js';
 import { dryRunCommand, testCommand, validateCommand } from './policy-commands.js';
 import { SourceError } from '../diff/source-error.js';
 
@@ -43,7 +43,7 @@ ${ENV_VARS.map((v) => `  ${v.name.padEnd(width)}  ${v.help} (default: ${v.defaul
 const SHUTDOWN_DEADLINE_MS = 20_000;
 
 async function serve(sandbox: boolean): Promise<number> {
-  boundHeapGrowth();
+  tuneHeap();
   const config = loadConfig(process.env, { sandbox });
   const app = new App(config);
   const heap = new HeapAtRest(app.logger, {

@@ -1,9 +1,25 @@
-// The heap at rest (src/cli/heap.ts): one memory-reducing collection once the process has been
-// quiet for two looks and its heap grew by 32 MiB since the last one; never while it is busy.
+// The heap of `serve` (src/cli/heap.ts): the V8 flags it sets at start, and at rest one
+// memory-reducing collection once the process has been quiet for two looks and its heap grew by
+// 32 MiB since the last one; never while it is busy.
 import { describe, expect, it } from 'vitest';
-import { collectGarbage, HeapAtRest, RestRule } from '../../src/cli/heap.js';
+import { collectGarbage, HeapAtRest, heapFlags, RestRule } from '../../src/cli/heap.js';
 
 const MIB = 1024 * 1024;
+
+describe('heapFlags', () => {
+  it('bounds heap growth and turns allocation-site pretenuring off', () => {
+    expect(heapFlags([])).toEqual(['--heap-growing-percent=25', '--no-allocation-site-pretenuring']);
+    expect(heapFlags(['--max-semi-space-size=8'])).toEqual([
+      '--heap-growing-percent=25',
+      '--no-allocation-site-pretenuring',
+    ]);
+  });
+
+  it("leaves each flag to node's command line when it gives one, either way", () => {
+    expect(heapFlags(['--allocation-site-pretenuring'])).toEqual(['--heap-growing-percent=25']);
+    expect(heapFlags(['--heap-growing-percent=50', '--no-allocation-site-pretenuring'])).toEqual([]);
+  });
+});
 
 describe('RestRule', () => {
   it('collects once after start when quiet, grown or not, and then only after growth', () => {
