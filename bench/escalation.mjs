@@ -314,4 +314,23 @@ export async function benchEscalation() {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await benchEscalation();
+/** The restart rows alone (`node bench/escalation.mjs restart`): 100,000 open incidents, without and with timers. */
+async function restartsOnly() {
+  const sandbox = await startSandbox();
+  const nats = await startNatsServer();
+  try {
+    const without = await restart(nats, sandbox, await populate(N, () => null));
+    console.error(`  restart, ${fmt(N)} open incidents: ${JSON.stringify(without)}`);
+    const far = Date.now() + 24 * 3_600_000;
+    const withTimers = await restart(nats, sandbox, await populate(N, () => far));
+    console.error(`  restart, ${fmt(N)} open incidents with timers: ${JSON.stringify(withTimers)}`);
+  } finally {
+    await nats.stop();
+    await sandbox.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  if (process.argv[2] === 'restart') await restartsOnly();
+  else await benchEscalation();
+}
