@@ -146,7 +146,9 @@ function sidecarProcess(env, logPath) {
     async start() {
       // Appended across the restart: a crash or a warning must not pass unseen.
       const file = await open(logPath, 'a');
-      child = spawn(process.execPath, ['--max-semi-space-size=8', main, 'serve'], {
+      // BENCH_CHILD_NODE_ARGS: extra node flags for the sidecar, as the other benchmarks take them.
+      const nodeArgs = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+      child = spawn(process.execPath, ['--max-semi-space-size=8', ...nodeArgs, main, 'serve'], {
         env,
         stdio: ['ignore', file.fd, file.fd],
       });
