@@ -463,25 +463,35 @@ function compareIncidents(expected, incidents) {
 
 /**
  * Per incident and provider: the sidecar's trigger deliveries must all be done, or superseded
- * (resolved before it could be sent). Returns the done triggers counted by `provider|key`.
+ * (resolved before it could be sent). Returns the done triggers counted by `provider|key`: an
+ * incident's first at each provider in `sent` (it opens the provider's incident), the later ones of
+ * its escalation tiers in `tiers`: PagerDuty folds them into the same incident (same `dedup_key`),
+ * OpsGenie adds their responders to the open alert or folds a create by alias
+ * (src/providers/opsgenie/opsgenie.ts); none of them opens a provider incident of its own.
  */
 function triggerLedger(incidents) {
   const sent = new Map();
+  const tiers = new Map();
   const unsettled = [];
   let superseded = 0;
   for (const inc of incidents) {
-    const triggers = inc.deliveries.filter((d) => d.action === 'trigger');
+    const triggers = inc.deliveries
+      .filter((d) => d.action === 'trigger')
+      .sort((a, b) => a.created_at.localeCompare(b.created_at));
     if (triggers.length === 0) unsettled.push({ id: inc.id, why: 'no trigger delivery' });
+    const opened = new Set();
     for (const d of triggers) {
       if (d.status === 'superseded') superseded++;
       else if (d.status !== 'done') unsettled.push({ id: inc.id, why: `trigger ${d.status}` });
       else {
         const key = `${d.result.provider}|${inc.provider_key}`;
-        sent.set(key, (sent.get(key) ?? 0) + 1);
+        const book = opened.has(d.result.provider) ? tiers : sent;
+        opened.add(d.result.provider);
+        book.set(key, (book.get(key) ?? 0) + 1);
       }
     }
   }
-  return { sent, unsettled, superseded };
+  return { sent, tiers, unsettled, superseded };
 }
 
 /** Provider incidents by key: how many, and how many triggers beyond the first were folded into them. */
@@ -525,7 +535,8 @@ function compareDeliveries(ledger, sandbox) {
     for (const [key, b] of book) {
       const n = ledger.sent.get(`${provider}|${key}`) ?? 0;
       received += b.n + b.folded;
-      doubled += Math.max(0, b.n - n) + b.folded;
+      // A later tier's trigger may be folded into the incident it escalates: not a double.
+      doubled += Math.max(0, b.n - n) + Math.max(0, b.folded - (ledger.tiers.get(`${provider}|${key}`) ?? 0));
     }
     out[provider] = { sent, received, lost, doubled };
   }
@@ -537,9 +548,10 @@ function compareOpenAtProviders(incidents, sandbox) {
   const openHere = { pagerduty: 0, opsgenie: 0 };
   for (const inc of incidents) {
     if (inc.state === 'resolved') continue;
-    for (const d of inc.deliveries) {
-      if (d.action === 'trigger' && d.status === 'done') openHere[d.result.provider]++;
-    }
+    const providers = new Set();
+    for (const d of inc.deliveries)
+      if (d.action === 'trigger' && d.status === 'done') providers.add(d.result.provider);
+    for (const provider of providers) openHere[provider]++; // its tiers' triggers open nothing more
   }
   return {
     pagerduty: {
