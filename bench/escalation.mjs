@@ -255,12 +255,7 @@ export async function benchEscalation() {
   const sandbox = await startSandbox();
   const nats = await startNatsServer();
   try {
-    const t = performance.now();
-    const plain = await populate(N, () => null);
-    const populateMs = performance.now() - t;
-    const without = await restart(nats, sandbox, plain);
-    const far = Date.now() + 24 * 3_600_000;
-    const withTimers = await restart(nats, sandbox, await populate(N, () => far));
+    const { without, withTimers, populateMs } = await restarts(nats, sandbox);
     sandbox.pagerduty.reset();
     const fired = await fire(nats, sandbox, populateMs);
     const rows = [
@@ -314,15 +309,27 @@ export async function benchEscalation() {
   }
 }
 
-/** The restart rows alone (`node bench/escalation.mjs restart`): 100,000 open incidents, without and with timers. */
+/**
+ * The restart rows: `N` open incidents written to a fresh directory (timed: the fire phase sizes its
+ * head start from it), the sidecar restarted on them; then again with a timer each, far off.
+ */
+async function restarts(nats, sandbox) {
+  const t = performance.now();
+  const plain = await populate(N, () => null);
+  const populateMs = performance.now() - t;
+  const without = await restart(nats, sandbox, plain);
+  const far = Date.now() + 24 * 3_600_000;
+  const withTimers = await restart(nats, sandbox, await populate(N, () => far));
+  return { without, withTimers, populateMs };
+}
+
+/** The restart rows alone (`node bench/escalation.mjs restart`). */
 async function restartsOnly() {
   const sandbox = await startSandbox();
   const nats = await startNatsServer();
   try {
-    const without = await restart(nats, sandbox, await populate(N, () => null));
+    const { without, withTimers } = await restarts(nats, sandbox);
     console.error(`  restart, ${fmt(N)} open incidents: ${JSON.stringify(without)}`);
-    const far = Date.now() + 24 * 3_600_000;
-    const withTimers = await restart(nats, sandbox, await populate(N, () => far));
     console.error(`  restart, ${fmt(N)} open incidents with timers: ${JSON.stringify(withTimers)}`);
   } finally {
     await nats.stop();

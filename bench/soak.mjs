@@ -475,23 +475,28 @@ function triggerLedger(incidents) {
   const unsettled = [];
   let superseded = 0;
   for (const inc of incidents) {
-    const triggers = inc.deliveries
-      .filter((d) => d.action === 'trigger')
-      .sort((a, b) => a.created_at.localeCompare(b.created_at));
+    const triggers = inc.deliveries.filter((d) => d.action === 'trigger');
     if (triggers.length === 0) unsettled.push({ id: inc.id, why: 'no trigger delivery' });
-    const opened = new Set();
     for (const d of triggers) {
       if (d.status === 'superseded') superseded++;
       else if (d.status !== 'done') unsettled.push({ id: inc.id, why: `trigger ${d.status}` });
-      else {
-        const key = `${d.result.provider}|${inc.provider_key}`;
-        const book = opened.has(d.result.provider) ? tiers : sent;
-        opened.add(d.result.provider);
-        book.set(key, (book.get(key) ?? 0) + 1);
-      }
+    }
+    for (const [provider, n] of doneTriggers(inc)) {
+      const key = `${provider}|${inc.provider_key}`;
+      sent.set(key, (sent.get(key) ?? 0) + 1);
+      if (n > 1) tiers.set(key, (tiers.get(key) ?? 0) + n - 1);
     }
   }
   return { sent, tiers, unsettled, superseded };
+}
+
+/** An incident's done trigger deliveries, counted by the provider that took each. */
+function doneTriggers(inc) {
+  const byProvider = new Map();
+  for (const d of inc.deliveries)
+    if (d.action === 'trigger' && d.status === 'done')
+      byProvider.set(d.result.provider, (byProvider.get(d.result.provider) ?? 0) + 1);
+  return byProvider;
 }
 
 /** Provider incidents by key: how many, and how many triggers beyond the first were folded into them. */
@@ -548,10 +553,8 @@ function compareOpenAtProviders(incidents, sandbox) {
   const openHere = { pagerduty: 0, opsgenie: 0 };
   for (const inc of incidents) {
     if (inc.state === 'resolved') continue;
-    const providers = new Set();
-    for (const d of inc.deliveries)
-      if (d.action === 'trigger' && d.status === 'done') providers.add(d.result.provider);
-    for (const provider of providers) openHere[provider]++; // its tiers' triggers open nothing more
+    // Its tiers' later triggers open nothing more at a provider.
+    for (const provider of doneTriggers(inc).keys()) openHere[provider]++;
   }
   return {
     pagerduty: {

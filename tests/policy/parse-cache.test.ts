@@ -68,18 +68,23 @@ describe('the policy parse cache', () => {
     const missing = threeWays([BASE], cache, { env: without });
     expect(missing.fresh).toMatchObject({ problems: [{ file: 'base.yaml', line: 6 }] });
     expect(missing.second).toEqual(missing.fresh);
-    // Valid YAML, invalid policy: the schema's problem is placed by parsing the document on demand.
+    // A schema problem in line 3 of `extra`, placed by parsing the document on demand: at the key
+    // (col 3) and at the value (`col`), cached as fresh.
+    const placed = (extra: PolicySource, name: string, col: number) => {
+      const read = threeWays([BASE, extra], cache);
+      expect(read.fresh).toMatchObject({
+        problems: [
+          { file: name, line: 3, col: 3 },
+          { file: name, line: 3, col },
+        ],
+      });
+      expect(read.first).toEqual(read.fresh);
+      expect(read.second).toEqual(read.fresh);
+      return read;
+    };
+    // Valid YAML, invalid policy.
     const wrong = file('extra.yaml', 'apiVersion: incident-router/v1', 'services:', '  search: { team: 7 }');
-    const schema = threeWays([BASE, wrong], cache);
-    expect(schema.fresh).toMatchObject({
-      problems: [
-        { file: 'extra.yaml', line: 3, col: 3 },
-        { file: 'extra.yaml', line: 3, col: 19 },
-      ],
-    });
-    expect(schema.first).toEqual(schema.fresh);
-    expect(schema.second).toEqual(schema.fresh);
-    expect(schema.hits).toBe(2);
+    expect(placed(wrong, 'extra.yaml', 19).hits).toBe(2);
     // A key that spells a reference (keys are never interpolated) is found by its path in the
     // document parsed on demand as in a fresh one: the problem is placed at it, not at its parent.
     const keyed = file(
@@ -88,15 +93,7 @@ describe('the policy parse cache', () => {
       'services:',
       '  search-${REGION}: { team: 7 }',
     );
-    const byKey = threeWays([BASE, keyed], cache);
-    expect(byKey.fresh).toMatchObject({
-      problems: [
-        { file: 'keyed.yaml', line: 3, col: 3 },
-        { file: 'keyed.yaml', line: 3, col: 29 },
-      ],
-    });
-    expect(byKey.first).toEqual(byKey.fresh);
-    expect(byKey.second).toEqual(byKey.fresh);
+    placed(keyed, 'keyed.yaml', 29);
   });
 
   it('keeps YAML warnings, and reads afresh what JSON would not give back (.inf, -0, __proto__)', () => {
