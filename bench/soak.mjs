@@ -327,7 +327,8 @@ async function killAndRestart(sidecar, sampler, jsm) {
   const atKill = await consumerInfo(jsm);
   sampler.state.generation = 2;
   await sidecar.start();
-  return { receivedBefore: last?.received ?? NaN, rssBefore, atKill, downMs: Date.now() - killedAt };
+  const downMs = Date.now() - killedAt;
+  return { receivedBefore: last?.received ?? NaN, rssBefore, atKill, downMs, killedAtMs: killedAt };
 }
 
 /** The disturbances in time order, each at its planned time; returns what each step reported. */
@@ -344,7 +345,7 @@ async function runScenario(ctx) {
   ].sort((a, b) => a[0] - b[0]);
   const results = {};
   for (const [at, name, run] of steps) {
-    await sleep(t0 + at - Date.now());
+    await sleep(Math.max(0, t0 + at - Date.now())); // a step that overran its successor's time
     results[name] = await run();
     log(`${name}: ${JSON.stringify(results[name], (k, v) => (k === 'answer' ? undefined : v))}`);
   }
@@ -403,6 +404,9 @@ async function expectedIncidents(policy, { seed, count, t0 }) {
   let timeSensitive = 0;
   let i = 0;
   for (const line of eventLines({ count, seed, alerting: ALERTING_PCT })) {
+    // This process hosts the simulators, which must keep answering meanwhile: frozen for the 15 s
+    // this takes, they timed out the sidecar's requests (an escalation tier falls due any time).
+    if (i % 1_000 === 0) await new Promise((resolve) => setImmediate(resolve));
     const at = t0 + (i++ * 1000) / RATE;
     const input = eventToInput(parseEvent(Buffer.from(line)).value);
     const verdict = await verdictAt(input, policy, at);
@@ -434,6 +438,41 @@ async function allIncidents(sidecar) {
     detailed.push(...(await Promise.all(batch)));
   }
   return detailed;
+}
+
+/** What the simulators hold, read at once: their incidents or alerts and their request logs. */
+function providerSnapshot(sandbox) {
+  return {
+    pagerduty: { incidents: sandbox.pagerduty.incidents(), requests: sandbox.pagerduty.requests() },
+    opsgenie: { alerts: sandbox.opsgenie.alerts(), requests: sandbox.opsgenie.requests() },
+  };
+}
+
+/** Each incident's deliveries and their states, as one string to compare two reads by. */
+function deliveryStates(incidents) {
+  return incidents
+    .map((inc) => `${inc.id}:${inc.deliveries.map((d) => `${d.id}=${d.status}`).join(',')}`)
+    .sort()
+    .join(';');
+}
+
+/**
+ * The sidecar's incidents and the simulators' books as of one moment. The sidecar keeps working after
+ * the drain (a flap damping release or an escalation tier falls due on its timer), and reading 1,000
+ * incidents one by one takes seconds: a delivery made meanwhile would be in one side and not the
+ * other. So: read the incidents, wait for quiet, read the simulators, read the incidents again; the
+ * two reads of the incidents must agree, or it starts over.
+ */
+async function settledSnapshot(ctx) {
+  for (let round = 1; ; round++) {
+    const incidents = await allIncidents(ctx.sidecar);
+    await drain(ctx.sidecar, ctx.sandbox, ctx.jsm);
+    const providers = providerSnapshot(ctx.sandbox);
+    const again = await allIncidents(ctx.sidecar);
+    if (deliveryStates(again) === deliveryStates(incidents) || round === 5)
+      return { incidents: again, providers, rounds: round };
+    log(`deliveries changed while the incidents were read (round ${round}): reading again`);
+  }
 }
 
 /** Expected vs found, per fingerprint: how many incidents, and whether the last one is open. */
@@ -511,26 +550,88 @@ function providerBook(records, keyOf, countOf) {
   return book;
 }
 
-/** Done triggers vs what each simulator recorded: fewer = lost, more or folded = doubled. */
-function compareDeliveries(ledger, sandbox) {
+/**
+ * A trigger the provider took up to this long before the SIGKILL may have been in flight: taken,
+ * but its outcome not yet written by the sidecar (an attempt times out after 5 s by default).
+ */
+const IN_FLIGHT_MS = 10_000;
+
+/** The simulator's accepted trigger requests (PagerDuty `trigger`, OpsGenie `create`) by provider key: times, oldest first. */
+function acceptedTriggers(requests, action, keyOf) {
+  const byKey = new Map();
+  for (const r of requests) {
+    if (r.action !== action || r.status === null || r.status >= 300) continue;
+    const key = keyOf(r.body);
+    if (typeof key !== 'string') continue;
+    const times = byKey.get(key) ?? [];
+    times.push(Date.parse(r.at));
+    byKey.set(key, times);
+  }
+  return byKey;
+}
+
+/**
+ * Of a key's `extra` trigger requests, those the SIGKILL explains: the provider took one in the
+ * `IN_FLIGHT_MS` before the kill and the same key again after it. The sidecar had sent it but died
+ * before writing the provider's answer, so the restarted one sent it again with the same
+ * `dedup_key` or alias, and the provider folded it: at-least-once by design (not sending it again
+ * could lose a page), not a second page (docs/architecture.md, "The outbox").
+ */
+function resentAfterKill(times, extra, killedAtMs) {
+  if (extra <= 0 || times === undefined || killedAtMs === undefined) return 0;
+  const inFlight = times.filter((t) => t < killedAtMs && t >= killedAtMs - IN_FLIGHT_MS).length;
+  const after = times.filter((t) => t >= killedAtMs).length;
+  return Math.min(extra, inFlight, after);
+}
+
+/**
+ * Of a key's extra trigger requests, those our own retries explain: a trigger delivery that took
+ * more than one attempt gave up on the earlier ones (timed out, connection lost) without knowing
+ * whether the provider took them, and a provider that did folds the retry (same `dedup_key` or
+ * alias). At-least-once by design, as after a SIGKILL.
+ */
+function retriedAttempts(incidents, provider, key) {
+  let n = 0;
+  for (const inc of incidents) {
+    if (inc.provider_key !== key) continue;
+    for (const d of inc.deliveries)
+      if (d.action === 'trigger' && d.status === 'done' && d.result?.provider === provider)
+        n += Math.max(0, (d.attempts ?? 1) - 1);
+  }
+  return n;
+}
+
+/**
+ * Done triggers vs what each simulator recorded: fewer = lost; more or folded = doubled, except
+ * those our at-least-once re-sends explain, counted apart: after the SIGKILL (`resentAfterKill`)
+ * and after an attempt given up on (`retriedAttempts`).
+ */
+function compareDeliveries(ledger, providers, incidents, killedAtMs) {
   const books = {
     pagerduty: providerBook(
-      sandbox.pagerduty.incidents(),
+      providers.pagerduty.incidents,
       (i) => i.dedupKey,
       (i) => i.alertCount,
     ),
     opsgenie: providerBook(
-      sandbox.opsgenie.alerts(),
+      providers.opsgenie.alerts,
       (a) => a.alias,
       (a) => a.count,
     ),
+  };
+  const accepted = {
+    pagerduty: acceptedTriggers(providers.pagerduty.requests, 'trigger', (b) => b?.dedup_key),
+    opsgenie: acceptedTriggers(providers.opsgenie.requests, 'create', (b) => b?.alias),
   };
   const out = {};
   for (const [provider, book] of Object.entries(books)) {
     let sent = 0;
     let lost = 0;
     let doubled = 0;
+    let resent = 0;
+    let killResent = 0;
     let received = 0;
+    const extras = [];
     for (const [key, n] of ledger.sent) if (key.startsWith(`${provider}|`)) sent += n;
     for (const [key, n] of ledger.sent) {
       if (!key.startsWith(`${provider}|`)) continue;
@@ -541,15 +642,54 @@ function compareDeliveries(ledger, sandbox) {
       const n = ledger.sent.get(`${provider}|${key}`) ?? 0;
       received += b.n + b.folded;
       // A later tier's trigger may be folded into the incident it escalates: not a double.
-      doubled += Math.max(0, b.n - n) + Math.max(0, b.folded - (ledger.tiers.get(`${provider}|${key}`) ?? 0));
+      const extra =
+        Math.max(0, b.n - n) + Math.max(0, b.folded - (ledger.tiers.get(`${provider}|${key}`) ?? 0));
+      if (extra === 0) continue;
+      const times = accepted[provider].get(key);
+      const afterKill = resentAfterKill(times, extra, killedAtMs);
+      const afterRetry = Math.min(extra - afterKill, retriedAttempts(incidents, provider, key));
+      const again = afterKill + afterRetry;
+      killResent += afterKill;
+      resent += again;
+      doubled += extra - again;
+      // The evidence for whoever reads the details file: the requests and our incidents of the key.
+      extras.push({
+        key,
+        extra,
+        resent: again,
+        accepted: (times ?? []).map((t) => new Date(t).toISOString()),
+        incidents: incidents.filter((inc) => inc.provider_key === key).map(incidentEvidence),
+      });
     }
-    out[provider] = { sent, received, lost, doubled };
+    out[provider] = { sent, received, lost, doubled, resent, afterKill: killResent, extras };
   }
   return out;
 }
 
+/** An incident's state and deliveries, as the details file keeps them for a key that did not add up. */
+function incidentEvidence(inc) {
+  const deliveries = inc.deliveries.map((d) => ({
+    id: d.id,
+    action: d.action,
+    status: d.status,
+    provider: d.result?.provider ?? null,
+    attempts: d.attempts,
+    created_at: d.created_at,
+    done_at: d.done_at ?? null,
+  }));
+  const timeline = inc.timeline?.map((e) => `${e.at} ${e.type}: ${e.message}`);
+  return {
+    id: inc.id,
+    state: inc.state,
+    opened_at: inc.opened_at,
+    resolved_at: inc.resolved_at,
+    deliveries,
+    timeline,
+  };
+}
+
 /** Open at the provider vs open here: a resolve that never arrived leaves a provider incident open. */
-function compareOpenAtProviders(incidents, sandbox) {
+function compareOpenAtProviders(incidents, providers) {
   const openHere = { pagerduty: 0, opsgenie: 0 };
   for (const inc of incidents) {
     if (inc.state === 'resolved') continue;
@@ -559,11 +699,11 @@ function compareOpenAtProviders(incidents, sandbox) {
   return {
     pagerduty: {
       here: openHere.pagerduty,
-      there: sandbox.pagerduty.incidents().filter((i) => i.status !== 'resolved').length,
+      there: providers.pagerduty.incidents.filter((i) => i.status !== 'resolved').length,
     },
     opsgenie: {
       here: openHere.opsgenie,
-      there: sandbox.opsgenie.alerts().filter((a) => a.status !== 'closed').length,
+      there: providers.opsgenie.alerts.filter((a) => a.status !== 'closed').length,
     },
   };
 }
@@ -678,8 +818,8 @@ function incidentRows(r) {
 function deliveryRows(r) {
   const rows = Object.entries(r.deliveries).map(([provider, d]) =>
     row(
-      `${provider}: trigger requests accepted vs triggers done (lost, doubled)`,
-      `${fmt(d.received)} (lost ${d.lost}, doubled ${d.doubled})`,
+      `${provider}: trigger requests accepted vs triggers done (lost, doubled; re-sent, folded there)`,
+      `${fmt(d.received)} (lost ${d.lost}, doubled ${d.doubled}; re-sent ${d.resent}, ${d.afterKill} after the SIGKILL)`,
       `${fmt(d.sent)} (0, 0)`,
       pass(d.lost === 0 && d.doubled === 0),
     ),
@@ -914,7 +1054,7 @@ async function verify(ctx, args, load) {
     count: load.count,
     t0: load.t0,
   });
-  const incidents = await allIncidents(ctx.sidecar);
+  const { incidents, providers, rounds } = await settledSnapshot(ctx);
   const ledger = triggerLedger(incidents);
   return {
     ...load,
@@ -926,8 +1066,9 @@ async function verify(ctx, args, load) {
     expected,
     incidents: compareIncidents(expected, incidents),
     ledger,
-    deliveries: compareDeliveries(ledger, ctx.sandbox),
-    openAtProviders: compareOpenAtProviders(incidents, ctx.sandbox),
+    snapshotRounds: rounds,
+    deliveries: compareDeliveries(ledger, providers, incidents, load.scenario.kill?.killedAtMs),
+    openAtProviders: compareOpenAtProviders(incidents, providers),
     acks: followedAcks(load.acks, incidents),
     kill: load.scenario.kill,
     underReload: incidents.filter((i) => i.policy.version === load.scenario.reload.after).length,
