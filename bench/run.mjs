@@ -1,5 +1,7 @@
 // `npm run bench`: every benchmark, each printing a table of measured figures beside a ceiling
-// measured in the same run. Run one alone with `node --expose-gc bench/<name>.mjs`.
+// measured in the same run. Run one alone with `node --expose-gc --max-semi-space-size=2 bench/<name>.mjs`
+// (the small young generation keeps this process's own scavenges, which every latency sample taken
+// across them includes, short: docs/performance.md, "NATS ingest").
 import { cpus } from 'node:os';
 import { benchAlertmanager } from './alertmanager.mjs';
 import { benchCluster } from './cluster.mjs';
