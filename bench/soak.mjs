@@ -404,8 +404,8 @@ async function expectedIncidents(policy, { seed, count, t0 }) {
   let timeSensitive = 0;
   let i = 0;
   for (const line of eventLines({ count, seed, alerting: ALERTING_PCT })) {
-    // This process hosts the simulators, which must keep answering meanwhile: frozen for the 15 s
-    // this takes, they timed out the sidecar's requests (an escalation tier falls due any time).
+    // This process hosts the simulators, which must keep answering meanwhile: frozen for the 13 s
+    // this took, they timed out the sidecar's requests (an escalation tier falls due any time).
     if (i % 1_000 === 0) await new Promise((resolve) => setImmediate(resolve));
     const at = t0 + (i++ * 1000) / RATE;
     const input = eventToInput(parseEvent(Buffer.from(line)).value);
