@@ -5,7 +5,7 @@
 // and backoff are naks with a delay (never sooner than Retry-After: attempts.ts decides when); a
 // replica that dies mid-delivery leaves it to another after ack_wait. Order per provider key and
 // provider: a delivery waits (a short nak) while an older one of the same key and provider is
-// pending, in its incident or in the incident that held the key before.
+// pending, in its incident or in the incidents that held the key before (`isTurn`).
 import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { Clock } from '../../domain/clock.js';
 import type { Delivery } from '../../domain/incident.js';
@@ -276,13 +276,54 @@ export class OutboxWorker implements DeliveryEngine {
     return false;
   }
 
-  /** No older delivery to the same provider and key is pending, here or in the incident before. */
-  private async isTurn(record: IncidentRecord, d: Delivery): Promise<boolean> {
-    if (olderPending(record.deliveries, d, Infinity)) return false;
-    if (record.previous === null || d.action !== 'trigger') return true;
-    const previous = await this.deps.state.read(record.previous);
-    return previous === null || !olderPending(previous.record.deliveries, d, this.deps.clock.now());
+  /** No older delivery to the same provider and key is pending, here or in the incidents before. */
+  private isTurn(record: IncidentRecord, d: Delivery): Promise<boolean> {
+    return isTurn(
+      record,
+      d,
+      this.deps.clock.now(),
+      async (id) => (await this.deps.state.read(id))?.record ?? null,
+    );
   }
+}
+
+/** Incidents before this one of a provider key that a trigger looks through for older deliveries. */
+const TURN_HOPS = 16;
+
+/**
+ * Whether `d` may go now: no older delivery to the same provider and key is pending in its own
+ * incident, nor in the incidents that held the key before it. A trigger walks back through them
+ * (`previous`) until one that reached this provider: that one's own trigger waited for this check,
+ * so nothing older was pending then. An incident that never reached it (its trigger withdrawn by a
+ * quick resolve, or failed over elsewhere) proves nothing about the one before: a resolve of that one
+ * may still be with a replica that died holding it (back after the consumer's ack wait, 30 s), and
+ * a trigger sent meanwhile would fold into the provider's incident that resolve then closes.
+ */
+export async function isTurn(
+  record: IncidentRecord,
+  d: Delivery,
+  nowMs: number,
+  read: (id: string) => Promise<IncidentRecord | null>,
+): Promise<boolean> {
+  if (olderPending(record.deliveries, d, Infinity)) return false;
+  if (d.action !== 'trigger') return true;
+  let previousId = record.previous;
+  for (let hops = 0; previousId !== null && hops < TURN_HOPS; hops++) {
+    const previous = await read(previousId);
+    if (previous === null) return true;
+    if (olderPending(previous.deliveries, d, nowMs)) return false;
+    if (reached(previous.deliveries, d)) return true;
+    previousId = previous.previous;
+  }
+  return true;
+}
+
+/** Whether a delivery to the same provider and key as `d` was done (the provider took it). */
+function reached(deliveries: readonly Delivery[], d: Delivery): boolean {
+  const provider = Attempts.providerOf(d);
+  return deliveries.some(
+    (x) => x.status === 'done' && x.provider_key === d.provider_key && Attempts.providerOf(x) === provider,
+  );
 }
 
 /**
