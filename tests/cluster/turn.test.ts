@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Delivery, DeliveryAction, DeliveryStatus, Incident } from '../../src/domain/incident.js';
 import { isTurn } from '../../src/state/jetstream/outbox-worker.js';
 import type { IncidentRecord } from '../../src/state/jetstream/record.js';
+import { delivery as fixtureDelivery } from '../store/fixtures.js';
 
 const KEY = 'ir-0123456789abcdef';
 const NOW = Date.parse('2026-12-07T08:15:03Z');
@@ -19,29 +20,21 @@ function delivery(
   status: DeliveryStatus,
   provider = 'pagerduty',
 ): Delivery {
-  return {
+  const done = status === 'done';
+  return fixtureDelivery({
     id: `d-${incident}-${action}-${provider}`,
     incident_id: incident,
     provider_key: KEY,
     action,
-    route: 'critical-everywhere',
     mode: 'all',
     candidates: [provider],
-    current: 0,
     status,
-    attempts: status === 'done' ? 1 : 0,
-    attempts_on_current: status === 'done' ? 1 : 0,
-    next_attempt_at: 0,
+    attempts: done ? 1 : 0,
+    attempts_on_current: done ? 1 : 0,
     created_at: LONG_AGO,
     updated_at: LONG_AGO,
-    done_at: status === 'done' ? LONG_AGO : null,
-    origin: null,
-    note: null,
-    last_error: null,
-    result: null,
-    exhausted: false,
-    refused: [],
-  };
+    done_at: done ? LONG_AGO : null,
+  });
 }
 
 function record(id: string, previous: string | null, deliveries: Delivery[]): IncidentRecord {
@@ -67,22 +60,17 @@ async function turnOf(records: Map<string, IncidentRecord>, id: string, d: Deliv
 
 describe('isTurn: a trigger and the older deliveries of its key', () => {
   const cTrigger = delivery('C', 'trigger', 'pending');
+  /** A with `deliveries`, then B whose trigger a quick resolve withdrew long ago, then C. */
+  const behindWithdrawn = (deliveries: Delivery[]) =>
+    chain(['A', deliveries], ['B', [delivery('B', 'trigger', 'superseded')]], ['C', [cTrigger]]);
 
   it('waits for a resolve two incidents back when the incident between never reached the provider', async () => {
-    const records = chain(
-      ['A', [delivery('A', 'trigger', 'done'), delivery('A', 'resolve', 'pending')]],
-      ['B', [{ ...delivery('B', 'trigger', 'superseded'), updated_at: LONG_AGO }]],
-      ['C', [cTrigger]],
-    );
+    const records = behindWithdrawn([delivery('A', 'trigger', 'done'), delivery('A', 'resolve', 'pending')]);
     expect(await turnOf(records, 'C', cTrigger)).toBe(false);
   });
 
   it('goes once that resolve is done', async () => {
-    const records = chain(
-      ['A', [delivery('A', 'trigger', 'done'), delivery('A', 'resolve', 'done')]],
-      ['B', [{ ...delivery('B', 'trigger', 'superseded'), updated_at: LONG_AGO }]],
-      ['C', [cTrigger]],
-    );
+    const records = behindWithdrawn([delivery('A', 'trigger', 'done'), delivery('A', 'resolve', 'done')]);
     expect(await turnOf(records, 'C', cTrigger)).toBe(true);
   });
 
@@ -97,11 +85,10 @@ describe('isTurn: a trigger and the older deliveries of its key', () => {
   });
 
   it('looks only at the same provider', async () => {
-    const records = chain(
-      ['A', [delivery('A', 'trigger', 'done', 'opsgenie'), delivery('A', 'resolve', 'pending', 'opsgenie')]],
-      ['B', [{ ...delivery('B', 'trigger', 'superseded'), updated_at: LONG_AGO }]],
-      ['C', [cTrigger]],
-    );
+    const records = behindWithdrawn([
+      delivery('A', 'trigger', 'done', 'opsgenie'),
+      delivery('A', 'resolve', 'pending', 'opsgenie'),
+    ]);
     expect(await turnOf(records, 'C', cTrigger)).toBe(true);
   });
 
