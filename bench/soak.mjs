@@ -519,12 +519,22 @@ function triggerLedger(incidents) {
   const tiers = new Map();
   const unsettled = [];
   let superseded = 0;
+  const withdrawn = [];
   for (const inc of incidents) {
     const triggers = inc.deliveries.filter((d) => d.action === 'trigger');
     if (triggers.length === 0) unsettled.push({ id: inc.id, why: 'no trigger delivery' });
     for (const d of triggers) {
-      if (d.status === 'superseded') superseded++;
-      else if (d.status !== 'done') unsettled.push({ id: inc.id, why: `trigger ${d.status}` });
+      if (d.status === 'superseded') {
+        superseded++;
+        // When each waited, for the details file: what withdrew it, how long after it was made.
+        withdrawn.push({
+          provider: d.candidates[d.current],
+          created_at: d.created_at,
+          waited_ms: Date.parse(d.updated_at) - Date.parse(d.created_at),
+          attempts: d.attempts,
+          last_error: d.last_error?.reason ?? null,
+        });
+      } else if (d.status !== 'done') unsettled.push({ id: inc.id, why: `trigger ${d.status}` });
     }
     for (const [provider, n] of doneTriggers(inc)) {
       const key = `${provider}|${inc.provider_key}`;
@@ -532,7 +542,7 @@ function triggerLedger(incidents) {
       if (n > 1) tiers.set(key, (tiers.get(key) ?? 0) + n - 1);
     }
   }
-  return { sent, tiers, unsettled, superseded };
+  return { sent, tiers, unsettled, superseded, withdrawn };
 }
 
 /** An incident's done trigger deliveries, counted by the provider that took each. */
