@@ -350,6 +350,8 @@ export class App {
         state: cluster.state,
         limiters: (limit) => new ClusterLimiter(cluster.state.buckets.rates, cluster.state.claims, limit),
       });
+      const worker = engine;
+      metrics.countPendingWith(() => worker.pendingCount());
     }
     const { pointAtSandbox } = sandbox ? await import('./sandbox/wire.js') : { pointAtSandbox: null };
     const providers: ProviderRuntime = new ProviderRuntime({

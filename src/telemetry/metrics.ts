@@ -122,11 +122,27 @@ export class Metrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [this.registry],
   });
+  /**
+   * Where the pending gauge is read at each scrape when no dispatcher of this process sets it: in
+   * cluster mode the outbox stream's waiting and unacked messages (the cluster's, as `/api/v1/health`
+   * says them). Without it the gauge read 0 in cluster mode whatever waited.
+   */
+  private pendingSource: (() => Promise<number>) | null = null;
   readonly deliveriesPending = new Gauge({
     name: 'incident_router_deliveries_pending',
     help: 'Deliveries written to the outbox and not yet accepted by a provider.',
     registers: [this.registry],
+    collect: async () => {
+      if (this.pendingSource === null) return;
+      const pending = await this.pendingSource().catch(() => null); // NATS away: the last value stays
+      if (pending !== null) this.deliveriesPending.set(pending);
+    },
   });
+
+  /** Reads the pending gauge from `source` at each scrape (cluster mode). */
+  countPendingWith(source: () => Promise<number>): void {
+    this.pendingSource = source;
+  }
   readonly breakerState = new Gauge({
     name: 'incident_router_breaker_state',
     help: 'Circuit breaker state per provider instance: 0 closed, 1 open, 2 half-open.',

@@ -59,6 +59,10 @@ describe('total outage', () => {
       }
       const health = (await get(`${t.url}/api/v1/health`)).body;
       expect(health.deliveries_pending).toBeGreaterThan(0);
+      // The gauge a Prometheus alert would watch says so too, in both state backends.
+      const scraped = await (await fetch(`${t.url}/metrics`)).text();
+      const gauge = /^incident_router_deliveries_pending(?:\{[^}]*\})? (\d+)/m.exec(scraped);
+      expect(Number(gauge?.[1])).toBeGreaterThan(0);
       expect(health.system_status).toBe('unhealthy');
       expect(failed.length).toBeGreaterThan(0);
 
