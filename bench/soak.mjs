@@ -518,14 +518,12 @@ function triggerLedger(incidents) {
   const sent = new Map();
   const tiers = new Map();
   const unsettled = [];
-  let superseded = 0;
   const withdrawn = [];
   for (const inc of incidents) {
     const triggers = inc.deliveries.filter((d) => d.action === 'trigger');
     if (triggers.length === 0) unsettled.push({ id: inc.id, why: 'no trigger delivery' });
     for (const d of triggers) {
       if (d.status === 'superseded') {
-        superseded++;
         // When each waited, for the details file: what withdrew it, how long after it was made.
         withdrawn.push({
           provider: d.candidates[d.current],
@@ -542,7 +540,7 @@ function triggerLedger(incidents) {
       if (n > 1) tiers.set(key, (tiers.get(key) ?? 0) + n - 1);
     }
   }
-  return { sent, tiers, unsettled, superseded, withdrawn };
+  return { sent, tiers, unsettled, superseded: withdrawn.length, withdrawn };
 }
 
 /** An incident's done trigger deliveries, counted by the provider that took each. */

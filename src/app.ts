@@ -345,13 +345,13 @@ export class App {
         import('./state/jetstream/outbox-worker.js'),
         import('./state/jetstream/rate-limit.js'),
       ]);
-      engine = new OutboxWorker({
+      const worker = new OutboxWorker({
         ...attempts,
         state: cluster.state,
         limiters: (limit) => new ClusterLimiter(cluster.state.buckets.rates, cluster.state.claims, limit),
       });
-      const worker = engine;
       metrics.countPendingWith(() => worker.pendingCount());
+      engine = worker;
     }
     const { pointAtSandbox } = sandbox ? await import('./sandbox/wire.js') : { pointAtSandbox: null };
     const providers: ProviderRuntime = new ProviderRuntime({

@@ -320,10 +320,12 @@ export async function isTurn(
 
 /** Whether a delivery to the same provider and key as `d` was done (the provider took it). */
 function reached(deliveries: readonly Delivery[], d: Delivery): boolean {
-  const provider = Attempts.providerOf(d);
-  return deliveries.some(
-    (x) => x.status === 'done' && x.provider_key === d.provider_key && Attempts.providerOf(x) === provider,
-  );
+  return deliveries.some((x) => x.status === 'done' && sameLane(x, d));
+}
+
+/** Whether `x` goes to the same provider under the same key as `d`: the unit of order. */
+function sameLane(x: Delivery, d: Delivery): boolean {
+  return x.provider_key === d.provider_key && Attempts.providerOf(x) === Attempts.providerOf(d);
 }
 
 /**
@@ -332,10 +334,9 @@ function reached(deliveries: readonly Delivery[], d: Delivery): boolean {
  * its catch-up resolve must go before `d`, so it counts until it has had time to finish.
  */
 function olderPending(deliveries: readonly Delivery[], d: Delivery, nowMs: number): boolean {
-  const provider = Attempts.providerOf(d);
   for (const x of deliveries) {
     if (x.id === d.id) return false;
-    if (x.provider_key !== d.provider_key || Attempts.providerOf(x) !== provider) continue;
+    if (!sameLane(x, d)) continue;
     if (x.status === 'pending') return true;
     if (x.status === 'superseded' && nowMs - Date.parse(x.updated_at) < IN_FLIGHT_AT_MOST_MS) return true;
   }
