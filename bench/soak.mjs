@@ -514,11 +514,34 @@ function compareIncidents(expected, incidents) {
  * OpsGenie adds their responders to the open alert or folds a create by alias
  * (src/providers/opsgenie/opsgenie.ts); none of them opens a provider incident of its own.
  */
+/**
+ * What went to the same provider under the same key around a withdrawn trigger: the deliveries of
+ * the key's incidents, oldest first, as `incident action status made→settled`, to tell a real wait
+ * (an older delivery pending) from a slow outbox.
+ */
+function laneBefore(incidents, inc, d) {
+  const provider = d.candidates[d.current];
+  return incidents
+    .toSorted((a, b) => Date.parse(a.opened_at) - Date.parse(b.opened_at))
+    .filter((x) => Date.parse(x.opened_at) <= Date.parse(inc.opened_at))
+    .slice(-3)
+    .flatMap((x) =>
+      x.deliveries
+        .filter((y) => y.candidates[y.current] === provider)
+        .map(
+          (y) =>
+            `${x.id === inc.id ? '*' : ''}${x.id.slice(-6)} ${y.action} ${y.status} ${y.created_at.slice(11, 23)}→${(y.done_at ?? y.updated_at).slice(11, 23)} a${y.attempts}`,
+        ),
+    );
+}
+
 function triggerLedger(incidents) {
   const sent = new Map();
   const tiers = new Map();
   const unsettled = [];
   const withdrawn = [];
+  const byKey = new Map();
+  for (const inc of incidents) byKey.set(inc.provider_key, [...(byKey.get(inc.provider_key) ?? []), inc]);
   for (const inc of incidents) {
     const triggers = inc.deliveries.filter((d) => d.action === 'trigger');
     if (triggers.length === 0) unsettled.push({ id: inc.id, why: 'no trigger delivery' });
@@ -531,6 +554,9 @@ function triggerLedger(incidents) {
           waited_ms: Date.parse(d.updated_at) - Date.parse(d.created_at),
           attempts: d.attempts,
           last_error: d.last_error?.reason ?? null,
+          incident: inc.id,
+          key: inc.provider_key,
+          lane: laneBefore(byKey.get(inc.provider_key), inc, d),
         });
       } else if (d.status !== 'done') unsettled.push({ id: inc.id, why: `trigger ${d.status}` });
     }

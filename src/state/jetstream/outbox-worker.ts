@@ -213,7 +213,7 @@ export class OutboxWorker implements DeliveryEngine {
         : await state.read(ref.incident);
     // The record is shared and frozen (RecentRecords): the attempt changes a copy of its delivery.
     const found = read?.record.deliveries.find((x) => x.id === ref.delivery);
-    const d = found === undefined ? undefined : cloneJson(found);
+    let d = found === undefined ? undefined : cloneJson(found);
     if (read === null || d === undefined || !(await this.won(read.record))) {
       const ageMs = Date.now() - Number(m.info.timestampNanos) / 1_000_000;
       if (ageMs < (this.deps.orphanAfterMs ?? ORPHAN_AFTER_MS)) return m.nak(this.turnWaitMs);
@@ -227,7 +227,18 @@ export class OutboxWorker implements DeliveryEngine {
     }
     if (d.status !== 'pending') return m.ack();
     this.inFlight.set(d.id, Attempts.providerOf(d));
-    if (!(await this.isTurn(read.record, d))) return m.nak(this.turnWaitMs);
+    const chain = memoized(async (id) => (await state.read(id))?.record ?? null);
+    if (!(await isTurn(read.record, d, clock.now(), chain))) return m.nak(this.turnWaitMs);
+    // A trigger whose turn came after it was made is read again now, after the walk saw what it
+    // waited for settle: a withdrawal recorded before that moment then always stops it here, which
+    // is what lets the next incident's trigger not wait for it (`couldBeInFlight`).
+    if (d.action === 'trigger' && (await turnFrom(read.record, d, chain, 0)) > Date.parse(d.created_at)) {
+      read = await state.read(ref.incident);
+      const again = read?.record.deliveries.find((x) => x.id === ref.delivery);
+      if (read === null || again === undefined) return m.nak(this.turnWaitMs);
+      if (again.status !== 'pending') return m.ack();
+      d = cloneJson(again);
+    }
     const now = clock.now();
     if (d.next_attempt_at > now + 5) return m.nak(d.next_attempt_at - now);
     // The request is built from the record read here: the one that holds this delivery pending (a
@@ -275,20 +286,14 @@ export class OutboxWorker implements DeliveryEngine {
     }
     return false;
   }
-
-  /** No older delivery to the same provider and key is pending, here or in the incidents before. */
-  private isTurn(record: IncidentRecord, d: Delivery): Promise<boolean> {
-    return isTurn(
-      record,
-      d,
-      this.deps.clock.now(),
-      async (id) => (await this.deps.state.read(id))?.record ?? null,
-    );
-  }
 }
 
 /** Incidents before this one of a provider key that a trigger looks through for older deliveries. */
 const TURN_HOPS = 16;
+/** How far replicas' clocks may disagree when times they wrote are compared (`couldBeInFlight`). */
+const CLOCK_SKEW_MS = 1_000;
+
+type ReadRecord = (id: string) => Promise<IncidentRecord | null>;
 
 /**
  * Whether `d` may go now: no older delivery to the same provider and key is pending in its own
@@ -298,24 +303,106 @@ const TURN_HOPS = 16;
  * quick resolve, or failed over elsewhere) proves nothing about the one before: a resolve of that one
  * may still be with a replica that died holding it (back after the consumer's ack wait, 30 s), and
  * a trigger sent meanwhile would fold into the provider's incident that resolve then closes.
+ * `read` is asked for a record more than once: the caller memoizes it (`memoized`).
  */
 export async function isTurn(
   record: IncidentRecord,
   d: Delivery,
   nowMs: number,
-  read: (id: string) => Promise<IncidentRecord | null>,
+  read: ReadRecord,
 ): Promise<boolean> {
-  if (olderPending(record.deliveries, d, Infinity)) return false;
+  if (olderPending(record.deliveries, d)) return false;
   if (d.action !== 'trigger') return true;
   let previousId = record.previous;
   for (let hops = 0; previousId !== null && hops < TURN_HOPS; hops++) {
     const previous = await read(previousId);
     if (previous === null) return true;
-    if (olderPending(previous.deliveries, d, nowMs)) return false;
+    if (olderPending(previous.deliveries, d)) return false;
+    for (const x of previous.deliveries)
+      if (
+        x.status === 'superseded' &&
+        sameLane(x, d) &&
+        nowMs - Date.parse(x.updated_at) < IN_FLIGHT_AT_MOST_MS &&
+        (await couldBeInFlight(previous, x, read, hops + 1))
+      )
+        return false;
     if (reached(previous.deliveries, d)) return true;
     previousId = previous.previous;
   }
   return true;
+}
+
+/**
+ * Whether a trigger withdrawn moments ago may still be in flight at another replica: if it lands,
+ * its catch-up resolve must go before the next incident's trigger. Only one that was tried, or
+ * whose turn could have come before it was withdrawn, can be: a trigger whose turn came after it was
+ * made is read afresh once its turn has come (`OutboxWorker.deliver`), so one withdrawn before then
+ * is not sent. Times written by different replicas are compared with CLOCK_SKEW_MS to spare. Without this a key that flaps
+ * faster than IN_FLIGHT_AT_MOST_MS was never paged again: each withdrawn trigger held the next
+ * incident's for that long, that one was withdrawn in turn, and so on (found by the soak in cluster
+ * mode, where it withdrew twice the triggers the LevelDB backend did).
+ */
+async function couldBeInFlight(
+  record: IncidentRecord,
+  x: Delivery,
+  read: ReadRecord,
+  depth: number,
+): Promise<boolean> {
+  if (x.attempts > 0) return true;
+  return (await turnFrom(record, x, read, depth)) <= Date.parse(x.updated_at) + CLOCK_SKEW_MS;
+}
+
+/**
+ * The earliest time `x`'s turn can have come: when the older deliveries of its lane that existed
+ * when it was made (in its incident, and for a trigger in the incidents before, as `isTurn` walks
+ * them) had stopped being pending. Later ones are left out and times are those recorded at the
+ * change, so the answer errs early: towards "it may have gone", the safe side.
+ */
+export async function turnFrom(
+  record: IncidentRecord,
+  x: Delivery,
+  read: ReadRecord,
+  depth: number,
+): Promise<number> {
+  const made = Date.parse(x.created_at);
+  let from = made;
+  const older = (y: Delivery) => sameLane(y, x) && y.id !== x.id && Date.parse(y.created_at) <= made;
+  for (const y of record.deliveries) {
+    if (y.id === x.id) break;
+    if (older(y)) from = Math.max(from, settledAt(y));
+  }
+  if (x.action !== 'trigger') return from;
+  let previousId = record.previous;
+  for (let hops = depth; previousId !== null && hops < TURN_HOPS; hops++) {
+    const previous = await read(previousId);
+    if (previous === null) break;
+    for (const y of previous.deliveries) {
+      if (!older(y)) continue;
+      let until = settledAt(y);
+      if (y.status === 'superseded' && (await couldBeInFlight(previous, y, read, hops + 1)))
+        until += IN_FLIGHT_AT_MOST_MS;
+      from = Math.max(from, until);
+    }
+    if (from === Infinity || reached(previous.deliveries, x)) break;
+    previousId = previous.previous;
+  }
+  return from;
+}
+
+/** When a delivery stopped being pending (never, while it is). */
+function settledAt(d: Delivery): number {
+  if (d.status === 'pending') return Infinity;
+  return Date.parse(d.done_at ?? d.updated_at);
+}
+
+/** `read`, asked once per record: one turn check reads each incident of the chain once. */
+export function memoized(read: ReadRecord): ReadRecord {
+  const seen = new Map<string, Promise<IncidentRecord | null>>();
+  return (id) => {
+    let found = seen.get(id);
+    if (found === undefined) seen.set(id, (found = read(id)));
+    return found;
+  };
 }
 
 /** Whether a delivery to the same provider and key as `d` was done (the provider took it). */
@@ -328,17 +415,11 @@ function sameLane(x: Delivery, d: Delivery): boolean {
   return x.provider_key === d.provider_key && Attempts.providerOf(x) === Attempts.providerOf(d);
 }
 
-/**
- * Whether a delivery before `d` to the same provider and key is still to go. A trigger withdrawn
- * moments ago (`nowMs` given: the incident before) may be in flight at another replica: if it lands,
- * its catch-up resolve must go before `d`, so it counts until it has had time to finish.
- */
-function olderPending(deliveries: readonly Delivery[], d: Delivery, nowMs: number): boolean {
+/** Whether a delivery before `d` to the same provider and key is still to go. */
+function olderPending(deliveries: readonly Delivery[], d: Delivery): boolean {
   for (const x of deliveries) {
     if (x.id === d.id) return false;
-    if (!sameLane(x, d)) continue;
-    if (x.status === 'pending') return true;
-    if (x.status === 'superseded' && nowMs - Date.parse(x.updated_at) < IN_FLIGHT_AT_MOST_MS) return true;
+    if (sameLane(x, d) && x.status === 'pending') return true;
   }
   return false;
 }
