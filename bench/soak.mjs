@@ -14,10 +14,13 @@
 //   consumer) at 2/3.
 // - Expected incidents come from `decide` (dist/policy) run here over the same generated events
 //   with the same policy, at the time each event was published.
-// --state jetstream keeps the sidecar's state in the same nats-server (cluster mode, one replica,
-// R1) instead of LevelDB. --keep leaves the sidecar's data and policy directory in place for a look
-// afterwards.
+// --state jetstream keeps the sidecar's state in the same nats-server (cluster mode, R1) instead of
+// LevelDB. --replicas N (with --state jetstream) runs N sidecars sharing that state and the input
+// consumer: the first is the one sampled, reloaded with the others and SIGKILLed; the simulators'
+// webhooks go round-robin to all of them. --keep leaves the sidecars' data and policy directory in
+// place for a look afterwards.
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
 import { cp, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,7 +61,11 @@ function parseArgs(argv) {
   if (!(minutes > 0)) throw new Error('--minutes must be a positive number');
   const state = flag('state', 'leveldb');
   if (state !== 'leveldb' && state !== 'jetstream') throw new Error('--state must be leveldb or jetstream');
-  return { minutes, seed: Number(flag('seed', '2026')), state, keep: argv.includes('--keep') };
+  const replicas = Number(flag('replicas', '1'));
+  if (!(Number.isInteger(replicas) && replicas >= 1))
+    throw new Error('--replicas must be a positive integer');
+  if (replicas > 1 && state !== 'jetstream') throw new Error('--replicas needs --state jetstream');
+  return { minutes, seed: Number(flag('seed', '2026')), state, replicas, keep: argv.includes('--keep') };
 }
 
 /** When each disturbance happens, in ms from the start of publishing. */
@@ -98,12 +105,53 @@ async function startSimulators() {
   return startSandbox({ pagerduty: { webhookRetry }, opsgenie: { webhookRetry } });
 }
 
+const WEBHOOK_SECRET = 'soak-pagerduty-webhook-secret';
+const WEBHOOK_TOKEN = 'soak-opsgenie-webhook-token';
+
+/** The simulators send their webhooks to `base` (a sidecar, or the round-robin in front of several). */
+function configureWebhooks(sandbox, base) {
+  sandbox.pagerduty.configureWebhook({ url: `${base}/api/v1/webhooks/pagerduty`, secret: WEBHOOK_SECRET });
+  sandbox.opsgenie.configureWebhook({ url: `${base}/api/v1/webhooks/opsgenie`, token: WEBHOOK_TOKEN });
+}
+
+/**
+ * Forwards each request to the next replica in turn, body and headers as they came (the signature
+ * covers the raw body). A replica that does not answer gets a 502 back to the simulator, which sends
+ * again later, as PagerDuty would; the next try goes to the next replica.
+ */
+async function roundRobin(bases) {
+  let next = 0;
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      const target = bases[next++ % bases.length];
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length'].includes(k)),
+      );
+      try {
+        const answer = await fetch(`${target}${req.url}`, {
+          method: req.method,
+          headers,
+          body: Buffer.concat(chunks),
+        });
+        res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/plain' });
+        res.end(Buffer.from(await answer.arrayBuffer()));
+      } catch (err) {
+        res.writeHead(502).end(String(err));
+      }
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    base: `http://127.0.0.1:${server.address().port}`,
+    close: () => new Promise((r) => server.close(r)),
+  };
+}
+
 function sidecarEnv({ port, policyDir, dataDir, natsUrl, sandbox, state }) {
-  const secret = 'soak-pagerduty-webhook-secret';
-  const token = 'soak-opsgenie-webhook-token';
-  const base = `http://127.0.0.1:${port}`;
-  sandbox.pagerduty.configureWebhook({ url: `${base}/api/v1/webhooks/pagerduty`, secret });
-  sandbox.opsgenie.configureWebhook({ url: `${base}/api/v1/webhooks/opsgenie`, token });
+  const secret = WEBHOOK_SECRET;
+  const token = WEBHOOK_TOKEN;
   return {
     ...process.env,
     PORT: String(port),
@@ -295,15 +343,20 @@ async function ackLoop(sandbox, running) {
 }
 
 /** The policy reload: a new version written to the copied policy, then POST /api/v1/policy/reload. */
-async function reloadPolicy(sidecar, policyDir) {
+async function reloadPolicy(sidecar, policyDir, others) {
   const before = (await sidecar.json('/api/v1/policy')).version;
   const file = join(policyDir, '00-settings.yaml');
   const text = await readFile(file, 'utf8');
   await writeFile(file, text.replace(/^version: '([^']+)'/m, "version: '$1-soak-reload'"));
   const res = await sidecar.request('/api/v1/policy/reload', { method: 'POST' });
   const answer = await res.json();
+  // Each replica reads its own policy directory (here one directory for all): GitOps reloads each.
+  const rest = await Promise.all(
+    others.map(async (o) => (await o.request('/api/v1/policy/reload', { method: 'POST' })).ok),
+  );
   const after = (await sidecar.json('/api/v1/policy')).version;
-  return { status: res.status, before, after, ok: res.ok && after === `${before}-soak-reload`, answer };
+  const ok = res.ok && after === `${before}-soak-reload` && rest.every(Boolean);
+  return { status: res.status, before, after, ok, answer };
 }
 
 async function outageStart(sandbox) {
@@ -342,7 +395,7 @@ async function runScenario(ctx) {
   const { plan, t0, sidecar, sandbox, sampler } = ctx;
   const steps = [
     [plan.warmMs, 'rssStart', () => rssMb(sidecar.pid)],
-    [plan.reloadAt, 'reload', () => reloadPolicy(sidecar, ctx.policyDir)],
+    [plan.reloadAt, 'reload', () => reloadPolicy(sidecar, ctx.policyDir, ctx.others)],
     [plan.outageAt, 'outageStart', () => outageStart(sandbox)],
     [plan.outageAt + plan.outageMs, 'outage', () => outageEnd(sandbox, sidecar)],
     [plan.middleAt, 'rssMiddle', () => rssMb(sidecar.pid)],
@@ -421,8 +474,10 @@ async function expectedIncidents(policy, { seed, count, t0 }) {
     if (early !== verdict || late !== verdict) timeSensitive++;
     if (verdict === '') continue;
     const fp = verdict.slice(2);
-    const entry = byFp.get(fp) ?? { opened: 0, open: false };
+    const entry = byFp.get(fp) ?? { opened: 0, open: false, lines: [] };
     byFp.set(fp, entry);
+    // For the details file: each line that pages or resolves, by its own time (`p@…`, `r@…`).
+    entry.lines.push(`${verdict[0]}@${input.event.timestamp}`);
     if (verdict[0] === 'r') entry.open = false;
     else if (!entry.open) Object.assign(entry, { opened: entry.opened + 1, open: true });
   }
@@ -482,6 +537,51 @@ async function settledSnapshot(ctx) {
 }
 
 /** Expected vs found, per fingerprint: how many incidents, and whether the last one is open. */
+/** A fingerprint's incidents, oldest first, as the details file shows them beside the expected lines. */
+function foundTimeline(incidents, fp) {
+  return incidents
+    .filter((inc) => inc.fingerprint === fp)
+    .sort((a, b) => Date.parse(a.opened_at) - Date.parse(b.opened_at))
+    .map((inc) => ({
+      id: inc.id,
+      line: inc.event?.timestamp,
+      opened_at: inc.opened_at,
+      resolved_at: inc.resolved_at,
+      recovery_line_at: inc.recovery_line_at ?? null,
+      occurrences: inc.occurrences,
+      timeline: inc.timeline?.map((e) => `${e.at.slice(11, 23)} ${e.type} ${e.actor ?? ''}`),
+    }));
+}
+
+/**
+ * The expected incidents (from the lines in order) that no found incident covers: one opened by a
+ * line no newer than the expected one's recovery and resolved by a recovery line no older than it (or
+ * both still open). Two replicas opening two failure lines of one life at once make one incident,
+ * opened by whichever line won. With several replicas, lines that came within milliseconds of each other can be applied out
+ * of order (docs/nats.md, "Ordering and backpressure"), and an incident that opened and resolved
+ * between two lines of its neighbour folds into that neighbour: its failure was paged, by the
+ * neighbour. One no incident covers is a failure nobody was paged for.
+ */
+function uncoveredLives(lines, found) {
+  const lives = [];
+  for (const l of lines) {
+    const [kind, at] = [l[0], l.slice(2)];
+    const last = lives.at(-1);
+    if (kind === 'p' && (last === undefined || last.to !== undefined)) lives.push({ from: at });
+    else if (kind === 'r' && last !== undefined && last.to === undefined) last.to = at;
+  }
+  return lives.filter(
+    (life) =>
+      !found.some(
+        (f) =>
+          (life.to === undefined || f.line <= life.to) &&
+          (f.recovery_line_at === null
+            ? f.resolved_at === null
+            : life.to !== undefined && f.recovery_line_at >= life.to),
+      ),
+  );
+}
+
 function compareIncidents(expected, incidents) {
   const found = new Map();
   for (const inc of incidents) {
@@ -494,10 +594,16 @@ function compareIncidents(expected, incidents) {
   for (const fp of new Set([...expected.byFp.keys(), ...found.keys()])) {
     const e = expected.byFp.get(fp) ?? { opened: 0, open: false };
     const f = found.get(fp) ?? { opened: 0, open: 0 };
-    if (e.opened !== f.opened || Number(e.open) !== f.open) mismatches.push({ fp, expected: e, found: f });
+    if (e.opened !== f.opened || Number(e.open) !== f.open) {
+      const timeline = foundTimeline(incidents, fp);
+      const uncovered = uncoveredLives(e.lines ?? [], timeline);
+      mismatches.push({ fp, expected: e, found: f, incidents: timeline, uncovered });
+    }
   }
   const sum = (m, pick) => [...m.values()].reduce((n, v) => n + pick(v), 0);
   return {
+    // Mismatches every expected incident of which a found one covers, and whose last is as open.
+    folded: mismatches.filter((m) => m.uncovered.length === 0 && Number(m.expected.open) === m.found.open),
     expected: sum(expected.byFp, (e) => e.opened),
     expectedOpen: sum(expected.byFp, (e) => Number(e.open)),
     found: incidents.length,
@@ -820,6 +926,7 @@ const row = (figure, measured, expected, ok) => ({ figure, measured, expected, o
  * it never delivered, plus those it delivered and did not ack (redelivered after ack_wait).
  */
 function eventRows(r) {
+  if (r.replicas > 1) return replicaEventRows(r);
   const k = r.kill.atKill;
   const secondExpected = r.published - k.delivered + k.ackPending;
   return [
@@ -846,22 +953,103 @@ function eventRows(r) {
   ];
 }
 
+/**
+ * Several replicas share the consumer, so no one process's count adds up to anything: every event
+ * must have been acked (the consumer's ack floor at the last message), and the processes' counts
+ * add up to at least that (more by what was redelivered after the SIGKILL).
+ */
+function replicaEventRows(r) {
+  const counted = r.kill.receivedBefore + r.receivedAfter + r.othersReceived;
+  const floor = r.drain.consumer.ackFloor;
+  return [
+    row('events published (stream messages)', fmt(r.published), fmt(r.count), pass(r.published === r.count)),
+    row(
+      `events acked by the ${r.replicas} replicas (the consumer's ack floor)`,
+      fmt(floor),
+      fmt(r.published),
+      pass(floor === r.published),
+    ),
+    row(
+      'events counted by the replicas (the killed one before and after, the others)',
+      `${fmt(counted)} (${fmt(r.kill.receivedBefore)} + ${fmt(r.receivedAfter)} + ${fmt(r.othersReceived)})`,
+      `≥ ${fmt(r.published)}, less what the killed process counted after its last sample`,
+      '',
+    ),
+    row('unacked at the kill (redelivered after ack_wait)', fmt(r.kill.atKill.ackPending), 'reported', ''),
+    row('dead-lettered', String(r.dlq), '0', pass(r.dlq === 0)),
+  ];
+}
+
+/** Every replica lists the same incidents (ids), as the one read in full. */
+async function sameOnEveryReplica(ctx, incidents) {
+  const ids = incidents
+    .map((i) => i.id)
+    .sort()
+    .join(',');
+  const differ = [];
+  for (const other of ctx.others) {
+    const list = [];
+    let before = '';
+    do {
+      const page = await other.json(`/api/v1/incidents?limit=500${before ? `&before=${before}` : ''}`);
+      list.push(...page.incidents.map((i) => i.id));
+      before = page.next ?? '';
+    } while (before);
+    if (list.sort().join(',') !== ids) differ.push(other.base);
+  }
+  return differ;
+}
+
+/** Fingerprints that fail: any mismatch with one process; with replicas, one not merely folded. */
+function badFingerprints(r) {
+  const c = r.incidents;
+  return r.replicas > 1 ? c.mismatches.filter((m) => !c.folded.includes(m)) : c.mismatches;
+}
+
 function incidentRows(r) {
   const c = r.incidents;
+  const bad = badFingerprints(r);
   const shown = c.mismatches.slice(0, 3).map((m) => `${m.fp} ${m.expected.opened}→${m.found.opened}`);
+  const foldedLives = c.folded.reduce((n, m) => n + m.expected.opened - m.found.opened, 0);
   return [
     row(
       'incidents: expected vs found (open / resolved)',
       `${fmt(c.found)} (${c.foundOpen} open / ${fmt(c.found - c.foundOpen)} resolved)`,
       `${fmt(c.expected)} (${c.expectedOpen} open / ${fmt(c.expected - c.expectedOpen)} resolved)`,
-      pass(c.mismatches.length === 0),
+      pass(bad.length === 0),
     ),
     row(
       'fingerprints whose incidents differ from expected',
       `${c.mismatches.length}${shown.length ? ` (${shown.join(', ')})` : ''}`,
-      `0 (${fmt(r.expected.timeSensitive)} time-sensitive events)`,
-      pass(c.mismatches.length === 0),
+      `0 (${fmt(r.expected.timeSensitive)} time-sensitive events)${r.replicas > 1 ? ', or folded' : ''}`,
+      r.replicas > 1 ? '' : pass(c.mismatches.length === 0),
     ),
+    ...(r.replicas > 1
+      ? [
+          row(
+            '  of which every expected incident is covered by a found one (folded by lines out of order)',
+            `${c.folded.length} (${foldedLives} incidents folded into a neighbour)`,
+            `all: ${c.mismatches.length}`,
+            pass(bad.length === 0),
+          ),
+        ]
+      : []),
+    row(
+      'lines out of order (since the restart): stale recoveries / late failures / overtaken failures',
+      `${r.ordering.stale} / ${r.ordering.late} / ${r.ordering.overtaken}`,
+      'reported',
+      '',
+    ),
+    ...(r.replicas > 1
+      ? [
+          row(
+            "replicas whose incident list differs from the first one's",
+            String(r.replicasDiffer.length),
+            '0',
+            pass(r.replicasDiffer.length === 0),
+          ),
+        ]
+      : []),
   ];
 }
 
@@ -1004,8 +1192,11 @@ function resourceRows(r) {
 function failures(r) {
   const list = [];
   if (r.published !== r.count) list.push('not every event was published');
+  if (r.replicas > 1 && r.drain.consumer.ackFloor !== r.published) list.push('not every event was acked');
+  if (r.replicas > 1 && r.replicasDiffer.length > 0) list.push('replicas list different incidents');
   if (r.dlq > 0) list.push(`${r.dlq} dead letters`);
-  if (r.incidents.mismatches.length > 0) list.push(`${r.incidents.mismatches.length} fingerprints differ`);
+  const bad = badFingerprints(r);
+  if (bad.length > 0) list.push(`${bad.length} fingerprints differ`);
   for (const [p, d] of Object.entries(r.deliveries)) {
     if (d.lost > 0) list.push(`${d.lost} ${p} triggers lost`);
     if (d.doubled > 0) list.push(`${d.doubled} ${p} triggers doubled`);
@@ -1019,7 +1210,9 @@ function failures(r) {
 
 function printReport(r) {
   table(
-    `Soak: ${r.minutes} min, ${fmt(RATE)} events/s, JetStream input, ${r.state} state, outage + reload + SIGKILL`,
+    `Soak: ${r.minutes} min, ${fmt(RATE)} events/s, JetStream input, ${r.state} state${
+      r.replicas > 1 ? `, ${r.replicas} replicas (the first SIGKILLed)` : ''
+    }, outage + reload + SIGKILL`,
     [
       ...eventRows(r),
       ...incidentRows(r),
@@ -1041,26 +1234,32 @@ async function setUp(args) {
   const jsm = await jetstreamManager(nc);
   await createStream(jsm);
   const dlq = countDeadLetters(nc);
-  const port = await freePort();
-  const env = sidecarEnv({
-    port,
-    policyDir: policy.dir,
-    dataDir: join(root, 'data'),
-    natsUrl: server.url,
-    sandbox,
-    state: args.state,
-  });
-  const sidecar = sidecarProcess(env, join(root, 'sidecar.log'));
-  await sidecar.start();
+  const replicas = [];
+  for (let i = 0; i < args.replicas; i++) {
+    const env = sidecarEnv({
+      port: await freePort(),
+      policyDir: policy.dir,
+      dataDir: join(root, i === 0 ? 'data' : `data-${i}`),
+      natsUrl: server.url,
+      sandbox,
+      state: args.state,
+    });
+    replicas.push(sidecarProcess(env, join(root, i === 0 ? 'sidecar.log' : `sidecar-${i}.log`)));
+  }
+  const front = replicas.length > 1 ? await roundRobin(replicas.map((r) => r.base)) : null;
+  configureWebhooks(sandbox, front?.base ?? replicas[0].base);
+  for (const r of replicas) await r.start();
   await waitForConsumer(jsm);
+  const [sidecar, ...others] = replicas;
   const stop = async () => {
-    await sidecar.signal('SIGTERM').catch(() => undefined);
+    await Promise.all(replicas.map((r) => r.signal('SIGTERM').catch(() => undefined)));
+    await front?.close();
     await nc.close();
     await sandbox.stop();
     await server.stop();
     if (!args.keep) await rm(root, { recursive: true, force: true });
   };
-  return { server, sandbox, root, policy, nc, jsm, dlq, sidecar, stop };
+  return { server, sandbox, root, policy, nc, jsm, dlq, sidecar, others, stop };
 }
 
 /** The publisher, the sampler and the human acknowledging in PagerDuty, all from t0. */
@@ -1110,10 +1309,22 @@ async function verify(ctx, args, load) {
   });
   const { incidents, providers, rounds } = await settledSnapshot(ctx);
   const ledger = triggerLedger(incidents);
+  const othersText = await Promise.all(ctx.others.map(async (o) => (await o.request('/metrics')).text()));
+  const allText = [await (await ctx.sidecar.request('/metrics')).text(), ...othersText];
+  const counted = (name) => allText.reduce((n, t) => n + metricSum(t, name), 0);
   return {
     ...load,
     minutes: args.minutes,
     state: args.state,
+    replicas: args.replicas,
+    othersReceived: othersText.reduce((n, t) => n + metricSum(t, 'incident_router_events_received_total'), 0),
+    replicasDiffer: await sameOnEveryReplica(ctx, incidents),
+    // Lines out of order, as the running processes counted them (the killed one's first life lost).
+    ordering: {
+      stale: counted('incident_router_stale_resolves_total'),
+      late: counted('incident_router_late_failures_total'),
+      overtaken: counted('incident_router_overtaken_lines_total'),
+    },
     published: stream.state.messages,
     receivedAfter: load.last?.received ?? NaN,
     rssDrained: load.last?.rssMb ?? NaN,
@@ -1133,7 +1344,7 @@ async function verify(ctx, args, load) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const ctx = await setUp(args);
-  log(`sidecar pid ${ctx.sidecar.pid}, ${ctx.sidecar.base}, log ${ctx.sidecar.logPath}`);
+  for (const r of [ctx.sidecar, ...ctx.others]) log(`sidecar pid ${r.pid}, ${r.base}, log ${r.logPath}`);
   let failed = ['did not finish'];
   try {
     const load = await runLoad(ctx, args);

@@ -394,6 +394,15 @@ export class App {
       silences,
       ...(recent === null ? {} : { recent }),
     });
+    // Cluster mode: a line applied here before another replica's older line is applied again
+    // (docs/nats.md, "Ordering and backpressure").
+    incidents.onOvertaken((input) =>
+      pipeline
+        .process(input)
+        .catch((err: unknown) =>
+          logger.error({ event: 'overtaken_line_failed', err }, 'could not apply an overtaken line again'),
+        ),
+    );
     const nats = this.config.nats
       ? new (await import('./ingest/nats/index.js')).NatsIngest(this.config.nats, {
           pipeline,

@@ -160,3 +160,14 @@ export interface AuditEntry {
   message: string;
   details?: Record<string, unknown>;
 }
+
+/**
+ * The time of the line that opened `incident`, epoch ms: its event's own timestamp, at most when it
+ * opened (a publisher's fast clock counts as now); -Infinity when that does not parse. A recovery
+ * line older than the newest failure line of an incident does not resolve it (docs/nats.md,
+ * "Ordering and backpressure").
+ */
+export function openingLineMs(incident: Pick<Incident, 'event' | 'opened_at'>): number {
+  const ms = Date.parse(incident.event.timestamp);
+  return Number.isFinite(ms) ? Math.min(ms, Date.parse(incident.opened_at)) : -Infinity;
+}

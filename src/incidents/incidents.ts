@@ -44,6 +44,7 @@ import { fireTier } from '../escalation/timer.js';
 import { escalationDueOf } from '../domain/escalation.js';
 import { formatDuration } from '../domain/duration.js';
 import { FlapHistory, flapOnOpen, heldWhy, traceOf } from './flap.js';
+import { BoundedMap } from '../domain/bounded-map.js';
 
 /** `held`: a re-trigger held open by flap damping (docs/policy-language.md, "Flap damping"). */
 export type Outcome = 'paged' | 'deduplicated' | 'recorded' | 'suppressed' | 'ignored' | 'resolved' | 'held';
@@ -101,6 +102,10 @@ export function writeBackDelay(lastTookMs: number): number {
   return Math.min(WRITE_BACK_MAX_MS, Math.max(WRITE_BACK_MS, 3 * lastTookMs));
 }
 const CLOSED_REMEMBERED = 10_000;
+/** Fingerprints whose newest failure line, and unmatched recovery line, a replica keeps (cluster mode). */
+const LINES_REMEMBERED = 4_096;
+/** How long a recovery line that found no open incident may still resolve one another replica opens. */
+const UNMATCHED_RECOVERY_MS = 60_000;
 /** A change that writes nothing yet: the start of one. */
 const BLANK: Change = Object.freeze({ incident: null, deliveries: [], audit: [], durable: false });
 const NOTHING: ApplyResult = Object.freeze({
@@ -110,6 +115,13 @@ const NOTHING: ApplyResult = Object.freeze({
   withdrawn: [],
   storm: false,
 }) as ApplyResult;
+
+/** A line kept to be applied again (cluster mode): its input, its own time, when it was applied here. */
+interface Line {
+  input: PipelineInput;
+  atMs: number;
+  seenMs: number;
+}
 
 export class Incidents {
   readonly open = new OpenIncidents();
@@ -122,11 +134,39 @@ export class Incidents {
   private readonly closing = new Map<string, Promise<unknown>>();
   /** Incidents this replica resolved lately (cluster: late remote news of them is ignored). */
   private readonly closed = new Set<string>();
+  /**
+   * Cluster mode: the newest failure line of each fingerprint this replica applied (opened or
+   * counted as a repeat), should another replica resolve its incident with an older recovery line
+   * (`overtaken`). Null with one process, which applies every line in arrival order.
+   */
+  private readonly lines: BoundedMap<string, Line> | null;
+  /**
+   * Cluster mode: the newest recovery line of each fingerprint that found no open incident here,
+   * should another replica's open of an older failure line reach this one's view after it
+   * (`overtakenRecovery`).
+   */
+  private readonly unmatched: BoundedMap<string, Line> | null;
+  private overtakenListener: ((input: PipelineInput) => void) | null = null;
   private writeBack: NodeJS.Timeout | null = null;
   private writeBackMs = WRITE_BACK_MS;
   private flushing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly deps: IncidentsDeps) {}
+  constructor(private readonly deps: IncidentsDeps) {
+    const cluster = deps.state.follow !== undefined;
+    this.lines = cluster ? new BoundedMap(LINES_REMEMBERED) : null;
+    this.unmatched = cluster ? new BoundedMap(LINES_REMEMBERED) : null;
+  }
+
+  /**
+   * Cluster mode: told of a line another replica's line overtook (docs/nats.md, "Ordering and
+   * backpressure"): a failure line this replica counted as a repeat of an incident that another
+   * replica then resolved with an older recovery line, or a recovery line that found nothing open
+   * here before another replica's open of an older failure line arrived. The listener applies it
+   * again, in full.
+   */
+  onOvertaken(listener: (input: PipelineInput) => void): void {
+    this.overtakenListener = listener;
+  }
 
   /** Forgets storm control's services with no new incident inside the window (at rest). */
   shed(nowMs: number): void {
@@ -165,7 +205,9 @@ export class Incidents {
       case 'record':
         return this.record(decision, input, nowMs);
       case 'resolve':
-        return c.ref === undefined ? NOTHING : this.resolve(decision, c.fingerprint, c.ref, atMs);
+        if (c.ref !== undefined) return this.resolve(decision, c.fingerprint, c.ref, atMs);
+        this.rememberLine(this.unmatched, c.fingerprint, input, atMs, nowMs);
+        return NOTHING;
       case 'stale_resolve':
         this.deps.metrics.staleResolves.inc();
         return NOTHING;
@@ -173,10 +215,71 @@ export class Incidents {
         this.deps.metrics.lateFailures.inc();
         return NOTHING;
       case 'repeat':
+        if (!c.storm) this.rememberLine(this.lines, c.fingerprint, input, atMs, nowMs);
         return this.repeat(c, nowMs, atMs);
       case 'open':
+        if (!c.storm) this.rememberLine(this.lines, decision.fingerprint, input, atMs, nowMs);
         return this.openIncident(decision, input, nowMs, c.storm);
     }
+  }
+
+  /** Keeps a fingerprint's newest line (by its own time) in `lines` (cluster mode only). */
+  private rememberLine(
+    lines: BoundedMap<string, Line> | null,
+    fingerprint: string,
+    input: PipelineInput,
+    atMs: number,
+    nowMs: number,
+  ): void {
+    if (lines === null) return;
+    const known = lines.get(fingerprint);
+    if (known === undefined || known.atMs <= atMs) lines.set(fingerprint, { input, atMs, seenMs: nowMs });
+  }
+
+  /**
+   * Another replica opened `ref` with a failure line no newer than a recovery line of its fingerprint
+   * that found nothing open here moments ago: the two replicas took adjacent lines, and the recovery
+   * was applied here before the open reached this view. In arrival order the recovery resolves it.
+   */
+  private overtakenRecovery(ref: IncidentRef): void {
+    const line = this.unmatched?.get(ref.fingerprint);
+    if (line === undefined || ref.lineMs === undefined || line.atMs < ref.lineMs) return;
+    this.unmatched?.delete(ref.fingerprint);
+    if (this.deps.clock.now() - line.seenMs > UNMATCHED_RECOVERY_MS || this.overtakenListener === null)
+      return;
+    this.deps.metrics.overtakenLines.inc();
+    this.deps.logger.info(
+      { event: 'overtaken_line', incident: ref.id, fingerprint: ref.fingerprint },
+      `incident ${ref.id} was opened elsewhere by a failure line older than a recovery line seen here: that line is applied again`,
+    );
+    this.overtakenListener(line.input);
+  }
+
+  /**
+   * Another replica resolved `ref` with a recovery line older than a failure line this replica had
+   * applied to it (`current.lastEventMs`): replicas take events from one stream in batches, so a line
+   * that came after the recovery was counted here as a repeat before the recovery was applied there,
+   * and the failure would open nothing. In arrival order that line opens a new incident; it is
+   * applied again now that the incident is gone.
+   */
+  private overtaken(ref: IncidentRef, current: OpenRef): void {
+    const recoveryMs = ref.recoveryLineMs;
+    if (recoveryMs === undefined || !(current.lastEventMs > recoveryMs)) return;
+    const line = this.lines?.get(ref.fingerprint);
+    this.deps.metrics.overtakenLines.inc();
+    if (line === undefined || line.atMs <= recoveryMs || this.overtakenListener === null) {
+      this.deps.logger.warn(
+        { event: 'overtaken_line_lost', incident: ref.id, fingerprint: ref.fingerprint },
+        `incident ${ref.id} was resolved by a recovery line older than a failure line seen here, which is no longer known: nothing opened for it`,
+      );
+      return;
+    }
+    this.lines?.delete(ref.fingerprint);
+    this.deps.logger.info(
+      { event: 'overtaken_line', incident: ref.id, fingerprint: ref.fingerprint },
+      `incident ${ref.id} was resolved by a recovery line older than a failure line seen here: that line is applied again`,
+    );
+    this.overtakenListener(line.input);
   }
 
   private record(decision: Decision, input: PipelineInput, nowMs: number): ApplyResult {
@@ -325,10 +428,14 @@ export class Incidents {
           resolvedAtMs: flap.resolvedAtMs,
           retriggers: flap.retriggers,
         });
-      if (current?.id === ref.id) this.open.delete(ref.fingerprint);
+      if (current?.id === ref.id) {
+        this.open.delete(ref.fingerprint);
+        this.overtaken(ref, current);
+      }
     } else if (current?.id !== ref.id) {
       // The key bucket holds only winners: a reservation of ours for this fingerprint will lose.
       this.open.set(ref.fingerprint, refOf(ref));
+      this.overtakenRecovery(ref);
     }
   }
 

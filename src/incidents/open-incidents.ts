@@ -2,7 +2,7 @@
 // occurrence counters of repeats, counted here at once and written back in the background. It
 // holds small references, not incidents, so 100,000 open incidents stay cheap. In cluster mode
 // the other replicas' opens and resolves reach it through the state backend's watch.
-import type { Incident } from '../domain/incident.js';
+import { openingLineMs, type Incident } from '../domain/incident.js';
 import type { IncidentLookup } from '../policy/decide.js';
 import type { IncidentRef } from '../state/backend.js';
 
@@ -34,7 +34,7 @@ export function refOf(incident: Incident | IncidentRef): OpenRef {
       service: incident.service,
       occurrences: incident.occurrences,
       lastSeenMs: incident.lastSeenMs,
-      lastEventMs: -Infinity,
+      lastEventMs: incident.lineMs ?? -Infinity,
       unsaved: 0,
       queued: false,
       ...(incident.flap === undefined ? {} : { flapRetriggers: incident.flap.retriggers }),
@@ -45,7 +45,7 @@ export function refOf(incident: Incident | IncidentRef): OpenRef {
     service: incident.service,
     occurrences: incident.occurrences,
     lastSeenMs: Date.parse(incident.last_seen),
-    lastEventMs: Math.min(eventMs(incident.event.timestamp), Date.parse(incident.opened_at)),
+    lastEventMs: openingLineMs(incident),
     unsaved: 0,
     queued: false,
     ...(incident.flap === undefined ? {} : { flapRetriggers: incident.flap.retriggers }),

@@ -73,6 +73,11 @@ export interface IncidentRef {
   flap?: { retriggers: number[]; resolvedAtMs: number | null };
   /** Resolved by a recovery line: that line's own time, epoch ms (the incident's `recovery_line_at`). */
   recoveryLineMs?: number;
+  /**
+   * The time of the line that opened it, epoch ms (its `event.timestamp`, at most its `opened_at`):
+   * a recovery line older than this does not resolve it (cluster mode's key entries carry it).
+   */
+  lineMs?: number;
 }
 
 export interface IncidentDetail {

@@ -202,6 +202,11 @@ export class Metrics {
     help: 'Failure lines no newer than the recovery line that resolved their incident: nothing opened.',
     registers: [this.registry],
   });
+  readonly overtakenLines = new Counter({
+    name: 'incident_router_overtaken_lines_total',
+    help: "Cluster mode: lines another replica's line overtook (a failure counted as a repeat of what an older recovery resolved there; a recovery before the open of an older failure there), applied again.",
+    registers: [this.registry],
+  });
   readonly escalations = new Counter({
     name: 'incident_router_escalations_total',
     help: 'Escalation tiers fired, by escalation policy and tier (1-based; tier 1 fires when an incident opens).',

@@ -3,7 +3,7 @@
 // it. One value, so one compare-and-set changes all of it at once (docs/architecture.md, "Cluster
 // mode").
 import { BoundedMap } from '../../domain/bounded-map.js';
-import type { AuditEntry, Delivery, Incident } from '../../domain/incident.js';
+import { openingLineMs, type AuditEntry, type Delivery, type Incident } from '../../domain/incident.js';
 import { escalationDueOf } from '../../domain/escalation.js';
 import type { Change, IncidentRef, ProviderMark } from '../backend.js';
 
@@ -141,6 +141,7 @@ export function keyEntryOf(incident: Incident): KeyEntry {
     state: incident.state,
     occurrences: incident.occurrences,
     lastSeenMs: Date.parse(incident.last_seen),
+    ...(Number.isFinite(openingLineMs(incident)) ? { lineMs: openingLineMs(incident) } : {}),
     ...(due === null ? {} : { escalationDueMs: due }),
     ...(incident.recovery_line_at === undefined
       ? {}
