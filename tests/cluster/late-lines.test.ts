@@ -28,6 +28,32 @@ const recovery = (seconds: number) => dbRecovery(at(seconds));
 const outcomes = (r: Replica, event: object) => outcomesOf(r.url, event);
 const counts = async (r: Replica) => (await get(`${r.url}/api/v1/health`)).body.incidents;
 
+/** Two replicas of a fresh cluster `name` (R1), stopped after `run`. */
+async function withTwoReplicas(name: string, run: (a: Replica, b: Replica) => Promise<void>): Promise<void> {
+  const fixture = await clusterFixture(sandbox, {
+    NATS_URL: nats.url,
+    CLUSTER_NAME: name,
+    CLUSTER_REPLICAS: '1',
+  });
+  const a = await startReplica(fixture, 'a');
+  const b = await startReplica(fixture, 'b');
+  try {
+    await run(a, b);
+  } finally {
+    await Promise.all([a, b].map((r) => stopReplica(r)));
+    await fixture.dispose();
+  }
+}
+
+/** Until both replicas count `resolved` resolved and `triggered` triggered incidents. */
+async function bothCount(replicas: Replica[], resolved: number, triggered: number): Promise<void> {
+  for (const r of replicas)
+    await waitFor(async () => {
+      const c = await counts(r);
+      return c.resolved === resolved && c.triggered === triggered;
+    });
+}
+
 describe('cluster mode - late failure lines', () => {
   it(
     'a failure older than the recovery another replica applied opens nothing there, nor after a restart',
@@ -71,23 +97,12 @@ describe('cluster mode - late failure lines', () => {
       // counted it as a repeat, before the recovery at 10 s reached a. In arrival order the
       // recovery resolves and the failure opens the next incident; without b applying its line
       // again, the failure would be in a resolved incident and nobody paged.
-      const fixture = await clusterFixture(sandbox, {
-        NATS_URL: nats.url,
-        CLUSTER_NAME: 'overtaken',
-        CLUSTER_REPLICAS: '1',
-      });
-      const a = await startReplica(fixture, 'a');
-      const b = await startReplica(fixture, 'b');
-      try {
+      await withTwoReplicas('overtaken', async (a, b) => {
         expect(await outcomes(a, failure(0))).toEqual({ paged: 1 });
         await waitFor(async () => (await counts(b)).triggered === 1);
         expect(await outcomes(b, failure(20))).toEqual({ deduplicated: 1 });
         expect(await outcomes(a, recovery(10))).toEqual({ resolved: 1 });
-        for (const r of [a, b])
-          await waitFor(async () => {
-            const c = await counts(r);
-            return c.resolved === 1 && c.triggered === 1;
-          });
+        await bothCount([a, b], 1, 1);
         expect(await exposition(b.url)).toMatch(/^incident_router_overtaken_lines_total 1$/m);
         const listed = (await get(`${a.url}/api/v1/incidents?limit=10`)).body.incidents as Array<{
           id: string;
@@ -102,10 +117,7 @@ describe('cluster mode - late failure lines', () => {
         await waitFor(async () => (await counts(b)).resolved === 2);
         await new Promise((r) => setTimeout(r, 500));
         expect((await counts(a)).triggered + (await counts(b)).triggered).toBe(0);
-      } finally {
-        await Promise.all([a, b].map((r) => stopReplica(r)));
-        await fixture.dispose();
-      }
+      });
     },
   );
 
@@ -116,21 +128,10 @@ describe('cluster mode - late failure lines', () => {
       // The failure at 5 s and the recovery at 10 s went to different replicas: b applied the
       // recovery first and found nothing open; a then opened the failure. In arrival order the
       // recovery resolves it; without b applying its line again it would stay open for good.
-      const fixture = await clusterFixture(sandbox, {
-        NATS_URL: nats.url,
-        CLUSTER_NAME: 'early-recovery',
-        CLUSTER_REPLICAS: '1',
-      });
-      const a = await startReplica(fixture, 'a');
-      const b = await startReplica(fixture, 'b');
-      try {
+      await withTwoReplicas('early-recovery', async (a, b) => {
         expect(await outcomes(b, recovery(10))).toEqual({ ignored: 1 });
         expect(await outcomes(a, failure(5))).toEqual({ paged: 1 });
-        for (const r of [a, b])
-          await waitFor(async () => {
-            const c = await counts(r);
-            return c.resolved === 1 && c.triggered === 0;
-          });
+        await bothCount([a, b], 1, 0);
         expect(await exposition(b.url)).toMatch(/^incident_router_overtaken_lines_total 1$/m);
         // A failure newer than that recovery is a new incident, and stays open.
         expect(await outcomes(b, recovery(20))).toEqual({ ignored: 1 });
@@ -139,10 +140,7 @@ describe('cluster mode - late failure lines', () => {
         await new Promise((r) => setTimeout(r, 500));
         expect((await counts(a)).triggered).toBe(1);
         expect(await exposition(b.url)).toMatch(/^incident_router_overtaken_lines_total 1$/m);
-      } finally {
-        await Promise.all([a, b].map((r) => stopReplica(r)));
-        await fixture.dispose();
-      }
+      });
     },
   );
 });
