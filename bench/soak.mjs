@@ -49,6 +49,8 @@ const ACK_EVERY_MS = 2_000;
 const DRAIN_TIMEOUT_MS = 5 * 60_000;
 /** A decision that changes within this much of its publish time is reported as time-sensitive. */
 const CLOCK_SLACK_MS = 120_000;
+/** How much later than an expected incident's recovery line a found incident covering it may open (`uncoveredLives`). */
+const FOLD_SLACK_MS = 500;
 
 const log = (message) => console.error(`[soak ${new Date().toISOString().slice(11, 19)}] ${message}`);
 
@@ -556,8 +558,10 @@ function foundTimeline(incidents, fp) {
 /**
  * The expected incidents (from the lines in order) that no found incident covers: one opened by a
  * line no newer than the expected one's recovery and resolved by a recovery line no older than it (or
- * both still open). Two replicas opening two failure lines of one life at once make one incident,
- * opened by whichever line won. With several replicas, lines that came within milliseconds of each other can be applied out
+ * both still open). Two replicas opening two failure lines at once make one incident, opened by
+ * whichever line won the key's create, so the opening line may be a later one: up to FOLD_SLACK_MS
+ * after the expected incident's recovery line (a failure, its recovery and the next failure within
+ * milliseconds make one page instead of two). With several replicas, lines that came within milliseconds of each other can be applied out
  * of order (docs/nats.md, "Ordering and backpressure"), and an incident that opened and resolved
  * between two lines of its neighbour folds into that neighbour: its failure was paged, by the
  * neighbour. One no incident covers is a failure nobody was paged for.
@@ -574,7 +578,7 @@ function uncoveredLives(lines, found) {
     (life) =>
       !found.some(
         (f) =>
-          (life.to === undefined || f.line <= life.to) &&
+          (life.to === undefined || Date.parse(f.line) <= Date.parse(life.to) + FOLD_SLACK_MS) &&
           (f.recovery_line_at === null
             ? f.resolved_at === null
             : life.to !== undefined && f.recovery_line_at >= life.to),
