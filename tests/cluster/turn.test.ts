@@ -77,6 +77,22 @@ describe('isTurn: a trigger and the older deliveries of its key', () => {
     expect(await turnOf(records, 'C', cTrigger)).toBe(false);
   });
 
+  it('waits for it behind twenty incidents that never reached the provider (a flapping key in an outage)', async () => {
+    // Found by the three-replica soak: 16 withdrawn incidents between, and the walk stopped at 16.
+    const between = Array.from({ length: 20 }, (_, i): [string, Delivery[]] => [
+      `B${i}`,
+      [delivery(`B${i}`, 'trigger', 'superseded')],
+    ]);
+    const records = chain(
+      ['A', [delivery('A', 'trigger', 'done'), delivery('A', 'resolve', 'pending')]],
+      ...between,
+      ['C', [cTrigger]],
+    );
+    expect(await turnOf(records, 'C', cTrigger)).toBe(false);
+    records.set('A', record('A', null, [delivery('A', 'trigger', 'done'), delivery('A', 'resolve', 'done')]));
+    expect(await turnOf(records, 'C', cTrigger)).toBe(true);
+  });
+
   it('goes once that resolve is done', async () => {
     const records = behindWithdrawn([delivery('A', 'trigger', 'done'), delivery('A', 'resolve', 'done')]);
     expect(await turnOf(records, 'C', cTrigger)).toBe(true);

@@ -9,6 +9,7 @@
 import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { Clock } from '../../domain/clock.js';
 import type { Delivery } from '../../domain/incident.js';
+import { BoundedMap } from '../../domain/bounded-map.js';
 import { cloneJson } from '../../domain/json-shape.js';
 import { Attempts, RECORDING_PER_SLOT, slotTaken, type AttemptsDeps } from '../../deliver/attempts.js';
 import type { DeliveryEngine } from '../../deliver/engine.js';
@@ -30,6 +31,8 @@ const KEEPALIVE_MS = 10_000;
 /** How long a withdrawn delivery may still be in flight elsewhere: an attempt's timeout and its record. */
 const IN_FLIGHT_AT_MOST_MS = 10_000;
 const RESTART_MS = 2_000;
+/** Settled records of the keys' chains kept for the turn check (`chainRecord`). */
+const SETTLED_KEPT = 4_096;
 
 /** An outbox message: the delivery, its incident and (since it was added) its provider key. */
 interface OutboxRef {
@@ -53,6 +56,8 @@ export class OutboxWorker implements DeliveryEngine {
   private readonly attempts: Attempts;
   private messages: ConsumerMessages | null = null;
   private readonly inFlight = new Map<string, string>(); // delivery id → provider
+  /** Records of the keys' chains that no longer change what the turn check reads (`chainRecord`). */
+  private readonly settled = new BoundedMap<string, IncidentRecord>(SETTLED_KEPT);
   /** Of those, the ones not yet answered by their provider: at most `maxInFlight`. */
   private sending = 0;
   private slotWaiters: (() => void)[] = [];
@@ -227,7 +232,7 @@ export class OutboxWorker implements DeliveryEngine {
     }
     if (d.status !== 'pending') return m.ack();
     this.inFlight.set(d.id, Attempts.providerOf(d));
-    const chain = memoized(async (id) => (await state.read(id))?.record ?? null);
+    const chain = memoized((id) => this.chainRecord(id));
     if (!(await isTurn(read.record, d, clock.now(), chain))) return m.nak(this.turnWaitMs);
     // A trigger whose turn came after it was made is read again now, after the walk saw what it
     // waited for settle: a withdrawal recorded before that moment then always stops it here, which
@@ -246,6 +251,21 @@ export class OutboxWorker implements DeliveryEngine {
     await this.attempts.run(d, undefined, answered, read.record.incident);
     if (d.status === 'pending') m.nak(Math.max(0, d.next_attempt_at - clock.now()));
     else m.ack();
+  }
+
+  /**
+   * A record of the key's chain, for the turn check. One that can no longer change what the check
+   * reads (resolved, nothing pending, its last change older than a withdrawn trigger's in-flight
+   * window) is kept: during a long outage a flapping key's chain grows by an incident every few
+   * seconds, and every waiting trigger walks it every TURN_WAIT_MS.
+   */
+  private async chainRecord(id: string): Promise<IncidentRecord | null> {
+    const kept = this.settled.get(id);
+    if (kept !== undefined) return kept;
+    const record = (await this.deps.state.read(id))?.record ?? null;
+    if (record !== null && settledFor(record, this.deps.clock.now()))
+      this.settled.set(id, { ...record, audit: [], webhooks: [], marks: {} });
+    return record;
   }
 
   private async dropUnopened(id: string, read: StoredRecord | null): Promise<void> {
@@ -289,7 +309,7 @@ export class OutboxWorker implements DeliveryEngine {
 }
 
 /** Incidents before this one of a provider key that a trigger looks through for older deliveries. */
-const TURN_HOPS = 16;
+const TURN_HOPS = 512;
 /** How far replicas' clocks may disagree when times they wrote are compared (`couldBeInFlight`). */
 const CLOCK_SKEW_MS = 1_000;
 
@@ -313,6 +333,7 @@ export async function isTurn(
 ): Promise<boolean> {
   if (olderPending(record.deliveries, d)) return false;
   if (d.action !== 'trigger') return true;
+  const inFlight: InFlightMemo = new Map();
   let previousId = record.previous;
   for (let hops = 0; previousId !== null && hops < TURN_HOPS; hops++) {
     const previous = await read(previousId);
@@ -323,7 +344,7 @@ export async function isTurn(
         x.status === 'superseded' &&
         sameLane(x, d) &&
         nowMs - Date.parse(x.updated_at) < IN_FLIGHT_AT_MOST_MS &&
-        (await couldBeInFlight(previous, x, read, hops + 1))
+        (await couldBeInFlight(previous, x, read, hops + 1, inFlight))
       )
         return false;
     if (reached(previous.deliveries, d)) return true;
@@ -342,15 +363,26 @@ export async function isTurn(
  * incident's for that long, that one was withdrawn in turn, and so on (found by the soak in cluster
  * mode, where it withdrew twice the triggers the LevelDB backend did).
  */
-async function couldBeInFlight(
+function couldBeInFlight(
   record: IncidentRecord,
   x: Delivery,
   read: ReadRecord,
   depth: number,
+  memo: InFlightMemo,
 ): Promise<boolean> {
-  if (x.attempts > 0) return true;
-  return (await turnFrom(record, x, read, depth)) <= Date.parse(x.updated_at) + CLOCK_SKEW_MS;
+  if (x.attempts > 0) return Promise.resolve(true);
+  let answer = memo.get(x.id);
+  if (answer === undefined) {
+    answer = turnFrom(record, x, read, depth, memo).then(
+      (from) => from <= Date.parse(x.updated_at) + CLOCK_SKEW_MS,
+    );
+    memo.set(x.id, answer);
+  }
+  return answer;
 }
+
+/** One turn check's answers of `couldBeInFlight`, by delivery: each withdrawn trigger is judged once. */
+type InFlightMemo = Map<string, Promise<boolean>>;
 
 /**
  * The earliest time `x`'s turn can have come: when the older deliveries of its lane that existed
@@ -363,6 +395,7 @@ export async function turnFrom(
   x: Delivery,
   read: ReadRecord,
   depth: number,
+  memo: InFlightMemo = new Map(),
 ): Promise<number> {
   const made = Date.parse(x.created_at);
   let from = made;
@@ -379,7 +412,12 @@ export async function turnFrom(
     for (const y of previous.deliveries) {
       if (!older(y)) continue;
       let until = settledAt(y);
-      if (y.status === 'superseded' && (await couldBeInFlight(previous, y, read, hops + 1)))
+      // A window that would end before `from` changes nothing: not worth judging.
+      if (
+        y.status === 'superseded' &&
+        until + IN_FLIGHT_AT_MOST_MS > from &&
+        (await couldBeInFlight(previous, y, read, hops + 1, memo))
+      )
         until += IN_FLIGHT_AT_MOST_MS;
       from = Math.max(from, until);
     }
@@ -387,6 +425,17 @@ export async function turnFrom(
     previousId = previous.previous;
   }
   return from;
+}
+
+/** Whether nothing the turn check reads of `record` can change any more (`OutboxWorker.chainRecord`). */
+function settledFor(record: IncidentRecord, nowMs: number): boolean {
+  if (record.incident.state !== 'resolved') return false;
+  let last = Date.parse(record.incident.resolved_at ?? '');
+  for (const d of record.deliveries) {
+    if (d.status === 'pending') return false;
+    last = Math.max(last, Date.parse(d.updated_at), settledAt(d));
+  }
+  return Number.isFinite(last) && nowMs - last > IN_FLIGHT_AT_MOST_MS + CLOCK_SKEW_MS;
 }
 
 /** When a delivery stopped being pending (never, while it is). */
