@@ -336,7 +336,12 @@ async function ackLoop(sandbox, running) {
     if (pick === undefined) continue;
     try {
       const { delivery } = await sandbox.pagerduty.acknowledge(pick.id);
-      acked.push({ id: pick.id, dedupKey: pick.dedupKey, webhook: delivery?.outcome ?? 'none' });
+      acked.push({
+        id: pick.id,
+        dedupKey: pick.dedupKey,
+        at: new Date().toISOString(),
+        webhook: delivery?.outcome ?? 'none',
+      });
     } catch {
       skipped++; // resolved between the listing and the click
     }
@@ -882,11 +887,19 @@ function followedAcks(acks, incidents) {
     unmatched: 0,
     toSync: 0,
     synced: 0,
+    // For the details file: each ack no incident holds, with the incidents of its key.
+    unmatchedEvidence: [],
   };
   for (const ack of acks.acked) {
     const inc = byPdId.get(ack.id);
     if (inc === undefined) {
       r.unmatched++;
+      r.unmatchedEvidence.push({
+        ...ack,
+        incidents: incidents
+          .filter((i) => i.provider_key === ack.dedupKey)
+          .map((i) => ({ ...incidentEvidence(i), holds: i.holds })),
+      });
       continue;
     }
     if (inc.acknowledged_at === null) {
@@ -1208,6 +1221,7 @@ function failures(r) {
   if (r.ledger.unsettled.length > 0) list.push(`${r.ledger.unsettled.length} triggers unsettled`);
   for (const [p, o] of Object.entries(r.openAtProviders))
     if (o.there !== o.here) list.push(`${p} open ${o.there} vs ${o.here}`);
+  if (r.acks.unmatched > 0) list.push(`${r.acks.unmatched} PagerDuty acks matched no incident`);
   if (!r.drain.drained) list.push('not drained');
   return list;
 }
