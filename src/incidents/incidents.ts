@@ -248,9 +248,15 @@ export class Incidents {
     if (this.deps.clock.now() - line.seenMs > UNMATCHED_RECOVERY_MS || this.overtakenListener === null)
       return;
     this.deps.metrics.overtakenLines.inc();
+    this.applyAgain(ref, line, 'was opened elsewhere by a failure line older than a recovery line seen here');
+  }
+
+  /** Tells the listener to apply `line` again (`onOvertaken`), saying why in the log. */
+  private applyAgain(ref: IncidentRef, line: Line, why: string): void {
+    if (this.overtakenListener === null) return;
     this.deps.logger.info(
       { event: 'overtaken_line', incident: ref.id, fingerprint: ref.fingerprint },
-      `incident ${ref.id} was opened elsewhere by a failure line older than a recovery line seen here: that line is applied again`,
+      `incident ${ref.id} ${why}: that line is applied again`,
     );
     this.overtakenListener(line.input);
   }
@@ -275,11 +281,7 @@ export class Incidents {
       return;
     }
     this.lines?.delete(ref.fingerprint);
-    this.deps.logger.info(
-      { event: 'overtaken_line', incident: ref.id, fingerprint: ref.fingerprint },
-      `incident ${ref.id} was resolved by a recovery line older than a failure line seen here: that line is applied again`,
-    );
-    this.overtakenListener(line.input);
+    this.applyAgain(ref, line, 'was resolved by a recovery line older than a failure line seen here');
   }
 
   private record(decision: Decision, input: PipelineInput, nowMs: number): ApplyResult {

@@ -233,11 +233,15 @@ export class OutboxWorker implements DeliveryEngine {
     if (d.status !== 'pending') return m.ack();
     this.inFlight.set(d.id, Attempts.providerOf(d));
     const chain = memoized((id) => this.chainRecord(id));
-    if (!(await isTurn(read.record, d, clock.now(), chain))) return m.nak(this.turnWaitMs);
+    const judged: InFlightMemo = new Map(); // the two checks below judge each withdrawn trigger once
+    if (!(await isTurn(read.record, d, clock.now(), chain, judged))) return m.nak(this.turnWaitMs);
     // A trigger whose turn came after it was made is read again now, after the walk saw what it
     // waited for settle: a withdrawal recorded before that moment then always stops it here, which
     // is what lets the next incident's trigger not wait for it (`couldBeInFlight`).
-    if (d.action === 'trigger' && (await turnFrom(read.record, d, chain, 0)) > Date.parse(d.created_at)) {
+    if (
+      d.action === 'trigger' &&
+      (await turnFrom(read.record, d, chain, 0, judged)) > Date.parse(d.created_at)
+    ) {
       read = await state.read(ref.incident);
       const again = read?.record.deliveries.find((x) => x.id === ref.delivery);
       if (read === null || again === undefined) return m.nak(this.turnWaitMs);
@@ -330,10 +334,10 @@ export async function isTurn(
   d: Delivery,
   nowMs: number,
   read: ReadRecord,
+  inFlight: InFlightMemo = new Map(),
 ): Promise<boolean> {
   if (olderPending(record.deliveries, d)) return false;
   if (d.action !== 'trigger') return true;
-  const inFlight: InFlightMemo = new Map();
   let previousId = record.previous;
   for (let hops = 0; previousId !== null && hops < TURN_HOPS; hops++) {
     const previous = await read(previousId);
@@ -382,7 +386,7 @@ function couldBeInFlight(
 }
 
 /** One turn check's answers of `couldBeInFlight`, by delivery: each withdrawn trigger is judged once. */
-type InFlightMemo = Map<string, Promise<boolean>>;
+export type InFlightMemo = Map<string, Promise<boolean>>;
 
 /**
  * The earliest time `x`'s turn can have come: when the older deliveries of its lane that existed

@@ -129,6 +129,7 @@ export function newDeliveries(record: IncidentRecord | null, change: Change): De
 
 export function keyEntryOf(incident: Incident): KeyEntry {
   const due = escalationDueOf(incident);
+  const lineMs = openingLineMs(incident);
   return {
     id: incident.id,
     correlationId: incident.correlation_id,
@@ -141,7 +142,7 @@ export function keyEntryOf(incident: Incident): KeyEntry {
     state: incident.state,
     occurrences: incident.occurrences,
     lastSeenMs: Date.parse(incident.last_seen),
-    ...(Number.isFinite(openingLineMs(incident)) ? { lineMs: openingLineMs(incident) } : {}),
+    ...(Number.isFinite(lineMs) ? { lineMs } : {}),
     ...(due === null ? {} : { escalationDueMs: due }),
     ...(incident.recovery_line_at === undefined
       ? {}
