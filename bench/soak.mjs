@@ -493,6 +493,17 @@ async function expectedIncidents(policy, { seed, count, t0 }) {
 
 /** Every incident, through the API's pagination, each with its deliveries. */
 async function allIncidents(sidecar) {
+  const list = await incidentList(sidecar);
+  const detailed = [];
+  for (let i = 0; i < list.length; i += 8) {
+    const batch = list.slice(i, i + 8).map((inc) => sidecar.json(`/api/v1/incidents/${inc.id}`));
+    detailed.push(...(await Promise.all(batch)));
+  }
+  return detailed;
+}
+
+/** Every incident as the list shows it, through the API's pagination. */
+async function incidentList(sidecar) {
   const list = [];
   let before = '';
   do {
@@ -500,12 +511,7 @@ async function allIncidents(sidecar) {
     list.push(...page.incidents);
     before = page.next ?? '';
   } while (before);
-  const detailed = [];
-  for (let i = 0; i < list.length; i += 8) {
-    const batch = list.slice(i, i + 8).map((inc) => sidecar.json(`/api/v1/incidents/${inc.id}`));
-    detailed.push(...(await Promise.all(batch)));
-  }
-  return detailed;
+  return list;
 }
 
 /** What the simulators hold, read at once: their incidents or alerts and their request logs. */
@@ -1005,13 +1011,7 @@ async function sameOnEveryReplica(ctx, incidents) {
     .join(',');
   const differ = [];
   for (const other of ctx.others) {
-    const list = [];
-    let before = '';
-    do {
-      const page = await other.json(`/api/v1/incidents?limit=500${before ? `&before=${before}` : ''}`);
-      list.push(...page.incidents.map((i) => i.id));
-      before = page.next ?? '';
-    } while (before);
+    const list = (await incidentList(other)).map((i) => i.id);
     if (list.sort().join(',') !== ids) differ.push(other.base);
   }
   return differ;
