@@ -616,10 +616,11 @@ export class Incidents {
         return { change: { ...base, audit: [entry] }, result: { result: 'stale', incident, reason: stale } };
       }
       const next = nextMark(event, mark);
-      const ref = learnExternalId(incident.holds[event.provider], event.externalId);
+      const hold = incident.holds[event.provider];
+      const ref = learnExternalId(hold, event.externalId, event.createdIn ?? null);
       const extra: Change = {
         ...base,
-        incident: ref === null ? null : incident,
+        incident: ref === null || hold === undefined ? null : incident,
         ...(next === null ? {} : { marks: { [event.provider]: next } }),
         ...(ref === null ? {} : { refs: [ref] }),
       };

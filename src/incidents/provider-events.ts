@@ -17,6 +17,13 @@ export interface ProviderEvent {
   occurredAtMs: number | null;
   /** The provider's own id of the incident (PagerDuty incident id, OpsGenie alert id). */
   externalId: string | null;
+  /**
+   * The provider type (`pagerduty`, `opsgenie`) when the event created the provider's incident
+   * (PagerDuty `incident.triggered`, OpsGenie `Create`). Such an event can arrive before our record
+   * of the trigger that made it, with no hold yet to learn the id: it is indexed all the same
+   * (`learnExternalId`).
+   */
+  createdIn?: string | null;
   /** Who, as the provider names them (a user's name, an integration). */
   actor: string;
 }
@@ -63,10 +70,19 @@ export function nextMark(event: ProviderEvent, mark: ProviderMark | undefined): 
 /**
  * Records the provider's id of the incident on the hold that reported it; returns the ref to index
  * (`<type>:<id>`) when it is new for this hold. The latest id wins on the hold; every id seen stays
- * indexed, so late events about an earlier provider incident still find ours.
+ * indexed, so late events about an earlier provider incident still find ours. With no hold yet
+ * (the event that created the provider's incident overtook our record of the trigger; with several
+ * replicas another one records it), the ref is indexed without one (`createdIn`: the webhook's
+ * type), and the hold learns the id from the next event, which finds this incident by it.
  */
-export function learnExternalId(hold: ProviderHold | undefined, externalId: string | null): string | null {
-  if (hold === undefined || externalId === null || hold.external_id === externalId) return null;
+export function learnExternalId(
+  hold: ProviderHold | undefined,
+  externalId: string | null,
+  createdIn: string | null = null,
+): string | null {
+  if (externalId === null) return null;
+  if (hold === undefined) return createdIn === null ? null : `${createdIn}:${externalId}`;
+  if (hold.external_id === externalId) return null;
   hold.external_id = externalId;
   return `${hold.type}:${externalId}`;
 }

@@ -19,6 +19,11 @@ export interface InboundEvent {
   providerKey: string | null;
   /** The provider's own id of the incident: PagerDuty incident id, OpsGenie alert id. */
   externalId: string | null;
+  /**
+   * The event that created the provider's incident (PagerDuty `incident.triggered`, OpsGenie
+   * `Create`): the one event that can arrive before our record of the trigger that caused it.
+   */
+  creates: boolean;
   /** Who acted, as the provider names them. */
   actor: string;
   /** What it means for the incident; `instance` is the provider instance it was matched to. */

@@ -71,7 +71,13 @@ export class WebhookInbox {
     };
     const tooOld = this.outsideReplayWindow(event);
     if (tooOld !== null) return tooOld;
-    const incident = await findIncident(finder, event.provider, event.providerKey, event.externalId);
+    const incident = await findIncident(
+      finder,
+      event.provider,
+      event.providerKey,
+      event.externalId,
+      event.creates,
+    );
     if (!incident)
       return (await state.seenWebhook(event.dedupId)) ? this.replay(event) : this.unmatched(event);
     const instance = pickInstance(
@@ -87,6 +93,7 @@ export class WebhookInbox {
       webhookId: event.dedupId,
       occurredAtMs: event.occurredAtMs,
       externalId: event.externalId,
+      createdIn: event.creates ? event.provider : null,
       actor: event.actor,
     });
     if (outcome.result === 'replay') return this.replay(event);

@@ -2,8 +2,12 @@
 //
 // Incident: the provider's own id of it (PagerDuty incident id, OpsGenie alert id) once learned is
 // exact; otherwise our provider key (PagerDuty `incident_key`, OpsGenie `alias`) names every
-// incident of one fingerprint, newest first: the newest whose holds of that provider type are not
-// all bound to another provider-side id.
+// incident of one fingerprint, newest first: the newest with a hold of that provider type not
+// bound to another provider-side id. One with no hold of that type at all is the webhook's only
+// when the event created the provider's incident (it can overtake our record of the trigger that
+// did) or when no incident of the key holds one that fits: a later event (an acknowledgement)
+// is about a provider incident that a trigger of ours made, and an incident whose trigger never
+// went there (it waited behind an older incident's resolve) is not it.
 //
 // Instance (the sync origin): a policy may define several instances of one type. In order:
 //   1. the instance named in the path (`/api/v1/webhooks/pagerduty/<instance>`);
@@ -31,6 +35,7 @@ export async function findIncident(
   provider: WebhookProvider,
   providerKey: string | null,
   externalId: string | null,
+  creates = false,
 ): Promise<Incident | null> {
   if (externalId !== null) {
     const [exact] = await finder.incidentIdsByRef(`${provider}:${externalId}`, 1);
@@ -38,30 +43,37 @@ export async function findIncident(
     if (incident) return incident;
   }
   if (providerKey === null) return null;
+  const takes = (fit: Fit): boolean => fit === 'holds' || (creates && fit === 'no hold');
   // The newest incident of the key first: it is nearly always the one, and one id is what the
   // state backends know in memory for a key (docs/performance.md, "Delivery path").
   const [latest] = await finder.incidentIdsByRef(providerKey, 1);
   const first = latest === undefined ? undefined : await finder.get(latest);
-  if (first && fits(first, provider, externalId)) return first;
+  if (first && takes(fitOf(first, provider, externalId))) return first;
   if (latest === undefined) return null;
   let newest: Incident | null = null;
+  let holdless: Incident | null = null;
   for (const id of await finder.incidentIdsByRef(providerKey, CANDIDATES)) {
     const incident = await finder.get(id);
     if (!incident) continue;
     newest ??= incident;
-    if (fits(incident, provider, externalId)) return incident;
+    const fit = fitOf(incident, provider, externalId);
+    if (takes(fit)) return incident;
+    if (fit === 'no hold') holdless ??= incident;
   }
-  return newest;
+  return holdless ?? newest;
 }
 
-/** False when every hold of this type already belongs to another provider-side incident. */
-function fits(incident: Incident, provider: WebhookProvider, externalId: string | null): boolean {
+/**
+ * How an incident fits a webhook about a provider-side incident: a hold of that type that is
+ * (or may become) bound to its id, no hold of that type, or holds all bound to other ids.
+ */
+type Fit = 'holds' | 'no hold' | 'bound elsewhere';
+
+function fitOf(incident: Incident, provider: WebhookProvider, externalId: string | null): Fit {
+  if (externalId === null) return 'holds';
   const holds = holdsOf(incident, provider);
-  return (
-    externalId === null ||
-    holds.length === 0 ||
-    holds.some((h) => (h.external_id ?? externalId) === externalId)
-  );
+  if (holds.length === 0) return 'no hold';
+  return holds.some((h) => (h.external_id ?? externalId) === externalId) ? 'holds' : 'bound elsewhere';
 }
 
 export function pickInstance(

@@ -84,6 +84,7 @@ export function readOpsGenieWebhook(body: unknown): ReadResult {
     occurredAtMs: epochMs(alert['updatedAt']),
     providerKey: safeId(alert['alias']),
     externalId: safeId(alert['alertId']),
+    creates: action === 'Create',
     actor,
     change: (instance) => mapping({ alert, by: `in ${instance} by ${actor}`, actor, echo }),
   };

@@ -87,6 +87,7 @@ export function readPagerDutyWebhook(body: unknown): ReadResult {
     providerKey: safeId(data['incident_key']),
     // An incident_note names its incident in `data.incident`; every other event is the incident.
     externalId: safeId(isObject(data['incident']) ? data['incident']['id'] : data['id']),
+    creates: eventType === 'incident.triggered',
     actor,
     change: (instance) => mapping({ data, by: `in ${instance} by ${actor}`, echo }),
   };

@@ -65,6 +65,12 @@ describe('provider events - pure rules', () => {
     expect(learnExternalId(undefined, 'Q1')).toBeNull();
     expect(learnExternalId(hold, null)).toBeNull();
   });
+
+  it('no hold yet: only the event that created the provider incident is indexed, by its type', () => {
+    expect(learnExternalId(undefined, 'Q1', 'pagerduty')).toBe('pagerduty:Q1');
+    expect(learnExternalId(undefined, 'Q1', null)).toBeNull();
+    expect(learnExternalId(undefined, null, 'pagerduty')).toBeNull();
+  });
 });
 
 describe('provider events - applied by the incident core', () => {

@@ -51,6 +51,25 @@ describe('webhooks - which incident', () => {
     expect((await findIncident(g, 'pagerduty', KEY, 'QUNKNOWN'))?.id).toBe('inc_3');
   });
 
+  it('an incident with no hold of the type is taken last, unless the event created the provider incident', async () => {
+    // inc_2's trigger never reached PagerDuty (it waited behind inc_1's resolve); inc_1's hold has
+    // not learnt its PagerDuty id (no event of it seen yet).
+    const paged = withHolds('inc_1', hold('pd-us', 'pagerduty'));
+    const waiting = withHolds('inc_2', hold('opsgenie', 'opsgenie', 'og-2'));
+    const g = finder([paged, waiting], { [KEY]: ['inc_1', 'inc_2'] });
+    expect((await findIncident(g, 'pagerduty', KEY, 'QACK'))?.id).toBe('inc_1');
+    // A creation event can overtake our record of the trigger that caused it: the newest.
+    expect((await findIncident(g, 'pagerduty', KEY, 'QNEW', true))?.id).toBe('inc_2');
+    // Only incidents without a hold of the type: the newest of them, as before.
+    const never = withHolds('inc_1', hold('opsgenie', 'opsgenie', 'og-1'));
+    const h = finder([never, waiting], { [KEY]: ['inc_1', 'inc_2'] });
+    expect((await findIncident(h, 'pagerduty', KEY, 'QACK'))?.id).toBe('inc_2');
+    // Holds bound elsewhere rank below one without a hold.
+    const bound = withHolds('inc_3', hold('pd-us', 'pagerduty', 'QTHIRD'));
+    const k = finder([waiting, bound], { [KEY]: ['inc_2', 'inc_3'] });
+    expect((await findIncident(k, 'pagerduty', KEY, 'QACK'))?.id).toBe('inc_2');
+  });
+
   it('nothing by key or id: no incident', async () => {
     expect(await findIncident(f, 'pagerduty', 'ir-other', 'QX')).toBeNull();
     expect(await findIncident(f, 'opsgenie', null, null)).toBeNull();
