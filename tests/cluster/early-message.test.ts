@@ -1,6 +1,5 @@
-// An open publishes its deliveries before it writes the record and the key (so no record holds a
-// delivery without its outbox message), and an outbox worker is often handed the message before
-// those writes land. It waits for the open (this replica's own, or another's through the key view)
+// An open publishes its deliveries with its record, before its key, and an outbox worker is often
+// handed the message before the record and the key land. It waits for the open (this replica's own, or another's through the key view)
 // and sends at once, instead of giving the message back for a while (docs/architecture.md,
 // "Cluster mode"). Here that while is a minute: a worker that gave the message back would not send
 // within the test.

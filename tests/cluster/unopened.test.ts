@@ -7,10 +7,12 @@
 import { jetstream } from '@nats-io/jetstream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { AuditEntry, Incident } from '../../src/domain/incident.js';
+import { systemClock } from '../../src/domain/clock.js';
 import { openBuckets, type Buckets } from '../../src/state/jetstream/buckets.js';
 import type { OutboxWorker } from '../../src/state/jetstream/outbox-worker.js';
 import { newRecord } from '../../src/state/jetstream/record.js';
 import { JetStreamState } from '../../src/state/jetstream/state.js';
+import { IdGenerator } from '../../src/store/ids.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
 import { waitFor } from '../helpers/app.js';
@@ -83,4 +85,39 @@ it('deletes what an open that never completed left, sends nothing for it, and de
   expect(await present(buckets.incidents, complete.id)).toBe(true);
   await worker.idle();
   expect(sent).toEqual([complete.id]);
+}, 60_000);
+
+it('finds a record whose outbox messages never landed (an open writes them at once) once its open is a minute old', async () => {
+  // Ids of now: a replica checks the incidents created since an hour before it started.
+  const ids = new IdGenerator(systemClock);
+  const fresh = (fingerprint: string, more: Partial<Incident> = {}) =>
+    makeIncident({ fingerprint, ...more, id: ids.incidentId() });
+  const ghost = fresh('ghost:no-messages');
+  const resolved = fresh('moved-on:resolved', { state: 'resolved', resolved_at: new Date().toISOString() });
+  const complete = fresh('complete:named');
+  for (const incident of [ghost, resolved]) {
+    const { record, decision: apart } = newRecord(
+      incident,
+      [pdTrigger(incident)],
+      [opened(incident.id)],
+      null,
+    );
+    await buckets.decisions.put(incident.id, JSON.stringify(apart));
+    await buckets.incidents.put(incident.id, JSON.stringify(record));
+  }
+  expect(await state.create(complete, [pdTrigger(complete)], [opened(complete.id)])).toEqual({
+    created: true,
+  });
+  await waitFor(async () => (await state.list({})).incidents.some((i) => i.id === ghost.id), 5_000);
+
+  // Not yet a minute old: an open may still be writing its key.
+  expect(await state.checkOpens(Date.now())).toBe(0);
+  expect(await present(buckets.incidents, ghost.id)).toBe(true);
+  expect(await state.checkOpens(Date.now() + 61_000)).toBe(1);
+  expect(await present(buckets.incidents, ghost.id)).toBe(false);
+  expect(await present(buckets.decisions, ghost.id)).toBe(false);
+  expect(await present(buckets.incidents, resolved.id)).toBe(true);
+  expect(await present(buckets.incidents, complete.id)).toBe(true);
+  // Each id is checked once.
+  expect(await state.checkOpens(Date.now() + 120_000)).toBe(0);
 }, 60_000);

@@ -202,9 +202,10 @@ export class OutboxWorker implements DeliveryEngine {
     // an expired ack_wait) is read afresh: a replica may have sent it and died before its ack.
     let read = m.info.redelivered ? await state.read(ref.incident) : await state.readRecent(ref.incident);
     // A message handed out for the first time may come before its open has written the record and
-    // the key (an open publishes its deliveries first): wait for the open here, or at another
-    // replica through the key view, instead of giving the message back for TURN_WAIT_MS; then read
-    // again (an open that did not complete in that time is read afresh, as a message coming back is).
+    // the key (an open publishes its deliveries with its record): wait for the open here, or at
+    // another replica through the key view, instead of giving the message back for TURN_WAIT_MS;
+    // then read again (an open that did not complete in that time is read afresh, as a message
+    // coming back is).
     if (
       !m.info.redelivered &&
       (read === null || !state.knownWinner(ref.incident, read.record.incident.provider_key))

@@ -145,7 +145,12 @@ export class KeyView extends Follower {
 export class IdIndex extends Follower {
   private readonly ids: string[] = [];
 
-  constructor(kv: KV, logger: Logger) {
+  /** `added`: told of each id new to the index (replayed ones too), e.g. to check its open later. */
+  constructor(
+    kv: KV,
+    logger: Logger,
+    private readonly added: (id: string) => void = () => undefined,
+  ) {
     super(kv, logger, 'incidents');
   }
 
@@ -156,8 +161,15 @@ export class IdIndex extends Follower {
   protected apply(e: KvWatchEntry): void {
     const i = this.position(e.key);
     const present = this.ids[i] === e.key;
-    if (e.operation === 'PUT' && !present) this.ids.splice(i, 0, e.key);
+    if (e.operation === 'PUT' && !present) {
+      this.ids.splice(i, 0, e.key);
+      this.added(e.key);
+    }
     if (e.operation !== 'PUT' && present) this.ids.splice(i, 1);
+  }
+
+  has(id: string): boolean {
+    return this.ids[this.position(id)] === id;
   }
 
   /** Where `id` is or would be: binary search (appends, the common case, cost one comparison). */
