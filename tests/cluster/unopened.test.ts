@@ -88,7 +88,7 @@ it('deletes what an open that never completed left, sends nothing for it, and de
 }, 60_000);
 
 it('finds a record whose outbox messages never landed (an open writes them at once) once its open is a minute old', async () => {
-  // Ids of now: a replica checks the incidents created since an hour before it started.
+  // Ids of now: a replica checks the incidents created from 10 minutes before it started.
   const ids = new IdGenerator(systemClock);
   const fresh = (fingerprint: string, more: Partial<Incident> = {}) =>
     makeIncident({ fingerprint, ...more, id: ids.incidentId() });

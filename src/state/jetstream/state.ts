@@ -71,11 +71,12 @@ const RECENT_PARSED = 1_000;
 const WINNERS_REMEMBERED = 10_000;
 /**
  * A record its key does not name this long after it was created is an open that never completed
- * (an open gives up after UNAVAILABLE_AFTER_MS); records created this long before a replica started
- * are not checked (`checkOpens`).
+ * (an open gives up after UNAVAILABLE_AFTER_MS). Records created up to OPENS_CHECKED_BACK_MS before
+ * a replica started are checked too (a replica restarted after a crash finds its own leftovers;
+ * further back, the check would read every incident resolved since, at once).
  */
 const OPEN_SETTLED_MS = 60_000;
-const OPENS_CHECKED_BACK_MS = 60 * 60_000;
+const OPENS_CHECKED_BACK_MS = 10 * 60_000;
 const OPENS_CHECK_EVERY_MS = 30_000;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
