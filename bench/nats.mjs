@@ -404,7 +404,7 @@ export async function latencySamples(url, sandbox) {
       message: 'GET /api/v1/orders/1 200 in 12ms',
     });
     const sent = new Map();
-    const warmSeconds = 2;
+    const warmSeconds = Number(process.env.BENCH_WARM_S ?? 2); // BENCH_WARM_S: a longer warm-up, for investigating
     const seconds = 10;
     // This process publishes and hosts the simulators that stamp each request's arrival: its own
     // pauses (a collection here) are in every sample taken across them, so they are reported.
