@@ -2,7 +2,8 @@
 // real sidecar process in JetStream mode (the no-loss mode), then one table of what was lost,
 // doubled or left pending, the sidecar's RSS over the run and its event-loop lag.
 //
-//   node --expose-gc bench/soak.mjs [--minutes N] [--seed N] [--state leveldb|jetstream] [--keep]
+//   node --expose-gc bench/soak.mjs [--minutes N] [--seed N] [--state leveldb|jetstream]
+//                                   [--replicas N] [--nats-nodes 1|3] [--keep]
 //
 // - Load: bench/publisher.mjs, in its own process, publishes scripts/gen-log-events.mjs's mix at
 //   1,000 events/s (3% alerting, 0.2% recoveries) to a stream on a private nats-server.
@@ -17,7 +18,9 @@
 // --state jetstream keeps the sidecar's state in the same nats-server (cluster mode, R1) instead of
 // LevelDB. --replicas N (with --state jetstream) runs N sidecars sharing that state and the input
 // consumer: the first is the one sampled, reloaded with the others and SIGKILLed; the simulators'
-// webhooks go round-robin to all of them. --keep leaves the sidecars' data and policy directory in
+// webhooks go round-robin to all of them. --nats-nodes 3 runs a 3-node nats-server cluster instead
+// of one server, the input stream and the sidecars' state (CLUSTER_REPLICAS) replicated on all
+// three, as a production cluster runs them. --keep leaves the sidecars' data and policy directory in
 // place for a look afterwards.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -35,7 +38,7 @@ import { preparePolicy } from '../dist/policy/active.js';
 import { readPolicyDir } from '../dist/policy/load.js';
 import { THROUGHPUT_EDITS } from './app.mjs';
 import { fmt, freePort, median, pass, sleep, table } from './lib.mjs';
-import { startNatsServer } from './nats-server.mjs';
+import { startNatsCluster, startNatsServer } from './nats-server.mjs';
 import { publisher } from './publish.mjs';
 
 const RATE = 1_000; // events/s
@@ -67,7 +70,10 @@ function parseArgs(argv) {
   if (!(Number.isInteger(replicas) && replicas >= 1))
     throw new Error('--replicas must be a positive integer');
   if (replicas > 1 && state !== 'jetstream') throw new Error('--replicas needs --state jetstream');
-  return { minutes, seed: Number(flag('seed', '2026')), state, replicas, keep: argv.includes('--keep') };
+  const natsNodes = Number(flag('nats-nodes', '1'));
+  if (natsNodes !== 1 && natsNodes !== 3) throw new Error('--nats-nodes must be 1 or 3');
+  const seed = Number(flag('seed', '2026'));
+  return { minutes, seed, state, replicas, natsNodes, keep: argv.includes('--keep') };
 }
 
 /** When each disturbance happens, in ms from the start of publishing. */
@@ -151,7 +157,7 @@ async function roundRobin(bases) {
   };
 }
 
-function sidecarEnv({ port, policyDir, dataDir, natsUrl, sandbox, state }) {
+function sidecarEnv({ port, policyDir, dataDir, natsUrl, sandbox, state, natsNodes }) {
   const secret = WEBHOOK_SECRET;
   const token = WEBHOOK_TOKEN;
   return {
@@ -161,7 +167,7 @@ function sidecarEnv({ port, policyDir, dataDir, natsUrl, sandbox, state }) {
     POLICY_DIR: policyDir,
     DATA_DIR: dataDir,
     STATE: state,
-    ...(state === 'jetstream' ? { CLUSTER_NAME: 'soak' } : {}),
+    ...(state === 'jetstream' ? { CLUSTER_NAME: 'soak', CLUSTER_REPLICAS: String(natsNodes) } : {}),
     NATS_URL: natsUrl,
     NATS_SUBJECT: 'soak.logs.>',
     NATS_STREAM: STREAM,
@@ -300,8 +306,8 @@ function countDeadLetters(nc) {
   return counter;
 }
 
-async function createStream(jsm) {
-  await jsm.streams.add({ name: STREAM, subjects: ['soak.logs.>'] });
+async function createStream(jsm, replicas) {
+  await jsm.streams.add({ name: STREAM, subjects: ['soak.logs.>'], num_replicas: replicas });
 }
 
 /** Until the sidecar created its durable consumer: publishing starts with a consumer in place. */
@@ -1230,7 +1236,7 @@ function printReport(r) {
   table(
     `Soak: ${r.minutes} min, ${fmt(RATE)} events/s, JetStream input, ${r.state} state${
       r.replicas > 1 ? `, ${r.replicas} replicas (the first SIGKILLed)` : ''
-    }, outage + reload + SIGKILL`,
+    }${r.natsNodes > 1 ? `, ${r.natsNodes} nats-servers (R${r.natsNodes})` : ''}, outage + reload + SIGKILL`,
     [
       ...eventRows(r),
       ...incidentRows(r),
@@ -1244,13 +1250,13 @@ function printReport(r) {
 
 /** Everything the run needs, started in order; `stop` undoes it. */
 async function setUp(args) {
-  const server = await startNatsServer();
+  const server = args.natsNodes === 1 ? await startNatsServer() : await startNatsCluster(args.natsNodes);
   const sandbox = await startSimulators();
   const root = await mkdtemp(join(tmpdir(), 'ir-soak-'));
   const policy = await preparePolicyDir(root);
   const nc = await connect({ servers: server.url });
   const jsm = await jetstreamManager(nc);
-  await createStream(jsm);
+  await createStream(jsm, args.natsNodes);
   const dlq = countDeadLetters(nc);
   const replicas = [];
   for (let i = 0; i < args.replicas; i++) {
@@ -1258,9 +1264,10 @@ async function setUp(args) {
       port: await freePort(),
       policyDir: policy.dir,
       dataDir: join(root, i === 0 ? 'data' : `data-${i}`),
-      natsUrl: server.url,
+      natsUrl: server.urls,
       sandbox,
       state: args.state,
+      natsNodes: args.natsNodes,
     });
     replicas.push(sidecarProcess(env, join(root, i === 0 ? 'sidecar.log' : `sidecar-${i}.log`)));
   }
@@ -1335,6 +1342,7 @@ async function verify(ctx, args, load) {
     minutes: args.minutes,
     state: args.state,
     replicas: args.replicas,
+    natsNodes: args.natsNodes,
     othersReceived: othersText.reduce((n, t) => n + metricSum(t, 'incident_router_events_received_total'), 0),
     replicasDiffer: await sameOnEveryReplica(ctx, incidents),
     // Lines out of order, as the running processes counted them (the killed one's first life lost).
