@@ -169,6 +169,7 @@ export class JetStreamState implements StateBackend {
         await this.dropUnopened(id, read);
         dropped++;
       } catch (err) {
+        if (isConflict(err)) continue; // another replica dropped it (or the record changed) meanwhile
         this.logger.warn(
           { event: 'open_check_failed', incident: id, err },
           `could not check incident ${id}'s open`,
@@ -325,9 +326,10 @@ export class JetStreamState implements StateBackend {
    * (this replica's own open wrote the key; another replica's came through the key view's watch),
    * false once another incident is open on `key` (this open lost the race to open, or will), false
    * after `ms` otherwise. An open publishes its deliveries with its record, before its key, and an
-   * outbox worker is often handed the message before the record and the key land: it waits here instead of giving the message back for a fixed
-   * while (docs/architecture.md, "Cluster mode"). `key` (the delivery's provider key) is absent
-   * from messages published before it was added to them: those wait by id alone.
+   * outbox worker is often handed the message before the record and the key land: it waits here
+   * instead of giving the message back for a fixed while (docs/architecture.md, "Cluster mode").
+   * `key` (the delivery's provider key) is absent from messages published before it was added to
+   * them: those wait by id alone.
    */
   whenOpened(id: string, key: string | undefined, ms: number): Promise<boolean> {
     const known = this.openedAs(id, key);
