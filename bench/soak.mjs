@@ -15,8 +15,8 @@
 //   consumer) at 2/3.
 // - Expected incidents come from `decide` (dist/policy) run here over the same generated events
 //   with the same policy, at the time each event was published.
-// --state jetstream keeps the sidecar's state in the same nats-server (cluster mode, R1) instead of
-// LevelDB. --replicas N (with --state jetstream) runs N sidecars sharing that state and the input
+// --state jetstream keeps the sidecar's state in the same nats-server (cluster mode; R1, or R3 with
+// --nats-nodes 3) instead of LevelDB. --replicas N (with --state jetstream) runs N sidecars sharing that state and the input
 // consumer: the first is the one sampled, reloaded with the others and SIGKILLed; the simulators'
 // webhooks go round-robin to all of them. --nats-nodes 3 runs a 3-node nats-server cluster instead
 // of one server, the input stream and the sidecars' state (CLUSTER_REPLICAS) replicated on all

@@ -53,7 +53,7 @@ export async function findIncident(
   let newest: Incident | null = null;
   let holdless: Incident | null = null;
   for (const id of await finder.incidentIdsByRef(providerKey, CANDIDATES)) {
-    const incident = await finder.get(id);
+    const incident = id === latest ? first : await finder.get(id); // the newest was read above
     if (!incident) continue;
     newest ??= incident;
     const fit = fitOf(incident, provider, externalId);
