@@ -71,13 +71,10 @@ export class WebhookInbox {
     };
     const tooOld = this.outsideReplayWindow(event);
     if (tooOld !== null) return tooOld;
-    const incident = await findIncident(
-      finder,
-      event.provider,
-      event.providerKey,
-      event.externalId,
-      event.creates,
-    );
+    const incident = await findIncident(finder, event.provider, event.providerKey, event.externalId, {
+      creates: event.creates,
+      occurredAtMs: event.occurredAtMs,
+    });
     if (!incident)
       return (await state.seenWebhook(event.dedupId)) ? this.replay(event) : this.unmatched(event);
     const instance = pickInstance(

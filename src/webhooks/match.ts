@@ -9,6 +9,14 @@
 // is about a provider incident that a trigger of ours made, and an incident whose trigger never
 // went there (it waited behind an older incident's resolve) is not it.
 //
+// Time: an incident that opened after the event happened (the provider's clock, give or take
+// OPENED_AFTER_TOLERANCE_MS) is taken only when no incident open by then fits. When a key resolves and
+// opens again within seconds, PagerDuty's `incident.triggered` for the first incident can arrive
+// after the second's trigger went: both holds are unbound and the newer fits, but the event is dated
+// before it opened. Matched to the newer incident, the first one's provider id would be indexed to
+// it, and the provider's echo of the first one's resolve would then resolve the second: a page
+// withdrawn that nobody answered (docs/architecture.md, "Webhooks and cross-provider sync").
+//
 // Instance (the sync origin): a policy may define several instances of one type. In order:
 //   1. the instance named in the path (`/api/v1/webhooks/pagerduty/<instance>`);
 //   2. the hold of that type whose learned provider-side id is the webhook's;
@@ -30,12 +38,27 @@ export type ProviderTypes = Readonly<Record<string, { type: string }>>;
 
 const CANDIDATES = 20;
 
+/**
+ * How far the provider's clock may run behind ours before an event about an incident looks older than
+ * the incident: a trigger goes after its incident opened, so the provider incident it creates, and
+ * every event of it, is dated after the opening by its clock, unless that clock is this far behind.
+ */
+export const OPENED_AFTER_TOLERANCE_MS = 1_000;
+
+/** What the webhook says besides its ids: whether it created the provider's incident, and when. */
+export interface MatchHints {
+  /** The event created the provider's incident (PagerDuty `incident.triggered`, OpsGenie `Create`). */
+  creates?: boolean;
+  /** When it happened by the provider's clock, epoch ms; null or absent when unknown. */
+  occurredAtMs?: number | null;
+}
+
 export async function findIncident(
   finder: IncidentFinder,
   provider: WebhookProvider,
   providerKey: string | null,
   externalId: string | null,
-  creates = false,
+  hints: MatchHints = {},
 ): Promise<Incident | null> {
   if (externalId !== null) {
     const [exact] = await finder.incidentIdsByRef(`${provider}:${externalId}`, 1);
@@ -43,24 +66,30 @@ export async function findIncident(
     if (incident) return incident;
   }
   if (providerKey === null) return null;
-  const takes = (fit: Fit): boolean => fit === 'holds' || (creates && fit === 'no hold');
+  const takes = (fit: Fit): boolean => fit === 'holds' || (hints.creates === true && fit === 'no hold');
+  const occurred = hints.occurredAtMs ?? null;
+  const openedAfter = (incident: Incident): boolean =>
+    occurred !== null && Date.parse(incident.opened_at) > occurred + OPENED_AFTER_TOLERANCE_MS;
   // The newest incident of the key first: it is nearly always the one, and one id is what the
   // state backends know in memory for a key (docs/performance.md, "Delivery path").
   const [latest] = await finder.incidentIdsByRef(providerKey, 1);
   const first = latest === undefined ? undefined : await finder.get(latest);
-  if (first && takes(fitOf(first, provider, externalId))) return first;
+  if (first && !openedAfter(first) && takes(fitOf(first, provider, externalId))) return first;
   if (latest === undefined) return null;
   let newest: Incident | null = null;
   let holdless: Incident | null = null;
+  let openedLater: Incident | null = null;
   for (const id of await finder.incidentIdsByRef(providerKey, CANDIDATES)) {
     const incident = id === latest ? first : await finder.get(id); // the newest was read above
     if (!incident) continue;
     newest ??= incident;
     const fit = fitOf(incident, provider, externalId);
-    if (takes(fit)) return incident;
-    if (fit === 'no hold') holdless ??= incident;
+    if (takes(fit)) {
+      if (!openedAfter(incident)) return incident;
+      openedLater ??= incident;
+    } else if (fit === 'no hold') holdless ??= incident;
   }
-  return holdless ?? newest;
+  return openedLater ?? holdless ?? newest;
 }
 
 /**

@@ -7,6 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/incidents/records.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
+import { OPENED_AFTER_TOLERANCE_MS } from '../../src/webhooks/match.js';
 import { waitFor } from '../helpers/app.js';
 import { useSimulators } from '../helpers/sandbox.js';
 import { pagerDutyEvent, postPagerDuty, startHarness, type Harness } from '../webhooks/support.js';
@@ -102,5 +103,49 @@ describe('a PagerDuty webhook and the newer incident of its key', () => {
       pagerDutyEvent('incident.triggered', { id: 'QB', incident_key: b.key }),
     );
     expect(created.body.incident_id).toBe(b.id);
+  });
+
+  it("a creation event dated before the newer incident opened is the older incident's, and its resolve echo leaves the newer one paged", async () => {
+    // The key resolved and opened again within seconds: A's trigger, A's resolve and B's trigger all
+    // reached PagerDuty before PagerDuty's `incident.triggered` for A's incident came.
+    const a = await open();
+    await waitFor(async () => (await h.incidents.get(a.id))?.holds['pagerduty']?.state === 'open');
+    await h.engine.idle();
+    await resolve(a.id);
+    await h.engine.idle();
+    const b = await open();
+    await waitFor(async () => (await h.incidents.get(b.id))?.holds['pagerduty']?.state === 'open');
+    await h.engine.idle();
+    const openedA = Date.parse((await h.incidents.get(a.id))!.opened_at);
+    const openedB = Date.parse((await h.incidents.get(b.id))!.opened_at);
+    expect(openedB).toBeGreaterThan(openedA);
+    // PagerDuty's clock runs as far behind ours as we allow: A's incident is dated just before B opened.
+    const createdA = new Date(openedA - OPENED_AFTER_TOLERANCE_MS).toISOString();
+
+    const created = await postPagerDuty(
+      h.url,
+      pagerDutyEvent('incident.triggered', { id: 'QA', incident_key: a.key }, { occurredAt: createdA }),
+    );
+    expect(created.body.incident_id).toBe(a.id);
+    const echo = await postPagerDuty(
+      h.url,
+      pagerDutyEvent('incident.resolved', { id: 'QA', incident_key: a.key, status: 'resolved' }),
+    );
+    expect(echo.body.incident_id).toBe(a.id);
+    expect(await stateOf(b.id)).toBe('triggered');
+
+    // B's own creation event, and a responder's acknowledgement of it, are B's.
+    const createdB = await postPagerDuty(
+      h.url,
+      pagerDutyEvent('incident.triggered', { id: 'QB', incident_key: b.key }),
+    );
+    expect(createdB.body.incident_id).toBe(b.id);
+    const acked = await postPagerDuty(
+      h.url,
+      pagerDutyEvent('incident.acknowledged', { id: 'QB', incident_key: b.key, status: 'acknowledged' }),
+    );
+    expect(acked.body.incident_id).toBe(b.id);
+    expect(await stateOf(b.id)).toBe('acknowledged');
+    expect((await h.incidents.get(a.id))?.holds['pagerduty']?.external_id).toBe('QA');
   });
 });

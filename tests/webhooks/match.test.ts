@@ -1,7 +1,12 @@
 // Matching a webhook to our incident and to the provider instance that sent it.
 import { describe, expect, it } from 'vitest';
 import type { Incident, ProviderHold } from '../../src/domain/incident.js';
-import { findIncident, pickInstance, type IncidentFinder } from '../../src/webhooks/match.js';
+import {
+  findIncident,
+  OPENED_AFTER_TOLERANCE_MS,
+  pickInstance,
+  type IncidentFinder,
+} from '../../src/webhooks/match.js';
 import { incident } from '../store/fixtures.js';
 
 const KEY = 'ir-0123456789abcdef0123456789abcdef01234567';
@@ -59,7 +64,7 @@ describe('webhooks - which incident', () => {
     const g = finder([paged, waiting], { [KEY]: ['inc_1', 'inc_2'] });
     expect((await findIncident(g, 'pagerduty', KEY, 'QACK'))?.id).toBe('inc_1');
     // A creation event can overtake our record of the trigger that caused it: the newest.
-    expect((await findIncident(g, 'pagerduty', KEY, 'QNEW', true))?.id).toBe('inc_2');
+    expect((await findIncident(g, 'pagerduty', KEY, 'QNEW', { creates: true }))?.id).toBe('inc_2');
     // Only incidents without a hold of the type: the newest of them, as before.
     const never = withHolds('inc_1', hold('opsgenie', 'opsgenie', 'og-1'));
     const h = finder([never, waiting], { [KEY]: ['inc_1', 'inc_2'] });
@@ -68,6 +73,32 @@ describe('webhooks - which incident', () => {
     const bound = withHolds('inc_3', hold('pd-us', 'pagerduty', 'QTHIRD'));
     const k = finder([waiting, bound], { [KEY]: ['inc_2', 'inc_3'] });
     expect((await findIncident(k, 'pagerduty', KEY, 'QACK'))?.id).toBe('inc_2');
+  });
+
+  it('an incident that opened after the event happened is taken only when none open by then fits', async () => {
+    // The key resolved and opened again: both PagerDuty holds unbound, inc_2 opened at 12:00:05.
+    const first = {
+      ...withHolds('inc_1', hold('pd-us', 'pagerduty')),
+      opened_at: '2026-01-01T12:00:00.000Z',
+    };
+    const second = {
+      ...withHolds('inc_2', hold('pd-us', 'pagerduty')),
+      opened_at: '2026-01-01T12:00:05.000Z',
+    };
+    const g = finder([first, second], { [KEY]: ['inc_1', 'inc_2'] });
+    const at = (iso: string) => ({ creates: true, occurredAtMs: Date.parse(iso) });
+    // Created at 12:00:01 by PagerDuty's clock: inc_1's, though inc_2 is newer and fits.
+    expect((await findIncident(g, 'pagerduty', KEY, 'QA', at('2026-01-01T12:00:01.000Z')))?.id).toBe('inc_1');
+    // Within the clock tolerance of inc_2's opening, or after it: inc_2's.
+    const edge = new Date(Date.parse(second.opened_at) - OPENED_AFTER_TOLERANCE_MS).toISOString();
+    expect((await findIncident(g, 'pagerduty', KEY, 'QB', at(edge)))?.id).toBe('inc_2');
+    expect((await findIncident(g, 'pagerduty', KEY, 'QB', at('2026-01-01T12:00:06.000Z')))?.id).toBe('inc_2');
+    // No time: the newest, as before.
+    expect((await findIncident(g, 'pagerduty', KEY, 'QB', { creates: true }))?.id).toBe('inc_2');
+    // Dated before every incident of the key (a clock far behind ours): still the newest that fits.
+    const bound = { ...first, holds: { 'pd-us': hold('pd-us', 'pagerduty', 'QOLD') } };
+    const k = finder([bound, second], { [KEY]: ['inc_1', 'inc_2'] });
+    expect((await findIncident(k, 'pagerduty', KEY, 'QB', at('2026-01-01T11:00:00.000Z')))?.id).toBe('inc_2');
   });
 
   it('nothing by key or id: no incident', async () => {
