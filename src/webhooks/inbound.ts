@@ -24,6 +24,12 @@ export interface InboundEvent {
    * `Create`): the one event that can arrive before our record of the trigger that caused it.
    */
   creates: boolean;
+  /**
+   * When the provider's incident was created, by its clock (epoch ms), where the event says so apart
+   * from its own time (OpsGenie `Create`: `createdAt`, where `updatedAt` may be later). Matching
+   * compares it with our incidents' openings (match.ts).
+   */
+  createdAtMs?: number | null;
   /** Who acted, as the provider names them. */
   actor: string;
   /** What it means for the incident; `instance` is the provider instance it was matched to. */

@@ -73,7 +73,7 @@ export class WebhookInbox {
     if (tooOld !== null) return tooOld;
     const incident = await findIncident(finder, event.provider, event.providerKey, event.externalId, {
       creates: event.creates,
-      occurredAtMs: event.occurredAtMs,
+      occurredAtMs: event.createdAtMs ?? event.occurredAtMs,
     });
     if (!incident)
       return (await state.seenWebhook(event.dedupId)) ? this.replay(event) : this.unmatched(event);

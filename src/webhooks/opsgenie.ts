@@ -85,6 +85,7 @@ export function readOpsGenieWebhook(body: unknown): ReadResult {
     providerKey: safeId(alert['alias']),
     externalId: safeId(alert['alertId']),
     creates: action === 'Create',
+    createdAtMs: action === 'Create' ? epochMs(alert['createdAt']) : null,
     actor,
     change: (instance) => mapping({ alert, by: `in ${instance} by ${actor}`, actor, echo }),
   };

@@ -10,7 +10,14 @@ import type { Sandbox } from '../../src/sandbox/index.js';
 import { OPENED_AFTER_TOLERANCE_MS } from '../../src/webhooks/match.js';
 import { waitFor } from '../helpers/app.js';
 import { useSimulators } from '../helpers/sandbox.js';
-import { pagerDutyEvent, postPagerDuty, startHarness, type Harness } from '../webhooks/support.js';
+import {
+  opsGenieEvent,
+  pagerDutyEvent,
+  postOpsGenie,
+  postPagerDuty,
+  startHarness,
+  type Harness,
+} from '../webhooks/support.js';
 
 let sandbox: Sandbox;
 let h: Harness;
@@ -147,5 +154,30 @@ describe('a PagerDuty webhook and the newer incident of its key', () => {
     expect(acked.body.incident_id).toBe(b.id);
     expect(await stateOf(b.id)).toBe('acknowledged');
     expect((await h.incidents.get(a.id))?.holds['pagerduty']?.external_id).toBe('QA');
+  });
+
+  it("the same with OpsGenie: a Create whose alert was created before the newer incident opened is the older incident's", async () => {
+    const a = await open();
+    await waitFor(async () => (await h.incidents.get(a.id))?.holds['opsgenie']?.state === 'open');
+    await h.engine.idle();
+    await resolve(a.id);
+    await h.engine.idle();
+    const b = await open();
+    await waitFor(async () => (await h.incidents.get(b.id))?.holds['opsgenie']?.state === 'open');
+    await h.engine.idle();
+    const openedA = Date.parse((await h.incidents.get(a.id))!.opened_at);
+    // The Create arrives late and, as OpsGenie sends the alert as it is now, updated after B opened.
+    const created = await postOpsGenie(
+      h.url,
+      opsGenieEvent('Create', {
+        alias: a.key,
+        alertId: 'og-A',
+        createdAtMs: openedA - OPENED_AFTER_TOLERANCE_MS,
+      }),
+    );
+    expect(created.body.incident_id).toBe(a.id);
+    const echo = await postOpsGenie(h.url, opsGenieEvent('Close', { alias: a.key, alertId: 'og-A' }));
+    expect(echo.body.incident_id).toBe(a.id);
+    expect(await stateOf(b.id)).toBe('triggered');
   });
 });

@@ -187,7 +187,14 @@ export function pagerDutyEvent(
 /** An OpsGenie outgoing webhook body (docs.opsgenie.com/docs/callbacks). */
 export function opsGenieEvent(
   action: string,
-  alert: { alias: string | null; alertId?: string; updatedAtMs?: number; username?: string; note?: string },
+  alert: {
+    alias: string | null;
+    alertId?: string;
+    createdAtMs?: number;
+    updatedAtMs?: number;
+    username?: string;
+    note?: string;
+  },
 ): string {
   return JSON.stringify({
     source: { name: 'web', type: 'web' },
@@ -197,6 +204,7 @@ export function opsGenieEvent(
       message: 'test',
       username: alert.username ?? 'olga@example.com',
       updatedAt: (alert.updatedAtMs ?? Date.now()) * 1_000_000,
+      ...(alert.createdAtMs === undefined ? {} : { createdAt: alert.createdAtMs }),
       ...(alert.note === undefined ? {} : { note: alert.note }),
     },
     action,
