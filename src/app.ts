@@ -261,7 +261,7 @@ export class App {
       import('./state/jetstream/state.js'),
       import('./state/jetstream/membership.js'),
     ]);
-    const buckets = await openBuckets(nats.servers, cluster);
+    const buckets = await openBuckets(nats.servers, cluster, nats.auth);
     const state = new JetStreamState(buckets, this.logger, this.metrics);
     await state.start();
     const self = {

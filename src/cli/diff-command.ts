@@ -20,6 +20,7 @@ import { readStream } from '../diff/stream.js';
 import { readRecentFromDataDir } from '../diff/recent/leveldb-ring.js';
 import { loadOrReport } from './policy-commands.js';
 import { UsageError } from './args.js';
+import { maskUserInfo, readNatsEndpoint } from '../config/nats-auth.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -110,12 +111,21 @@ function chooseSource(o: DiffCommandOptions): () => Promise<OpenSource> {
   if (o.stream !== undefined) {
     const stream = o.stream;
     const sinceMs = Date.now() - sinceOf(o.since ?? '24h');
-    const servers = (o.natsUrl ?? o.env['NATS_URL'] ?? 'nats://127.0.0.1:4222').split(',');
+    const urls = (o.natsUrl ?? o.env['NATS_URL'] ?? 'nats://127.0.0.1:4222').split(',').map((u) => u.trim());
+    const problems: string[] = [];
+    for (const u of urls)
+      if (!URL.canParse(u)) problems.push(`NATS URL ${JSON.stringify(maskUserInfo(u))}: not a URL`);
+    // As `serve` connects (docs/configuration.md, "NATS authentication and TLS").
+    const { servers, auth } =
+      problems.length === 0
+        ? readNatsEndpoint(o.env, urls, problems, process.cwd())
+        : { servers: [], auth: null };
+    if (problems.length > 0 || auth === null) throw new UsageError(problems.join('\n'));
     return async () => {
-      const { connect } = await import('@nats-io/transport-node');
+      const { connect } = await import('../nats/connect.js');
       let nc: NatsConnection;
       try {
-        nc = await connect({ servers, name: 'incident-router diff' });
+        nc = await connect({ servers, name: 'incident-router diff' }, auth);
       } catch (err) {
         throw new SourceError(`cannot connect to NATS at ${servers.join(',')}: ${(err as Error).message}`);
       }

@@ -5,11 +5,14 @@ import { formatDuration, parseDuration } from '../domain/duration.js';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { LOG_LEVELS, type LogLevelName } from '../telemetry/logger.js';
+import { maskUserInfo, readNatsEndpoint, type NatsAuth } from './nats-auth.js';
 
 export interface NatsConfig {
-  /** NATS_URL as given (shown in health); `servers` is the list it names. */
+  /** NATS_URL without credentials (shown in health); `servers` is the list it names. */
   url: string;
   servers: string[];
+  /** How the sidecar authenticates, and the TLS files it uses (docs/configuration.md). */
+  auth: NatsAuth;
   subject: string;
   /** JetStream mode when set: durable pull consumer on this stream. */
   stream: string | null;
@@ -118,6 +121,14 @@ export const ENV_VARS: readonly { name: string; default: string; help: string }[
     default: '(unset: no NATS)',
     help: 'e.g. nats://127.0.0.1:4222; several servers of a cluster comma-separated',
   },
+  { name: 'NATS_USER', default: '(unset)', help: 'NATS user name, with NATS_PASSWORD' },
+  { name: 'NATS_PASSWORD', default: '(unset)', help: 'NATS password, with NATS_USER' },
+  { name: 'NATS_TOKEN', default: '(unset)', help: 'NATS authentication token' },
+  { name: 'NATS_CREDS', default: '(unset)', help: 'NATS credentials file (user JWT and NKey seed)' },
+  { name: 'NATS_NKEY', default: '(unset)', help: 'file holding a NATS user NKey seed' },
+  { name: 'NATS_CA', default: '(unset: system CAs)', help: 'PEM file of the CA of the NATS servers (TLS)' },
+  { name: 'NATS_CERT', default: '(unset)', help: 'PEM client certificate for NATS (TLS), with NATS_KEY' },
+  { name: 'NATS_KEY', default: '(unset)', help: 'PEM private key of NATS_CERT' },
   { name: 'NATS_SUBJECT', default: 'logs.>', help: 'subject of incoming log events' },
   { name: 'NATS_STREAM', default: '(unset: core NATS)', help: 'JetStream stream; enables the no-loss mode' },
   { name: 'NATS_DURABLE', default: 'incident-router', help: 'durable consumer name in JetStream mode' },
@@ -215,9 +226,12 @@ class Reader {
       try {
         const u = new URL(part);
         if (protocols.includes(u.protocol)) out.push(part);
-        else this.problems.push(`${name}: ${JSON.stringify(part)} is not a ${protocols.join(' or ')} URL`);
+        else
+          this.problems.push(
+            `${name}: ${JSON.stringify(maskUserInfo(part))} is not a ${protocols.join(' or ')} URL`,
+          );
       } catch {
-        this.problems.push(`${name}: ${JSON.stringify(part)} is not a URL`);
+        this.problems.push(`${name}: ${JSON.stringify(maskUserInfo(part))} is not a URL`);
       }
     }
     return out;
@@ -289,7 +303,13 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, cwd = proc
   const r = new Reader(env);
   const port = r.integer('PORT', 8000, 0, 65535);
   const host = r.text('HOST', '127.0.0.1');
-  const natsServers = r.urls('NATS_URL', ['nats:', 'tls:', 'ws:', 'wss:']);
+  const endpoint = readNatsEndpoint(
+    env,
+    r.urls('NATS_URL', ['nats:', 'tls:', 'ws:', 'wss:']),
+    r.problems,
+    cwd,
+  );
+  const natsServers = endpoint.servers;
   const natsUrl = natsServers.length === 0 ? null : natsServers.join(',');
   const subject = r.subject('NATS_SUBJECT', 'logs.>', true);
   const streamRaw = r.optional('NATS_STREAM');
@@ -340,6 +360,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, cwd = proc
         : {
             url: natsUrl,
             servers: natsServers,
+            auth: endpoint.auth,
             subject,
             stream,
             durable,
@@ -364,7 +385,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, cwd = proc
     candidateEnv: Object.fromEntries(
       candidateNames.flatMap((n) => (env[n] === undefined ? [] : [[n, env[n]]])),
     ),
-    secretValues: secretValuesOf(env),
+    secretValues: [...secretValuesOf(env), ...endpoint.urlSecrets],
   };
 }
 

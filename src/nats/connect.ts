@@ -6,9 +6,16 @@
 // the event loop are written together, in order, once the turn's I/O callbacks are done. And no
 // stack is captured up front for every request (`noAsyncTraces`): nats.js built two Error objects
 // per request for it, a sixth of the sidecar's CPU in the same burst.
+import { readFileSync } from 'node:fs';
 import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
-import { NatsConnectionImpl, setTransportFactory } from '@nats-io/transport-node/lib/nats-base-client.js';
+import {
+  credsAuthenticator,
+  NatsConnectionImpl,
+  nkeyAuthenticator,
+  setTransportFactory,
+} from '@nats-io/transport-node/lib/nats-base-client.js';
 import { NodeTransport, nodeResolveHost } from '@nats-io/transport-node/lib/node_transport.js';
+import { NO_NATS_AUTH, type NatsAuth } from '../config/nats-auth.js';
 
 /** Frames queued for the next write; written at once past this many bytes. */
 const FLUSH_AT_BYTES = 64 * 1024;
@@ -43,9 +50,39 @@ class CoalescingTransport extends NodeTransport {
   }
 }
 
-/** nats.js's `connect`, writing through CoalescingTransport, without async stack traces. */
-export function connect(options: ConnectionOptions): Promise<NatsConnection> {
+/**
+ * nats.js's `connect`, writing through CoalescingTransport, without async stack traces, and
+ * authenticated as `auth` says (docs/configuration.md, "NATS authentication and TLS").
+ */
+export function connect(options: ConnectionOptions, auth: NatsAuth = NO_NATS_AUTH): Promise<NatsConnection> {
   // The factory is nats.js's global; it is read when a connection (or a reconnect) opens a socket.
   setTransportFactory({ factory: () => new CoalescingTransport(), dnsResolveFn: nodeResolveHost });
-  return NatsConnectionImpl.connect({ noAsyncTraces: true, ...options });
+  return NatsConnectionImpl.connect({ noAsyncTraces: true, ...authOptions(auth), ...options });
+}
+
+/**
+ * nats.js's options for `auth`. Credentials and seed files are read at every connection attempt
+ * (nats.js asks the authenticator each time), TLS files by nats.js when it opens a socket: a
+ * rotated file is used from the next reconnection on.
+ */
+export function authOptions(auth: NatsAuth): Partial<ConnectionOptions> {
+  const options: Partial<ConnectionOptions> = {};
+  if (auth.user !== null) {
+    options.user = auth.user.name;
+    options.pass = auth.user.password;
+  }
+  if (auth.token !== null) options.token = auth.token;
+  const { credsFile, nkeyFile, tls } = auth;
+  if (credsFile !== null) options.authenticator = credsAuthenticator(() => readFileSync(credsFile));
+  if (nkeyFile !== null)
+    options.authenticator = nkeyAuthenticator(() =>
+      new TextEncoder().encode(readFileSync(nkeyFile, 'utf8').trim()),
+    );
+  if (tls !== null)
+    options.tls = {
+      ...(tls.caFile === null ? {} : { caFile: tls.caFile }),
+      ...(tls.certFile === null ? {} : { certFile: tls.certFile }),
+      ...(tls.keyFile === null ? {} : { keyFile: tls.keyFile }),
+    };
+  return options;
 }

@@ -34,14 +34,16 @@ export class NatsServer {
   private constructor(
     readonly port: number,
     readonly storeDir: string,
+    private readonly args: readonly string[],
   ) {}
 
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
   }
 
-  static async start(): Promise<NatsServer> {
-    const server = new NatsServer(await freePort(), await mkdtemp(join(tmpdir(), 'ir-nats-')));
+  /** `args` are added to the command line (authentication, TLS, `-c` a configuration file). */
+  static async start(args: readonly string[] = []): Promise<NatsServer> {
+    const server = new NatsServer(await freePort(), await mkdtemp(join(tmpdir(), 'ir-nats-')), args);
     await server.restart();
     return server;
   }
@@ -51,7 +53,7 @@ export class NatsServer {
     if (this.child) throw new Error('nats-server is already running');
     const child = spawn(
       natsServerBinary(),
-      ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir],
+      ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir, ...this.args],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },

@@ -2,6 +2,7 @@
 // (HTTP keeps serving while NATS is away), and reports its state to metrics, health and the log.
 // The client's defaults give up after ~20 s; a sidecar must not (docs/nats.md, "Connection and shutdown").
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { NatsAuth } from '../../config/nats-auth.js';
 import { connect } from '../../nats/connect.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
@@ -27,7 +28,13 @@ export class NatsLink {
   private readonly onConnectListeners: ((nc: NatsConnection) => void)[] = [];
 
   constructor(
-    private readonly deps: { servers: string[]; logger: Logger; metrics: Metrics; name?: string },
+    private readonly deps: {
+      servers: string[];
+      auth: NatsAuth;
+      logger: Logger;
+      metrics: Metrics;
+      name?: string;
+    },
   ) {}
 
   /** Connects in the background; listeners run once the first connection is up. */
@@ -48,15 +55,18 @@ export class NatsLink {
     let attempt = 0;
     while (!this.closing && this.nc === null) {
       try {
-        const nc = await connect({
-          servers: this.deps.servers,
-          name: this.deps.name ?? 'incident-router',
-          maxReconnectAttempts: -1,
-          reconnectTimeWait: 500,
-          reconnectJitter: 250,
-          pingInterval: 10_000,
-          maxPingOut: 3,
-        });
+        const nc = await connect(
+          {
+            servers: this.deps.servers,
+            name: this.deps.name ?? 'incident-router',
+            maxReconnectAttempts: -1,
+            reconnectTimeWait: 500,
+            reconnectJitter: 250,
+            pingInterval: 10_000,
+            maxPingOut: 3,
+          },
+          this.deps.auth,
+        );
         if (this.closing) {
           await nc.close();
           return;

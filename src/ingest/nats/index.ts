@@ -48,7 +48,12 @@ export class NatsIngest {
       logger: Logger;
     },
   ) {
-    this.link = new NatsLink({ servers: config.servers, logger: deps.logger, metrics: deps.metrics });
+    this.link = new NatsLink({
+      servers: config.servers,
+      auth: config.auth,
+      logger: deps.logger,
+      metrics: deps.metrics,
+    });
     this.processor = new OrderedProcessor(deps.pipeline, deps.metrics, config.maxInFlight);
     const deadLetters = new DeadLetters({
       subject: config.deadLetterSubject,

@@ -21,6 +21,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { connect } from '../../nats/connect.js';
 import type { ClusterConfig } from '../../config/config.js';
+import { NO_NATS_AUTH, type NatsAuth } from '../../config/nats-auth.js';
 import { StoreError, errorMessage } from '../../errors.js';
 import { CLAIM_TTL_MS } from './claims.js';
 
@@ -55,18 +56,25 @@ export const OUTBOX_ACK_WAIT_MS = 30_000;
 const OUTBOX_MAX_ACK_PENDING = 50_000;
 
 /** Connects (failing clearly when no server answers) and opens every bucket and the outbox. */
-export async function openBuckets(servers: string[], cluster: ClusterConfig): Promise<Buckets> {
+export async function openBuckets(
+  servers: string[],
+  cluster: ClusterConfig,
+  auth: NatsAuth = NO_NATS_AUTH,
+): Promise<Buckets> {
   let nc: NatsConnection;
   try {
-    nc = await connect({
-      servers,
-      name: `incident-router ${cluster.replica}`,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 500,
-      reconnectJitter: 250,
-      pingInterval: 5_000,
-      maxPingOut: 2,
-    });
+    nc = await connect(
+      {
+        servers,
+        name: `incident-router ${cluster.replica}`,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 500,
+        reconnectJitter: 250,
+        pingInterval: 5_000,
+        maxPingOut: 2,
+      },
+      auth,
+    );
   } catch (err) {
     throw new StoreError(
       `STATE=jetstream: cannot reach NATS at ${servers.join(', ')} (${errorMessage(err)}); cluster mode keeps its state there and does not start without it`,
