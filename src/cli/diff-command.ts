@@ -118,7 +118,13 @@ function chooseSource(o: DiffCommandOptions): () => Promise<OpenSource> {
     // As `serve` connects (docs/configuration.md, "NATS authentication and TLS").
     const { servers, auth } =
       problems.length === 0
-        ? readNatsEndpoint(o.env, urls, problems, process.cwd())
+        ? readNatsEndpoint(
+            o.env,
+            urls,
+            problems,
+            process.cwd(),
+            o.natsUrl === undefined ? 'NATS_URL' : '--nats-url',
+          )
         : { servers: [], auth: null };
     if (problems.length > 0 || auth === null) throw new UsageError(problems.join('\n'));
     return async () => {

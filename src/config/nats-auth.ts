@@ -57,6 +57,7 @@ export function readNatsEndpoint(
   urls: readonly string[],
   problems: string[],
   cwd: string,
+  urlName = 'NATS_URL',
 ): NatsEndpoint {
   const value = (name: string): string | null => {
     const v = env[name];
@@ -79,7 +80,7 @@ export function readNatsEndpoint(
     u.password = '';
     servers.push(u.toString().replace(/\/$/, ''));
   }
-  if (inUrls.size > 1) problems.push('NATS_URL: its servers carry different credentials; give them once');
+  if (inUrls.size > 1) problems.push(`${urlName}: its servers carry different credentials; give them once`);
 
   const userName = value('NATS_USER');
   const password = value('NATS_PASSWORD');
@@ -126,11 +127,11 @@ export function readNatsEndpoint(
     ...(token !== null ? ['NATS_TOKEN'] : []),
     ...(credsFile !== null ? ['NATS_CREDS'] : []),
     ...(nkeyFile !== null ? ['NATS_NKEY'] : []),
-    ...(fromUrl !== null ? ['credentials in NATS_URL'] : []),
+    ...(fromUrl !== null ? [`credentials in ${urlName}`] : []),
   ];
   if (ways.length > 1)
     problems.push(
-      `NATS authentication: use one of NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_CREDS, NATS_NKEY or credentials in NATS_URL, not ${ways.join(' and ')}`,
+      `NATS authentication: use one of NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_CREDS, NATS_NKEY or credentials in ${urlName}, not ${ways.join(' and ')}`,
     );
 
   // `user:password@` is a user; a bare `token@` a token (as the other NATS clients read it).
