@@ -134,8 +134,12 @@ export interface StateBackend extends BreakerStore, SilenceStore {
   list(filter: IncidentFilter): Promise<IncidentPage>;
   /** One incident with its timeline and deliveries, as of one moment. */
   detail(id: string): Promise<IncidentDetail | null>;
-  /** Incidents known to providers by `ref` (a provider key, or `<type>:<their id>`), newest first. */
-  findByRef(ref: string, limit: number): Promise<string[]>;
+  /**
+   * Incidents known to providers by `ref` (a provider key, or `<type>:<their id>`), newest first.
+   * `fresh`: as the store holds them now, not from a replica's view, which may trail another
+   * replica's write by a moment (JetStream state; LevelDB has one writer).
+   */
+  findByRef(ref: string, limit: number, fresh?: boolean): Promise<string[]>;
   countByState(): Promise<Record<IncidentState, number>>;
   /** Marks a webhook that matched no incident; false when it was marked before (a replay). */
   markWebhook(id: string): Promise<boolean>;

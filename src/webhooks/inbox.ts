@@ -66,7 +66,7 @@ export class WebhookInbox {
     // Replays are rare: a matched webhook's replay is caught by the incident service (it checks
     // under the incident's lock anyway), an unmatched one's here, so the common path reads once.
     const finder = {
-      incidentIdsByRef: (ref: string, limit = 20) => state.findByRef(ref, limit),
+      incidentIdsByRef: (ref: string, limit = 20, fresh = false) => state.findByRef(ref, limit, fresh),
       get: (id: string) => incidents.get(id),
     };
     const tooOld = this.outsideReplayWindow(event);

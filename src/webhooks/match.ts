@@ -29,7 +29,8 @@ import type { Incident, ProviderHold } from '../domain/incident.js';
 import type { WebhookProvider } from './inbound.js';
 
 export interface IncidentFinder {
-  incidentIdsByRef(ref: string, limit?: number): Promise<string[]>;
+  /** `fresh`: as the state holds them now, not as a replica's view last saw them. */
+  incidentIdsByRef(ref: string, limit?: number, fresh?: boolean): Promise<string[]>;
   get(id: string): Promise<Incident | undefined>;
 }
 
@@ -71,8 +72,9 @@ export async function findIncident(
   const openedAfter = (incident: Incident): boolean =>
     occurred !== null && Date.parse(incident.opened_at) > occurred + OPENED_AFTER_TOLERANCE_MS;
   // The newest incident of the key first: it is nearly always the one, and one id is what the
-  // state backends know in memory for a key (docs/performance.md, "Delivery path").
-  const [latest] = await finder.incidentIdsByRef(providerKey, 1);
+  // state backends know in memory for a key (docs/performance.md, "Delivery path"); a creation
+  // event reads it fresh, as it may overtake that knowledge (StateBackend.findByRef).
+  const [latest] = await finder.incidentIdsByRef(providerKey, 1, hints.creates === true);
   const first = latest === undefined ? undefined : await finder.get(latest);
   if (first && !openedAfter(first) && takes(fitOf(first, provider, externalId))) return first;
   if (latest === undefined) return null;

@@ -101,6 +101,22 @@ describe('webhooks - which incident', () => {
     expect((await findIncident(k, 'pagerduty', KEY, 'QB', at('2026-01-01T11:00:00.000Z')))?.id).toBe('inc_2');
   });
 
+  it("a creation event asks for the key's newest incident as the state holds it now, anything else may take a replica's view", async () => {
+    const asked: boolean[] = [];
+    const recording: IncidentFinder = {
+      incidentIdsByRef: async (ref, limit = 20, fresh = false) => {
+        if (ref === KEY) asked.push(fresh);
+        return f.incidentIdsByRef(ref, limit);
+      },
+      get: f.get,
+    };
+    await findIncident(recording, 'pagerduty', KEY, 'QNEW', { creates: true });
+    expect(asked[0]).toBe(true);
+    asked.length = 0;
+    await findIncident(recording, 'pagerduty', KEY, 'QNEW');
+    expect(asked[0]).toBe(false);
+  });
+
   it('nothing by key or id: no incident', async () => {
     expect(await findIncident(f, 'pagerduty', 'ir-other', 'QX')).toBeNull();
     expect(await findIncident(f, 'opsgenie', null, null)).toBeNull();

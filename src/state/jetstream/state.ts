@@ -736,8 +736,8 @@ export class JetStreamState implements StateBackend {
     yield* ids;
   }
 
-  async findByRef(ref: string, limit: number): Promise<string[]> {
-    if (/^ir-[0-9a-f]{40}$/.test(ref)) return this.chain(ref, limit);
+  async findByRef(ref: string, limit: number, fresh = false): Promise<string[]> {
+    if (/^ir-[0-9a-f]{40}$/.test(ref)) return this.chain(ref, limit, fresh);
     const entry = await this.buckets.refs.get(refKeyOf(ref)).catch(() => null);
     if (entry?.operation !== 'PUT') return [];
     const { id } = entry.json<{ id: string }>();
@@ -745,12 +745,14 @@ export class JetStreamState implements StateBackend {
   }
 
   /** The incidents of a provider key, newest first: the latest, then each one's predecessor. */
-  private async chain(key: string, limit: number): Promise<string[]> {
+  private async chain(key: string, limit: number, fresh: boolean): Promise<string[]> {
     // The newest alone (what a webhook asks first: src/webhooks/match.ts) comes from the key view
-    // this replica follows anyway, as its dedup does: no round trip per webhook. The view trails
-    // the bucket by a watch message; a webhook is for an incident whose trigger some replica has
-    // already recorded and sent (docs/performance.md, "Delivery path").
-    const viewed = limit === 1 ? this.keys.entries.get(key)?.id : undefined;
+    // this replica follows anyway, as its dedup does: no round trip per webhook (docs/performance.md,
+    // "Delivery path"). The view trails the bucket by a watch message: an acknowledgement comes
+    // long after, but the event that created the provider's incident can reach this replica
+    // before the key's change does (the replica that sent the trigger waited for it, not this
+    // one), so it asks for the bucket (`fresh`).
+    const viewed = limit === 1 && !fresh ? this.keys.entries.get(key)?.id : undefined;
     if (viewed !== undefined) return [viewed];
     const out: string[] = [];
     const marker = await this.buckets.keys.get(key);
