@@ -358,6 +358,7 @@ export class App {
       engine,
       breakers,
       rewrite: sandbox && pointAtSandbox ? pointAtSandbox(sandbox) : (specs) => ({ ...specs }),
+      http: { proxy: this.config.proxy },
     });
     await incidents.start();
     const silences = new Silences({

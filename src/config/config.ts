@@ -42,12 +42,27 @@ export interface ClusterConfig {
   replica: string;
 }
 
+/**
+ * The HTTP(S) proxy the provider requests go through (docs/configuration.md, "Outbound proxy"), from
+ * the usual variables; null when none is set.
+ */
+export interface ProxyConfig {
+  /** HTTP_PROXY (or http_proxy): for http:// provider URLs, and https:// ones when httpsProxy is unset. */
+  httpProxy: string | null;
+  /** HTTPS_PROXY (or https_proxy): for https:// provider URLs. */
+  httpsProxy: string | null;
+  /** NO_PROXY (or no_proxy): hosts reached directly, comma-separated (`host`, `.domain`, `host:port`, `*`). */
+  noProxy: string | null;
+}
+
 export interface Config {
   port: number;
   host: string;
   policyDir: string;
   dataDir: string;
   nats: NatsConfig | null;
+  /** Outbound proxy for provider requests, or null. */
+  proxy: ProxyConfig | null;
   apiToken: string | null;
   pagerdutyWebhookSecret: string | null;
   opsgenieWebhookToken: string | null;
@@ -141,6 +156,16 @@ export const ENV_VARS: readonly { name: string; default: string; help: string }[
     name: 'NATS_TRIAGE',
     default: 'auto',
     help: 'core NATS: judge backlogs on a worker thread (auto: with 2 or more CPUs) | on | off',
+  },
+  {
+    name: 'HTTPS_PROXY',
+    default: '(unset: direct)',
+    help: 'proxy for requests to https:// providers (also https_proxy; HTTP_PROXY for http://)',
+  },
+  {
+    name: 'NO_PROXY',
+    default: '(unset)',
+    help: 'hosts the providers are reached at directly (also no_proxy)',
   },
   { name: 'API_TOKEN', default: '(unset: open)', help: 'Bearer token required by mutating endpoints' },
   {
@@ -324,6 +349,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, cwd = proc
   if (stream !== null && natsUrl === null && r.optional('NATS_URL') === null) {
     r.problems.push('NATS_STREAM is set but NATS_URL is not: JetStream mode needs a NATS server');
   }
+  const proxy = readProxy(r, env);
   const apiToken = r.token('API_TOKEN', 16);
   const opsgenieWebhookToken = r.token('OPSGENIE_WEBHOOK_TOKEN', 1);
   const pagerdutyWebhookSecret = r.optional('PAGERDUTY_WEBHOOK_SECRET');
@@ -371,6 +397,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, cwd = proc
             ackWaitMs,
             triage: triage === 'on' || (triage === 'auto' && availableParallelism() >= 2),
           },
+    proxy: proxy.config,
     apiToken,
     pagerdutyWebhookSecret,
     opsgenieWebhookToken,
@@ -385,8 +412,39 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, cwd = proc
     candidateEnv: Object.fromEntries(
       candidateNames.flatMap((n) => (env[n] === undefined ? [] : [[n, env[n]]])),
     ),
-    secretValues: [...secretValuesOf(env), ...endpoint.urlSecrets],
+    secretValues: [...secretValuesOf(env), ...endpoint.urlSecrets, ...proxy.secrets],
   };
+}
+
+/**
+ * The proxy variables, lower case first as curl and undici read them. A proxy URL's password (the
+ * proxy's own credentials) is a secret.
+ */
+function readProxy(r: Reader, env: Env): { config: ProxyConfig | null; secrets: string[] } {
+  const secrets: string[] = [];
+  const proxyUrl = (lower: string, upper: string): string | null => {
+    const name = r.optional(lower) !== null ? lower : upper;
+    const raw = r.optional(name);
+    if (raw === null) return null;
+    let u: URL;
+    try {
+      u = new URL(raw);
+    } catch {
+      r.problems.push(`${name}=${JSON.stringify(maskUserInfo(raw))}: not a URL`);
+      return null;
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+      r.problems.push(`${name}=${JSON.stringify(maskUserInfo(raw))}: expected an http: or https: proxy URL`);
+      return null;
+    }
+    if (u.password !== '') secrets.push(decodeURIComponent(u.password), u.password);
+    return raw;
+  };
+  const httpProxy = proxyUrl('http_proxy', 'HTTP_PROXY');
+  const httpsProxy = proxyUrl('https_proxy', 'HTTPS_PROXY');
+  const noProxy = env['no_proxy'] || env['NO_PROXY'] || null;
+  const config = httpProxy === null && httpsProxy === null ? null : { httpProxy, httpsProxy, noProxy };
+  return { config, secrets: [...new Set(secrets)] };
 }
 
 // Names that say "this is a credential": API keys, tokens, secrets, passwords.

@@ -45,7 +45,7 @@ export interface NatsEndpoint {
 
 /** `nats://user:secret@host` → `nats://***@host`: for messages about a URL as given. */
 export function maskUserInfo(url: string): string {
-  return url.replace(/^([a-z]+:\/\/)[^@/]*@/i, '$1***@');
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1***@');
 }
 
 /**

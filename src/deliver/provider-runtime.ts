@@ -2,6 +2,7 @@
 // the delivery engine; the old ones are closed once attempts that may still use them have finished.
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { ProviderSpec } from '../providers/spec.js';
+import type { HttpClientOptions } from '../providers/http.js';
 import { createProviders, type ProviderRegistry } from '../providers/registry.js';
 import type { Breakers } from './breakers.js';
 import type { DeliveryEngine } from './engine.js';
@@ -15,11 +16,19 @@ export class ProviderRuntime {
   private registry: ProviderRegistry | null = null;
   private specs: Record<string, ProviderSpec> = {};
 
-  constructor(private readonly deps: { engine: DeliveryEngine; breakers: Breakers; rewrite: SpecRewrite }) {}
+  constructor(
+    private readonly deps: {
+      engine: DeliveryEngine;
+      breakers: Breakers;
+      rewrite: SpecRewrite;
+      /** Every provider client's HTTP settings (the outbound proxy). */
+      http?: HttpClientOptions;
+    },
+  ) {}
 
   apply(policy: CompiledPolicy): void {
     const specs = this.deps.rewrite(policy.providers);
-    const next = createProviders(specs, policy.teams);
+    const next = createProviders(specs, policy.teams, this.deps.http ? { http: this.deps.http } : {});
     const previous = this.registry;
     this.registry = next;
     this.specs = specs;

@@ -7,11 +7,15 @@
 // (docs/performance.md, "Restart and footprint"). Types in ./undici-parts.d.ts.
 import type { Readable } from 'node:stream';
 import type Agent from 'undici/lib/dispatcher/agent.js';
+import type { EnvHttpProxyAgent } from 'undici';
+import type { ProxyConfig } from '../config/config.js';
 import type request from 'undici/lib/api/api-request.js';
 import { ProviderError, type FailureReason } from './provider.js';
 import { truncateText } from './truncate.js';
 
 export interface HttpClientOptions {
+  /** The proxy to go through (docs/configuration.md, "Outbound proxy"); null or absent: direct. */
+  proxy?: ProxyConfig | null;
   /** Sockets per origin. */
   connections?: number;
   connectTimeoutMs?: number;
@@ -31,6 +35,7 @@ export interface HttpAnswer {
 }
 
 const DEFAULTS: Required<HttpClientOptions> = {
+  proxy: null,
   connections: 16,
   connectTimeoutMs: 2_000,
   headersTimeoutMs: 30_000,
@@ -55,7 +60,7 @@ interface Undici {
 }
 
 interface Connected {
-  agent: Agent;
+  agent: Agent | EnvHttpProxyAgent;
   request: typeof request;
 }
 
@@ -84,14 +89,26 @@ export class HttpClient {
 
   private connect(): Promise<Connected> {
     const o = this.options;
-    this.connecting ??= loadUndici().then(({ Agent, request }) => {
-      const agent = new Agent({
+    this.connecting ??= loadUndici().then(async ({ Agent, request }) => {
+      const pool = {
         connections: o.connections,
         keepAliveTimeout: o.keepAliveTimeoutMs,
         keepAliveMaxTimeout: 60_000,
         headersTimeout: o.headersTimeoutMs,
         bodyTimeout: o.bodyTimeoutMs,
         connect: { timeout: o.connectTimeoutMs },
+      };
+      if (o.proxy === null) return (this.ready = { agent: new Agent(pool), request });
+      // undici's own choice of proxy per request URL and NO_PROXY, as Node's fetch makes it with
+      // NODE_USE_ENV_PROXY; given the values explicitly ('' for unset: it must not read the
+      // environment itself, which src/config alone reads). From undici's index: its proxy agent
+      // tunnels with the dispatchers' `connect`, which the index adds to them.
+      const { EnvHttpProxyAgent } = await import('undici');
+      const agent = new EnvHttpProxyAgent({
+        ...pool,
+        httpProxy: o.proxy.httpProxy ?? '',
+        httpsProxy: o.proxy.httpsProxy ?? '',
+        noProxy: o.proxy.noProxy ?? '',
       });
       return (this.ready = { agent, request });
     });
