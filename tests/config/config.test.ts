@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { ConfigError } from '../../src/errors.js';
+import { problems } from './support.js';
 
 const nats = (extra: Record<string, string>) =>
   loadConfig({ NATS_URL: 'nats://127.0.0.1:4222', ...extra }).nats;
@@ -24,16 +25,6 @@ describe('NATS_TRIAGE', () => {
     }
   });
 });
-
-/** The problems loadConfig reports for `env`, or [] when it loads. */
-function problems(env: Record<string, string>): readonly string[] {
-  try {
-    loadConfig(env);
-    return [];
-  } catch (err) {
-    return (err as ConfigError).problems;
-  }
-}
 
 describe('tokens (issue 11, finding 6)', () => {
   it('refuses a token with a trailing newline, which HTTP trimming would make impossible to match', () => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { authOptions } from '../../src/nats/connect.js';
-import type { ConfigError } from '../../src/errors.js';
+import { problems } from './support.js';
 import { nkeyUser } from '../helpers/nats-auth.js';
 
 const URL_ = 'nats://127.0.0.1:4222';
@@ -20,15 +20,6 @@ const file = (name: string, text: string): string => {
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const CREDS =
   '-----BEGIN NATS USER JWT-----\neyJ0\n------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\nSUAB\n------END USER NKEY SEED------\n';
-
-function problems(env: Record<string, string>): readonly string[] {
-  try {
-    loadConfig(env);
-    return [];
-  } catch (err) {
-    return (err as ConfigError).problems;
-  }
-}
 
 describe('NATS authentication and TLS settings', () => {
   it('none set: no credentials, the URL as given', () => {

@@ -51,6 +51,26 @@ async function resolve(id: string): Promise<void> {
 
 const stateOf = async (id: string) => (await h.incidents.get(id))?.state;
 
+/**
+ * The key flapped: A paged at `provider`, resolved there, and B opened on the same key and paged
+ * there too, all recorded before any webhook of theirs came; A's and B's ids and key, and when A opened.
+ */
+async function flapped(provider: 'pagerduty' | 'opsgenie') {
+  const held = async (id: string) =>
+    waitFor(async () => (await h.incidents.get(id))?.holds[provider]?.state === 'open');
+  const a = await open();
+  await held(a.id);
+  await h.engine.idle();
+  await resolve(a.id);
+  await h.engine.idle();
+  const b = await open();
+  await held(b.id);
+  await h.engine.idle();
+  const openedA = Date.parse((await h.incidents.get(a.id))!.opened_at);
+  expect(Date.parse((await h.incidents.get(b.id))!.opened_at)).toBeGreaterThan(openedA);
+  return { a, b, openedA };
+}
+
 describe('a PagerDuty webhook and the newer incident of its key', () => {
   it('the creation event came before our record of the trigger: later events of that PagerDuty incident still find it', async () => {
     await sandbox.pagerduty.down({ mode: 'refuse' });
@@ -115,17 +135,7 @@ describe('a PagerDuty webhook and the newer incident of its key', () => {
   it("a creation event dated before the newer incident opened is the older incident's, and its resolve echo leaves the newer one paged", async () => {
     // The key resolved and opened again within seconds: A's trigger, A's resolve and B's trigger all
     // reached PagerDuty before PagerDuty's `incident.triggered` for A's incident came.
-    const a = await open();
-    await waitFor(async () => (await h.incidents.get(a.id))?.holds['pagerduty']?.state === 'open');
-    await h.engine.idle();
-    await resolve(a.id);
-    await h.engine.idle();
-    const b = await open();
-    await waitFor(async () => (await h.incidents.get(b.id))?.holds['pagerduty']?.state === 'open');
-    await h.engine.idle();
-    const openedA = Date.parse((await h.incidents.get(a.id))!.opened_at);
-    const openedB = Date.parse((await h.incidents.get(b.id))!.opened_at);
-    expect(openedB).toBeGreaterThan(openedA);
+    const { a, b, openedA } = await flapped('pagerduty');
     // PagerDuty's clock runs as far behind ours as we allow: A's incident is dated just before B opened.
     const createdA = new Date(openedA - OPENED_AFTER_TOLERANCE_MS).toISOString();
 
@@ -157,15 +167,7 @@ describe('a PagerDuty webhook and the newer incident of its key', () => {
   });
 
   it("the same with OpsGenie: a Create whose alert was created before the newer incident opened is the older incident's", async () => {
-    const a = await open();
-    await waitFor(async () => (await h.incidents.get(a.id))?.holds['opsgenie']?.state === 'open');
-    await h.engine.idle();
-    await resolve(a.id);
-    await h.engine.idle();
-    const b = await open();
-    await waitFor(async () => (await h.incidents.get(b.id))?.holds['opsgenie']?.state === 'open');
-    await h.engine.idle();
-    const openedA = Date.parse((await h.incidents.get(a.id))!.opened_at);
+    const { a, b, openedA } = await flapped('opsgenie');
     // The Create arrives late and, as OpsGenie sends the alert as it is now, updated after B opened.
     const created = await postOpsGenie(
       h.url,
