@@ -358,7 +358,8 @@ export class App {
       engine,
       breakers,
       rewrite: sandbox && pointAtSandbox ? pointAtSandbox(sandbox) : (specs) => ({ ...specs }),
-      http: { proxy: this.config.proxy },
+      // The simulators of --sandbox are in this process: never through a proxy.
+      http: { proxy: sandbox ? null : this.config.proxy },
     });
     await incidents.start();
     const silences = new Silences({

@@ -140,6 +140,13 @@ describe('outbound proxy', () => {
     expect(t.logs()).not.toContain('pr0xy-s3cret');
   });
 
+  it("--sandbox never sends the simulators' requests through it", async () => {
+    proxy = await startProxy();
+    app = await startTestApp({ HTTP_PROXY: proxy.url }, { sandbox });
+    await paged(app);
+    expect(proxy.targets).toEqual([]);
+  });
+
   it('a proxy URL that is not http(s) is refused at start, without its credentials', async () => {
     await expect(sidecar({ HTTPS_PROXY: 'socks5://relay:pr0xy-s3cret@127.0.0.1:1080' })).rejects.toThrow(
       'HTTPS_PROXY="socks5://***@127.0.0.1:1080": expected an http: or https: proxy URL',
