@@ -5,11 +5,12 @@
 // it is built to say "may" whenever it is unsure:
 //
 // - Every classify rule that may page or resolve (a resolve rule, one without a severity of its own,
-//   one whose severity pages or may be upgraded to one that does) yields words that any event it
-//   matches must contain (a literal run of each alternative of a `matches` pattern, the value of
-//   `equal` and `in`); such a rule with a condition it cannot bound that way, or a pattern it
-//   cannot read, turns the filter off (null: every message is kept, as before). Rules that only
-//   record are left out: what they match is noise here.
+//   one whose severity pages or may be upgraded to one that does) yields what the text of any event
+//   it matches must contain: words (a literal run of each alternative of a `matches` pattern, the
+//   value of `equal` and `in`) combined as its `all` and `any` combine its conditions. A message is
+//   kept when it holds what some such rule needs. A rule none of whose conditions can be bounded
+//   that way turns the filter off (null: every message is kept, as before). Rules that only record
+//   are left out: what they match is noise here.
 // - An event no classify rule matches takes its severity from `settings.level_severity`; its level
 //   may matter when that severity pages, or when an upgrade rule could raise it to one that does
 //   (conditions on `severity` are read, every other condition is assumed to hold).
@@ -125,6 +126,46 @@ function wordsOf(condition: Condition, doc: PolicyDocument, depth = 0): Words[] 
   return [];
 }
 
+/**
+ * What the raw text of an event matching `condition` must hold, as a formula over "contains one of
+ * these words" (null: nothing known, it may hold for any text). Finer than `wordsOf`, which keeps one
+ * group per `any`: here each branch keeps all its groups, so `source: database` and a level of error
+ * is not satisfied by `database` alone.
+ */
+type Need = { words: RegExp } | { all: Need[] } | { any: Need[] };
+
+function needOf(condition: Condition, doc: PolicyDocument, depth = 0): Need | null {
+  if (depth > 16) return null;
+  if ('all' in condition) {
+    const parts = condition.all.map((c) => needOf(c, doc, depth + 1)).filter((n): n is Need => n !== null);
+    return parts.length === 0 ? null : parts.length === 1 ? (parts[0] as Need) : { all: parts };
+  }
+  if ('any' in condition) {
+    const parts: Need[] = [];
+    for (const child of condition.any) {
+      const need = needOf(child, doc, depth + 1);
+      if (need === null) return null; // this branch may hold for any text
+      parts.push(need);
+    }
+    return parts.length === 0 ? null : { any: parts };
+  }
+  if ('not' in condition) return null;
+  if ('condition' in condition) {
+    const named = doc.conditions[condition.condition];
+    return named === undefined ? null : needOf(named, doc, depth + 1);
+  }
+  const [group] = wordsOf(condition, doc, depth);
+  return group === undefined || group === null || group.length === 0
+    ? null
+    : { words: new RegExp(group.map(escape).join('|'), 'i') };
+}
+
+function holds(need: Need, text: string): boolean {
+  if ('words' in need) return need.words.test(text);
+  if ('all' in need) return need.all.every((n) => holds(n, text));
+  return need.any.some((n) => holds(n, text));
+}
+
 /** Of groups that must all be present, the one least likely to be (its shortest word the longest). */
 function narrowest(groups: readonly Words[]): string[] | undefined {
   let best: string[] | undefined;
@@ -171,14 +212,18 @@ export function shedFilter(doc: PolicyDocument): ShedFilter | null {
     isPagingSeverity(severity) ||
     doc.upgrade.some((u) => isPagingSeverity(u.severity) && mayHold(u.when, severity, doc));
   const words = new Set<string>();
+  /** Per rule that may page or resolve: what the text of an event it matches holds. */
+  const needs: Need[] = [];
   for (const rule of doc.classify) {
     // A rule that only records (its own severity cannot page, it resolves nothing) needs no words.
     if (rule.resolve === undefined && rule.severity !== undefined && !mayPage(rule.severity)) continue;
     if (rule.when === undefined) return null; // matches every event
-    // A rule is bounded by any one of its groups; it must have at least one readable group.
+    // It must have a readable group; its narrowest one makes the quick first check.
     const group = narrowest(wordsOf(rule.when, doc));
-    if (group === undefined) return null;
+    const need = needOf(rule.when, doc);
+    if (group === undefined || need === null) return null;
     for (const w of group) words.add(w);
+    needs.push(need);
   }
   const levels = new Set<string>();
   for (const level of LOG_LEVELS) {
@@ -190,7 +235,8 @@ export function shedFilter(doc: PolicyDocument): ShedFilter | null {
     mayMatter(raw: Uint8Array): boolean {
       const text = decoder.decode(raw);
       if (text.length !== raw.byteLength || text.includes('\\')) return true;
-      if (any?.test(text)) return true;
+      // A word of some rule's narrowest group, then all that one such rule needs.
+      if (any?.test(text) && needs.some((need) => holds(need, text))) return true;
       return !quietLevel(text, quiet);
     },
   };
