@@ -87,6 +87,8 @@ export interface CompiledPolicy {
   readonly routes: readonly CompiledRoute[];
   readonly engine: RuleEngine;
   catalog(service: string): CatalogEntry;
+  /** The policy's `matches` patterns, compiled as its rules run them (V8 or RE2 by their verdicts). */
+  readonly patterns: PatternLookup;
 }
 
 export interface CompileInput {
@@ -101,8 +103,9 @@ export interface CompileInput {
 export function compilePolicy(input: CompileInput): CompiledPolicy {
   const doc = input.document;
   const windows = compileWindows(doc);
+  const patterns = patternLookup(input.verdicts);
   const engine = createRuleEngine({
-    operators: customOperators(windows, patternLookup(input.verdicts)),
+    operators: customOperators(windows, patterns),
     conditions: doc.conditions,
     pathResolver: resolvePath,
   });
@@ -170,6 +173,7 @@ export function compilePolicy(input: CompileInput): CompiledPolicy {
             },
     })),
     engine,
+    patterns,
     catalog: (service) => catalog.get(service) ?? unknown,
   };
 }

@@ -114,7 +114,7 @@ export class CoreIngest {
   private currentFilter(): ShedFilter | null {
     const policy = this.deps.policies.current();
     if (policy !== this.filterFor) {
-      this.filter = shedFilter(policy.loaded.document);
+      this.filter = shedFilter(policy.loaded.document, policy.compiled.patterns);
       this.filterFor = policy;
     }
     return this.filter;

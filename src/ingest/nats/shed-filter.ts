@@ -18,6 +18,7 @@
 //   beyond ASCII) or a level it cannot read is kept.
 import { isPagingSeverity, type Severity } from '../../domain/severity.js';
 import { LOG_LEVELS, type LogLevel } from '../../domain/log-event.js';
+import type { PatternLookup } from '../../policy/operators.js';
 import type { Condition, PolicyDocument } from '../../policy/types.js';
 
 /** Words an event must contain, any one of them (case-insensitive); null: no bound known. */
@@ -132,18 +133,30 @@ function wordsOf(condition: Condition, doc: PolicyDocument, depth = 0): Words[] 
  * group per `any`: here each branch keeps all its groups, so `source: database` and a level of error
  * is not satisfied by `database` alone.
  */
-type Need = { words: RegExp } | { all: Need[] } | { any: Need[] };
+type Need =
+  | { words: RegExp }
+  | { all: Need[] }
+  | { any: Need[] }
+  /** The policy's own pattern, run on the field's value read from the raw text. */
+  | { field: string; matches: { test(text: string): boolean } };
 
-function needOf(condition: Condition, doc: PolicyDocument, depth = 0): Need | null {
+function needOf(
+  condition: Condition,
+  doc: PolicyDocument,
+  patterns: PatternLookup | null,
+  depth = 0,
+): Need | null {
   if (depth > 16) return null;
   if ('all' in condition) {
-    const parts = condition.all.map((c) => needOf(c, doc, depth + 1)).filter((n): n is Need => n !== null);
+    const parts = condition.all
+      .map((c) => needOf(c, doc, patterns, depth + 1))
+      .filter((n): n is Need => n !== null);
     return parts.length === 0 ? null : parts.length === 1 ? (parts[0] as Need) : { all: parts };
   }
   if ('any' in condition) {
     const parts: Need[] = [];
     for (const child of condition.any) {
-      const need = needOf(child, doc, depth + 1);
+      const need = needOf(child, doc, patterns, depth + 1);
       if (need === null) return null; // this branch may hold for any text
       parts.push(need);
     }
@@ -152,18 +165,54 @@ function needOf(condition: Condition, doc: PolicyDocument, depth = 0): Need | nu
   if ('not' in condition) return null;
   if ('condition' in condition) {
     const named = doc.conditions[condition.condition];
-    return named === undefined ? null : needOf(named, doc, depth + 1);
+    return named === undefined ? null : needOf(named, doc, patterns, depth + 1);
   }
   const [group] = wordsOf(condition, doc, depth);
-  return group === undefined || group === null || group.length === 0
-    ? null
-    : { words: new RegExp(group.map(escape).join('|'), 'i') };
+  const words: Need | null =
+    group === undefined || group === null || group.length === 0
+      ? null
+      : { words: new RegExp(group.map(escape).join('|'), 'i') };
+  // A pattern on a field, as the policy runs it, where the field's value can be read exactly.
+  if (patterns !== null && 'operator' in condition && condition.operator === 'matches') {
+    const check = typeof condition.value === 'string' ? patterns(condition.value) : null;
+    if (check?.ok === true && condition.path === undefined && RAW_FACTS.has(condition.fact)) {
+      const exact: Need = { field: condition.fact, matches: check.matcher };
+      return words === null ? exact : { all: [words, exact] };
+    }
+  }
+  return words;
 }
 
 function holds(need: Need, text: string): boolean {
   if ('words' in need) return need.words.test(text);
   if ('all' in need) return need.all.every((n) => holds(n, text));
-  return need.any.some((n) => holds(n, text));
+  if ('any' in need) return need.any.some((n) => holds(n, text));
+  const value = fieldOf(text, need.field);
+  // Absent, or not a string: the pattern cannot match it; unreadable: it may.
+  return value === UNREADABLE ? true : value !== null && need.matches.test(value);
+}
+
+const UNREADABLE = Symbol('unreadable');
+
+/**
+ * The string value of key `field` in the raw text of an event (known to hold no backslash, so the
+ * text between the quotes is the value itself); null when no such key has a string value;
+ * UNREADABLE when the key appears with different values (a nested object's, or repeated) or with a
+ * value that is not a plain string.
+ */
+function fieldOf(text: string, field: string): string | null | typeof UNREADABLE {
+  const key = `"${field}"`;
+  let found: string | null = null;
+  for (let at = text.indexOf(key); at !== -1; at = text.indexOf(key, at + key.length)) {
+    const rest = text.slice(at + key.length);
+    const colon = /^\s*:\s*/.exec(rest);
+    if (colon === null) continue; // the word as a value, not a key
+    const value = /^"([^"]*)"/.exec(rest.slice(colon[0].length));
+    if (value === null) return UNREADABLE;
+    if (found !== null && found !== value[1]) return UNREADABLE;
+    found = value[1] as string;
+  }
+  return found;
 }
 
 /** Of groups that must all be present, the one least likely to be (its shortest word the longest). */
@@ -206,7 +255,7 @@ export interface ShedFilter {
 }
 
 /** The filter for a policy, or null when some classify rule cannot be bounded (keep everything). */
-export function shedFilter(doc: PolicyDocument): ShedFilter | null {
+export function shedFilter(doc: PolicyDocument, patterns: PatternLookup | null = null): ShedFilter | null {
   // A severity may page if it does, or if an upgrade rule could raise it to one that does.
   const mayPage = (severity: Severity): boolean =>
     isPagingSeverity(severity) ||
@@ -220,7 +269,7 @@ export function shedFilter(doc: PolicyDocument): ShedFilter | null {
     if (rule.when === undefined) return null; // matches every event
     // It must have a readable group; its narrowest one makes the quick first check.
     const group = narrowest(wordsOf(rule.when, doc));
-    const need = needOf(rule.when, doc);
+    const need = needOf(rule.when, doc, patterns);
     if (group === undefined || need === null) return null;
     for (const w of group) words.add(w);
     needs.push(need);
