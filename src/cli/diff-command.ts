@@ -20,7 +20,7 @@ import { readStream } from '../diff/stream.js';
 import { readRecentFromDataDir } from '../diff/recent/leveldb-ring.js';
 import { loadOrReport } from './policy-commands.js';
 import { UsageError } from './args.js';
-import { maskUserInfo, readNatsEndpoint } from '../config/nats-auth.js';
+import { readNatsEndpoint } from '../config/nats-auth.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -113,20 +113,10 @@ function chooseSource(o: DiffCommandOptions): () => Promise<OpenSource> {
     const sinceMs = Date.now() - sinceOf(o.since ?? '24h');
     const urls = (o.natsUrl ?? o.env['NATS_URL'] ?? 'nats://127.0.0.1:4222').split(',').map((u) => u.trim());
     const problems: string[] = [];
-    for (const u of urls)
-      if (!URL.canParse(u)) problems.push(`NATS URL ${JSON.stringify(maskUserInfo(u))}: not a URL`);
     // As `serve` connects (docs/configuration.md, "NATS authentication and TLS").
-    const { servers, auth } =
-      problems.length === 0
-        ? readNatsEndpoint(
-            o.env,
-            urls,
-            problems,
-            process.cwd(),
-            o.natsUrl === undefined ? 'NATS_URL' : '--nats-url',
-          )
-        : { servers: [], auth: null };
-    if (problems.length > 0 || auth === null) throw new UsageError(problems.join('\n'));
+    const urlName = o.natsUrl === undefined ? 'NATS_URL' : '--nats-url';
+    const { servers, auth } = readNatsEndpoint(o.env, urls, problems, process.cwd(), urlName);
+    if (problems.length > 0) throw new UsageError(problems.join('\n'));
     return async () => {
       const { connect } = await import('../nats/connect.js');
       let nc: NatsConnection;

@@ -49,8 +49,9 @@ export function maskUserInfo(url: string): string {
 }
 
 /**
- * Reads the authentication and TLS variables; `urls` are NATS_URL's servers as given. Problems are
- * pushed to `problems`, one line each, naming the variable and never a secret's value.
+ * Reads the authentication and TLS variables; `urls` are NATS_URL's servers as given (one that does
+ * not parse is a problem, and left out). Problems are pushed to `problems`, one line each, naming the
+ * variable and never a secret's value.
  */
 export function readNatsEndpoint(
   env: Env,
@@ -67,6 +68,10 @@ export function readNatsEndpoint(
   const inUrls = new Set<string>();
   let fromUrl: { user: string; password: string } | null = null;
   for (const raw of urls) {
+    if (!URL.canParse(raw)) {
+      problems.push(`${urlName}: ${JSON.stringify(maskUserInfo(raw))} is not a URL`);
+      continue;
+    }
     const u = new URL(raw);
     if (u.username === '' && u.password === '') {
       servers.push(raw);

@@ -423,7 +423,7 @@ export class LevelDbState implements StateBackend {
     });
   }
 
-  findByRef(ref: string, limit: number, _fresh?: boolean): Promise<string[]> {
+  findByRef(ref: string, limit: number): Promise<string[]> {
     return this.store.incidentIdsByRef(ref, limit);
   }
 
