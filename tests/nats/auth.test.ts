@@ -3,11 +3,15 @@
 // (docs/configuration.md, "NATS authentication and TLS"). Each against a real nats-server set up
 // that way; the sidecar must ingest through it, keep the secrets out of health and logs, and, in
 // cluster mode, refuse to start when the server refuses it.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
-import { connect, type ConnectionOptions } from '@nats-io/transport-node';
+import {
+  connect,
+  credsAuthenticator,
+  nkeyAuthenticator,
+  type ConnectionOptions,
+} from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { get, startTestApp, waitFor, type TestApp } from '../helpers/app.js';
 import { certificates, nkeyUser, operatorSetup } from '../helpers/nats-auth.js';
@@ -104,7 +108,6 @@ describe('NATS authentication and TLS', () => {
     await writeFile(config, `authorization: { users: [ { nkey: ${user.publicKey} } ] }\n`);
     const seedFile = join(dir, 'user.nk');
     await writeFile(seedFile, `${user.seed}\n`);
-    const { nkeyAuthenticator } = await import('@nats-io/transport-node');
     const s = await server(['-c', config]);
     const t = await ingests(
       { NATS_URL: s.url, NATS_NKEY: seedFile },
@@ -115,8 +118,6 @@ describe('NATS authentication and TLS', () => {
 
   it('a credentials file (NATS_CREDS) against a server in operator mode', async () => {
     const { serverConfig, credsFile } = await operatorSetup(dir);
-    const { credsAuthenticator } = await import('@nats-io/transport-node');
-    const { readFile } = await import('node:fs/promises');
     const s = await server(['-c', serverConfig]);
     const t = await ingests(
       { NATS_URL: s.url, NATS_CREDS: credsFile },
