@@ -3,6 +3,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { maskSecret } from '../domain/secrets.js';
 import type { SimRequest } from './http.js';
+import { BoundedLog } from './bounded-log.js';
 import { parseJson } from './json.js';
 
 export type RequestOutcome = 'answered' | 'injected' | 'hung' | 'dropped' | 'refused';
@@ -31,10 +32,12 @@ const DEFAULT_MAX_ENTRIES = 10_000;
 const RAW_EXCERPT_CHARS = 2048;
 
 export class RequestLog {
-  private entries: LoggedRequest[] = [];
+  private readonly entries: BoundedLog<LoggedRequest>;
   private seq = 0;
 
-  constructor(private readonly maxEntries = DEFAULT_MAX_ENTRIES) {}
+  constructor(maxEntries = DEFAULT_MAX_ENTRIES) {
+    this.entries = new BoundedLog(maxEntries);
+  }
 
   /** Opens an entry; the pipeline fills in the outcome as it happens. */
   start(req: Pick<SimRequest, 'method' | 'path' | 'query' | 'headers' | 'body'>, at: string): LoggedRequest {
@@ -53,21 +56,20 @@ export class RequestLog {
       outcome: 'answered',
       status: null,
     };
-    this.entries.push(entry);
-    if (this.entries.length > this.maxEntries) this.entries.splice(0, this.entries.length - this.maxEntries);
+    this.entries.add(entry);
     return entry;
   }
 
   list(): LoggedRequest[] {
-    return structuredClone(this.entries);
+    return structuredClone(this.entries.list());
   }
 
   get size(): number {
-    return this.entries.length;
+    return this.entries.size;
   }
 
   clear(): void {
-    this.entries = [];
+    this.entries.clear();
   }
 }
 

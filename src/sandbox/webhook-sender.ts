@@ -6,6 +6,9 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../domain/clock.js';
+import { HttpClient } from '../providers/http.js';
+import { ProviderError } from '../providers/provider.js';
+import { BoundedLog } from './bounded-log.js';
 
 export interface WebhookRetryPolicy {
   /** Attempts in all, the first included. */
@@ -58,8 +61,16 @@ const RESPONSE_EXCERPT_CHARS = 1000;
  */
 const MAX_IN_FLIGHT = 32;
 
+/** Deliveries kept for `deliveries()`: the newest, like the request log (a demo runs for days). */
+const MAX_LOGGED = 10_000;
+
 export class WebhookSender {
-  private log: WebhookDelivery[] = [];
+  private readonly log = new BoundedLog<WebhookDelivery>(MAX_LOGGED);
+  /**
+   * The sidecar's own HTTP client (undici's request over a keep-alive Agent, never a proxy): `fetch`
+   * with its web streams cost a simulator about a third of its CPU in a burst of webhooks.
+   */
+  private http = newClient();
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private stopper = stopSignal();
@@ -77,7 +88,7 @@ export class WebhookSender {
   send(webhook: OutgoingWebhook): Promise<WebhookDelivery> {
     const { id, url, eventType, headers, body } = webhook;
     const delivery: WebhookDelivery = { id, url, eventType, headers, body, attempts: [], outcome: 'pending' };
-    this.log.push(delivery);
+    this.log.add(delivery);
     const previous = this.queues.get(webhook.orderKey) ?? Promise.resolve();
     const done = previous.then(() => this.deliver(url, delivery)).then(() => delivery);
     this.queues.set(webhook.orderKey, done);
@@ -92,7 +103,7 @@ export class WebhookSender {
   }
 
   deliveries(): WebhookDelivery[] {
-    return structuredClone(this.log);
+    return structuredClone(this.log.list());
   }
 
   /** Resolves when every queued delivery has finished. */
@@ -101,7 +112,7 @@ export class WebhookSender {
   }
 
   reset(): void {
-    this.log = [];
+    this.log.clear();
   }
 
   /** Abandons pending deliveries (they end as `failed`). */
@@ -109,6 +120,9 @@ export class WebhookSender {
     for (const request of this.requests) request.abort();
     this.stopper.abort();
     this.stopper = stopSignal();
+    const http = this.http;
+    this.http = newClient();
+    void http.close().catch(() => undefined);
   }
 
   private async deliver(url: string, delivery: WebhookDelivery): Promise<void> {
@@ -165,17 +179,10 @@ export class WebhookSender {
     );
     this.requests.add(request);
     try {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: delivery.headers,
-        body: delivery.body,
-        redirect: 'manual',
-        signal: request.signal,
-      });
-      const text = await res.text();
-      return { at, status: res.status, responseBody: text.slice(0, RESPONSE_EXCERPT_CHARS) };
+      const answer = await this.http.postJson(url, delivery.body, delivery.headers, request.signal);
+      return { at, status: answer.status, responseBody: answer.text.slice(0, RESPONSE_EXCERPT_CHARS) };
     } catch (err) {
-      return { at, status: null, error: describeError(err) };
+      return { at, status: null, error: describeError(err, request.signal) };
     } finally {
       clearTimeout(timer);
       this.requests.delete(request);
@@ -207,10 +214,16 @@ function isRetryable(status: number): boolean {
   return status === 429 || status >= 500;
 }
 
-function describeError(err: unknown): string {
-  if (err instanceof Error && err.name === 'TimeoutError') return 'timeout';
-  if (err instanceof Error && err.name === 'AbortError') return 'aborted';
-  const cause =
-    err instanceof Error ? (err.cause as { code?: string; message?: string } | undefined) : undefined;
-  return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+function newClient(): HttpClient {
+  return new HttpClient('webhook', { connections: MAX_IN_FLIGHT });
+}
+
+/** What an attempt that got no answer shows: `timeout`, `aborted`, or the socket's error code. */
+function describeError(err: unknown, signal: AbortSignal): string {
+  if (signal.aborted)
+    return (signal.reason as Error | undefined)?.name === 'TimeoutError' ? 'timeout' : 'aborted';
+  const cause = err instanceof ProviderError ? err.cause : err;
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string') return code;
+  return cause instanceof Error ? cause.message : String(cause);
 }

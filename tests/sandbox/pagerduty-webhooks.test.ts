@@ -154,6 +154,21 @@ describe('pagerduty simulator - V3 webhooks', () => {
     expect(sim.webhooks()[1]).toMatchObject({ outcome: 'dropped', attempts: [{ status: 401 }] });
   });
 
+  it('names a refused connection by its code', async () => {
+    const closed = await WebhookReceiver.start();
+    const url = `${closed.url}/pd`;
+    await closed.stop();
+    sim.configureWebhook({ url, secret: SECRET });
+    await send(sim.eventsUrl, trigger('ir-abc'));
+    await sim.webhooksIdle();
+    expect(sim.webhooks()[0]?.attempts.map((a) => a.error)).toEqual([
+      'ECONNREFUSED',
+      'ECONNREFUSED',
+      'ECONNREFUSED',
+    ]);
+    expect(sim.webhooks()[0]?.outcome).toBe('failed');
+  });
+
   it('sends API-driven webhooks only when webhooksForApiActions is on', async () => {
     const quiet = await PagerDutySimulator.start({
       webhook: { url: sidecar.url, secret: SECRET },

@@ -1,0 +1,29 @@
+// The newest entries of a simulator's log, at most `max` of them: a sandbox left running for days (the
+// demo of `npm start`) must not grow without limit. Trimmed in steps of a quarter so an add costs
+// O(1) on average; a splice per add past the bound moved the whole array every time.
+
+export class BoundedLog<T> {
+  private entries: T[] = [];
+
+  constructor(private readonly max: number) {}
+
+  add(entry: T): void {
+    this.entries.push(entry);
+    if (this.entries.length >= this.max + Math.ceil(this.max / 4)) {
+      this.entries = this.entries.slice(this.entries.length - this.max);
+    }
+  }
+
+  /** The newest `max` entries, oldest first (the array itself: callers copy what they hand out). */
+  list(): T[] {
+    return this.entries.length > this.max ? this.entries.slice(this.entries.length - this.max) : this.entries;
+  }
+
+  get size(): number {
+    return Math.min(this.entries.length, this.max);
+  }
+
+  clear(): void {
+    this.entries = [];
+  }
+}
