@@ -636,16 +636,16 @@ export async function benchNats({ events = 1_000_000, jsEvents = 200_000 } = {})
   const server = await startNatsServer();
   const sandbox = await startSandbox();
   try {
+    // Latency first, on a fresh server and a quiet machine: run after the throughput phases, its
+    // first round read 16–25 ms at p99 where later rounds and runs alone read 5–10 ms (the gigabytes
+    // those phases wrote and deleted, this process's grown heap; docs/performance.md, "NATS ingest").
+    const lat = await latencyRounds(server.url, sandbox);
     const { ceil, core, ratios } = await coreRounds(server.url, sandbox, events);
     const lossless = progress('lossless', await losslessSearch(server.url, sandbox, LOSSLESS_RATES));
     const floodRate = 2 * Math.max(lossless.best, LOSSLESS_RATES[0]);
     const flood = progress('flood', await pacedRun(server.url, sandbox, { rate: floodRate, kind: 'flood' }));
     const jsCeil = progress('JetStream ceiling', await jsCeiling(server.url, jsEvents));
     const js = progress('JetStream sidecar', await jsSidecar(server.url, sandbox, jsEvents));
-    // The simulators run in this process: collect what the throughput phases left before timing
-    // requests, so a full collection of their garbage does not land inside a latency sample.
-    await quietDisk(server.url);
-    const lat = await latencyRounds(server.url, sandbox);
     const st = progress('storm', await storm(server.url, sandbox));
     globalThis.gc?.();
     const mem = progress('rss', await rss(server.url, sandbox));
