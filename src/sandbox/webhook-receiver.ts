@@ -3,6 +3,7 @@
 // with a secret, checks `X-Incident-Router-Signature: v1=<hex HMAC-SHA256(secret, raw body)>` and answers
 // 401 on a mismatch, like any receiver that verifies.
 import type { IncomingHttpHeaders } from 'node:http';
+import { BoundedLog } from './bounded-log.js';
 import type { SimReply, SimRequest } from './http.js';
 import { parseJson } from './json.js';
 import { route, type Route } from './routes.js';
@@ -31,8 +32,13 @@ export interface ReceivedWebhook {
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
+/** Webhooks kept for `received()`: the newest, like the simulators' request logs. */
+const MAX_KEPT = 10_000;
+
 export class WebhookReceiver extends Simulator {
-  private got: ReceivedWebhook[] = [];
+  private readonly got = new BoundedLog<ReceivedWebhook>(MAX_KEPT);
+  /** Accepted since the last reset, counting those no longer kept. */
+  private accepted = 0;
   private seq = 0;
 
   private constructor(private readonly options: WebhookReceiverOptions) {
@@ -45,16 +51,16 @@ export class WebhookReceiver extends Simulator {
     return receiver;
   }
 
-  /** Accepted POSTs, oldest first (rejected ones are in `requests()`). */
+  /** Accepted POSTs, the newest 10,000, oldest first (rejected ones are in `requests()`). */
   received(): ReceivedWebhook[] {
-    return structuredClone(this.got);
+    return structuredClone(this.got.list());
   }
 
   /** Waits until at least `count` webhooks arrived (polling; for tests), or rejects after `timeoutMs`. */
   async waitFor(count: number, timeoutMs = 2_000): Promise<ReceivedWebhook[]> {
     const deadline = Date.now() + timeoutMs;
-    while (this.got.length < count) {
-      if (Date.now() > deadline) throw new Error(`expected ${count} webhooks, got ${this.got.length}`);
+    while (this.accepted < count) {
+      if (Date.now() > deadline) throw new Error(`expected ${count} webhooks, got ${this.accepted}`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     return this.received();
@@ -67,7 +73,8 @@ export class WebhookReceiver extends Simulator {
     const signatureValid = this.verify(req);
     if (signatureValid === false) return { status: 401, body: { error: 'invalid signature' } };
     const parsed = parseJson(req.body);
-    this.got.push({
+    this.accepted++;
+    this.got.add({
       seq: ++this.seq,
       at: new Date(this.clock.now()).toISOString(),
       path: req.path,
@@ -98,7 +105,8 @@ export class WebhookReceiver extends Simulator {
   }
 
   protected resetState(): void {
-    this.got = [];
+    this.got.clear();
+    this.accepted = 0;
   }
 
   protected controlRoutes(): Route[] {
