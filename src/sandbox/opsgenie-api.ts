@@ -190,9 +190,10 @@ export class OpsGenieApi {
     source: string | undefined,
     user: string | undefined,
   ): void {
+    // The notifier renders the webhook's body at once: no copy of the alert is kept.
     const notice = {
       action,
-      alert: structuredClone(alert),
+      alert,
       source: { name: source ?? '', type: 'API' },
       via: 'api' as const,
     };
