@@ -4,10 +4,12 @@
 
 export class BoundedLog<T> {
   private entries: T[] = [];
+  private count = 0;
 
   constructor(private readonly max: number) {}
 
   add(entry: T): void {
+    this.count++;
     this.entries.push(entry);
     if (this.entries.length >= this.max + Math.ceil(this.max / 4)) {
       this.entries = this.entries.slice(this.entries.length - this.max);
@@ -23,7 +25,13 @@ export class BoundedLog<T> {
     return Math.min(this.entries.length, this.max);
   }
 
+  /** Entries added since the last clear, counting those no longer kept. */
+  get total(): number {
+    return this.count;
+  }
+
   clear(): void {
     this.entries = [];
+    this.count = 0;
   }
 }

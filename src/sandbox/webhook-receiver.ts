@@ -37,8 +37,6 @@ const MAX_KEPT = 10_000;
 
 export class WebhookReceiver extends Simulator {
   private readonly got = new BoundedLog<ReceivedWebhook>(MAX_KEPT);
-  /** Accepted since the last reset, counting those no longer kept. */
-  private accepted = 0;
   private seq = 0;
 
   private constructor(private readonly options: WebhookReceiverOptions) {
@@ -59,8 +57,8 @@ export class WebhookReceiver extends Simulator {
   /** Waits until at least `count` webhooks arrived (polling; for tests), or rejects after `timeoutMs`. */
   async waitFor(count: number, timeoutMs = 2_000): Promise<ReceivedWebhook[]> {
     const deadline = Date.now() + timeoutMs;
-    while (this.accepted < count) {
-      if (Date.now() > deadline) throw new Error(`expected ${count} webhooks, got ${this.accepted}`);
+    while (this.got.total < count) {
+      if (Date.now() > deadline) throw new Error(`expected ${count} webhooks, got ${this.got.total}`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     return this.received();
@@ -73,7 +71,6 @@ export class WebhookReceiver extends Simulator {
     const signatureValid = this.verify(req);
     if (signatureValid === false) return { status: 401, body: { error: 'invalid signature' } };
     const parsed = parseJson(req.body);
-    this.accepted++;
     this.got.add({
       seq: ++this.seq,
       at: new Date(this.clock.now()).toISOString(),
@@ -106,7 +103,6 @@ export class WebhookReceiver extends Simulator {
 
   protected resetState(): void {
     this.got.clear();
-    this.accepted = 0;
   }
 
   protected controlRoutes(): Route[] {
