@@ -2,13 +2,23 @@
 
 export type JsonResult = { ok: true; value: unknown } | { ok: false };
 
+// One request's body is read by the request log, the action lookup and the API: parsed once. The
+// value is shared between them, so nobody may change it (the books keep it as the last event seen).
+const parsedBodies = new WeakMap<Buffer, JsonResult>();
+
 export function parseJson(bytes: Buffer | string): JsonResult {
-  if (bytes.length === 0) return { ok: false };
+  if (typeof bytes === 'string') return parseText(bytes);
+  const known = parsedBodies.get(bytes);
+  if (known !== undefined) return known;
+  const parsed = parseText(bytes.toString('utf8'));
+  parsedBodies.set(bytes, parsed);
+  return parsed;
+}
+
+function parseText(text: string): JsonResult {
+  if (text.length === 0) return { ok: false };
   try {
-    return {
-      ok: true,
-      value: JSON.parse(typeof bytes === 'string' ? bytes : bytes.toString('utf8')) as unknown,
-    };
+    return { ok: true, value: JSON.parse(text) as unknown };
   } catch {
     return { ok: false };
   }

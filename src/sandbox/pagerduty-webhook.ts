@@ -72,9 +72,19 @@ function service(baseUrl: string, routingKey: string): Reference {
   );
 }
 
+// Every webhook names its service and integration: two hashes each, of a handful of routing keys.
+const suffixes = new Map<string, string>();
+const MAX_SUFFIXES = 1_000;
+
 /** Six upper-case alphanumerics derived from a seed: one routing key is always the same service. */
 function stableSuffix(seed: string): string {
-  return createHash('sha256').update(seed).digest('hex').slice(0, 6).toUpperCase();
+  let suffix = suffixes.get(seed);
+  if (suffix === undefined) {
+    suffix = createHash('sha256').update(seed).digest('hex').slice(0, 6).toUpperCase();
+    if (suffixes.size >= MAX_SUFFIXES) suffixes.clear();
+    suffixes.set(seed, suffix);
+  }
+  return suffix;
 }
 
 export function incidentData(incident: PagerDutyIncident, baseUrl: string): Record<string, unknown> {

@@ -1,8 +1,9 @@
 // Time-sortable ids, ULID-like: `<prefix>_<ms: 9 base36><counter: 4 base36><random: 6 base36>`.
 // Every part is fixed-width, so comparing ids as strings compares creation times. The store leans
 // on that: reverse key order lists incidents newest first, and the outbox loads oldest first.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Clock } from '../domain/clock.js';
+import { RandomPool } from '../domain/random-pool.js';
 
 const TIME_CHARS = 9; // 36^9 ms reaches past the year 3000
 const COUNTER_CHARS = 4;
@@ -16,9 +17,7 @@ export type IdPrefix = 'inc' | 'd';
 export class IdGenerator {
   private lastMs = 0;
   private counter = 0;
-  /** Random bytes drawn 4 KiB at a time: one `randomBytes(4)` per id was 7% of a burst's CPU. */
-  private pool = Buffer.alloc(0);
-  private poolAt = 0;
+  private readonly random = new RandomPool();
 
   constructor(private readonly clock: Clock) {}
 
@@ -45,18 +44,8 @@ export class IdGenerator {
       this.counter = 0;
     }
     // The random tail keeps ids unique across restarts, where the counter starts again at 0.
-    const random = this.random32() % RANDOM_LIMIT;
+    const random = this.random.uint32() % RANDOM_LIMIT;
     return `${prefix}_${base36(this.lastMs, TIME_CHARS)}${base36(this.counter, COUNTER_CHARS)}${base36(random, RANDOM_CHARS)}`;
-  }
-
-  private random32(): number {
-    if (this.poolAt + 4 > this.pool.length) {
-      this.pool = randomBytes(4_096);
-      this.poolAt = 0;
-    }
-    const value = this.pool.readUInt32BE(this.poolAt);
-    this.poolAt += 4;
-    return value;
   }
 }
 
