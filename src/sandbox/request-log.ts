@@ -3,7 +3,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { maskSecret } from '../domain/secrets.js';
 import type { SimRequest } from './http.js';
-import { BoundedLog } from './bounded-log.js';
+import { BoundedLog } from '../domain/bounded-log.js';
 import { parseJson } from './json.js';
 
 export type RequestOutcome = 'answered' | 'injected' | 'hung' | 'dropped' | 'refused';

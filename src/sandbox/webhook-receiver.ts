@@ -3,7 +3,7 @@
 // with a secret, checks `X-Incident-Router-Signature: v1=<hex HMAC-SHA256(secret, raw body)>` and answers
 // 401 on a mismatch, like any receiver that verifies.
 import type { IncomingHttpHeaders } from 'node:http';
-import { BoundedLog } from './bounded-log.js';
+import { BoundedLog } from '../domain/bounded-log.js';
 import type { SimReply, SimRequest } from './http.js';
 import { parseJson } from './json.js';
 import { route, type Route } from './routes.js';

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../domain/clock.js';
 import { HttpClient } from '../providers/http.js';
 import { ProviderError } from '../providers/provider.js';
-import { BoundedLog } from './bounded-log.js';
+import { BoundedLog } from '../domain/bounded-log.js';
 
 export interface WebhookRetryPolicy {
   /** Attempts in all, the first included. */

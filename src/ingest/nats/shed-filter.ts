@@ -291,15 +291,8 @@ export function shedFilter(doc: PolicyDocument, patterns: PatternLookup | null =
   };
 }
 
-/** Whether every `"level"` key of the text has one of the `quiet` levels (false when unsure). */
+/** Whether the text's `"level"` key has one of the `quiet` levels (false when unsure or absent). */
 function quietLevel(text: string, quiet: readonly string[]): boolean {
-  let found = false;
-  for (let at = text.indexOf('"level"'); at !== -1; at = text.indexOf('"level"', at + 7)) {
-    const slice = text.slice(at, at + 40);
-    if (!/^"level"\s*:/.test(slice)) continue; // the word as a value, not a key
-    const m = /^"level"\s*:\s*"([a-z]*)"/.exec(slice);
-    if (m === null || !quiet.includes(m[1] as string)) return false;
-    found = true;
-  }
-  return found;
+  const level = fieldOf(text, 'level');
+  return typeof level === 'string' && quiet.includes(level);
 }

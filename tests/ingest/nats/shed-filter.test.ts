@@ -82,6 +82,13 @@ describe('shedFilter on the shipped policy', () => {
     expect(filter.mayMatter(line({ level: 'info', message: 'caf\u00e9' }))).toBe(true);
     expect(filter.mayMatter(line({ message: 'no level' }))).toBe(true);
     expect(filter.mayMatter(encode('{"level":"info","level":"error","message":"x"}'))).toBe(true);
+    expect(filter.mayMatter(encode('{"level":"info","attributes":{"level":"fatal"},"message":"x"}'))).toBe(
+      true,
+    );
+    expect(filter.mayMatter(encode('{"level":"info","attributes":{"level":"info"},"message":"x"}'))).toBe(
+      false,
+    );
+    expect(filter.mayMatter(encode('{"level":"INFO","message":"x"}'))).toBe(true);
     expect(filter.mayMatter(line({ level: 'error', message: 'anything' }))).toBe(true);
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { BoundedLog } from '../../src/sandbox/bounded-log.js';
+import { BoundedLog } from '../../src/domain/bounded-log.js';
 
-describe('a simulator log', () => {
+describe('a bounded log', () => {
   it('keeps the newest entries up to its bound, oldest first, and counts every one added', () => {
     const log = new BoundedLog<number>(8);
     for (let i = 1; i <= 100; i++) {

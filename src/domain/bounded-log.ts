@@ -1,6 +1,6 @@
-// The newest entries of a simulator's log, at most `max` of them: a sandbox left running for days (the
-// demo of `npm start`) must not grow without limit. Trimmed in steps of a quarter so an add costs
-// O(1) on average; a splice per add past the bound moved the whole array every time.
+// The newest entries of a log, at most `max` of them: a simulator's request log in a sandbox left
+// running for days (the demo of `npm start`), the webhooks no incident matched. Trimmed in steps of a
+// quarter so an add costs O(1) on average; a splice per add past the bound moved the whole array.
 
 export class BoundedLog<T> {
   private entries: T[] = [];
