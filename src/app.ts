@@ -72,6 +72,11 @@ const HTTP_TIMEOUTS = { headersMs: 10_000, requestMs: 30_000 };
 /** The recent-events ring is written once a second at most, and holds this many events waiting. */
 const RECENT_FLUSH_MS = 1_000;
 const RECENT_MAX_PENDING = 50_000;
+/**
+ * The sandbox runs inside this process: its simulators forget the oldest resolved incidents and
+ * closed alerts past these, so a demo left running does not grow with every incident it saw.
+ */
+const SANDBOX_BOUNDS = { pagerduty: { keepResolved: 10_000 }, opsgenie: { keepClosed: 10_000 } };
 
 /** Everything that exists once the app has started. */
 export interface Running {
@@ -530,8 +535,8 @@ export class App {
     const { startSandbox } = await import('./sandbox/index.js');
     const sandbox =
       this.options.sandbox ??
-      (await startSandbox({ host: this.config.host, ...(ports ? { ports } : {}) }).catch(() =>
-        startSandbox({ host: this.config.host }),
+      (await startSandbox({ host: this.config.host, ...(ports ? { ports } : {}), ...SANDBOX_BOUNDS }).catch(
+        () => startSandbox({ host: this.config.host, ...SANDBOX_BOUNDS }),
       ));
     this.ownsSandbox = this.options.sandbox === undefined;
     this.logger.info(

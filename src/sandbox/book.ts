@@ -1,12 +1,28 @@
 // A simulator's records in creation order, each findable by any of its keys without a scan: a
 // benchmark opens 100,000 incidents, and a scan per request made the simulator the bottleneck.
 // Keys are fixed at creation (ids, aliases, dedup keys never change).
+//
+// Bounded when given a retention: past `keep` records, the oldest that are `retired` (resolved,
+// closed) are forgotten, as the sandbox that `npm start` runs inside the sidecar must not grow
+// with every incident of a demo left running for weeks. Open records are never forgotten.
+
+export interface BookRetention<T> {
+  /** Records kept at least, when enough of them are retired; more are forgotten a quarter at a time. */
+  keep: number;
+  retired(record: T): boolean;
+}
 
 export class Book<T, K extends string> {
   private records: T[] = [];
   private indexes = new Map<K, Map<string, T[]>>();
+  private compactAt: number;
 
-  constructor(private readonly keys: Readonly<Record<K, (record: T) => string | undefined>>) {}
+  constructor(
+    private readonly keys: Readonly<Record<K, (record: T) => string | undefined>>,
+    private readonly retention: BookRetention<T> | null = null,
+  ) {
+    this.compactAt = retention === null ? Infinity : thresholdOf(retention.keep);
+  }
 
   add(record: T): void {
     this.records.push(record);
@@ -19,6 +35,7 @@ export class Book<T, K extends string> {
       if (list === undefined) index.set(value, [record]);
       else list.push(record);
     }
+    if (this.records.length >= this.compactAt) this.compact();
   }
 
   /** The records whose key `name` is `value`, oldest first. */
@@ -37,5 +54,37 @@ export class Book<T, K extends string> {
   clear(): void {
     this.records = [];
     this.indexes = new Map();
+    this.compactAt = this.retention === null ? Infinity : thresholdOf(this.retention.keep);
   }
+
+  /** Forgets the oldest retired records beyond `keep`; open ones stay, however many. */
+  private compact(): void {
+    const { keep, retired } = this.retention as BookRetention<T>;
+    let excess = this.records.length - keep;
+    const forgotten = new Set<T>();
+    for (const record of this.records) {
+      if (excess <= 0) break;
+      if (!retired(record)) continue;
+      forgotten.add(record);
+      excess--;
+    }
+    if (forgotten.size > 0) {
+      this.records = this.records.filter((r) => !forgotten.has(r));
+      for (const [name, index] of this.indexes) {
+        for (const record of forgotten) {
+          const value = this.keys[name](record);
+          if (value === undefined) continue;
+          const list = index.get(value)?.filter((r) => r !== record) ?? [];
+          if (list.length === 0) index.delete(value);
+          else index.set(value, list);
+        }
+      }
+    }
+    // Many open records: the next pass waits for another quarter, so adds stay O(1) on average.
+    this.compactAt = thresholdOf(Math.max(keep, this.records.length));
+  }
+}
+
+function thresholdOf(keep: number): number {
+  return keep + Math.max(1, Math.ceil(keep / 4));
 }

@@ -59,14 +59,19 @@ const NEXT_STATUS: Partial<Record<OpsGenieAction, OpsGenieAlertStatus>> = {
 };
 
 export class OpsGenieAlerts {
-  private readonly book = new Book<OpsGenieAlert, IdentifierType>({
-    id: (a) => a.id,
-    tiny: (a) => a.tinyId,
-    alias: (a) => a.alias,
-  });
+  private readonly book: Book<OpsGenieAlert, IdentifierType>;
   private nextTiny = 1;
 
-  constructor(private readonly clock: Clock) {}
+  /** `keepClosed`: closed alerts kept at least before the oldest are forgotten (default all). */
+  constructor(
+    private readonly clock: Clock,
+    keepClosed = Infinity,
+  ) {
+    this.book = new Book(
+      { id: (a) => a.id, tiny: (a) => a.tinyId, alias: (a) => a.alias },
+      Number.isFinite(keepClosed) ? { keep: keepClosed, retired: (a) => a.status === 'closed' } : null,
+    );
+  }
 
   create(input: CreateAlertInput, body: unknown): { alert: OpsGenieAlert; deduplicated: boolean } {
     const open = input.alias === undefined ? undefined : this.find(input.alias, 'alias');

@@ -35,6 +35,8 @@ export interface OpsGenieSimulatorOptions extends ListenOptions {
   webhookRetry?: Partial<WebhookRetryPolicy>;
   /** `integrationName` in webhooks and alerts; default "incident-router sandbox". */
   integrationName?: string;
+  /** Closed alerts kept at least; past that the oldest are forgotten. Default: all. */
+  keepClosed?: number;
 }
 
 export interface OpsGenieUiResult {
@@ -57,7 +59,7 @@ export class OpsGenieSimulator extends Simulator {
 
   private constructor(options: OpsGenieSimulatorOptions) {
     super('opsgenie', options, MAX_BODY_BYTES);
-    this.alertBook = new OpsGenieAlerts(this.clock);
+    this.alertBook = new OpsGenieAlerts(this.clock, options.keepClosed);
     this.limiter = new RateLimiter(options.rateLimitPerMinute, this.clock);
     this.sender = new WebhookSender({ ...DEFAULT_WEBHOOK_RETRY, ...options.webhookRetry }, this.clock);
     const integration = {

@@ -4,6 +4,7 @@
 // with the SAME routing key, otherwise they are silently dropped (still 202: the API is asynchronous);
 // after a resolve, the next trigger opens a new incident. Human actions in the web UI are here too.
 import { Book } from './book.js';
+import { BoundedLog } from '../domain/bounded-log.js';
 import type { Clock } from '../domain/clock.js';
 import { SimulatorError } from './errors.js';
 import { pagerDutyId } from './ids.js';
@@ -50,16 +51,24 @@ export type ApplyResult =
   | { kind: 'acknowledged' | 'resolved'; incident: PagerDutyIncident }
   | { kind: 'dropped'; dropped: DroppedEvent };
 
+const DROPPED_KEPT = 10_000;
+
 export class PagerDutyIncidents {
-  private readonly book = new Book<PagerDutyIncident, 'id' | 'dedupKey'>({
-    id: (i) => i.id,
-    dedupKey: (i) => i.dedupKey,
-  });
+  private readonly book: Book<PagerDutyIncident, 'id' | 'dedupKey'>;
   private readonly open = new Map<string, PagerDutyIncident>();
-  private droppedEvents: DroppedEvent[] = [];
+  private readonly droppedEvents = new BoundedLog<DroppedEvent>(DROPPED_KEPT);
   private nextNumber = 1;
 
-  constructor(private readonly clock: Clock) {}
+  /** `keepResolved`: resolved incidents kept at least before the oldest are forgotten (default all). */
+  constructor(
+    private readonly clock: Clock,
+    keepResolved = Infinity,
+  ) {
+    this.book = new Book(
+      { id: (i) => i.id, dedupKey: (i) => i.dedupKey },
+      Number.isFinite(keepResolved) ? { keep: keepResolved, retired: (i) => i.status === 'resolved' } : null,
+    );
+  }
 
   apply(event: PagerDutyEvent, dedupKey: string, body: unknown): ApplyResult {
     const current = this.open.get(openKey(event.routingKey, dedupKey));
@@ -139,14 +148,15 @@ export class PagerDutyIncidents {
     return incident;
   }
 
+  /** The newest events dropped (at most DROPPED_KEPT), oldest first. */
   dropped(): DroppedEvent[] {
-    return structuredClone(this.droppedEvents);
+    return structuredClone(this.droppedEvents.list());
   }
 
   reset(): void {
     this.book.clear();
     this.open.clear();
-    this.droppedEvents = [];
+    this.droppedEvents.clear();
     this.nextNumber = 1;
   }
 
@@ -228,7 +238,7 @@ export class PagerDutyIncidents {
       action,
       reason: otherKey ? 'routing_key_mismatch' : 'no_open_incident',
     };
-    this.droppedEvents.push(dropped);
+    this.droppedEvents.add(dropped);
     return dropped;
   }
 

@@ -35,6 +35,8 @@ export interface PagerDutySimulatorOptions extends ListenOptions {
   /** Events that arrive through the API also produce webhooks, as on the real service. Default true. */
   webhooksForApiActions?: boolean;
   webhookRetry?: Partial<WebhookRetryPolicy>;
+  /** Resolved incidents kept at least; past that the oldest are forgotten. Default: all. */
+  keepResolved?: number;
 }
 
 export interface PagerDutyUiResult {
@@ -51,7 +53,7 @@ export class PagerDutySimulator extends Simulator {
 
   private constructor(options: PagerDutySimulatorOptions) {
     super('pagerduty', options, options.maxEventBytes ?? MAX_EVENT_BYTES);
-    this.book = new PagerDutyIncidents(this.clock);
+    this.book = new PagerDutyIncidents(this.clock, options.keepResolved);
     this.limiter = new RateLimiter(options.rateLimitPerMinute, this.clock);
     this.sender = new WebhookSender({ ...DEFAULT_WEBHOOK_RETRY, ...options.webhookRetry }, this.clock);
     const forApi = options.webhooksForApiActions ?? true;

@@ -318,3 +318,26 @@ describe('opsgenie simulator - emulated rate limit', () => {
     }
   });
 });
+
+describe('opsgenie simulator - a bounded book (the sandbox inside the sidecar)', () => {
+  it('forgets the oldest closed alerts past keepClosed and keeps every open one', async () => {
+    const bounded = await OpsGenieSimulator.start({ apiKey: KEY, keepClosed: 4 });
+    const post = (path: string, body: unknown) =>
+      send(`${bounded.url}/v2/alerts${path}`, body, { headers: auth });
+    try {
+      await post('', { message: 'stays open', alias: 'open-1' });
+      for (let i = 0; i < 6; i++) {
+        await post('', { message: `closed ${i}`, alias: `done-${i}` });
+        await post(`/done-${i}/close?identifierType=alias`, {});
+      }
+      await post('', { message: 'stays open too', alias: 'open-2' });
+      const kept = bounded.alerts().map((a) => [a.alias, a.status]);
+      expect(kept).toContainEqual(['open-1', 'open']);
+      expect(kept).toContainEqual(['open-2', 'open']);
+      expect(kept.length).toBeLessThanOrEqual(6);
+      expect(bounded.alerts().find((a) => a.alias === 'done-0')).toBeUndefined();
+    } finally {
+      await bounded.stop();
+    }
+  });
+});

@@ -213,3 +213,27 @@ describe('pagerduty simulator - emulated rate limit', () => {
     }
   });
 });
+
+describe('pagerduty simulator - a bounded book (the sandbox inside the sidecar)', () => {
+  it('forgets the oldest resolved incidents past keepResolved and keeps every open one', async () => {
+    const bounded = await PagerDutySimulator.start({ keepResolved: 4 });
+    try {
+      await send(bounded.eventsUrl, trigger('open-1'));
+      for (let i = 0; i < 6; i++) {
+        await send(bounded.eventsUrl, trigger(`done-${i}`));
+        await send(bounded.eventsUrl, statusChange('resolve', `done-${i}`));
+      }
+      await send(bounded.eventsUrl, trigger('open-2'));
+      const kept = bounded.incidents().map((i) => [i.dedupKey, i.status]);
+      expect(kept).toContainEqual(['open-1', 'triggered']);
+      expect(kept).toContainEqual(['open-2', 'triggered']);
+      expect(kept.length).toBeLessThanOrEqual(6);
+      expect(bounded.incidents().find((i) => i.dedupKey === 'done-0')).toBeUndefined();
+      // The open one still takes its resolve.
+      await send(bounded.eventsUrl, statusChange('resolve', 'open-1'));
+      expect(bounded.incidents().find((i) => i.dedupKey === 'open-1')?.status).toBe('resolved');
+    } finally {
+      await bounded.stop();
+    }
+  });
+});
