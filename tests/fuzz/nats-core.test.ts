@@ -35,6 +35,7 @@ import {
   millionBytePayload,
   runner,
   type Letter,
+  natsCarries,
 } from './nats-support.js';
 
 const ROOT = 'fuzzcore';
@@ -81,11 +82,13 @@ const publishRun = runner({
 describe('fuzz: core NATS ingest', () => {
   const sequence = (min: number, max: number) =>
     fc.array(
-      fc.oneof(
-        { weight: 3, arbitrary: validEvent({ quiet: true }) },
-        { weight: 1, arbitrary: validEvent() }, // some of these page: new incidents among the garbage
-        { weight: 3, arbitrary: hostileEvent },
-      ),
+      fc
+        .oneof(
+          { weight: 3, arbitrary: validEvent({ quiet: true }) },
+          { weight: 1, arbitrary: validEvent() }, // some of these page: new incidents among the garbage
+          { weight: 3, arbitrary: hostileEvent },
+        )
+        .filter(natsCarries),
       { minLength: min, maxLength: max },
     );
 

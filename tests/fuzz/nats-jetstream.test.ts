@@ -25,6 +25,7 @@ import {
   millionBytePayload,
   runner,
   type Letter,
+  natsCarries,
 } from './nats-support.js';
 
 const STREAM = 'FUZZ';
@@ -88,11 +89,13 @@ const publishRun = runner({
 
 describe('fuzz: JetStream ingest', () => {
   const sequence = fc.array(
-    fc.oneof(
-      { weight: 3, arbitrary: validEvent({ quiet: true }) },
-      { weight: 1, arbitrary: validEvent() }, // some of these page: new incidents among the garbage
-      { weight: 3, arbitrary: hostileEvent },
-    ),
+    fc
+      .oneof(
+        { weight: 3, arbitrary: validEvent({ quiet: true }) },
+        { weight: 1, arbitrary: validEvent() }, // some of these page: new incidents among the garbage
+        { weight: 3, arbitrary: hostileEvent },
+      )
+      .filter(natsCarries),
     { minLength: 1, maxLength: 30 },
   );
 
