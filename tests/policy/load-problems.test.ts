@@ -15,6 +15,34 @@ describe('loadPolicy - YAML', () => {
     ]);
   });
 
+  it('refuses a key that is a list, a map or an alias, at its place and without a process warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const keys = file(
+        'keys.yaml',
+        HEAD,
+        'teams:',
+        '  ? [a, b]',
+        '  : {}',
+        '  ? {c: d}',
+        '  : {}',
+        'services: &s {}',
+        '*s : {}',
+      );
+      expect(problems([BASE, keys])).toEqual([
+        'keys.yaml:3:5 a key must be a plain name, not a list, a map or an alias',
+        'keys.yaml:5:5 a key must be a plain name, not a list, a map or an alias',
+        'keys.yaml:8:1 a key must be a plain name, not a list, a map or an alias',
+      ]);
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
+
   it('reports empty files, files that are not maps, and apiVersion', () => {
     expect(
       problems([

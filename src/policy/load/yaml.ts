@@ -55,7 +55,11 @@ function located(error: YAMLError, at: (offset: number) => Position): SourceProb
   return { ...at(error.pos[0]), message: `${unshield(error.message)} (${error.code})` };
 }
 
-/** Our own check, linear in the number of keys (yaml's `uniqueKeys` compares every pair). */
+/**
+ * Our own check, linear in the number of keys (yaml's `uniqueKeys` compares every pair). A key
+ * that is a list, a map or an alias is refused here too: no policy key is one, and converting it
+ * would make a string of it with a process warning and no position.
+ */
 function duplicateKeys(doc: Document.Parsed, at: (offset: number) => Position): SourceProblem[] {
   const found: SourceProblem[] = [];
   visit(doc, {
@@ -63,6 +67,14 @@ function duplicateKeys(doc: Document.Parsed, at: (offset: number) => Position): 
       if (!isMap(map)) return;
       const seen = new Set<string>();
       for (const pair of map.items) {
+        if (pair.key !== null && !isScalar(pair.key)) {
+          const node = pair.key as { range?: [number, number, number] };
+          found.push({
+            ...at(node.range?.[0] ?? 0),
+            message: 'a key must be a plain name, not a list, a map or an alias',
+          });
+          continue;
+        }
         if (!isScalar(pair.key)) continue;
         const key = unshield(String(pair.key.value));
         if (seen.has(key)) found.push({ ...at(pair.key.range?.[0] ?? 0), message: `duplicate key "${key}"` });
