@@ -675,8 +675,14 @@ export class JetStreamState implements StateBackend {
     return marker?.operation === 'PUT' ? (this.keyEntry(marker)?.id ?? null) : null;
   }
 
+  /**
+   * The incident as the bucket has it now. The record read is kept (parsed) for the change that
+   * usually follows: a webhook reads its incident to match it, then changes it, and that change
+   * starts from this read instead of parsing the record again. The caller gets its own copy.
+   */
   async get(id: string): Promise<Incident | undefined> {
-    return (await this.available('read an incident', () => this.read(id, false)))?.record.incident;
+    const read = await this.available('read an incident', () => this.read(id));
+    return read === null ? undefined : cloneJson(read.record.incident);
   }
 
   async detail(id: string): Promise<IncidentDetail | null> {
