@@ -1,7 +1,7 @@
 // Policy test cases (docs/policy-language.md, "Test cases"): YAML files of {name, event | alert, at,
 // expect}. Each case runs through the same `decide` as live traffic; every expected field is compared,
 // including time windows (through `at`) and suppression, like `amtool config routes test` but wider.
-import { LineCounter, parseDocument, isMap, isSeq, type Node } from 'yaml';
+import { LineCounter, parseDocument, isMap, isScalar, isSeq, visit, type Node } from 'yaml';
 import type { Decision } from '../domain/decision.js';
 import { alertToInput, eventToInput, type PipelineInput } from '../domain/log-event.js';
 import { validateAlert, validateEvent } from '../ingest/validate.js';
@@ -59,6 +59,14 @@ export function parseTestCases(file: string, text: string): { cases: PolicyTestC
   const problems = doc.errors.map(
     (e) => `${file}:${e.linePos?.[0].line ?? 1}:${e.linePos?.[0].col ?? 1} ${e.message}`,
   );
+  // A key that is a list, a map or an alias means nothing here, and converting it would print a
+  // process warning with no position (as the policy's loader refuses it: src/policy/load/yaml.ts).
+  visit(doc, {
+    Pair(_key, pair) {
+      if (pair.key !== null && !isScalar(pair.key))
+        problems.push(`${where(pair.key as Node)} a key must be a plain name, not a list, a map or an alias`);
+    },
+  });
   if (problems.length > 0) return { cases: [], problems };
   const root = doc.contents;
   const list = isMap(root) ? root.get('cases', true) : root;

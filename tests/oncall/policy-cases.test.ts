@@ -48,3 +48,31 @@ describe('coverage_gap test cases', () => {
     ]);
   });
 });
+
+describe('test case files', () => {
+  it('refuse a key that is a list, a map or an alias, at its place and without a process warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const { cases, problems } = parseTestCases(
+        'tests/k.yaml',
+        `- name: k
+  ? [a, b]
+  : x
+  coverage_gap: s
+  at: 2026-11-24T15:00:00Z
+  expect: {}
+`,
+      );
+      expect(cases).toEqual([]);
+      expect(problems).toEqual([
+        'tests/k.yaml:2:5 a key must be a plain name, not a list, a map or an alias',
+      ]);
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
+});
