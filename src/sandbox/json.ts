@@ -1,4 +1,5 @@
 // JSON parsing that never throws: simulators must survive whatever a client sends.
+import { maskSecret } from '../domain/secrets.js';
 
 export type JsonResult = { ok: true; value: unknown } | { ok: false };
 
@@ -26,4 +27,25 @@ function parseText(text: string): JsonResult {
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Fields that hold a provider credential in what the simulators keep: PagerDuty's routing key. */
+const CREDENTIAL_KEYS = new Set(['routing_key', 'routingKey', 'api_key', 'apiKey']);
+
+/**
+ * A copy of a `/__sim` answer with every credential field masked (`****` and its last four): the
+ * simulators keep the routing keys they were sent (a resolve must name the trigger's), and a
+ * sandbox run with a real key in its environment must not show it to whoever reaches the
+ * simulators' ports. The in-process API (`requests()`, `incidents()`) keeps them, for tests.
+ */
+export function maskCredentials(value: unknown, depth = 0): unknown {
+  if (value === null || typeof value !== 'object' || depth > 64) return value;
+  if (Array.isArray(value)) return value.map((v) => maskCredentials(v, depth + 1));
+  // fromEntries defines own properties: a `__proto__` key a client sent stays a plain field.
+  return Object.fromEntries(
+    Object.entries(value).map(([key, v]) => [
+      key,
+      CREDENTIAL_KEYS.has(key) && typeof v === 'string' ? maskSecret(v) : maskCredentials(v, depth + 1),
+    ]),
+  );
 }

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../domain/clock.js';
 import type { FaultInjector, FaultPlan } from './faults.js';
 import { readBody, sendReply, type RequestListener, type SimReply, type SimRequest } from './http.js';
+import { maskCredentials } from './json.js';
 import type { LoggedRequest, RequestLog } from './request-log.js';
 
 export interface PipelineDeps {
@@ -60,7 +61,8 @@ async function handle(deps: PipelineDeps, req: IncomingMessage, res: ServerRespo
     tooLarge: read.tooLarge,
   };
   if (isControl) {
-    sendReply(res, await deps.control(simReq));
+    const reply = await deps.control(simReq);
+    sendReply(res, reply.body === undefined ? reply : { ...reply, body: maskCredentials(reply.body) });
     return;
   }
   await serveApi(deps, simReq, req, res);

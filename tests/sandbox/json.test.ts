@@ -1,6 +1,6 @@
 // The simulators' JSON parsing (src/sandbox/json.ts): never throws, and one body is parsed once.
 import { describe, expect, it } from 'vitest';
-import { parseJson } from '../../src/sandbox/json.js';
+import { maskCredentials, parseJson } from '../../src/sandbox/json.js';
 
 describe('parseJson', () => {
   it('parses one request body once: the same bytes give the same value', () => {
@@ -19,5 +19,26 @@ describe('parseJson', () => {
     expect(parseJson(Buffer.from([0xff, 0xfe, 0x7b]))).toEqual({ ok: false });
     expect(parseJson('')).toEqual({ ok: false });
     expect(parseJson('[1]')).toEqual({ ok: true, value: [1] });
+  });
+});
+
+describe('maskCredentials', () => {
+  it('masks routing and API keys at any depth, keeps everything else, and copies', () => {
+    const value = {
+      routing_key: 'e93facc04764012d7bfb002500d5d1a6',
+      nested: [{ routingKey: 'abcdefgh', apiKey: 'xyz', api_key: 12, note: 'routing_key' }],
+    };
+    expect(maskCredentials(value)).toEqual({
+      routing_key: '****d1a6',
+      nested: [{ routingKey: '****efgh', apiKey: '****', api_key: 12, note: 'routing_key' }],
+    });
+    expect(value.routing_key).toBe('e93facc04764012d7bfb002500d5d1a6');
+  });
+
+  it('keeps a `__proto__` key a client sent as a plain field', () => {
+    const parsed = JSON.parse('{"__proto__":{"routing_key":"e93facc04764012d7bfb002500d5d1a6"}}') as unknown;
+    const masked = maskCredentials(parsed) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(masked)).toBe(Object.prototype);
+    expect(JSON.stringify(masked)).toBe('{"__proto__":{"routing_key":"****d1a6"}}');
   });
 });

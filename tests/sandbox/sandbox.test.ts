@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SANDBOX_PAGERDUTY_ROUTING_KEY, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { get, rejection, send, trigger } from './support.js';
+import { get, rejection, ROUTING_KEY, send, trigger } from './support.js';
 
 let sandbox: Sandbox | null = null;
 afterEach(async () => {
@@ -81,6 +81,35 @@ describe('sandbox - startSandbox', () => {
 });
 
 describe('sandbox - /__sim control over HTTP', () => {
+  it('never shows a routing key whole: incidents, requests and dropped events mask it', async () => {
+    sandbox = await startSandbox();
+    const base = sandbox.urls.pagerduty;
+    await send(sandbox.urls.pagerdutyEvents, trigger('ir-1'));
+    await send(sandbox.urls.pagerdutyEvents, {
+      routing_key: 'R0123456789abcdefABCDEF012345678',
+      event_action: 'resolve',
+      dedup_key: 'ir-1',
+    });
+    const views = await Promise.all(
+      ['incidents', 'requests', 'dropped', 'incidents/ir-1'].map(async (v) =>
+        JSON.stringify((await get(`${base}/__sim/${v}`)).body),
+      ),
+    );
+    for (const text of views) {
+      expect(text).not.toContain(ROUTING_KEY);
+      expect(text).not.toContain('R0123456789abcdefABCDEF012345678');
+    }
+    expect(views[0]).toContain(`"routingKey":"****${ROUTING_KEY.slice(-4)}"`);
+    expect(views[1]).toContain(`"routing_key":"****${ROUTING_KEY.slice(-4)}"`);
+    expect(views[2]).toContain('"routingKey":"****5678"');
+    // A human acting in the UI sees the incident masked too.
+    expect(JSON.stringify((await send(`${base}/__sim/incidents/ir-1/acknowledge`, {})).body)).not.toContain(
+      ROUTING_KEY,
+    );
+    // The in-process API keeps them: tests check what the sidecar sent.
+    expect(sandbox.pagerduty.requests()[0]?.body).toMatchObject({ routing_key: ROUTING_KEY });
+  });
+
   it('shows incidents, requests and dropped events, and acts as a human on PagerDuty', async () => {
     sandbox = await startSandbox();
     const base = sandbox.urls.pagerduty;
