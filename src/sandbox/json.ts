@@ -1,5 +1,5 @@
 // JSON parsing that never throws: simulators must survive whatever a client sends.
-import { maskSecret } from '../domain/secrets.js';
+import { maskSecret, SECRET_HEADER } from '../domain/secrets.js';
 
 export type JsonResult = { ok: true; value: unknown } | { ok: false };
 
@@ -33,19 +33,21 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 const CREDENTIAL_KEYS = new Set(['routing_key', 'routingKey', 'api_key', 'apiKey']);
 
 /**
- * A copy of a `/__sim` answer with every credential field masked (`****` and its last four): the
- * simulators keep the routing keys they were sent (a resolve must name the trigger's), and a
- * sandbox run with a real key in its environment must not show it to whoever reaches the
- * simulators' ports. The in-process API (`requests()`, `incidents()`) keeps them, for tests.
+ * A copy of a `/__sim` answer with every credential masked (`****` and its last four): the routing
+ * keys the simulators were sent (they keep them: a resolve must name the trigger's), and in a
+ * `headers` object every credential-named header (the webhook token of the webhooks they send). A
+ * sandbox run with real keys in its environment must not show them to whoever reaches the
+ * simulators' ports. The in-process API (`requests()`, `incidents()`, `webhooks()`) keeps them.
  */
-export function maskCredentials(value: unknown, depth = 0): unknown {
+export function maskCredentials(value: unknown, depth = 0, inHeaders = false): unknown {
   if (value === null || typeof value !== 'object' || depth > 64) return value;
   if (Array.isArray(value)) return value.map((v) => maskCredentials(v, depth + 1));
+  const secret = (key: string): boolean => CREDENTIAL_KEYS.has(key) || (inHeaders && SECRET_HEADER.test(key));
   // fromEntries defines own properties: a `__proto__` key a client sent stays a plain field.
   return Object.fromEntries(
     Object.entries(value).map(([key, v]) => [
       key,
-      CREDENTIAL_KEYS.has(key) && typeof v === 'string' ? maskSecret(v) : maskCredentials(v, depth + 1),
+      secret(key) && typeof v === 'string' ? maskSecret(v) : maskCredentials(v, depth + 1, key === 'headers'),
     ]),
   );
 }

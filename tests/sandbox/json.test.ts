@@ -42,3 +42,16 @@ describe('maskCredentials', () => {
     expect(JSON.stringify(masked)).toBe('{"__proto__":{"routing_key":"****d1a6"}}');
   });
 });
+
+describe('maskCredentials in headers', () => {
+  it('masks credential-named headers of a delivery, and only in a `headers` object', () => {
+    const delivery = {
+      headers: { 'content-type': 'application/json', 'x-webhook-token': 'og-webhook-token-1234' },
+      body: { token: 'not a header', dedupKey: 'ir-1' },
+    };
+    expect(maskCredentials(delivery)).toEqual({
+      headers: { 'content-type': 'application/json', 'x-webhook-token': '****1234' },
+      body: { token: 'not a header', dedupKey: 'ir-1' },
+    });
+  });
+});
