@@ -80,16 +80,23 @@ describe('sandbox - startSandbox', () => {
   });
 });
 
+const FOREIGN_KEY = 'R0123456789abcdefABCDEF012345678';
+
+/** A sandbox whose PagerDuty has incident ir-1 open and dropped a resolve sent with another key; its URL. */
+async function triggeredThenForeignResolve(): Promise<string> {
+  sandbox = await startSandbox();
+  await send(sandbox.urls.pagerdutyEvents, trigger('ir-1'));
+  await send(sandbox.urls.pagerdutyEvents, {
+    routing_key: FOREIGN_KEY,
+    event_action: 'resolve',
+    dedup_key: 'ir-1',
+  });
+  return sandbox.urls.pagerduty;
+}
+
 describe('sandbox - /__sim control over HTTP', () => {
   it('never shows a routing key whole: incidents, requests and dropped events mask it', async () => {
-    sandbox = await startSandbox();
-    const base = sandbox.urls.pagerduty;
-    await send(sandbox.urls.pagerdutyEvents, trigger('ir-1'));
-    await send(sandbox.urls.pagerdutyEvents, {
-      routing_key: 'R0123456789abcdefABCDEF012345678',
-      event_action: 'resolve',
-      dedup_key: 'ir-1',
-    });
+    const base = await triggeredThenForeignResolve();
     const views = await Promise.all(
       ['incidents', 'requests', 'dropped', 'incidents/ir-1'].map(async (v) =>
         JSON.stringify((await get(`${base}/__sim/${v}`)).body),
@@ -97,7 +104,7 @@ describe('sandbox - /__sim control over HTTP', () => {
     );
     for (const text of views) {
       expect(text).not.toContain(ROUTING_KEY);
-      expect(text).not.toContain('R0123456789abcdefABCDEF012345678');
+      expect(text).not.toContain(FOREIGN_KEY);
     }
     expect(views[0]).toContain(`"routingKey":"****${ROUTING_KEY.slice(-4)}"`);
     expect(views[1]).toContain(`"routing_key":"****${ROUTING_KEY.slice(-4)}"`);
@@ -107,18 +114,11 @@ describe('sandbox - /__sim control over HTTP', () => {
       ROUTING_KEY,
     );
     // The in-process API keeps them: tests check what the sidecar sent.
-    expect(sandbox.pagerduty.requests()[0]?.body).toMatchObject({ routing_key: ROUTING_KEY });
+    expect(sandbox?.pagerduty.requests()[0]?.body).toMatchObject({ routing_key: ROUTING_KEY });
   });
 
   it('shows incidents, requests and dropped events, and acts as a human on PagerDuty', async () => {
-    sandbox = await startSandbox();
-    const base = sandbox.urls.pagerduty;
-    await send(sandbox.urls.pagerdutyEvents, trigger('ir-1'));
-    await send(sandbox.urls.pagerdutyEvents, {
-      routing_key: 'R0123456789abcdefABCDEF012345678',
-      event_action: 'resolve',
-      dedup_key: 'ir-1',
-    });
+    const base = await triggeredThenForeignResolve();
     const incidents = (await get(`${base}/__sim/incidents`)).body as {
       incidents: { id: string; status: string }[];
     };
