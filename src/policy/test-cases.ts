@@ -1,13 +1,14 @@
 // Policy test cases (docs/policy-language.md, "Test cases"): YAML files of {name, event | alert, at,
 // expect}. Each case runs through the same `decide` as live traffic; every expected field is compared,
 // including time windows (through `at`) and suppression, like `amtool config routes test` but wider.
-import { LineCounter, parseDocument, isMap, isScalar, isSeq, visit, type Node } from 'yaml';
+import { LineCounter, parseDocument, isMap, isSeq, visit, type Node } from 'yaml';
 import type { Decision } from '../domain/decision.js';
 import { alertToInput, eventToInput, type PipelineInput } from '../domain/log-event.js';
 import { validateAlert, validateEvent } from '../ingest/validate.js';
 import type { CompiledPolicy } from './compile.js';
 import { coverageInput } from '../oncall/coverage.js';
 import { decide, NO_INCIDENTS } from './decide.js';
+import { COMPLEX_KEY, isComplexKey } from './load/yaml.js';
 
 export interface PolicyTestCase {
   name: string;
@@ -60,11 +61,10 @@ export function parseTestCases(file: string, text: string): { cases: PolicyTestC
     (e) => `${file}:${e.linePos?.[0].line ?? 1}:${e.linePos?.[0].col ?? 1} ${e.message}`,
   );
   // A key that is a list, a map or an alias means nothing here, and converting it would print a
-  // process warning with no position (as the policy's loader refuses it: src/policy/load/yaml.ts).
+  // process warning with no position (the policy's loader refuses it the same way).
   visit(doc, {
     Pair(_key, pair) {
-      if (pair.key !== null && !isScalar(pair.key))
-        problems.push(`${where(pair.key as Node)} a key must be a plain name, not a list, a map or an alias`);
+      if (isComplexKey(pair.key)) problems.push(`${where(pair.key)} ${COMPLEX_KEY}`);
     },
   });
   if (problems.length > 0) return { cases: [], problems };

@@ -7,10 +7,12 @@
 // with every incident of a demo left running for weeks. Open records are never forgotten.
 
 export interface BookRetention<T> {
-  /** Records kept at least, when enough of them are retired; more are forgotten a quarter at a time. */
+  /** Records kept at least (Infinity: all); past it, retired ones go a quarter at a time. */
   keep: number;
   retired(record: T): boolean;
 }
+
+const KEEP_ALL: BookRetention<never> = { keep: Infinity, retired: () => false };
 
 export class Book<T, K extends string> {
   private records: T[] = [];
@@ -19,9 +21,9 @@ export class Book<T, K extends string> {
 
   constructor(
     private readonly keys: Readonly<Record<K, (record: T) => string | undefined>>,
-    private readonly retention: BookRetention<T> | null = null,
+    private readonly retention: BookRetention<T> = KEEP_ALL,
   ) {
-    this.compactAt = retention === null ? Infinity : thresholdOf(retention.keep);
+    this.compactAt = thresholdOf(retention.keep);
   }
 
   add(record: T): void {
@@ -54,12 +56,12 @@ export class Book<T, K extends string> {
   clear(): void {
     this.records = [];
     this.indexes = new Map();
-    this.compactAt = this.retention === null ? Infinity : thresholdOf(this.retention.keep);
+    this.compactAt = thresholdOf(this.retention.keep);
   }
 
   /** Forgets the oldest retired records beyond `keep`; open ones stay, however many. */
   private compact(): void {
-    const { keep, retired } = this.retention as BookRetention<T>;
+    const { keep, retired } = this.retention;
     let excess = this.records.length - keep;
     const forgotten = new Set<T>();
     for (const record of this.records) {
@@ -85,6 +87,7 @@ export class Book<T, K extends string> {
   }
 }
 
+/** The size at which the next pass runs (Infinity for a book that keeps all). */
 function thresholdOf(keep: number): number {
   return keep + Math.max(1, Math.ceil(keep / 4));
 }

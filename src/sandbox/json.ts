@@ -1,4 +1,5 @@
-// JSON parsing that never throws: simulators must survive whatever a client sends.
+// JSON in and out of the simulators: parsing that never throws (they must survive whatever a client
+// sends), and the masked copy of what their `/__sim` views answer.
 import { maskSecret, SECRET_HEADER } from '../domain/secrets.js';
 
 export type JsonResult = { ok: true; value: unknown } | { ok: false };

@@ -69,7 +69,7 @@ export class OpsGenieAlerts {
   ) {
     this.book = new Book(
       { id: (a) => a.id, tiny: (a) => a.tinyId, alias: (a) => a.alias },
-      Number.isFinite(keepClosed) ? { keep: keepClosed, retired: (a) => a.status === 'closed' } : null,
+      { keep: keepClosed, retired: (a) => a.status === 'closed' },
     );
   }
 

@@ -66,7 +66,7 @@ export class PagerDutyIncidents {
   ) {
     this.book = new Book(
       { id: (i) => i.id, dedupKey: (i) => i.dedupKey },
-      Number.isFinite(keepResolved) ? { keep: keepResolved, retired: (i) => i.status === 'resolved' } : null,
+      { keep: keepResolved, retired: (i) => i.status === 'resolved' },
     );
   }
 

@@ -1,8 +1,8 @@
 // YAML text → a document with positions, and every problem in it. The `yaml` package keeps each
 // node's offsets and collects errors instead of stopping at the first. Its steps are run one by one
 // here so that nesting depth is measured on the tokens before the (recursive) composer sees them.
-import { Composer, isAlias, isCollection, isMap, isScalar, Parser, visit } from 'yaml';
-import type { CST, Document, LineCounter, YAMLError } from 'yaml';
+import { Composer, isAlias, isCollection, isMap, isNode, isScalar, Parser, visit } from 'yaml';
+import type { CST, Document, LineCounter, Node as YamlNode, YAMLError } from 'yaml';
 import { unshield } from './interpolate.js';
 
 /**
@@ -55,6 +55,14 @@ function located(error: YAMLError, at: (offset: number) => Position): SourceProb
   return { ...at(error.pos[0]), message: `${unshield(error.message)} (${error.code})` };
 }
 
+/** What a key that is a list, a map or an alias is told (policy files and policy test files alike). */
+export const COMPLEX_KEY = 'a key must be a plain name, not a list, a map or an alias';
+
+/** A map key that is not a plain scalar: no key of ours is one (src/policy/test-cases.ts asks too). */
+export function isComplexKey(key: unknown): key is YamlNode {
+  return isNode(key) && !isScalar(key);
+}
+
 /**
  * Our own check, linear in the number of keys (yaml's `uniqueKeys` compares every pair). A key
  * that is a list, a map or an alias is refused here too: no policy key is one, and converting it
@@ -67,12 +75,8 @@ function duplicateKeys(doc: Document.Parsed, at: (offset: number) => Position): 
       if (!isMap(map)) return;
       const seen = new Set<string>();
       for (const pair of map.items) {
-        if (pair.key !== null && !isScalar(pair.key)) {
-          const node = pair.key as { range?: [number, number, number] };
-          found.push({
-            ...at(node.range?.[0] ?? 0),
-            message: 'a key must be a plain name, not a list, a map or an alias',
-          });
+        if (isComplexKey(pair.key)) {
+          found.push({ ...at(pair.key.range?.[0] ?? 0), message: COMPLEX_KEY });
           continue;
         }
         if (!isScalar(pair.key)) continue;
