@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { createApi } from './api/app.js';
+import { errorMessage } from './errors.js';
 import { healthRouter, type HealthSource } from './api/routes/health.js';
 import { incidentsRouter } from './api/routes/incidents.js';
 import { ingestRouter } from './api/routes/ingest.js';
@@ -266,9 +267,20 @@ export class App {
       import('./state/jetstream/state.js'),
       import('./state/jetstream/membership.js'),
     ]);
-    const buckets = await openBuckets(nats.servers, cluster, nats.auth);
+    const started = performance.now();
+    const buckets = await openBuckets(nats.servers, cluster, nats.auth, (err, attempt, waitMs) =>
+      this.logger.warn(
+        { event: 'cluster_open_retry', attempt, wait_ms: waitMs, err },
+        `cluster mode: JetStream buckets not opened yet (${errorMessage(err)}); trying again in ${waitMs} ms`,
+      ),
+    );
+    const opened = performance.now();
     const state = new JetStreamState(buckets, this.logger, this.metrics);
     await state.start();
+    const timing = {
+      open_ms: Math.round(opened - started),
+      replay_ms: Math.round(performance.now() - opened),
+    };
     const self = {
       replica: cluster.replica,
       version: VERSION,
@@ -276,7 +288,13 @@ export class App {
     };
     const membership = new Membership(buckets.members, self, this.logger, this.metrics);
     this.logger.info(
-      { event: 'cluster_state', cluster: cluster.name, replica: cluster.replica, replicas: cluster.replicas },
+      {
+        event: 'cluster_state',
+        cluster: cluster.name,
+        replica: cluster.replica,
+        replicas: cluster.replicas,
+        ...timing,
+      },
       `cluster mode: state in NATS JetStream (${cluster.name}), replica ${cluster.replica}`,
     );
     return { state, cluster: { state, membership } };

@@ -56,10 +56,14 @@ export const OUTBOX_ACK_WAIT_MS = 30_000;
 const OUTBOX_MAX_ACK_PENDING = 50_000;
 
 /** Connects (failing clearly when no server answers) and opens every bucket and the outbox. */
+/** Told of each failed attempt to open the buckets that will be tried again (to say so in the log). */
+export type OpenRetry = (err: unknown, attempt: number, waitMs: number) => void;
+
 export async function openBuckets(
   servers: string[],
   cluster: ClusterConfig,
   auth: NatsAuth = NO_NATS_AUTH,
+  onRetry: OpenRetry = () => undefined,
 ): Promise<Buckets> {
   let nc: NatsConnection;
   try {
@@ -82,19 +86,30 @@ export async function openBuckets(
     );
   }
   // A new R3 bucket needs its stream leader elected (seconds on a fresh cluster, more while every
-  // replica creates them at once): time-outs are retried for a while before giving up.
+  // replica creates them at once): time-outs are retried for a while before giving up. A server
+  // without JetStream is told apart sooner: nothing answers its JetStream API (nats.js has already
+  // asked again), which on a cluster lasts only while a node that just restarted enables it.
   const deadline = Date.now() + OPEN_TIMEOUT_MS;
-  for (let wait = 500; ; wait = Math.min(wait * 2, 5_000)) {
+  let disabledSince: number | null = null;
+  for (let wait = 500, attempt = 1; ; wait = Math.min(wait * 2, 5_000), attempt++) {
     try {
       return await open(nc, cluster);
     } catch (err) {
-      if (Date.now() + wait < deadline && !nc.isClosed()) {
+      const disabled = err instanceof Error && err.name === 'JetStreamNotEnabled';
+      disabledSince = disabled ? (disabledSince ?? Date.now()) : null;
+      const givenUp =
+        Date.now() + wait >= deadline ||
+        (disabledSince !== null && Date.now() + wait - disabledSince > NOT_ENABLED_GIVE_UP_MS);
+      if (!givenUp && !nc.isClosed()) {
+        onRetry(err, attempt, wait);
         await new Promise((r) => setTimeout(r, wait));
         continue;
       }
       await nc.close().catch(() => undefined);
       throw new StoreError(
-        `STATE=jetstream: cannot open the cluster's JetStream buckets (${errorMessage(err)}); is JetStream enabled on the server?`,
+        disabled
+          ? `STATE=jetstream: JetStream is not enabled on the NATS server at ${servers.join(', ')} (nothing answers its JetStream API); cluster mode keeps its state there: start nats-server with -js (or a jetstream block in its configuration)`
+          : `STATE=jetstream: cannot open the cluster's JetStream buckets (${errorMessage(err)}); is JetStream enabled on the server?`,
         { cause: err },
       );
     }
@@ -102,6 +117,8 @@ export async function openBuckets(
 }
 
 const OPEN_TIMEOUT_MS = 60_000;
+/** How long JetStream may stay unanswered (not enabled) before the start gives up. */
+const NOT_ENABLED_GIVE_UP_MS = 5_000;
 
 async function open(nc: NatsConnection, cluster: ClusterConfig): Promise<Buckets> {
   const kvm = new Kvm(nc);

@@ -78,6 +78,8 @@ const WINNERS_REMEMBERED = 10_000;
 const OPEN_SETTLED_MS = 60_000;
 const OPENS_CHECKED_BACK_MS = 10 * 60_000;
 const OPENS_CHECK_EVERY_MS = 30_000;
+/** How often a start still replaying the buckets says so. */
+const REPLAY_REPORT_EVERY_MS = 10_000;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const encode = (value: unknown): Uint8Array => encoder.encode(JSON.stringify(value));
@@ -134,7 +136,22 @@ export class JetStreamState implements StateBackend {
   async start(): Promise<void> {
     this.watchConnection();
     await Promise.all([this.keys.start(), this.ids.start()]);
-    await Promise.all([this.keys.ready, this.ids.ready]);
+    // A replay that takes long says how far it got, so a slow start is not a silent one.
+    const started = Date.now();
+    const progress = setInterval(
+      () =>
+        this.logger.warn(
+          {
+            event: 'cluster_replay_slow',
+            seconds: Math.round((Date.now() - started) / 1000),
+            keys: this.keys.applied,
+            incidents: this.ids.applied,
+          },
+          `cluster mode: still replaying the shared state (${this.keys.applied} keys, ${this.ids.applied} incidents so far)`,
+        ),
+      REPLAY_REPORT_EVERY_MS,
+    );
+    await Promise.all([this.keys.ready, this.ids.ready]).finally(() => clearInterval(progress));
     this.opensChecker = setInterval(() => void this.checkOpens(), OPENS_CHECK_EVERY_MS);
     this.opensChecker.unref();
   }

@@ -18,6 +18,8 @@ export interface KeyListener {
 export abstract class Follower {
   private iter: QueuedIterator<KvWatchEntry> | null = null;
   readonly ready: Promise<void>;
+  /** Entries applied so far (replayed or live): what a slow start reports. */
+  applied = 0;
   private markReady!: () => void;
   private stopped = false;
 
@@ -40,6 +42,7 @@ export abstract class Follower {
     try {
       for await (const e of iter) {
         this.apply(e);
+        this.applied++;
         if (e.delta === 0) this.markReady();
       }
     } catch (err) {
