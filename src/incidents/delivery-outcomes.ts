@@ -85,7 +85,11 @@ export class DeliveryRecorder implements DeliveryHooks {
         delivery.current > 0
           ? ` (failover from ${delivery.candidates.slice(0, delivery.current).join(', ')})`
           : '';
-      const message = `${delivery.action} accepted by ${provider}${via}: HTTP ${response.status} in ${Math.round(latencyMs)} ms after ${delivery.attempts} attempt(s)`;
+      const rekeyed =
+        response.api_key === undefined
+          ? ''
+          : ' with the API key configured now (the key it was opened with was refused: HTTP 401)';
+      const message = `${delivery.action} accepted by ${provider}${via}${rekeyed}: HTTP ${response.status} in ${Math.round(latencyMs)} ms after ${delivery.attempts} attempt(s)`;
       const entry = audit(incident, 'delivered', DISPATCHER, this.deps.policyVersion(), nowIso, message, {
         provider,
         details: { delivery_id: delivery.id, ref: response.ref, route: delivery.route },
@@ -113,6 +117,8 @@ export class DeliveryRecorder implements DeliveryHooks {
     const hold = incident.holds[delivery.hold ?? provider];
     if (hold && (delivery.action === 'acknowledge' || delivery.action === 'resolve'))
       hold.state = delivery.action === 'acknowledge' ? 'acknowledged' : 'resolved';
+    // The key it was opened with was refused and the one configured now acted: later follow-ups use it.
+    if (hold && response.api_key !== undefined) hold.api_key = response.api_key;
     return [];
   }
 

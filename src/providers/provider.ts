@@ -61,6 +61,11 @@ export interface ProviderResponse {
   status: number;
   /** PagerDuty dedup_key, OpsGenie requestId, … */
   ref: string | null;
+  /**
+   * OpsGenie: the API key that acted when the one the alert was opened with was refused (a key
+   * rotated out); the hold keeps it for the alert's later follow-ups (docs/providers.md).
+   */
+  api_key?: string;
 }
 
 export interface Provider {

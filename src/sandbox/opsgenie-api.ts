@@ -61,6 +61,11 @@ export function opsGenieActionOf(req: SimRequest): string | undefined {
 export class OpsGenieApi {
   constructor(private readonly deps: OpsGenieApiDeps) {}
 
+  /** The key it accepts from now on (undefined: any); a rotated-out key is refused with 401. */
+  requireApiKey(key: string | undefined): void {
+    this.deps.apiKey = key;
+  }
+
   serve(req: SimRequest): SimReply {
     const started = performance.now();
     const requestId = uuid();

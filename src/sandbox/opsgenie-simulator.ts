@@ -57,8 +57,12 @@ export class OpsGenieSimulator extends Simulator {
   private readonly limiter: RateLimiter;
   private readonly api: OpsGenieApi;
 
+  /** The key it was started with: `reset` comes back to it. */
+  private readonly startKey: string | undefined;
+
   private constructor(options: OpsGenieSimulatorOptions) {
     super('opsgenie', options, MAX_BODY_BYTES);
+    this.startKey = options.apiKey;
     this.alertBook = new OpsGenieAlerts(this.clock, options.keepClosed);
     this.limiter = new RateLimiter(options.rateLimitPerMinute, this.clock);
     this.sender = new WebhookSender({ ...DEFAULT_WEBHOOK_RETRY, ...options.webhookRetry }, this.clock);
@@ -119,6 +123,11 @@ export class OpsGenieSimulator extends Simulator {
     this.notifier.configure(target);
   }
 
+  /** Accepts only `key` from now on (a rotation: the old key answers 401), or any key (undefined). */
+  requireApiKey(key: string | undefined): void {
+    this.api.requireApiKey(key);
+  }
+
   acknowledge(ref: string, options: ActionOptions = {}): Promise<OpsGenieUiResult> {
     return this.act(ref, 'Acknowledge', options);
   }
@@ -169,6 +178,7 @@ export class OpsGenieSimulator extends Simulator {
     this.statuses.reset();
     this.limiter.reset();
     this.sender.reset();
+    this.api.requireApiKey(this.startKey);
   }
 
   protected override stopState(): void {

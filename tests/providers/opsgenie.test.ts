@@ -238,3 +238,39 @@ describe('opsgenie - limits are met by truncation, never by a refused request', 
     expect(lastBody()['tags']).toEqual(['payment-service', 'critical', 'db-connection-failure']);
   });
 });
+
+describe('opsgenie - a key rotated out', () => {
+  const OLD_KEY = 'og0api0key0rotated0out0secret0003';
+  const followUp = (action: 'acknowledge' | 'resolve', incident: ReturnType<typeof makeIncident>) => ({
+    ...requestFor(og, action, incident),
+    // What the hold keeps: the key the alert was opened with.
+    target: { url: sim.url, api_key: OLD_KEY },
+  });
+
+  it('a follow-up refused with 401 is sent again with the key configured now, which the response names', async () => {
+    const incident = makeIncident();
+    await og.send(requestFor(og, 'trigger', incident), signal());
+    sim.requireApiKey(OG_KEY);
+    const closed = await og.send(followUp('resolve', incident), signal());
+    expect(closed).toMatchObject({ status: 202, api_key: OG_KEY });
+    const closes = sim.requests().filter((r) => r.path.endsWith('/close'));
+    expect(closes.map((r) => r.status)).toEqual([401, 202]);
+    expect(sim.alert(incident.provider_key)?.status).toBe('closed');
+  });
+
+  it('a 401 to a trigger, or to a follow-up already sent with the key configured now, is an auth error', async () => {
+    sim.requireApiKey('og0api0key0nobody0has0this0000004');
+    const incident = makeIncident();
+    await expect(og.send(requestFor(og, 'trigger', incident), signal())).rejects.toMatchObject({
+      reason: 'auth_error',
+      status: 401,
+    });
+    await expect(og.send(requestFor(og, 'acknowledge', incident), signal())).rejects.toMatchObject({
+      reason: 'auth_error',
+      status: 401,
+    });
+    // The old key, then the current one: both refused; the error is the second's.
+    await expect(og.send(followUp('acknowledge', incident), signal())).rejects.toMatchObject({ status: 401 });
+    expect(sim.requests().map((r) => r.status)).toEqual([401, 401, 401, 401]);
+  });
+});

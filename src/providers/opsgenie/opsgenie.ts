@@ -39,6 +39,33 @@ export class OpsGenieProvider extends HttpProvider<OpsGenieConfig> {
 
   protected async attempt(request: ProviderRequest, signal: AbortSignal): Promise<ProviderResponse> {
     const apiKey = this.apiKey(request);
+    try {
+      return await this.sendWith(request, apiKey, signal);
+    } catch (err) {
+      const current = this.replacementKey(request, apiKey, err);
+      if (current === null) throw err;
+      // The key the alert was opened with was refused: rotated out since. An alert is known by its
+      // alias, so the key configured for its team now may act on it (docs/providers.md, "Rotating
+      // an OpsGenie API key"); the hold keeps that key from here on.
+      return { ...(await this.sendWith(request, current, signal)), api_key: current };
+    }
+  }
+
+  /**
+   * For a follow-up (acknowledge, resolve, note) refused with 401, the key configured for the
+   * incident's team now, when it is another one; otherwise null.
+   */
+  private replacementKey(request: ProviderRequest, used: string, err: unknown): string | null {
+    if (request.action === 'trigger' || !(err instanceof ProviderError) || err.status !== 401) return null;
+    const current = this.config.target(request.incident.team).api_key;
+    return current !== undefined && current !== '' && current !== used ? current : null;
+  }
+
+  private async sendWith(
+    request: ProviderRequest,
+    apiKey: string,
+    signal: AbortSignal,
+  ): Promise<ProviderResponse> {
     const headers = { authorization: `GenieKey ${apiKey}` };
     let response: ProviderResponse | null = null;
     // Several only when a tier adds responders; one failing fails the attempt, and the retry sends
