@@ -63,7 +63,9 @@ export function startServe(
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.on('exit', (code) => reject(new Error(`serve exited with ${code}:\n${output}`)));
-    setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 60_000).unref();
+    // Longer than cluster mode's own minute of trying to open its buckets, so a start that gives up
+    // reports its own error (and its logged retries) rather than this time-out.
+    setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 90_000).unref();
   });
 }
 
