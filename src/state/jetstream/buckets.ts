@@ -55,10 +55,10 @@ export const OUTBOX_ACK_WAIT_MS = 30_000;
 /** Deliveries waiting out a nak delay keep their slot: room for a long outage's backlog. */
 const OUTBOX_MAX_ACK_PENDING = 50_000;
 
-/** Connects (failing clearly when no server answers) and opens every bucket and the outbox. */
 /** Told of each failed attempt to open the buckets that will be tried again (to say so in the log). */
 export type OpenRetry = (err: unknown, attempt: number, waitMs: number) => void;
 
+/** Connects (failing clearly when no server answers) and opens every bucket and the outbox. */
 export async function openBuckets(
   servers: string[],
   cluster: ClusterConfig,
