@@ -49,7 +49,7 @@ import { IdGenerator } from './store/index.js';
 import { createLogger, SecretScrubber, type Logger } from './telemetry/logger.js';
 import { Metrics } from './telemetry/metrics.js';
 import { StreamHub, counterTotals, feedStream, streamedHooks } from './stream/index.js';
-import { UnmatchedWebhooks, webhookSecrets } from './webhooks/index.js';
+import { UnmatchedWebhooks, webhookSecrets, webhookTokens } from './webhooks/index.js';
 import { projectFile } from './project-files.js';
 
 export const VERSION = (JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version: string })
@@ -118,7 +118,7 @@ export interface Cluster {
 /** The credentials inbound webhooks must carry (PagerDuty signing secrets, the OpsGenie token). */
 interface WebhookCredentials {
   pagerdutySecrets: string[];
-  opsgenieToken: string | null;
+  opsgenieTokens: string[];
 }
 
 export class App {
@@ -157,7 +157,7 @@ export class App {
       config.pagerdutyWebhookSecret,
       config.opsgenieWebhookToken,
       ...this.webhookCredentials.pagerdutySecrets,
-      this.webhookCredentials.opsgenieToken,
+      ...this.webhookCredentials.opsgenieTokens,
     ]);
     this.logger =
       options.logger ??
@@ -570,14 +570,15 @@ export class App {
     if (!sandbox) return;
     const base = this.listenUrl(true);
     const [secret, ...additionalSecrets] = this.webhookCredentials.pagerdutySecrets;
-    const token = this.webhookCredentials.opsgenieToken;
+    const token = this.webhookCredentials.opsgenieTokens[0];
     if (secret !== undefined)
       sandbox.pagerduty.configureWebhook({
         url: `${base}/api/v1/webhooks/pagerduty`,
         secret,
         additionalSecrets,
       });
-    if (token !== null) sandbox.opsgenie.configureWebhook({ url: `${base}/api/v1/webhooks/opsgenie`, token });
+    if (token !== undefined)
+      sandbox.opsgenie.configureWebhook({ url: `${base}/api/v1/webhooks/opsgenie`, token });
   }
 
   private api() {
@@ -611,7 +612,7 @@ export class App {
       },
       webhooks: () => ({
         pagerduty: { configured: this.webhookCredentials.pagerdutySecrets.length > 0 },
-        opsgenie: { configured: this.webhookCredentials.opsgenieToken !== null },
+        opsgenie: { configured: this.webhookCredentials.opsgenieTokens.length > 0 },
         unmatched: r.unmatched.total,
       }),
     };
@@ -784,14 +785,15 @@ function providerSnapshots(
 }
 
 /**
- * PAGERDUTY_WEBHOOK_SECRET (several during a rotation) and OPSGENIE_WEBHOOK_TOKEN. The sandbox
+ * PAGERDUTY_WEBHOOK_SECRET and OPSGENIE_WEBHOOK_TOKEN (each several during a rotation). The sandbox
  * makes up random ones when they are unset, so its simulators' webhooks are authenticated too.
  */
 function webhookCredentialsFor(config: Config): WebhookCredentials {
   const pagerdutySecrets = webhookSecrets(config.pagerdutyWebhookSecret);
+  const opsgenieTokens = webhookTokens(config.opsgenieWebhookToken);
   const made = (): string => randomBytes(24).toString('base64url');
   return {
     pagerdutySecrets: pagerdutySecrets.length === 0 && config.sandbox ? [made()] : pagerdutySecrets,
-    opsgenieToken: config.opsgenieWebhookToken ?? (config.sandbox ? made() : null),
+    opsgenieTokens: opsgenieTokens.length === 0 && config.sandbox ? [made()] : opsgenieTokens,
   };
 }

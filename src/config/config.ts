@@ -98,6 +98,9 @@ export interface RecentEventsConfig {
 }
 
 /** Documented settings, in the order `incident-router --help` lists them. */
+/** The least length of each OPSGENIE_WEBHOOK_TOKEN when several are given (a rotation). */
+const MIN_ROTATING_TOKEN = 16;
+
 export const ENV_VARS: readonly { name: string; default: string; help: string }[] = [
   { name: 'PORT', default: '8000', help: 'HTTP port (0 picks a free one)' },
   { name: 'HOST', default: '127.0.0.1', help: 'HTTP listen address' },
@@ -176,7 +179,7 @@ export const ENV_VARS: readonly { name: string; default: string; help: string }[
   {
     name: 'OPSGENIE_WEBHOOK_TOKEN',
     default: '(unset: refused; sandbox: random)',
-    help: 'shared token OpsGenie sends in X-Webhook-Token',
+    help: 'shared token(s) OpsGenie sends in X-Webhook-Token, comma-separated while rotating',
   },
   {
     name: 'POLICY_CANDIDATE_ENV',
@@ -352,6 +355,13 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, cwd = proc
   const proxy = readProxy(r, env);
   const apiToken = r.token('API_TOKEN', 16);
   const opsgenieWebhookToken = r.token('OPSGENIE_WEBHOOK_TOKEN', 1);
+  // Several tokens (a rotation) are comma-separated; each must be a real secret of its own, so a
+  // one-token value that happens to hold a comma fails here rather than accept each half.
+  const tokenParts = (opsgenieWebhookToken ?? '').split(',').map((t) => t.trim());
+  if (tokenParts.length > 1 && tokenParts.some((t) => t.length < MIN_ROTATING_TOKEN))
+    r.problems.push(
+      `OPSGENIE_WEBHOOK_TOKEN: several tokens (comma-separated, while rotating) must each have at least ${MIN_ROTATING_TOKEN} characters`,
+    );
   const pagerdutyWebhookSecret = r.optional('PAGERDUTY_WEBHOOK_SECRET');
   if (pagerdutyWebhookSecret !== null && pagerdutyWebhookSecret.trim() === '')
     r.problems.push('PAGERDUTY_WEBHOOK_SECRET: is only whitespace');

@@ -2,6 +2,7 @@
 export {
   verifyPagerDutySignature,
   webhookSecrets,
+  webhookTokens,
   SIGNATURE_PROBLEMS,
   type SignatureCheck,
 } from './signature.js';

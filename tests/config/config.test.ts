@@ -57,6 +57,19 @@ describe('tokens (issue 11, finding 6)', () => {
   });
 });
 
+describe('OPSGENIE_WEBHOOK_TOKEN while rotating', () => {
+  it('takes several comma-separated tokens, each a secret of its own length', () => {
+    expect(
+      problems({ OPSGENIE_WEBHOOK_TOKEN: 'og-webhook-token-before-0001, og-webhook-token-after-00002' }),
+    ).toEqual([]);
+    // One short token stays allowed as before; a comma makes each part a token that must stand alone.
+    expect(problems({ OPSGENIE_WEBHOOK_TOKEN: 'og' })).toEqual([]);
+    expect(problems({ OPSGENIE_WEBHOOK_TOKEN: 'abc,def' })).toEqual([
+      'OPSGENIE_WEBHOOK_TOKEN: several tokens (comma-separated, while rotating) must each have at least 16 characters',
+    ]);
+  });
+});
+
 describe('POLICY_CANDIDATE_ENV (issue 11, finding 1)', () => {
   it('shares only the named variables that are set with candidate policies', () => {
     const config = loadConfig({ POLICY_CANDIDATE_ENV: 'REGION, ZONE', REGION: 'eu', HOME: '/root' });

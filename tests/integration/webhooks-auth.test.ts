@@ -116,6 +116,25 @@ describe('webhooks - refused credentials', () => {
   });
 });
 
+describe('webhooks - an OpsGenie token rotation', () => {
+  it('a sidecar configured with the old and the new token accepts either, and only those', async () => {
+    const NEW_TOKEN = 'og-webhook-token-after-the-rotation';
+    h = await startHarness(sandbox, { wireSimulators: false, opsgenieToken: `${NEW_TOKEN}, ${OG_TOKEN}` });
+    const incident = await openIncident();
+    const ack = opsGenieEvent('Acknowledge', { alias: incident.provider_key });
+    expect((await postOpsGenie(h.url, ack, { token: `${NEW_TOKEN},${OG_TOKEN}` })).status).toBe(401);
+    expect((await postOpsGenie(h.url, ack, { token: 'og-webhook-token-nobody-has-this' })).status).toBe(401);
+    expect((await postOpsGenie(h.url, ack, { token: OG_TOKEN })).body).toMatchObject({ result: 'applied' });
+    const close = opsGenieEvent('Close', { alias: incident.provider_key });
+    expect((await postOpsGenie(h.url, close, { token: NEW_TOKEN })).body).toMatchObject({
+      result: 'applied',
+      state: 'resolved',
+    });
+    expect(await h.webhookCount('opsgenie', 'unauthorized')).toBe(2);
+    expect(h.logs()).not.toContain(NEW_TOKEN);
+  });
+});
+
 describe('webhooks - not configured', () => {
   it('without OPSGENIE_WEBHOOK_TOKEN or PAGERDUTY_WEBHOOK_SECRET every webhook is refused, and the log says why', async () => {
     h = await startHarness(sandbox, { wireSimulators: false, opsgenieToken: null, pagerdutySecrets: [] });

@@ -31,8 +31,8 @@ export interface WebhooksRouterDeps {
   providers(): ProviderTypes;
   /** PagerDuty signing secrets in force (several during a rotation); empty: every PagerDuty webhook is refused. */
   pagerdutySecrets: readonly string[];
-  /** OPSGENIE_WEBHOOK_TOKEN; null: every OpsGenie webhook is refused. */
-  opsgenieToken: string | null;
+  /** OPSGENIE_WEBHOOK_TOKEN's tokens in force (several during a rotation); empty: every OpsGenie webhook is refused. */
+  opsgenieTokens: readonly string[];
   /** Webhooks that matched no incident, kept for the health view. */
   unmatched: UnmatchedWebhooks;
   clock: Clock;
@@ -147,11 +147,13 @@ async function authenticatePagerDuty(ctx: Context, deps: WebhooksRouterDeps): Pr
  * even read.
  */
 async function authenticateOpsGenie(ctx: Context, deps: WebhooksRouterDeps): Promise<Buffer> {
-  const token = deps.opsgenieToken;
-  if (token === null)
+  const tokens = deps.opsgenieTokens;
+  if (tokens.length === 0)
     throw new Refused('OPSGENIE_WEBHOOK_TOKEN is not configured, so every OpsGenie webhook is refused');
   const given = ctx.get('x-webhook-token');
   if (given === '') throw new Refused('no X-Webhook-Token header');
-  if (!secretsEqual(given, token)) throw new Refused('X-Webhook-Token does not match OPSGENIE_WEBHOOK_TOKEN');
+  // Every token is compared, matched or not, so timing does not say which one matched.
+  const matched = tokens.reduce((found, token) => secretsEqual(given, token) || found, false);
+  if (!matched) throw new Refused('X-Webhook-Token does not match OPSGENIE_WEBHOOK_TOKEN');
   return readRawBody(ctx, WEBHOOK_BODY_LIMIT);
 }
