@@ -49,7 +49,8 @@ import { IdGenerator } from './store/index.js';
 import { createLogger, SecretScrubber, type Logger } from './telemetry/logger.js';
 import { Metrics } from './telemetry/metrics.js';
 import { StreamHub, counterTotals, feedStream, streamedHooks } from './stream/index.js';
-import { UnmatchedWebhooks, webhookSecrets, webhookTokens } from './webhooks/index.js';
+import { UnmatchedWebhooks, webhookSecrets } from './webhooks/index.js';
+import { tokenList } from './config/tokens.js';
 import { projectFile } from './project-files.js';
 
 export const VERSION = (JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version: string })
@@ -154,6 +155,7 @@ export class App {
     this.scrubber.set('config', [
       ...config.secretValues,
       config.apiToken,
+      ...tokenList(config.apiToken),
       config.pagerdutyWebhookSecret,
       config.opsgenieWebhookToken,
       ...this.webhookCredentials.pagerdutySecrets,
@@ -790,7 +792,7 @@ function providerSnapshots(
  */
 function webhookCredentialsFor(config: Config): WebhookCredentials {
   const pagerdutySecrets = webhookSecrets(config.pagerdutyWebhookSecret);
-  const opsgenieTokens = webhookTokens(config.opsgenieWebhookToken);
+  const opsgenieTokens = tokenList(config.opsgenieWebhookToken);
   const made = (): string => randomBytes(24).toString('base64url');
   return {
     pagerdutySecrets: pagerdutySecrets.length === 0 && config.sandbox ? [made()] : pagerdutySecrets,

@@ -1,5 +1,6 @@
 import { timingSafeEqual, createHash, randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
+import { tokenList } from '../config/tokens.js';
 import { AppError, ERROR_CATALOGUE, type ErrorCode } from '../errors.js';
 import { Stream } from 'node:stream';
 import type { Logger, SecretScrubber } from '../telemetry/logger.js';
@@ -120,7 +121,9 @@ export function checkToken(ctx: Context, token: string | null): void {
   if (token === null) return;
   // The scheme is case-insensitive (RFC 9110 §11.1).
   const given = /^bearer +(.+)$/i.exec(ctx.get('authorization'))?.[1] ?? '';
-  if (secretsEqual(given, token)) return;
+  // Several tokens while one is rotated (docs/configuration.md, "Credentials"): each is compared,
+  // matched or not, so timing does not say which one matched.
+  if (tokenList(token).reduce((found, t) => secretsEqual(given, t) || found, false)) return;
   ctx.set('WWW-Authenticate', 'Bearer realm="incident-router"');
   throw new AppError('unauthorized', 'send Authorization: Bearer <API_TOKEN>');
 }

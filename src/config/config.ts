@@ -6,6 +6,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { LOG_LEVELS, type LogLevelName } from '../telemetry/logger.js';
 import { maskUserInfo, readNatsEndpoint, type NatsAuth } from './nats-auth.js';
+import { tokenList } from './tokens.js';
 
 export interface NatsConfig {
   /** NATS_URL without credentials (shown in health); `servers` is the list it names. */
@@ -98,7 +99,7 @@ export interface RecentEventsConfig {
 }
 
 /** Documented settings, in the order `incident-router --help` lists them. */
-/** The least length of each OPSGENIE_WEBHOOK_TOKEN when several are given (a rotation). */
+/** The least length of each token of API_TOKEN or OPSGENIE_WEBHOOK_TOKEN when several are given (a rotation). */
 const MIN_ROTATING_TOKEN = 16;
 
 export const ENV_VARS: readonly { name: string; default: string; help: string }[] = [
@@ -170,7 +171,11 @@ export const ENV_VARS: readonly { name: string; default: string; help: string }[
     default: '(unset)',
     help: 'hosts the providers are reached at directly (also no_proxy)',
   },
-  { name: 'API_TOKEN', default: '(unset: open)', help: 'Bearer token required by mutating endpoints' },
+  {
+    name: 'API_TOKEN',
+    default: '(unset: open)',
+    help: 'Bearer token required by mutating endpoints, comma-separated while rotating',
+  },
   {
     name: 'PAGERDUTY_WEBHOOK_SECRET',
     default: '(unset: refused; sandbox: random)',
@@ -357,11 +362,16 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, cwd = proc
   const opsgenieWebhookToken = r.token('OPSGENIE_WEBHOOK_TOKEN', 1);
   // Several tokens (a rotation) are comma-separated; each must be a real secret of its own, so a
   // one-token value that happens to hold a comma fails here rather than accept each half.
-  const tokenParts = (opsgenieWebhookToken ?? '').split(',').map((t) => t.trim());
-  if (tokenParts.length > 1 && tokenParts.some((t) => t.length < MIN_ROTATING_TOKEN))
-    r.problems.push(
-      `OPSGENIE_WEBHOOK_TOKEN: several tokens (comma-separated, while rotating) must each have at least ${MIN_ROTATING_TOKEN} characters`,
-    );
+  for (const [name, value] of [
+    ['API_TOKEN', apiToken],
+    ['OPSGENIE_WEBHOOK_TOKEN', opsgenieWebhookToken],
+  ] as const) {
+    const tokens = tokenList(value);
+    if (tokens.length > 1 && tokens.some((t) => t.length < MIN_ROTATING_TOKEN))
+      r.problems.push(
+        `${name}: several tokens (comma-separated, while rotating) must each have at least ${MIN_ROTATING_TOKEN} characters`,
+      );
+  }
   const pagerdutyWebhookSecret = r.optional('PAGERDUTY_WEBHOOK_SECRET');
   if (pagerdutyWebhookSecret !== null && pagerdutyWebhookSecret.trim() === '')
     r.problems.push('PAGERDUTY_WEBHOOK_SECRET: is only whitespace');

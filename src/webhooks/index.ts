@@ -2,7 +2,6 @@
 export {
   verifyPagerDutySignature,
   webhookSecrets,
-  webhookTokens,
   SIGNATURE_PROBLEMS,
   type SignatureCheck,
 } from './signature.js';

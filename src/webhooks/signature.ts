@@ -45,18 +45,6 @@ export function verifyPagerDutySignature(
   return matched ? { ok: true } : { ok: false, reason: 'mismatch' };
 }
 
-/**
- * OPSGENIE_WEBHOOK_TOKEN as the tokens in force: one, or several separated by commas during a
- * rotation (docs/configuration.md, "Webhooks").
- */
-export function webhookTokens(value: string | null): string[] {
-  if (value === null) return [];
-  return value
-    .split(',')
-    .map((t) => t.trim())
-    .filter((t) => t !== '');
-}
-
 /** PAGERDUTY_WEBHOOK_SECRET as the secrets in force: one, or several separated by commas or spaces during a rotation. */
 export function webhookSecrets(value: string | null): string[] {
   if (value === null) return [];

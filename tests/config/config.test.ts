@@ -57,8 +57,15 @@ describe('tokens (issue 11, finding 6)', () => {
   });
 });
 
-describe('OPSGENIE_WEBHOOK_TOKEN while rotating', () => {
-  it('takes several comma-separated tokens, each a secret of its own length', () => {
+describe('API_TOKEN and OPSGENIE_WEBHOOK_TOKEN while rotating', () => {
+  it('API_TOKEN takes several comma-separated tokens, each at least 16 characters', () => {
+    expect(problems({ API_TOKEN: 'api-token-before-the-rotation,api-token-after-the-rotation' })).toEqual([]);
+    expect(problems({ API_TOKEN: 'a-long-enough-api-token,short' })).toEqual([
+      'API_TOKEN: several tokens (comma-separated, while rotating) must each have at least 16 characters',
+    ]);
+  });
+
+  it('OPSGENIE_WEBHOOK_TOKEN takes several comma-separated tokens, each a secret of its own length', () => {
     expect(
       problems({ OPSGENIE_WEBHOOK_TOKEN: 'og-webhook-token-before-0001, og-webhook-token-after-00002' }),
     ).toEqual([]);

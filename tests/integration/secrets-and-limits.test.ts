@@ -97,6 +97,31 @@ describe('secrets', () => {
   });
 });
 
+describe('API_TOKEN while rotating', () => {
+  it('with the old and the new token configured, either is accepted, and only those', async () => {
+    const NEW_TOKEN = 'api-token-after-the-rotation-0042';
+    const rotating = await startTestApp(
+      { API_TOKEN: `${NEW_TOKEN},${API_TOKEN}` },
+      { sandbox, captureLogs: true },
+    );
+    try {
+      const alert = { title: 'x', source: 'y', severity: 'low', service_name: 'rotation' };
+      const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+      expect((await post(`${rotating.url}/api/v1/alerts`, alert, bearer(API_TOKEN))).status).toBe(202);
+      expect((await post(`${rotating.url}/api/v1/alerts`, alert, bearer(NEW_TOKEN))).status).toBe(202);
+      expect(
+        (await post(`${rotating.url}/api/v1/alerts`, alert, bearer(`${NEW_TOKEN},${API_TOKEN}`))).status,
+      ).toBe(401);
+      expect(
+        (await post(`${rotating.url}/api/v1/alerts`, alert, bearer('api-token-nobody-has-00000'))).status,
+      ).toBe(401);
+      expect(rotating.logs()).not.toContain(NEW_TOKEN);
+    } finally {
+      await rotating.stop();
+    }
+  });
+});
+
 describe('payload limits', () => {
   it('a 64 KiB title, description and details are truncated to every provider limit and accepted', async () => {
     const huge = 'Ω'.repeat(65_536);
