@@ -98,6 +98,14 @@ export function requestId() {
   };
 }
 
+/**
+ * Whether `given` equals one of `secrets`. Each is compared, matched or not, so timing does not say
+ * which one matched (or how many there are to try).
+ */
+export function equalsAny(given: string, secrets: readonly string[]): boolean {
+  return secrets.reduce((found, secret) => secretsEqual(given, secret) || found, false);
+}
+
 /** Constant-time comparison of two secrets of any length (hashing first equalises lengths). */
 export function secretsEqual(given: string, expected: string): boolean {
   const a = createHash('sha256').update(given).digest();
@@ -121,9 +129,8 @@ export function checkToken(ctx: Context, token: string | null): void {
   if (token === null) return;
   // The scheme is case-insensitive (RFC 9110 §11.1).
   const given = /^bearer +(.+)$/i.exec(ctx.get('authorization'))?.[1] ?? '';
-  // Several tokens while one is rotated (docs/configuration.md, "Credentials"): each is compared,
-  // matched or not, so timing does not say which one matched.
-  if (tokenList(token).reduce((found, t) => secretsEqual(given, t) || found, false)) return;
+  // Several tokens while one is rotated (docs/configuration.md, "Credentials").
+  if (equalsAny(given, tokenList(token))) return;
   ctx.set('WWW-Authenticate', 'Bearer realm="incident-router"');
   throw new AppError('unauthorized', 'send Authorization: Bearer <API_TOKEN>');
 }

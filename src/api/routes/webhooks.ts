@@ -20,7 +20,7 @@ import { SIGNATURE_PROBLEMS, verifyPagerDutySignature } from '../../webhooks/sig
 import { WebhookTelemetry } from '../../webhooks/telemetry.js';
 import type { UnmatchedWebhooks } from '../../webhooks/unmatched.js';
 import { parseJson, readRawBody } from '../body.js';
-import { answer, secretsEqual } from '../middleware.js';
+import { answer, equalsAny } from '../middleware.js';
 
 export interface WebhooksRouterDeps {
   incidents: Pick<Incidents, 'get' | 'applyProviderEvent'>;
@@ -152,8 +152,6 @@ async function authenticateOpsGenie(ctx: Context, deps: WebhooksRouterDeps): Pro
     throw new Refused('OPSGENIE_WEBHOOK_TOKEN is not configured, so every OpsGenie webhook is refused');
   const given = ctx.get('x-webhook-token');
   if (given === '') throw new Refused('no X-Webhook-Token header');
-  // Every token is compared, matched or not, so timing does not say which one matched.
-  const matched = tokens.reduce((found, token) => secretsEqual(given, token) || found, false);
-  if (!matched) throw new Refused('X-Webhook-Token does not match OPSGENIE_WEBHOOK_TOKEN');
+  if (!equalsAny(given, tokens)) throw new Refused('X-Webhook-Token does not match OPSGENIE_WEBHOOK_TOKEN');
   return readRawBody(ctx, WEBHOOK_BODY_LIMIT);
 }
