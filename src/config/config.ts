@@ -98,10 +98,10 @@ export interface RecentEventsConfig {
   sampleEvery: number;
 }
 
-/** Documented settings, in the order `incident-router --help` lists them. */
 /** The least length of each token of API_TOKEN or OPSGENIE_WEBHOOK_TOKEN when several are given (a rotation). */
 const MIN_ROTATING_TOKEN = 16;
 
+/** Documented settings, in the order `incident-router --help` lists them. */
 export const ENV_VARS: readonly { name: string; default: string; help: string }[] = [
   { name: 'PORT', default: '8000', help: 'HTTP port (0 picks a free one)' },
   { name: 'HOST', default: '127.0.0.1', help: 'HTTP listen address' },
