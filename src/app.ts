@@ -9,7 +9,7 @@ import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { createApi } from './api/app.js';
 import { errorMessage } from './errors.js';
-import { healthRouter, type HealthSource } from './api/routes/health.js';
+import { healthRouter, type HealthSource, type WebhookAuth } from './api/routes/health.js';
 import { incidentsRouter } from './api/routes/incidents.js';
 import { ingestRouter } from './api/routes/ingest.js';
 import { policyRouter } from './api/routes/policy.js';
@@ -613,8 +613,8 @@ export class App {
         };
       },
       webhooks: () => ({
-        pagerduty: { configured: this.webhookCredentials.pagerdutySecrets.length > 0 },
-        opsgenie: { configured: this.webhookCredentials.opsgenieTokens.length > 0 },
+        pagerduty: webhookAuth(this.webhookCredentials.pagerdutySecrets),
+        opsgenie: webhookAuth(this.webhookCredentials.opsgenieTokens),
         unmatched: r.unmatched.total,
       }),
     };
@@ -784,6 +784,11 @@ function providerSnapshots(
     health: engine.healthOf(name).snapshot(),
     pending: pending[name] ?? 0,
   }));
+}
+
+/** What health says of a provider's webhook credentials (never the credentials). */
+function webhookAuth(credentials: readonly string[]): WebhookAuth {
+  return { configured: credentials.length > 0, rotating: credentials.length > 1 };
 }
 
 /**

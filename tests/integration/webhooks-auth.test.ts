@@ -3,6 +3,7 @@
 // replays (200), oversized bodies (413), pings and unknown types (2xx, ignored).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signV1, type Sandbox } from '../../src/sandbox/index.js';
+import { get } from '../helpers/app.js';
 import { useSimulators } from '../helpers/sandbox.js';
 import {
   OG_TOKEN,
@@ -132,6 +133,13 @@ describe('webhooks - an OpsGenie token rotation', () => {
     });
     expect(await h.webhookCount('opsgenie', 'unauthorized')).toBe(2);
     expect(h.logs()).not.toContain(NEW_TOKEN);
+    // Health says a rotation is under way (the old token is still to be dropped), never the tokens.
+    const health = await get(`${h.url}/api/v1/health`);
+    expect(health.body.webhooks).toMatchObject({
+      opsgenie: { configured: true, rotating: true },
+      pagerduty: { configured: true, rotating: false },
+    });
+    expect(JSON.stringify(health.body)).not.toContain(OG_TOKEN);
   });
 });
 
@@ -141,6 +149,10 @@ describe('webhooks - not configured', () => {
     const og = await postOpsGenie(h.url, opsGenieEvent('Close', { alias: 'ir-x' }));
     const pd = await postPagerDuty(h.url, pagerDutyEvent('pagey.ping', { id: 'Q', incident_key: null }));
     expect([og.status, pd.status]).toEqual([401, 401]);
+    expect((await get(`${h.url}/api/v1/health`)).body.webhooks).toMatchObject({
+      opsgenie: { configured: false, rotating: false },
+      pagerduty: { configured: false, rotating: false },
+    });
     expect(warnings().map((w) => w.reason)).toEqual([
       'OPSGENIE_WEBHOOK_TOKEN is not configured, so every OpsGenie webhook is refused',
       'PAGERDUTY_WEBHOOK_SECRET is not configured, so every PagerDuty webhook is refused',

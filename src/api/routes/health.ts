@@ -7,6 +7,15 @@ import type { HealthSnapshot } from '../../deliver/health.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import { answer } from '../middleware.js';
 
+/**
+ * Whether a provider's webhooks can authenticate, and whether a rotation is under way (several
+ * secrets or tokens in force: the old one is still to be dropped).
+ */
+export interface WebhookAuth {
+  configured: boolean;
+  rotating: boolean;
+}
+
 export interface HealthSource {
   providers(): {
     name: string;
@@ -29,7 +38,7 @@ export interface HealthSource {
     deliveries_pending: number;
   } | null>;
   /** Whether inbound webhooks can be authenticated, and how many matched no incident. */
-  webhooks(): { pagerduty: { configured: boolean }; opsgenie: { configured: boolean }; unmatched: number };
+  webhooks(): { pagerduty: WebhookAuth; opsgenie: WebhookAuth; unmatched: number };
 }
 
 export function healthRouter(deps: {
