@@ -4,8 +4,6 @@
 // (logged with its key, counted, never a crash); and, in the default mode, a second sidecar on one
 // LevelDB directory refuses to start.
 import { Kvm } from '@nats-io/kv';
-import { connect } from '@nats-io/transport-node';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { exposition, get, post, waitFor } from '../helpers/app.js';
 import { exited, runCli, startServe } from '../helpers/cli.js';
-import { freePort, natsServerBinary, NatsServer } from '../helpers/nats-server.js';
+import { freePort, NatsServer } from '../helpers/nats-server.js';
 import { copyShippedPolicy } from '../helpers/policy.js';
 import { natsClient } from '../ingest/support.js';
 
@@ -59,23 +57,10 @@ describe('cluster mode - faults', () => {
   });
 
   it('a NATS server without JetStream: said so within seconds, not after a minute of retries', async () => {
-    const port = await freePort();
-    const server = spawn(natsServerBinary(), ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+    const plain = await NatsServer.start([], { jetstream: false });
     try {
-      await waitFor(
-        () =>
-          connect({ servers: `nats://127.0.0.1:${port}` }).then(
-            (nc) => nc.close().then(() => true),
-            () => false,
-          ),
-        10_000,
-        100,
-      );
       const started = Date.now();
-      const r = await runCli(
-        ['serve', '--sandbox'],
-        env({ STATE: 'jetstream', NATS_URL: `nats://127.0.0.1:${port}` }),
-      );
+      const r = await runCli(['serve', '--sandbox'], env({ STATE: 'jetstream', NATS_URL: plain.url }));
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(
         /STATE=jetstream: JetStream is not enabled on the NATS server at nats:\/\/127\.0\.0\.1:\d+/,
@@ -85,7 +70,7 @@ describe('cluster mode - faults', () => {
       expect(r.stdout).toContain('"event":"cluster_open_retry"');
       expect(Date.now() - started).toBeLessThan(30_000);
     } finally {
-      server.kill();
+      await plain.dispose();
     }
   });
 

@@ -35,15 +35,23 @@ export class NatsServer {
     readonly port: number,
     readonly storeDir: string,
     private readonly args: readonly string[],
+    private readonly jetstream: boolean,
   ) {}
 
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
   }
 
-  /** `args` are added to the command line (authentication, TLS, `-c` a configuration file). */
-  static async start(args: readonly string[] = []): Promise<NatsServer> {
-    const server = new NatsServer(await freePort(), await mkdtemp(join(tmpdir(), 'ir-nats-')), args);
+  /**
+   * `args` are added to the command line (authentication, TLS, `-c` a configuration file);
+   * `jetstream: false` starts a plain core-NATS server, as a user's first try might be.
+   */
+  static async start(
+    args: readonly string[] = [],
+    { jetstream = true }: { jetstream?: boolean } = {},
+  ): Promise<NatsServer> {
+    const dir = await mkdtemp(join(tmpdir(), 'ir-nats-'));
+    const server = new NatsServer(await freePort(), dir, args, jetstream);
     await server.restart();
     return server;
   }
@@ -53,7 +61,14 @@ export class NatsServer {
     if (this.child) throw new Error('nats-server is already running');
     const child = spawn(
       natsServerBinary(),
-      ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir, ...this.args],
+      [
+        '-a',
+        '127.0.0.1',
+        '-p',
+        String(this.port),
+        ...(this.jetstream ? ['-js', '-sd', this.storeDir] : []),
+        ...this.args,
+      ],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
