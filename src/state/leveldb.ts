@@ -171,7 +171,7 @@ export class LevelDbState implements StateBackend {
     let fold: Fold | null = null;
     if (change.incident !== null) {
       change.incident.revision = record.revision + 1;
-      fold = this.putRecord(tx, change.incident);
+      fold = this.putRecord(tx, change.incident, record);
     }
     for (const d of change.deliveries) tx.putDelivery(d);
     for (const a of change.audit) tx.appendAudit(a);
@@ -250,10 +250,11 @@ export class LevelDbState implements StateBackend {
   /**
    * Puts a new version of the incident's record, which holds every occurrence counted so far (it
    * was made from `counted`): its `counts` key goes in the same batch, and until that commits,
-   * reads of the older record add what it folds.
+   * reads of the older record add what it folds. `replaces`: the version it follows, whose open
+   * entry is kept when this one's is the same.
    */
-  private putRecord(tx: Transaction, next: Incident): Fold | null {
-    tx.putIncident(next);
+  private putRecord(tx: Transaction, next: Incident, replaces?: Incident): Fold | null {
+    tx.putIncident(next, replaces);
     const counts = this.ahead.get(next.id);
     if (counts === undefined) return null;
     this.submitCounts();
@@ -338,7 +339,7 @@ export class LevelDbState implements StateBackend {
         if (lastSeenMs > Date.parse(current.last_seen)) next.last_seen = new Date(lastSeenMs).toISOString();
         if (current.storm) next.storm = { ...current.storm, folded: current.storm.folded + count };
         const tx = this.store.transaction();
-        const fold = this.putRecord(tx, next);
+        const fold = this.putRecord(tx, next, record);
         const committed = this.submit(id, tx, next, true, false);
         if (fold !== null) this.settleFold(id, fold, committed);
         return committed;

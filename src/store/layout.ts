@@ -93,8 +93,8 @@ export interface ProviderMark {
 
 /**
  * What the incident core keeps of an open incident (src/incidents/open-incidents.ts), kept in the
- * `open` index beside its id and rewritten with every write of the incident while it is open: a
- * start reads these small entries, never the 100,000 incidents behind them.
+ * `open` index beside its id and rewritten with every write of the incident that changes it while
+ * it is open: a start reads these small entries, never the 100,000 incidents behind them.
  */
 export interface OpenEntry {
   id: string;
@@ -121,8 +121,25 @@ export function openEntryOf(incident: Incident): OpenEntry {
     occurrences: incident.occurrences,
     last_seen: incident.last_seen,
     ...(due === null ? {} : { escalation_due: due }),
-    ...(incident.flap === undefined ? {} : { flap_retriggers: incident.flap.retriggers }),
+    ...(incident.flap === undefined ? {} : { flap_retriggers: [...incident.flap.retriggers] }),
   };
+}
+
+/**
+ * Whether two open entries hold the same (their fields are strings, numbers and arrays of numbers):
+ * a write whose entry equals the one of the version it replaces need not rewrite it.
+ */
+export function sameOpenEntry(a: OpenEntry, b: OpenEntry): boolean {
+  const keys = Object.keys(a) as (keyof OpenEntry)[];
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const key of keys) {
+    const x = a[key];
+    const y = b[key];
+    if (x === y) continue;
+    if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  }
+  return true;
 }
 
 export function openSublevels(db: Db): Sublevels {

@@ -13,8 +13,9 @@ import {
   plainKey,
   providerMarkKey,
   refKey,
+  sameOpenEntry,
 } from './layout.js';
-import type { CountsAhead, ProviderMark } from './layout.js';
+import type { CountsAhead, OpenEntry, ProviderMark } from './layout.js';
 
 /** An audit entry before the store numbers it. */
 export type NewAuditEntry = Omit<AuditEntry, 'seq'>;
@@ -30,8 +31,13 @@ export type TxOp =
       /** Its first write (revision 1): nothing of it is on disk yet, so the writer need not look. */
       created: boolean;
       json: string;
-      /** Its `open` index entry while open (layout.ts, `OpenEntry`), as JSON text. */
-      openEntry: string;
+      /**
+       * Its `open` index entry while open (layout.ts, `OpenEntry`), as JSON text; null when the
+       * version this write replaces had the same entry, which the index then holds already.
+       */
+      openEntry: string | null;
+      /** The entry itself, for a write that takes the fingerprint with an unchanged entry (rare). */
+      open: OpenEntry;
       /** Resolved with flap damping: what it leaves its fingerprint (layout.ts, `flaps`), as JSON text. */
       flapTrace: string | null;
       /** Resolved by a recovery line: that line's time (layout.ts, `recoveries`), epoch ms. */
@@ -77,10 +83,20 @@ export interface ForgottenKey {
 export class Transaction {
   readonly #ops: TxOp[] = [];
 
-  /** Stores the incident and keeps the `open` dedup index right for whatever state it moves to. */
-  putIncident(incident: Incident): this {
+  /**
+   * Stores the incident and keeps the `open` dedup index right for whatever state it moves to.
+   * `replaces`: the version this one follows (the last one written), when the caller knows it; its
+   * open entry is not written again when nothing in it changed (a delivery's outcome, a provider's
+   * echo of our own trigger: most writes of an open incident).
+   */
+  putIncident(incident: Incident, replaces?: Incident): this {
     idKey('incident id', incident.id);
     plainKey('fingerprint', incident.fingerprint);
+    const open = openEntryOf(incident);
+    const unchanged =
+      replaces !== undefined &&
+      replaces.fingerprint === incident.fingerprint &&
+      sameOpenEntry(openEntryOf(replaces), open);
     return this.add({
       kind: 'incident',
       id: incident.id,
@@ -89,7 +105,8 @@ export class Transaction {
       state: incident.state,
       created: incident.revision === 1,
       json: serialize(`incident ${incident.id}`, incident),
-      openEntry: JSON.stringify(openEntryOf(incident)),
+      openEntry: unchanged ? null : JSON.stringify(open),
+      open,
       flapTrace: flapTraceJson(incident),
       recoveryLineMs: incident.recovery_line_at === undefined ? null : Date.parse(incident.recovery_line_at),
     });

@@ -215,12 +215,16 @@ export class Writer {
         if (op.recoveryLineMs !== null && Number.isFinite(op.recoveryLineMs) && resolves)
           ops.push(this.put(subs.recoveries, op.fingerprint, String(op.recoveryLineMs)));
         const indexed = { fingerprint: op.fingerprint, providerKey: op.providerKey, state: op.state };
+        const heldBefore = draft.ownerOf(op.fingerprint) === op.id;
         for (const change of draft.put(op.id, indexed)) {
           if (change.type === 'del') ops.push(this.del(subs.open, change.fingerprint));
         }
-        // Its open entry follows every write while it holds the fingerprint (counts, state).
-        if (op.state !== 'resolved' && draft.ownerOf(op.fingerprint) === op.id)
-          ops.push(this.put(subs.open, op.fingerprint, op.openEntry));
+        // Its open entry follows every write while it holds the fingerprint (counts, state); one
+        // that did not change is there already if it held the fingerprint before this write.
+        if (op.state !== 'resolved' && draft.ownerOf(op.fingerprint) === op.id) {
+          if (op.openEntry !== null) ops.push(this.put(subs.open, op.fingerprint, op.openEntry));
+          else if (!heldBefore) ops.push(this.put(subs.open, op.fingerprint, JSON.stringify(op.open)));
+        }
         return null;
       }
       case 'delivery':

@@ -45,7 +45,10 @@ it('an alert opened with a key rotated out since is closed with the key configur
     await waitFor(async () => sandbox.opsgenie.alerts()[0]?.status === 'closed');
     const closes = sandbox.opsgenie.requests().filter((r) => r.path.endsWith('/close'));
     expect(closes.map((r) => r.status)).toEqual([401, 202]);
-    const detail = await get(`${after.url}/api/v1/incidents/${id}`);
+    // The simulator closes the alert before its 202 reaches the sidecar, which then records it.
+    const detailUrl = `${after.url}/api/v1/incidents/${id}`;
+    await waitFor(async () => (await get(detailUrl)).body.holds?.opsgenie?.state === 'resolved');
+    const detail = await get(detailUrl);
     expect(detail.body.state).toBe('resolved');
     expect(detail.body.holds.opsgenie).toMatchObject({
       state: 'resolved',
