@@ -1,10 +1,10 @@
 // NATS authentication and TLS settings (src/config/nats-auth.ts; docs/configuration.md, "NATS
 // authentication and TLS"): what is read, what is refused and said how, and that no secret reaches
 // a message or the URL that health shows. Connections through them: tests/nats/auth.test.ts.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { authOptions } from '../../src/nats/connect.js';
 import { problems } from './support.js';
@@ -12,6 +12,7 @@ import { nkeyUser } from '../helpers/nats-auth.js';
 
 const URL_ = 'nats://127.0.0.1:4222';
 const dir = mkdtempSync(join(tmpdir(), 'ir-nats-auth-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const file = (name: string, text: string): string => {
   const path = join(dir, name);
   writeFileSync(path, text);

@@ -79,6 +79,16 @@ export async function startTestApp(
   options: TestAppOptions = {},
 ): Promise<TestApp> {
   const root = await mkdtemp(join(tmpdir(), 'ir-app-'));
+  try {
+    return await startIn(root, env, options);
+  } catch (err) {
+    // A start the test expects to fail (a bad policy or configuration) leaves no directory behind.
+    await rm(root, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function startIn(root: string, env: Record<string, string>, options: TestAppOptions): Promise<TestApp> {
   const policyDir = join(root, 'policies');
   const dataDir = join(root, 'data');
   await copyShippedPolicy(policyDir, { maintenanceWindow: options.maintenanceWindow ?? false });

@@ -1,7 +1,7 @@
 // A real nats-server for tests (Debian package `nats-server`): a free loopback port, its own
 // JetStream directory, stopped afterwards. A missing binary is a clear error, never a skip.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -96,9 +96,13 @@ export class NatsServer {
     await exited;
   }
 
-  /** At process exit, synchronously: the server must not outlive the test worker. */
+  /**
+   * At process exit, synchronously: the server must not outlive the test worker, nor its JetStream
+   * directory the run.
+   */
   kill(): void {
     this.child?.kill('SIGKILL');
+    rmSync(this.storeDir, { recursive: true, force: true });
   }
 
   async dispose(): Promise<void> {

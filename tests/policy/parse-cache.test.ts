@@ -1,10 +1,10 @@
 // Policy files read before come from the parse cache (src/policy/load/parse-cache.ts;
 // docs/architecture.md, "Policy load"): the same policy, the same problems at the same lines, the
 // same warnings, whatever the environment says now, and no YAML parsed on the way.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { projectFile } from '../../src/project-files.js';
 import {
   loadPolicy,
@@ -31,6 +31,17 @@ function threeWays(sources: readonly PolicySource[], cache: ParseCache, options:
   const second = answer(loadPolicy(sources, { ...OPTIONS, ...options, parseCache: cache }));
   return { fresh, first, second, hits: cache.hits - hitsBefore };
 }
+
+/** A directory for a saved parse file, removed after the test. */
+const scratchDirs: string[] = [];
+const scratch = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'ir-parses-'));
+  scratchDirs.push(dir);
+  return dir;
+};
+afterEach(() => {
+  for (const dir of scratchDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 describe('the policy parse cache', () => {
   it('gives the shipped policy and every valid fixture back as read afresh, without reading YAML again', () => {
@@ -117,8 +128,7 @@ describe('the policy parse cache', () => {
   });
 
   it('saves the files it is told to and believes them in the next process; ignores what is not its own', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ir-parses-'));
-    const saved = join(dir, 'policy-parses.json');
+    const saved = join(scratch(), 'policy-parses.json');
     const sources = fixtureDir('valid');
     const cache = new ParseCache();
     const loaded = loadPolicy(sources, { ...OPTIONS, parseCache: cache });
@@ -193,7 +203,7 @@ describe('the policy parse cache', () => {
     const loaded = loadPolicy(sources, { ...OPTIONS, parseCache: source });
     if (!loaded.ok) throw new Error('the fixture does not load');
     const shas = loaded.policy.files.map((f) => f.sha256);
-    const saved = join(mkdtempSync(join(tmpdir(), 'ir-parses-')), 'policy-parses.json');
+    const saved = join(scratch(), 'policy-parses.json');
     for (const [build, believed] of [
       [shipped.build, sources.length],
       ['an-older-build', 0],
