@@ -66,6 +66,8 @@ export async function startSandboxProcess() {
 if (process.argv[2] === '--child') {
   const { startSandbox } = await import('../dist/sandbox/index.js');
   const sandbox = await startSandbox();
+  // The benchmark gone (Ctrl-C, a crash): so are the simulators.
+  process.once('disconnect', () => process.exit(0));
   process.on('message', async ({ id, target, method, args }) => {
     try {
       let result;
