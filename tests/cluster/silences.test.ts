@@ -25,7 +25,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(replicas.map((r) => stopReplica(r)));
   await sandbox?.stop();
-  await nats?.stop();
+  await nats?.dispose();
   await fixture?.dispose();
 });
 
