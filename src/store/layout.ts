@@ -121,7 +121,7 @@ export function openEntryOf(incident: Incident): OpenEntry {
     occurrences: incident.occurrences,
     last_seen: incident.last_seen,
     ...(due === null ? {} : { escalation_due: due }),
-    ...(incident.flap === undefined ? {} : { flap_retriggers: [...incident.flap.retriggers] }),
+    ...(incident.flap === undefined ? {} : { flap_retriggers: incident.flap.retriggers }),
   };
 }
 

@@ -15,7 +15,7 @@ import {
   refKey,
   sameOpenEntry,
 } from './layout.js';
-import type { CountsAhead, OpenEntry, ProviderMark } from './layout.js';
+import type { CountsAhead, ProviderMark } from './layout.js';
 
 /** An audit entry before the store numbers it. */
 export type NewAuditEntry = Omit<AuditEntry, 'seq'>;
@@ -31,13 +31,13 @@ export type TxOp =
       /** Its first write (revision 1): nothing of it is on disk yet, so the writer need not look. */
       created: boolean;
       json: string;
+      /** Its `open` index entry while open (layout.ts, `OpenEntry`), as JSON text. */
+      openEntry: string;
       /**
-       * Its `open` index entry while open (layout.ts, `OpenEntry`), as JSON text; null when the
-       * version this write replaces had the same entry, which the index then holds already.
+       * The version this write replaces had the same entry: the index holds it already if the
+       * incident held the fingerprint before this write (the writer decides).
        */
-      openEntry: string | null;
-      /** The entry itself, for a write that takes the fingerprint with an unchanged entry (rare). */
-      open: OpenEntry;
+      openUnchanged: boolean;
       /** Resolved with flap damping: what it leaves its fingerprint (layout.ts, `flaps`), as JSON text. */
       flapTrace: string | null;
       /** Resolved by a recovery line: that line's time (layout.ts, `recoveries`), epoch ms. */
@@ -105,8 +105,8 @@ export class Transaction {
       state: incident.state,
       created: incident.revision === 1,
       json: serialize(`incident ${incident.id}`, incident),
-      openEntry: unchanged ? null : JSON.stringify(open),
-      open,
+      openEntry: JSON.stringify(open),
+      openUnchanged: unchanged,
       flapTrace: flapTraceJson(incident),
       recoveryLineMs: incident.recovery_line_at === undefined ? null : Date.parse(incident.recovery_line_at),
     });

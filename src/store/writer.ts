@@ -221,10 +221,12 @@ export class Writer {
         }
         // Its open entry follows every write while it holds the fingerprint (counts, state); one
         // that did not change is there already if it held the fingerprint before this write.
-        if (op.state !== 'resolved' && draft.ownerOf(op.fingerprint) === op.id) {
-          if (op.openEntry !== null) ops.push(this.put(subs.open, op.fingerprint, op.openEntry));
-          else if (!heldBefore) ops.push(this.put(subs.open, op.fingerprint, JSON.stringify(op.open)));
-        }
+        if (
+          op.state !== 'resolved' &&
+          draft.ownerOf(op.fingerprint) === op.id &&
+          !(op.openUnchanged && heldBefore)
+        )
+          ops.push(this.put(subs.open, op.fingerprint, op.openEntry));
         return null;
       }
       case 'delivery':

@@ -69,17 +69,22 @@ describe('the open entry of a LevelDB incident', () => {
   it('a transaction leaves it out when the version it replaces had the same one', () => {
     const before = incident({ id: 'inc_1' });
     const same = new Transaction().putIncident(held(before), before).ops()[0];
-    expect(same).toMatchObject({ kind: 'incident', openEntry: null });
+    expect(same).toMatchObject({ kind: 'incident', openUnchanged: true });
     const acked = { ...before, state: 'acknowledged' as const };
     expect(new Transaction().putIncident(acked, before).ops()[0]).toMatchObject({
+      openUnchanged: false,
       openEntry: expect.stringContaining('"state":"acknowledged"'),
     });
     const counted = { ...before, occurrences: 3 };
     expect(new Transaction().putIncident(counted, before).ops()[0]).toMatchObject({
+      openUnchanged: false,
       openEntry: expect.stringContaining('"occurrences":3'),
     });
     // Not told what it replaces: written, as before.
-    expect(new Transaction().putIncident(before).ops()[0]).toMatchObject({ openEntry: expect.any(String) });
+    expect(new Transaction().putIncident(before).ops()[0]).toMatchObject({
+      openUnchanged: false,
+      openEntry: expect.any(String),
+    });
   });
 
   it('is written at creation and at each change of it, not at a change of the record alone', async () => {
